@@ -1,0 +1,366 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SearchScope is the scope of an LDAP search below its base DN.
+// +kubebuilder:validation:Enum=Base;One;Sub
+type SearchScope string
+
+// The LDAP search scopes.
+const (
+	ScopeBase SearchScope = "Base"
+	ScopeOne  SearchScope = "One"
+	ScopeSub  SearchScope = "Sub"
+)
+
+// MemberAttribute is the attribute of a group entry that lists its members.
+// +kubebuilder:validation:Enum=member;uniqueMember;memberUid
+type MemberAttribute string
+
+// The member attributes of the common LDAP schemas.
+const (
+	// MemberAttributeMember: RFC 4519 groupOfNames and Active Directory; the
+	// values are member DNs.
+	MemberAttributeMember MemberAttribute = "member"
+	// MemberAttributeUniqueMember: RFC 4519 groupOfUniqueNames; member DNs.
+	MemberAttributeUniqueMember MemberAttribute = "uniqueMember"
+	// MemberAttributeMemberUID: RFC 2307 posixGroup; the values are logins.
+	MemberAttributeMemberUID MemberAttribute = "memberUid"
+)
+
+// NestedGroups says how memberships of nested groups are resolved.
+// +kubebuilder:validation:Enum=None;Recursive;ActiveDirectory
+type NestedGroups string
+
+// The nested-group modes.
+const (
+	// NestedNone: only direct members count.
+	NestedNone NestedGroups = "None"
+	// NestedRecursive: member groups are expanded by the operator, with cycle
+	// detection and maxNestingDepth.
+	NestedRecursive NestedGroups = "Recursive"
+	// NestedActiveDirectory: the server expands them with the in-chain
+	// matching rule 1.2.840.113556.1.4.1941.
+	NestedActiveDirectory NestedGroups = "ActiveDirectory"
+)
+
+// Provisioning says which directory entries become Users.
+// +kubebuilder:validation:Enum=All;OnDemand
+type Provisioning string
+
+// The provisioning modes.
+const (
+	// ProvisioningAll: every entry the users filter matches becomes a User.
+	ProvisioningAll Provisioning = "All"
+	// ProvisioningOnDemand: only Users an administrator created with
+	// source LDAP are filled in (the DSS behaviour).
+	ProvisioningOnDemand Provisioning = "OnDemand"
+)
+
+// RemovalPolicy says what happens to a User whose entry left the directory.
+// +kubebuilder:validation:Enum=Deactivate;Delete;Keep
+type RemovalPolicy string
+
+// The removal policies.
+const (
+	RemovalDeactivate RemovalPolicy = "Deactivate"
+	RemovalDelete     RemovalPolicy = "Delete"
+	RemovalKeep       RemovalPolicy = "Keep"
+)
+
+// DirectoryTLS configures how the server's certificate is verified.
+type DirectoryTLS struct {
+	// caSecretRef selects a PEM CA bundle in a Secret. Omitted means the
+	// system roots.
+	// +optional
+	CASecretRef *SecretKeySelector `json:"caSecretRef,omitempty"`
+
+	// serverName overrides the name the certificate is verified against.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ServerName string `json:"serverName,omitempty"`
+
+	// insecureSkipVerify turns certificate verification off. Never use it in
+	// production: the Directory reports an Insecure condition as long as it
+	// is set.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// DirectoryUsers says where the users are and how their attributes map.
+type DirectoryUsers struct {
+	// baseDN is where the user search starts.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	BaseDN string `json:"baseDN"`
+
+	// filter is the LDAP filter users match.
+	// +optional
+	// +kubebuilder:default="(objectClass=person)"
+	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('(') && self.endsWith(')')",message="filter must be an LDAP filter in parentheses, such as (objectClass=person)"
+	Filter string `json:"filter,omitempty"`
+
+	// scope of the search below baseDN.
+	// +optional
+	// +kubebuilder:default=Sub
+	Scope SearchScope `json:"scope,omitempty"`
+
+	// loginAttributes are the attributes that hold the login; the first
+	// non-empty one wins (uid, sAMAccountName, mail, ...).
+	// +optional
+	// +kubebuilder:default={"uid"}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
+	LoginAttributes []string `json:"loginAttributes,omitempty"`
+
+	// lowercaseLogins turns logins to lower case, for directories whose
+	// logins compare case-insensitively (Active Directory).
+	// +optional
+	LowercaseLogins bool `json:"lowercaseLogins,omitempty"`
+
+	// displayNameAttributes hold the user's name; the first non-empty wins.
+	// +optional
+	// +kubebuilder:default={"displayName","cn"}
+	// +kubebuilder:validation:MaxItems=8
+	DisplayNameAttributes []string `json:"displayNameAttributes,omitempty"`
+
+	// emailAttribute holds the user's e-mail address.
+	// +optional
+	// +kubebuilder:default=mail
+	// +kubebuilder:validation:MaxLength=128
+	EmailAttribute string `json:"emailAttribute,omitempty"`
+}
+
+// DirectoryGroups says where the groups are and how members are listed.
+type DirectoryGroups struct {
+	// baseDN is where the group search starts.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	BaseDN string `json:"baseDN"`
+
+	// filter is the LDAP filter groups match.
+	// +optional
+	// +kubebuilder:default="(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))"
+	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('(') && self.endsWith(')')",message="filter must be an LDAP filter in parentheses, such as (objectClass=groupOfNames)"
+	Filter string `json:"filter,omitempty"`
+
+	// scope of the search below baseDN.
+	// +optional
+	// +kubebuilder:default=Sub
+	Scope SearchScope `json:"scope,omitempty"`
+
+	// nameAttribute holds the group's name.
+	// +optional
+	// +kubebuilder:default=cn
+	// +kubebuilder:validation:MaxLength=128
+	NameAttribute string `json:"nameAttribute,omitempty"`
+
+	// memberAttribute lists the group's members.
+	// +optional
+	// +kubebuilder:default=member
+	MemberAttribute MemberAttribute `json:"memberAttribute,omitempty"`
+
+	// nested says how members of member groups are resolved.
+	// +optional
+	// +kubebuilder:default=None
+	Nested NestedGroups `json:"nested,omitempty"`
+
+	// maxNestingDepth bounds Recursive expansion.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=64
+	MaxNestingDepth int32 `json:"maxNestingDepth,omitempty"`
+}
+
+// ProfileMapping gives the members of a directory group a profile.
+type ProfileMapping struct {
+	// group is the directory group (DN or name).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Group string `json:"group"`
+
+	// profile is a License profile.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Profile string `json:"profile"`
+}
+
+// DirectorySpec is an LDAP or Active Directory server to sync users and
+// groups from.
+// +kubebuilder:validation:XValidation:rule="!(has(self.startTLS) && self.startTLS && self.url.startsWith('ldaps://'))",message="startTLS upgrades an ldap:// connection; an ldaps:// url is already TLS: drop startTLS or use ldap://"
+// +kubebuilder:validation:XValidation:rule="!has(self.bindDN) || has(self.bindPasswordSecretRef)",message="bindDN needs bindPasswordSecretRef, the Secret key that holds its password"
+type DirectorySpec struct {
+	// url is the server: ldap://host[:port] or ldaps://host[:port].
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('ldap://') || self.startsWith('ldaps://')",message="url must start with ldap:// or ldaps://, e.g. ldaps://ldap.example.com:636"
+	// +kubebuilder:validation:XValidation:rule="isURL(self)",message="url must be a valid URL, e.g. ldaps://ldap.example.com:636"
+	URL string `json:"url"`
+
+	// startTLS upgrades an ldap:// connection to TLS before binding.
+	// +optional
+	StartTLS bool `json:"startTLS,omitempty"`
+
+	// tls configures certificate verification for ldaps:// and StartTLS.
+	// +optional
+	TLS *DirectoryTLS `json:"tls,omitempty"`
+
+	// bindDN is the DN to bind as. Omitted means an anonymous bind.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	BindDN string `json:"bindDN,omitempty"`
+
+	// bindPasswordSecretRef selects the bind password in a Secret.
+	// +optional
+	BindPasswordSecretRef *SecretKeySelector `json:"bindPasswordSecretRef,omitempty"`
+
+	// users says where the users are.
+	// +required
+	Users DirectoryUsers `json:"users"`
+
+	// groups says where the groups are. Omitted means groups are not synced.
+	// +optional
+	Groups *DirectoryGroups `json:"groups,omitempty"`
+
+	// profileMappings give the members of directory groups a profile. Among
+	// a user's matches the profile listed first in the License wins, else
+	// defaultProfile.
+	// +optional
+	// +kubebuilder:validation:MaxItems=256
+	ProfileMappings []ProfileMapping `json:"profileMappings,omitempty"`
+
+	// defaultProfile is the profile of users no mapping matches. Omitted
+	// means such users get no profile and no seat.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	DefaultProfile string `json:"defaultProfile,omitempty"`
+
+	// provisioning says which entries become Users: All, or OnDemand (only
+	// Users created by an administrator with source LDAP are filled in).
+	// +optional
+	// +kubebuilder:default=OnDemand
+	Provisioning Provisioning `json:"provisioning,omitempty"`
+
+	// syncInterval is the time between syncs.
+	// +optional
+	// +kubebuilder:default="15m"
+	SyncInterval metav1.Duration `json:"syncInterval,omitempty"`
+
+	// timeout bounds connecting and each search.
+	// +optional
+	// +kubebuilder:default="30s"
+	Timeout metav1.Duration `json:"timeout,omitempty"`
+
+	// pageSize is the LDAP paging size (RFC 2696).
+	// +optional
+	// +kubebuilder:default=500
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	PageSize int32 `json:"pageSize,omitempty"`
+
+	// onRemoval says what happens to a User whose entry left the directory.
+	// +optional
+	// +kubebuilder:default=Deactivate
+	OnRemoval RemovalPolicy `json:"onRemoval,omitempty"`
+
+	// maxDeactivationPercent is a safety bound: a sync that would deactivate
+	// or delete more than this share of the directory's users stops and
+	// reports instead of acting.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	MaxDeactivationPercent int32 `json:"maxDeactivationPercent,omitempty"`
+}
+
+// DirectoryStatus is the outcome of the syncs.
+type DirectoryStatus struct {
+	// observedGeneration is the generation of the spec last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// lastAttemptTime is when the last sync started.
+	// +optional
+	LastAttemptTime *metav1.Time `json:"lastAttemptTime,omitempty"`
+
+	// lastSuccessTime is when the last successful sync started.
+	// +optional
+	LastSuccessTime *metav1.Time `json:"lastSuccessTime,omitempty"`
+
+	// lastSyncDuration is how long the last sync took.
+	// +optional
+	LastSyncDuration *metav1.Duration `json:"lastSyncDuration,omitempty"`
+
+	// usersFound is how many user entries the last sync read.
+	// +optional
+	UsersFound int32 `json:"usersFound,omitempty"`
+
+	// groupsFound is how many group entries the last sync read.
+	// +optional
+	GroupsFound int32 `json:"groupsFound,omitempty"`
+
+	// created is how many Users the last sync created.
+	// +optional
+	Created int32 `json:"created,omitempty"`
+
+	// updated is how many Users the last sync changed.
+	// +optional
+	Updated int32 `json:"updated,omitempty"`
+
+	// deactivated is how many Users the last sync deactivated or deleted.
+	// +optional
+	Deactivated int32 `json:"deactivated,omitempty"`
+
+	// conditions: Ready, Synced, Insecure.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Directory is an LDAP or Active Directory server that Gatehouse syncs Users
+// and their directory groups from.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=dir,categories=gatehouse
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`
+// +kubebuilder:printcolumn:name="Provisioning",type=string,JSONPath=`.spec.provisioning`
+// +kubebuilder:printcolumn:name="Users",type=integer,JSONPath=`.status.usersFound`
+// +kubebuilder:printcolumn:name="Last Sync",type=date,JSONPath=`.status.lastSuccessTime`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Directory struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the directory as declared.
+	// +required
+	Spec DirectorySpec `json:"spec"`
+
+	// status is the outcome of the syncs.
+	// +optional
+	Status DirectoryStatus `json:"status,omitempty"`
+}
+
+// DirectoryList is a list of Directory.
+//
+// +kubebuilder:object:root=true
+type DirectoryList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Directory `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Directory{}, &DirectoryList{})
+}

@@ -1,0 +1,123 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// GranteeKind is the kind of a Share grantee.
+// +kubebuilder:validation:Enum=User;Group;Organization
+type GranteeKind string
+
+// The grantee kinds.
+const (
+	GranteeUser         GranteeKind = "User"
+	GranteeGroup        GranteeKind = "Group"
+	GranteeOrganization GranteeKind = "Organization"
+)
+
+// Grantee is one collaborator of a shared resource.
+type Grantee struct {
+	// kind is User, Group or Organization.
+	// +required
+	Kind GranteeKind `json:"kind"`
+
+	// name is the User's or Group's object name, or the organization name
+	// as Users carry it in spec.organization.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// role is Consumer, Editor or Owner (an environment has no Editor).
+	// +required
+	Role Role `json:"role"`
+
+	// allowSharing lets a non-Owner share the resource onward, up to its own
+	// role.
+	// +optional
+	AllowSharing bool `json:"allowSharing,omitempty"`
+
+	// canUseData gives data access on datasets and connections (Consumer
+	// becomes CA, Editor EA); it has no effect on other types.
+	// +optional
+	CanUseData bool `json:"canUseData,omitempty"`
+}
+
+// ShareSpec shares one resource with users, groups or organizations at a
+// role (DataRobot sharing).
+// +kubebuilder:validation:XValidation:rule="self.resource.type != 'environment' || self.grantees.all(g, g.role != 'Editor')",message="environments have no Editor role: share an environment as Consumer or Owner"
+type ShareSpec struct {
+	// resource is the shared resource.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="resource is immutable: create a new Share for another resource"
+	Resource ResourceRef `json:"resource"`
+
+	// grantees are the collaborators, at most 100 per Share (as DataRobot
+	// allows per request); a resource may have many Shares.
+	// +required
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=100
+	Grantees []Grantee `json:"grantees"`
+
+	// note is sent to the collaborators, up to 500 characters.
+	// +optional
+	// +kubebuilder:validation:MaxLength=500
+	Note string `json:"note,omitempty"`
+}
+
+// ShareStatus is the observed state of a Share.
+type ShareStatus struct {
+	// observedGeneration is the generation of the spec last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// users is how many users the share reaches.
+	// +optional
+	Users int32 `json:"users,omitempty"`
+
+	// conditions: Ready names an unknown grantee or a role the type lacks.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Share shares one resource with users, groups or organizations at a role.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=share,categories=gatehouse
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.resource.type`
+// +kubebuilder:printcolumn:name="Resource",type=string,JSONPath=`.spec.resource.name`
+// +kubebuilder:printcolumn:name="Users",type=integer,JSONPath=`.status.users`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Share struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the share as declared.
+	// +required
+	Spec ShareSpec `json:"spec"`
+
+	// status is observed by the operator.
+	// +optional
+	Status ShareStatus `json:"status,omitempty"`
+}
+
+// ShareList is a list of Share.
+//
+// +kubebuilder:object:root=true
+type ShareList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Share `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Share{}, &ShareList{})
+}
