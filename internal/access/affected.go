@@ -1,0 +1,263 @@
+package access
+
+import (
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+)
+
+// AffectedUsers returns the users whose result may differ between the Index
+// with before (nil: the object did not exist) and with after (nil: it was
+// deleted), sorted. before is normally what the Index holds now. The answer
+// is a superset of the users whose ComputeUser result changes, and no more
+// than the change touches:
+//   - a Group: its members (local and directory-mapped) before and after;
+//   - a Share or ResourceGrant: the users its grantees or subjects reach
+//     before and after, and the administrators when the resource appears or
+//     disappears from the namespace;
+//   - a Connection: the users its usableBy admits before and after, the users
+//     its Shares and ResourceGrants reach, and the administrators when it
+//     appears or disappears;
+//   - the License: every user;
+//   - a User: that user and, when its seat order changes, the users of its
+//     profile(s) whose seat may change.
+func (ix *Index) AffectedUsers(before, after metav1.Object) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.affected(before, after)
+}
+
+// nilObject turns a typed nil pointer into a nil interface.
+func nilObject(o metav1.Object) metav1.Object {
+	switch v := o.(type) {
+	case *iamv1alpha1.User:
+		if v == nil {
+			return nil
+		}
+	case *iamv1alpha1.Group:
+		if v == nil {
+			return nil
+		}
+	case *iamv1alpha1.Connection:
+		if v == nil {
+			return nil
+		}
+	case *iamv1alpha1.Share:
+		if v == nil {
+			return nil
+		}
+	case *iamv1alpha1.ResourceGrant:
+		if v == nil {
+			return nil
+		}
+	case *iamv1alpha1.License:
+		if v == nil {
+			return nil
+		}
+	}
+	return o
+}
+
+func (ix *Index) affected(before, after metav1.Object) []string {
+	before, after = nilObject(before), nilObject(after)
+	out := map[string]struct{}{}
+	addUsers := func(us set[*userEntry]) {
+		for u := range us {
+			out[u.name] = struct{}{}
+		}
+	}
+	// known reports whether a resource is named in the namespace, with obj
+	// removed (delta -1) or added (+1) to its namers.
+	resChanged := func(t iamv1alpha1.ResourceType, name string) bool {
+		ti, ok := typeByName[t]
+		if !ok {
+			return false
+		}
+		r := ix.resources[resKey{ti, name}]
+		if r == nil {
+			return true // the object adds it
+		}
+		n := len(r.shares) + len(r.grants)
+		if r.conn != nil {
+			n++
+		}
+		return n <= 1 // the object may be its only namer
+	}
+	addAdmins := func() {
+		for g := range ix.adminGroups {
+			addUsers(ix.members(g.name, g.ldap))
+		}
+	}
+	reachGrantee := func(kind, name string) {
+		switch kind {
+		case string(iamv1alpha1.GranteeUser):
+			out[name] = struct{}{}
+		case string(iamv1alpha1.GranteeGroup):
+			var ldap []string
+			if g := ix.groups[name]; g != nil {
+				ldap = g.ldap
+			}
+			addUsers(ix.members(name, ldap))
+		case string(iamv1alpha1.GranteeOrganization):
+			addUsers(ix.orgUsers[name])
+		}
+	}
+	reachResource := func(t iamv1alpha1.ResourceType, name string) {
+		ti, ok := typeByName[t]
+		if !ok {
+			return
+		}
+		r := ix.resources[resKey{ti, name}]
+		if r == nil {
+			return
+		}
+		for s := range r.shares {
+			for _, g := range s.grantees {
+				reachGrantee(string(g.kind), g.name)
+			}
+		}
+		for e := range r.grants {
+			for _, s := range e.subjects {
+				reachGrantee(string(s.Kind), s.Name)
+			}
+		}
+	}
+
+	for _, obj := range []metav1.Object{before, after} {
+		switch o := obj.(type) {
+		case *iamv1alpha1.Group:
+			var ldap []string
+			for _, dn := range o.Spec.LDAPGroups {
+				ldap = append(ldap, NormalizeDN(dn))
+			}
+			addUsers(ix.members(o.Name, ldap))
+		case *iamv1alpha1.Share:
+			for _, g := range o.Spec.Grantees {
+				reachGrantee(string(g.Kind), g.Name)
+			}
+			if resChanged(o.Spec.Resource.Type, o.Spec.Resource.Name) {
+				addAdmins()
+			}
+		case *iamv1alpha1.ResourceGrant:
+			for _, s := range o.Spec.Subjects {
+				reachGrantee(string(s.Kind), s.Name)
+			}
+			if resChanged(o.Spec.Resource.Type, o.Spec.Resource.Name) {
+				addAdmins()
+			}
+		case *iamv1alpha1.Connection:
+			if ub := o.Spec.UsableBy; ub != nil {
+				switch ub.Mode {
+				case iamv1alpha1.AudienceAll:
+					for n := range ix.users {
+						out[n] = struct{}{}
+					}
+				case iamv1alpha1.AudienceGroups:
+					for _, g := range ub.Groups {
+						reachGrantee(string(iamv1alpha1.GranteeGroup), g)
+					}
+				}
+			}
+			reachResource(iamv1alpha1.ResourceConnection, o.Name)
+			if before == nil || after == nil {
+				addAdmins()
+			}
+		case *iamv1alpha1.License:
+			for n := range ix.users {
+				out[n] = struct{}{}
+			}
+		case *iamv1alpha1.User:
+			out[o.Name] = struct{}{}
+		}
+	}
+	if u, ok := firstUser(before, after); ok {
+		ix.seatNeighbours(u, before, after, out)
+	}
+	names := make([]string, 0, len(out))
+	for n := range out {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func firstUser(before, after metav1.Object) (string, bool) {
+	if u, ok := before.(*iamv1alpha1.User); ok {
+		return u.Name, true
+	}
+	if u, ok := after.(*iamv1alpha1.User); ok {
+		return u.Name, true
+	}
+	return "", false
+}
+
+// seatNeighbours adds the users whose seat may flip when a user's entry in
+// the seat order changes: in each profile concerned, the users at the last
+// granted and first pending places, before and after the change.
+func (ix *Index) seatNeighbours(name string, before, after metav1.Object, out map[string]struct{}) {
+	var old, nu *userEntry
+	if before != nil {
+		old = ix.users[name]
+	}
+	if a, ok := after.(*iamv1alpha1.User); ok && a != nil {
+		nu = &userEntry{name: a.Name, active: a.Spec.IsActive(), profile: a.Spec.Profile, created: a.CreationTimestamp.Time}
+	}
+	if old != nil && nu != nil && old.active == nu.active && old.profile == nu.profile && old.created.Equal(nu.created) {
+		return // same place in the same order
+	}
+	profiles := map[string]struct{}{}
+	if old != nil && old.active {
+		profiles[old.profile] = struct{}{}
+	}
+	if nu != nil && nu.active {
+		profiles[nu.profile] = struct{}{}
+	}
+	for prof := range profiles {
+		pe := ix.profiles[prof]
+		if pe == nil {
+			continue
+		}
+		l := ix.seatLists[prof]
+		if l == nil {
+			l = &seatList{}
+		}
+		// The list after the change, virtually: without old, with nu.
+		removeAt, insertAt := -1, -1
+		if old != nil && old.active && old.profile == prof {
+			removeAt = l.rank(old)
+		}
+		if nu != nil && nu.active && nu.profile == prof {
+			insertAt = l.pos(nu)
+			if removeAt >= 0 && removeAt < insertAt {
+				insertAt--
+			}
+		}
+		afterAt := func(k int) *userEntry {
+			if insertAt >= 0 {
+				if k == insertAt {
+					return nu
+				}
+				if k > insertAt {
+					k--
+				}
+			}
+			if removeAt >= 0 && k >= removeAt {
+				k++
+			}
+			if k < 0 || k >= len(l.users) {
+				return nil
+			}
+			return l.users[k]
+		}
+		for _, k := range []int{pe.seats - 1, pe.seats} {
+			if k >= 0 && k < len(l.users) {
+				out[l.users[k].name] = struct{}{}
+			}
+			if u := afterAt(k); u != nil {
+				out[u.name] = struct{}{}
+			}
+		}
+	}
+}

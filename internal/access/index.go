@@ -1,0 +1,695 @@
+package access
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+)
+
+// Index holds one namespace's objects with the indexes that let it compute
+// one user's access from what that user touches only, and tell which users a
+// change touches. Build it with NewIndex, keep it current with Upsert and
+// Delete, read it with ComputeUser and AffectedUsers. It is safe for
+// concurrent use. The objects given to it must not be modified afterwards.
+type Index struct {
+	mu  sync.Mutex
+	now time.Time
+
+	license  *iamv1alpha1.License
+	profiles map[string]*profileEntry
+
+	users  map[string]*userEntry
+	groups map[string]*groupEntry
+	shares map[string]*shareEntry
+	grants map[string]*grantEntry
+	conns  map[string]*connEntry
+
+	localMembers map[string]set[*userEntry] // group name -> users listing it in spec.groups
+	ldapMembers  map[string]set[*userEntry] // normalised directory group -> users
+	ldapGroups   map[string]set[*groupEntry]
+	orgUsers     map[string]set[*userEntry]
+	seatLists    map[string]*seatList // profile -> its active users in seat order
+
+	sharesByUser  map[string]set[*shareEntry]
+	sharesByGroup map[string]set[*shareEntry]
+	sharesByOrg   map[string]set[*shareEntry]
+	grantsByUser  map[string]set[*grantEntry]
+	grantsByGroup map[string]set[*grantEntry]
+	connsAll      set[*connEntry]
+	connsByGroup  map[string]set[*connEntry]
+	adminGroups   set[*groupEntry]
+
+	resources map[resKey]*resEntry
+
+	// Scratch state of the computation in progress (under mu).
+	epoch   uint64
+	accs    []acc
+	vias    []iamv1alpha1.AccessVia
+	viaNext []int32
+	names   nameCache
+	grpBuf  []*groupEntry
+	connBuf []*connEntry
+}
+
+type set[T comparable] map[T]struct{}
+
+func addTo[K comparable, T comparable](m map[K]set[T], k K, v T) {
+	s := m[k]
+	if s == nil {
+		s = set[T]{}
+		m[k] = s
+	}
+	s[v] = struct{}{}
+}
+
+func delFrom[K comparable, T comparable](m map[K]set[T], k K, v T) {
+	if s := m[k]; s != nil {
+		delete(s, v)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// resKey names a resource: its type's catalogue index and its name.
+type resKey struct {
+	typ  int
+	name string
+}
+
+func (k resKey) ref() iamv1alpha1.ResourceRef {
+	return iamv1alpha1.ResourceRef{Type: typeInfos[k.typ].t, Name: k.name}
+}
+
+// resEntry is a resource some object names, with the objects naming it.
+type resEntry struct {
+	key    resKey
+	shares set[*shareEntry]
+	grants set[*grantEntry]
+	conn   *connEntry
+	// accEpoch/accSlot place the resource in the computation in progress.
+	accEpoch uint64
+	accSlot  int32
+}
+
+func (r *resEntry) empty() bool { return len(r.shares) == 0 && len(r.grants) == 0 && r.conn == nil }
+
+type profileEntry struct {
+	name    string
+	order   int
+	seats   int
+	maxRank int
+	maxRole iamv1alpha1.Role
+	global  GlobalSet // what the profile allows, AllGlobal when omitted
+}
+
+type userEntry struct {
+	obj       *iamv1alpha1.User
+	name      string
+	active    bool
+	profile   string
+	org       string
+	groups    []string
+	dirGroups []string // normalised
+	created   time.Time
+}
+
+// seatLess orders the users of a profile: creation first, then name.
+func seatLess(a, b *userEntry) bool {
+	if !a.created.Equal(b.created) {
+		return a.created.Before(b.created)
+	}
+	return a.name < b.name
+}
+
+type groupEntry struct {
+	obj    *iamv1alpha1.Group
+	name   string
+	global GlobalSet // known names only, not expanded
+	ldap   []string  // normalised
+	// epoch marks the group as one of the user's in the computation in
+	// progress.
+	epoch uint64
+}
+
+type shareEntry struct {
+	obj      *iamv1alpha1.Share
+	name     string
+	res      *resEntry // nil when the type is unknown
+	grantees []granteeEntry
+	epoch    uint64
+}
+
+type granteeEntry struct {
+	kind         iamv1alpha1.GranteeKind
+	name         string
+	role         iamv1alpha1.Role
+	rank         int
+	valid        bool // role exists for the type
+	allowSharing bool
+	data         bool
+	perms        PermissionSet
+	subject      string
+}
+
+type grantEntry struct {
+	obj      *iamv1alpha1.ResourceGrant
+	name     string
+	res      *resEntry
+	valid    bool // every permission known: an unknown one voids the grant
+	perms    PermissionSet
+	subjects []iamv1alpha1.Subject
+	epoch    uint64
+}
+
+type connEntry struct {
+	obj    *iamv1alpha1.Connection
+	name   string
+	res    *resEntry
+	mode   iamv1alpha1.AudienceMode
+	groups []string
+	epoch  uint64
+}
+
+// NormalizeDN puts a directory group name or DN in the form Gatehouse
+// compares: lower case, no space around the RDN separators "," and "=",
+// runs of white space as one space.
+func NormalizeDN(dn string) string {
+	f := strings.Fields(strings.ToLower(dn))
+	s := strings.Join(f, " ")
+	if !strings.ContainsAny(s, ",=") {
+		return s
+	}
+	parts := strings.Split(s, ",")
+	for i, part := range parts {
+		k, v, ok := strings.Cut(part, "=")
+		if ok {
+			parts[i] = strings.TrimSpace(k) + "=" + strings.TrimSpace(v)
+		} else {
+			parts[i] = strings.TrimSpace(part)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// NewIndex builds an Index from a snapshot. The snapshot's objects are kept,
+// not copied.
+func NewIndex(s Snapshot) *Index {
+	ix := &Index{
+		now:           s.Now,
+		profiles:      map[string]*profileEntry{},
+		users:         make(map[string]*userEntry, len(s.Users)),
+		groups:        make(map[string]*groupEntry, len(s.Groups)),
+		shares:        make(map[string]*shareEntry, len(s.Shares)),
+		grants:        make(map[string]*grantEntry, len(s.ResourceGrants)),
+		conns:         make(map[string]*connEntry, len(s.Connections)),
+		localMembers:  map[string]set[*userEntry]{},
+		ldapMembers:   map[string]set[*userEntry]{},
+		ldapGroups:    map[string]set[*groupEntry]{},
+		orgUsers:      map[string]set[*userEntry]{},
+		seatLists:     map[string]*seatList{},
+		sharesByUser:  map[string]set[*shareEntry]{},
+		sharesByGroup: map[string]set[*shareEntry]{},
+		sharesByOrg:   map[string]set[*shareEntry]{},
+		grantsByUser:  map[string]set[*grantEntry]{},
+		grantsByGroup: map[string]set[*grantEntry]{},
+		connsAll:      set[*connEntry]{},
+		connsByGroup:  map[string]set[*connEntry]{},
+		adminGroups:   set[*groupEntry]{},
+		resources:     map[resKey]*resEntry{},
+		names:         newNameCache(),
+	}
+	ix.setLicense(s.License)
+	for i := range s.Users {
+		ix.putUser(&s.Users[i], true)
+	}
+	for _, l := range ix.seatLists {
+		sort.Slice(l.users, func(a, b int) bool { return seatLess(l.users[a], l.users[b]) })
+	}
+	for i := range s.Groups {
+		ix.putGroup(&s.Groups[i])
+	}
+	for i := range s.Connections {
+		ix.putConn(&s.Connections[i])
+	}
+	for i := range s.Shares {
+		ix.putShare(&s.Shares[i])
+	}
+	for i := range s.ResourceGrants {
+		ix.putGrant(&s.ResourceGrants[i])
+	}
+	return ix
+}
+
+// SetNow changes the time the Index judges the License's expiry by, and
+// returns the users whose result that changes (every user when the License
+// expires or is renewed in between, else none).
+func (ix *Index) SetNow(now time.Time) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	before := ix.expired()
+	ix.now = now
+	if before == ix.expired() {
+		return nil
+	}
+	return ix.allUserNames()
+}
+
+func (ix *Index) expired() bool {
+	return ix.license != nil && ix.license.Spec.ExpiresAt != nil && !ix.now.Before(ix.license.Spec.ExpiresAt.Time)
+}
+
+func (ix *Index) allUserNames() []string {
+	out := make([]string, 0, len(ix.users))
+	for n := range ix.users {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Upsert adds or replaces one object (*User, *Group, *Connection, *Share,
+// *ResourceGrant or *License, by name) and returns the users whose result
+// may change, sorted. The object must not be modified afterwards.
+func (ix *Index) Upsert(obj metav1.Object) ([]string, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	before, err := ix.current(obj)
+	if err != nil {
+		return nil, err
+	}
+	affected := ix.affected(before, obj)
+	switch o := obj.(type) {
+	case *iamv1alpha1.User:
+		if old := ix.users[o.Name]; old != nil {
+			ix.dropUser(old)
+		}
+		ix.putUser(o, false)
+	case *iamv1alpha1.Group:
+		if old := ix.groups[o.Name]; old != nil {
+			ix.dropGroup(old)
+		}
+		ix.putGroup(o)
+	case *iamv1alpha1.Connection:
+		if old := ix.conns[o.Name]; old != nil {
+			ix.dropConn(old)
+		}
+		ix.putConn(o)
+	case *iamv1alpha1.Share:
+		if old := ix.shares[o.Name]; old != nil {
+			ix.dropShare(old)
+		}
+		ix.putShare(o)
+	case *iamv1alpha1.ResourceGrant:
+		if old := ix.grants[o.Name]; old != nil {
+			ix.dropGrant(old)
+		}
+		ix.putGrant(o)
+	case *iamv1alpha1.License:
+		ix.setLicense(o)
+	}
+	return affected, nil
+}
+
+// Kind names an object kind for Delete.
+type Kind string
+
+// The kinds an Index holds.
+const (
+	KindUser          Kind = "User"
+	KindGroup         Kind = "Group"
+	KindConnection    Kind = "Connection"
+	KindShare         Kind = "Share"
+	KindResourceGrant Kind = "ResourceGrant"
+	KindLicense       Kind = "License"
+)
+
+// Delete removes one object by kind and name and returns the users whose
+// result may change, sorted. Deleting an object the Index does not hold
+// changes nothing. The License is deleted whatever its name.
+func (ix *Index) Delete(kind Kind, name string) ([]string, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var before metav1.Object
+	switch kind {
+	case KindUser:
+		if e := ix.users[name]; e != nil {
+			before = e.obj
+			defer ix.dropUser(e)
+		}
+	case KindGroup:
+		if e := ix.groups[name]; e != nil {
+			before = e.obj
+			defer ix.dropGroup(e)
+		}
+	case KindConnection:
+		if e := ix.conns[name]; e != nil {
+			before = e.obj
+			defer ix.dropConn(e)
+		}
+	case KindShare:
+		if e := ix.shares[name]; e != nil {
+			before = e.obj
+			defer ix.dropShare(e)
+		}
+	case KindResourceGrant:
+		if e := ix.grants[name]; e != nil {
+			before = e.obj
+			defer ix.dropGrant(e)
+		}
+	case KindLicense:
+		if ix.license != nil {
+			before = ix.license
+			defer ix.setLicense(nil)
+		}
+	default:
+		return nil, fmt.Errorf("cannot delete a %s: an Index holds User, Group, Connection, Share, ResourceGrant and License", kind)
+	}
+	if before == nil {
+		return nil, nil
+	}
+	return ix.affected(before, nil), nil
+}
+
+// current returns the stored object of obj's kind and name, nil if none.
+func (ix *Index) current(obj metav1.Object) (metav1.Object, error) {
+	switch o := obj.(type) {
+	case *iamv1alpha1.User:
+		if e := ix.users[o.Name]; e != nil {
+			return e.obj, nil
+		}
+	case *iamv1alpha1.Group:
+		if e := ix.groups[o.Name]; e != nil {
+			return e.obj, nil
+		}
+	case *iamv1alpha1.Connection:
+		if e := ix.conns[o.Name]; e != nil {
+			return e.obj, nil
+		}
+	case *iamv1alpha1.Share:
+		if e := ix.shares[o.Name]; e != nil {
+			return e.obj, nil
+		}
+	case *iamv1alpha1.ResourceGrant:
+		if e := ix.grants[o.Name]; e != nil {
+			return e.obj, nil
+		}
+	case *iamv1alpha1.License:
+		if ix.license != nil {
+			return ix.license, nil
+		}
+	default:
+		return nil, fmt.Errorf("an Index holds User, Group, Connection, Share, ResourceGrant and License, not %T", obj)
+	}
+	return nil, nil
+}
+
+func (ix *Index) setLicense(l *iamv1alpha1.License) {
+	ix.license = l
+	ix.profiles = map[string]*profileEntry{}
+	if l == nil {
+		return
+	}
+	for i, p := range l.Spec.Profiles {
+		pe := &profileEntry{name: p.Name, order: i, seats: int(p.Seats), maxRole: p.MaxRole, global: AllGlobal}
+		if pe.maxRole == "" {
+			pe.maxRole = iamv1alpha1.RoleOwner
+		}
+		pe.maxRank = roleRank(pe.maxRole)
+		if pe.maxRank == rankNone { // an unknown maxRole caps at the lowest role
+			pe.maxRank = rankConsumer
+		}
+		if p.GlobalPermissions != nil {
+			pe.global = parseGlobalLenient(p.GlobalPermissions)
+		}
+		if _, dup := ix.profiles[p.Name]; !dup {
+			ix.profiles[p.Name] = pe
+		}
+	}
+}
+
+func (ix *Index) resource(t iamv1alpha1.ResourceType, name string) *resEntry {
+	ti, ok := typeByName[t]
+	if !ok {
+		return nil
+	}
+	k := resKey{ti, name}
+	r := ix.resources[k]
+	if r == nil {
+		r = &resEntry{key: k, shares: set[*shareEntry]{}, grants: set[*grantEntry]{}}
+		ix.resources[k] = r
+	}
+	return r
+}
+
+func (ix *Index) releaseResource(r *resEntry) {
+	if r != nil && r.empty() {
+		delete(ix.resources, r.key)
+	}
+}
+
+func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
+	e := &userEntry{obj: u, name: u.Name, active: u.Spec.IsActive(), profile: u.Spec.Profile,
+		org: u.Spec.Organization, groups: u.Spec.Groups, created: u.CreationTimestamp.Time}
+	for _, g := range u.Spec.DirectoryGroups {
+		e.dirGroups = append(e.dirGroups, NormalizeDN(g))
+	}
+	ix.users[e.name] = e
+	for _, g := range e.groups {
+		addTo(ix.localMembers, g, e)
+	}
+	for _, dn := range e.dirGroups {
+		addTo(ix.ldapMembers, dn, e)
+	}
+	if e.org != "" {
+		addTo(ix.orgUsers, e.org, e)
+	}
+	if e.active {
+		l := ix.seatLists[e.profile]
+		if l == nil {
+			l = &seatList{}
+			ix.seatLists[e.profile] = l
+		}
+		if bulk {
+			l.users = append(l.users, e)
+		} else {
+			l.insert(e)
+		}
+	}
+}
+
+func (ix *Index) dropUser(e *userEntry) {
+	delete(ix.users, e.name)
+	for _, g := range e.groups {
+		delFrom(ix.localMembers, g, e)
+	}
+	for _, dn := range e.dirGroups {
+		delFrom(ix.ldapMembers, dn, e)
+	}
+	if e.org != "" {
+		delFrom(ix.orgUsers, e.org, e)
+	}
+	if l := ix.seatLists[e.profile]; l != nil && e.active {
+		l.remove(e)
+		if len(l.users) == 0 {
+			delete(ix.seatLists, e.profile)
+		}
+	}
+}
+
+func (ix *Index) putGroup(g *iamv1alpha1.Group) {
+	e := &groupEntry{obj: g, name: g.Name, global: parseGlobalLenient(g.Spec.GlobalPermissions)}
+	for _, dn := range g.Spec.LDAPGroups {
+		e.ldap = append(e.ldap, NormalizeDN(dn))
+	}
+	ix.groups[e.name] = e
+	for _, dn := range e.ldap {
+		addTo(ix.ldapGroups, dn, e)
+	}
+	if e.global&adminBit != 0 {
+		ix.adminGroups[e] = struct{}{}
+	}
+}
+
+func (ix *Index) dropGroup(e *groupEntry) {
+	delete(ix.groups, e.name)
+	for _, dn := range e.ldap {
+		delFrom(ix.ldapGroups, dn, e)
+	}
+	delete(ix.adminGroups, e)
+}
+
+func (ix *Index) putConn(c *iamv1alpha1.Connection) {
+	e := &connEntry{obj: c, name: c.Name, mode: iamv1alpha1.AudienceNone}
+	if ub := c.Spec.UsableBy; ub != nil && ub.Mode != "" {
+		e.mode = ub.Mode
+		e.groups = ub.Groups
+	}
+	ix.conns[e.name] = e
+	e.res = ix.resource(iamv1alpha1.ResourceConnection, e.name)
+	e.res.conn = e
+	switch e.mode {
+	case iamv1alpha1.AudienceAll:
+		ix.connsAll[e] = struct{}{}
+	case iamv1alpha1.AudienceGroups:
+		for _, g := range e.groups {
+			addTo(ix.connsByGroup, g, e)
+		}
+	}
+}
+
+func (ix *Index) dropConn(e *connEntry) {
+	delete(ix.conns, e.name)
+	delete(ix.connsAll, e)
+	if e.mode == iamv1alpha1.AudienceGroups {
+		for _, g := range e.groups {
+			delFrom(ix.connsByGroup, g, e)
+		}
+	}
+	e.res.conn = nil
+	ix.releaseResource(e.res)
+}
+
+// subjectOf is how a grantee or ResourceGrant subject reaches a user, as
+// AccessVia.subject writes it.
+func subjectOf(kind, name string) string {
+	switch kind {
+	case string(iamv1alpha1.GranteeGroup):
+		return "group/" + name
+	case string(iamv1alpha1.GranteeOrganization):
+		return "organization/" + name
+	}
+	return "user"
+}
+
+func (ix *Index) putShare(s *iamv1alpha1.Share) {
+	e := &shareEntry{obj: s, name: s.Name, res: ix.resource(s.Spec.Resource.Type, s.Spec.Resource.Name)}
+	ix.shares[e.name] = e
+	var ti *typeInfo
+	if e.res != nil {
+		ti = typeInfos[e.res.key.typ]
+		e.res.shares[e] = struct{}{}
+	}
+	for _, g := range s.Spec.Grantees {
+		ge := granteeEntry{kind: g.Kind, name: g.Name, role: g.Role, rank: roleRank(g.Role),
+			allowSharing: g.AllowSharing, subject: subjectOf(string(g.Kind), g.Name)}
+		if ti != nil && ti.validRole(g.Role) == nil {
+			ge.valid = true
+			ge.data = g.CanUseData && ti.data
+			ge.perms = ti.roleSet(ge.rank, ge.data)
+		}
+		e.grantees = append(e.grantees, ge)
+		switch g.Kind {
+		case iamv1alpha1.GranteeUser:
+			addTo(ix.sharesByUser, g.Name, e)
+		case iamv1alpha1.GranteeGroup:
+			addTo(ix.sharesByGroup, g.Name, e)
+		case iamv1alpha1.GranteeOrganization:
+			addTo(ix.sharesByOrg, g.Name, e)
+		}
+	}
+}
+
+func (ix *Index) dropShare(e *shareEntry) {
+	delete(ix.shares, e.name)
+	for _, g := range e.grantees {
+		switch g.kind {
+		case iamv1alpha1.GranteeUser:
+			delFrom(ix.sharesByUser, g.name, e)
+		case iamv1alpha1.GranteeGroup:
+			delFrom(ix.sharesByGroup, g.name, e)
+		case iamv1alpha1.GranteeOrganization:
+			delFrom(ix.sharesByOrg, g.name, e)
+		}
+	}
+	if e.res != nil {
+		delete(e.res.shares, e)
+		ix.releaseResource(e.res)
+	}
+}
+
+func (ix *Index) putGrant(g *iamv1alpha1.ResourceGrant) {
+	e := &grantEntry{obj: g, name: g.Name, res: ix.resource(g.Spec.Resource.Type, g.Spec.Resource.Name), subjects: g.Spec.Subjects}
+	ix.grants[e.name] = e
+	if e.res != nil {
+		ti := typeInfos[e.res.key.typ]
+		e.res.grants[e] = struct{}{}
+		if set, err := ti.parse(g.Spec.Permissions); err == nil {
+			e.valid = true
+			e.perms = ti.implied(set)
+		}
+	}
+	for _, s := range e.subjects {
+		switch s.Kind {
+		case iamv1alpha1.SubjectUser:
+			addTo(ix.grantsByUser, s.Name, e)
+		case iamv1alpha1.SubjectGroup:
+			addTo(ix.grantsByGroup, s.Name, e)
+		}
+	}
+}
+
+func (ix *Index) dropGrant(e *grantEntry) {
+	delete(ix.grants, e.name)
+	for _, s := range e.subjects {
+		switch s.Kind {
+		case iamv1alpha1.SubjectUser:
+			delFrom(ix.grantsByUser, s.Name, e)
+		case iamv1alpha1.SubjectGroup:
+			delFrom(ix.grantsByGroup, s.Name, e)
+		}
+	}
+	if e.res != nil {
+		delete(e.res.grants, e)
+		ix.releaseResource(e.res)
+	}
+}
+
+// seatList is the active users of one profile in seat order.
+type seatList struct {
+	users []*userEntry
+}
+
+// pos returns where e is or would be in the list.
+func (l *seatList) pos(e *userEntry) int {
+	return sort.Search(len(l.users), func(i int) bool { return !seatLess(l.users[i], e) })
+}
+
+func (l *seatList) insert(e *userEntry) {
+	i := l.pos(e)
+	l.users = append(l.users, nil)
+	copy(l.users[i+1:], l.users[i:])
+	l.users[i] = e
+}
+
+func (l *seatList) remove(e *userEntry) {
+	i := l.pos(e)
+	for i < len(l.users) && l.users[i] != e {
+		i++
+	}
+	if i < len(l.users) {
+		l.users = append(l.users[:i], l.users[i+1:]...)
+	}
+}
+
+// rank returns e's place in the list (0 first), -1 if absent.
+func (l *seatList) rank(e *userEntry) int {
+	if l == nil {
+		return -1
+	}
+	for i := l.pos(e); i < len(l.users); i++ {
+		if l.users[i] == e {
+			return i
+		}
+		if seatLess(e, l.users[i]) {
+			break
+		}
+	}
+	return -1
+}

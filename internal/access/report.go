@@ -1,0 +1,166 @@
+package access
+
+import (
+	"fmt"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+)
+
+func conditionOf(typ, status, reason, message string) metav1.Condition {
+	return metav1.Condition{Type: typ, Status: metav1.ConditionStatus(status), Reason: reason, Message: message}
+}
+
+// members returns the users of a group: those listing it in spec.groups and
+// those in one of its (normalised) directory groups. The group need not
+// exist: the answer is who would be its members.
+func (ix *Index) members(group string, ldap []string) set[*userEntry] {
+	out := make(set[*userEntry], len(ix.localMembers[group]))
+	for u := range ix.localMembers[group] {
+		out[u] = struct{}{}
+	}
+	for _, dn := range ldap {
+		for u := range ix.ldapMembers[dn] {
+			out[u] = struct{}{}
+		}
+	}
+	return out
+}
+
+// GroupMembers returns the number of users of a Group, 0 for a group the
+// Index does not hold.
+func (ix *Index) GroupMembers(name string) int32 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	g := ix.groups[name]
+	if g == nil {
+		return 0
+	}
+	return int32(len(ix.members(g.name, g.ldap)))
+}
+
+// ShareReport returns the report of a Share the Index holds, nil if none.
+func (ix *Index) ShareReport(name string) *ObjectReport {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if s := ix.shares[name]; s != nil {
+		return ix.shareReport(s)
+	}
+	return nil
+}
+
+// GrantReport returns the report of a ResourceGrant the Index holds, nil if
+// none.
+func (ix *Index) GrantReport(name string) *ObjectReport {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if g := ix.grants[name]; g != nil {
+		return ix.grantReport(g)
+	}
+	return nil
+}
+
+// reach adds the active users a grantee or subject reaches to out, and
+// returns a problem when it names nothing.
+func (ix *Index) reach(kind, name string, out set[*userEntry]) *Problem {
+	switch kind {
+	case string(iamv1alpha1.GranteeUser):
+		u := ix.users[name]
+		if u == nil {
+			return &Problem{iamv1alpha1.ReasonUnknownGrantee,
+				fmt.Sprintf("User %q does not exist in this namespace: create it or remove it from the list.", name)}
+		}
+		if u.active {
+			out[u] = struct{}{}
+		}
+	case string(iamv1alpha1.GranteeGroup):
+		g := ix.groups[name]
+		if g == nil {
+			return &Problem{iamv1alpha1.ReasonUnknownGrantee,
+				fmt.Sprintf("Group %q does not exist in this namespace: create it or remove it from the list.", name)}
+		}
+		for u := range ix.members(g.name, g.ldap) {
+			if u.active {
+				out[u] = struct{}{}
+			}
+		}
+	case string(iamv1alpha1.GranteeOrganization):
+		us := ix.orgUsers[name]
+		if len(us) == 0 {
+			return &Problem{iamv1alpha1.ReasonUnknownGrantee,
+				fmt.Sprintf("No User has organization %q: set it in a User's spec.organization or remove the grantee.", name)}
+		}
+		for u := range us {
+			if u.active {
+				out[u] = struct{}{}
+			}
+		}
+	default:
+		return &Problem{iamv1alpha1.ReasonUnknownGrantee,
+			fmt.Sprintf("Unknown kind %q for %q: use User, Group or Organization.", kind, name)}
+	}
+	return nil
+}
+
+func sortProblems(ps []Problem) []Problem {
+	sort.Slice(ps, func(i, j int) bool {
+		if ps[i].Reason != ps[j].Reason {
+			return ps[i].Reason < ps[j].Reason
+		}
+		return ps[i].Message < ps[j].Message
+	})
+	return ps
+}
+
+func (ix *Index) shareReport(s *shareEntry) *ObjectReport {
+	rep := &ObjectReport{}
+	if s.res == nil {
+		_, err := info(s.obj.Spec.Resource.Type)
+		rep.Problems = []Problem{{iamv1alpha1.ReasonInvalidSpec, "The share gives nothing: " + err.Error() + "."}}
+		return rep
+	}
+	users := set[*userEntry]{}
+	ti := typeInfos[s.res.key.typ]
+	for _, g := range s.grantees {
+		if !g.valid {
+			rep.Problems = append(rep.Problems, Problem{iamv1alpha1.ReasonUnknownRole,
+				fmt.Sprintf("%s %s gets nothing: %v.", g.kind, g.name, ti.validRole(g.role))})
+			continue
+		}
+		if p := ix.reach(string(g.kind), g.name, users); p != nil {
+			rep.Problems = append(rep.Problems, *p)
+		}
+	}
+	rep.Users = int32(len(users))
+	rep.Problems = sortProblems(rep.Problems)
+	return rep
+}
+
+func (ix *Index) grantReport(g *grantEntry) *ObjectReport {
+	rep := &ObjectReport{}
+	if g.res == nil {
+		_, err := info(g.obj.Spec.Resource.Type)
+		rep.Problems = []Problem{{iamv1alpha1.ReasonInvalidSpec, "The grant gives nothing: " + err.Error() + "."}}
+		return rep
+	}
+	ti := typeInfos[g.res.key.typ]
+	for _, perm := range g.obj.Spec.Permissions {
+		if _, ok := ti.index[perm]; !ok {
+			rep.Problems = append(rep.Problems, Problem{iamv1alpha1.ReasonUnknownPermission,
+				fmt.Sprintf("The grant gives nothing until this is fixed: %v.", ti.unknownPermission(perm))})
+		}
+	}
+	users := set[*userEntry]{}
+	for _, s := range g.subjects {
+		if p := ix.reach(string(s.Kind), s.Name, users); p != nil {
+			rep.Problems = append(rep.Problems, *p)
+		}
+	}
+	if g.valid {
+		rep.Users = int32(len(users))
+	}
+	rep.Problems = sortProblems(rep.Problems)
+	return rep
+}

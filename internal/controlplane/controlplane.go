@@ -1,0 +1,159 @@
+// Package controlplane runs a local Kubernetes control plane — a real
+// kube-apiserver and etcd, built from Go modules by hack/tools.sh — for
+// `gatehouse dev`, `make run` and the tests. It wraps controller-runtime's
+// envtest so that every user of it finds the binaries the same way.
+package controlplane
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// KubernetesVersion is the version of kube-apiserver that hack/tools.sh
+// builds (pinned in hack/tools/controlplane/go.mod; a test keeps the two
+// equal).
+const KubernetesVersion = "1.37.2"
+
+// AssetsEnv is the environment variable that points at the directory holding
+// kube-apiserver and etcd, as envtest understands it.
+const AssetsEnv = "KUBEBUILDER_ASSETS"
+
+var binaries = []string{"kube-apiserver", "etcd"}
+
+// AssetsDir finds the directory holding kube-apiserver and etcd: the one
+// KUBEBUILDER_ASSETS names, else bin/k8s/<version> in the enclosing
+// repository or beside the running executable, else the build cache of
+// hack/tools.sh.
+func AssetsDir() (string, error) {
+	if dir := os.Getenv(AssetsEnv); dir != "" {
+		if err := hasBinaries(dir); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", AssetsEnv, dir, err)
+		}
+		return dir, nil
+	}
+	rel := filepath.Join("bin", "k8s", KubernetesVersion)
+	var candidates []string
+	if wd, err := os.Getwd(); err == nil {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			candidates = append(candidates, filepath.Join(dir, rel))
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "k8s", KubernetesVersion))
+	}
+	if cache := cacheDir(); cache != "" {
+		candidates = append(candidates, filepath.Join(cache, "k8s", KubernetesVersion))
+	}
+	for _, dir := range candidates {
+		if hasBinaries(dir) == nil {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("kube-apiserver and etcd for Kubernetes %s were not found: run `make controlplane` "+
+		"(it builds them once into bin/k8s/%s, about 9 minutes the first time) or set %s to a directory holding them",
+		KubernetesVersion, KubernetesVersion, AssetsEnv)
+}
+
+func cacheDir() string {
+	if d := os.Getenv("GATEHOUSE_CACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "gatehouse")
+	}
+	return ""
+}
+
+func hasBinaries(dir string) error {
+	var missing []error
+	for _, b := range binaries {
+		info, err := os.Stat(filepath.Join(dir, b))
+		switch {
+		case err != nil:
+			missing = append(missing, fmt.Errorf("%s is missing", b))
+		case info.Mode()&0o111 == 0:
+			missing = append(missing, fmt.Errorf("%s is not executable", b))
+		}
+	}
+	return errors.Join(missing...)
+}
+
+// Options configure a local control plane.
+type Options struct {
+	// AssetsDir holds kube-apiserver and etcd; empty means AssetsDir().
+	AssetsDir string
+	// CRDs are installed, and waited for, before Start returns.
+	CRDs []*apiextensionsv1.CustomResourceDefinition
+	// Output receives the processes' logs; nil discards them.
+	Output io.Writer
+}
+
+// ControlPlane is a running kube-apiserver and etcd.
+type ControlPlane struct {
+	env *envtest.Environment
+	// Config reaches the API server as a cluster administrator.
+	Config *rest.Config
+	// Kubeconfig is Config as a kubeconfig file.
+	Kubeconfig []byte
+	// AssetsDir is where the binaries came from.
+	AssetsDir string
+}
+
+// Start starts kube-apiserver and etcd on free loopback ports, with RBAC
+// authorization, and installs the CRDs.
+func Start(opts Options) (*ControlPlane, error) {
+	dir := opts.AssetsDir
+	if dir == "" {
+		var err error
+		if dir, err = AssetsDir(); err != nil {
+			return nil, err
+		}
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory:    dir,
+		CRDInstallOptions:        envtest.CRDInstallOptions{CRDs: opts.CRDs, ErrorIfPathMissing: true},
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
+	}
+	if opts.Output != nil {
+		api := env.ControlPlane.GetAPIServer()
+		api.Out, api.Err = opts.Output, opts.Output
+		env.ControlPlane.Etcd = &envtest.Etcd{Out: opts.Output, Err: opts.Output}
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("cannot start the local control plane from %s: %w", dir, err)
+	}
+	return &ControlPlane{env: env, Config: cfg, Kubeconfig: env.KubeConfig, AssetsDir: dir}, nil
+}
+
+// WriteKubeconfig writes the administrator kubeconfig to path (mode 0600).
+func (c *ControlPlane) WriteKubeconfig(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("cannot create the directory of %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, c.Kubeconfig, 0o600); err != nil {
+		return fmt.Errorf("cannot write kubeconfig %s: %w", path, err)
+	}
+	return nil
+}
+
+// Stop stops the processes and removes their data.
+func (c *ControlPlane) Stop() error {
+	if err := c.env.Stop(); err != nil {
+		return fmt.Errorf("cannot stop the local control plane: %w", err)
+	}
+	return nil
+}
