@@ -253,12 +253,12 @@ type DirectorySpec struct {
 	// syncInterval is the time between syncs.
 	// +optional
 	// +kubebuilder:default="15m"
-	SyncInterval metav1.Duration `json:"syncInterval,omitempty"`
+	SyncInterval metav1.Duration `json:"syncInterval,omitzero"` // omitzero: omitempty keeps a zero struct, so Go clients would send "0s" and skip the default
 
 	// timeout bounds connecting and each search.
 	// +optional
 	// +kubebuilder:default="30s"
-	Timeout metav1.Duration `json:"timeout,omitempty"`
+	Timeout metav1.Duration `json:"timeout,omitzero"` // omitzero: as syncInterval
 
 	// pageSize is the LDAP paging size (RFC 2696).
 	// +optional
@@ -359,8 +359,4 @@ type DirectoryList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Directory `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&Directory{}, &DirectoryList{})
 }

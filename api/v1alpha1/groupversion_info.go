@@ -2,15 +2,18 @@
 // data-science platform (licences, users, groups, directories, data
 // connections, per-resource grants and shares) as Kubernetes objects.
 //
-// Every kind is namespaced: one namespace is one platform instance.
+// Every kind is namespaced: one namespace is one platform instance. The
+// package depends only on the standard library and k8s.io/apimachinery, so
+// the platform's services can import it cheaply.
 //
 // +kubebuilder:object:generate=true
 // +groupName=iam.gatehouse.dev
 package v1alpha1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 var (
@@ -18,8 +21,22 @@ var (
 	GroupVersion = schema.GroupVersion{Group: "iam.gatehouse.dev", Version: "v1alpha1"}
 
 	// SchemeBuilder registers the Gatehouse kinds with a runtime.Scheme.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
 
 	// AddToScheme adds the Gatehouse kinds to a runtime.Scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
+
+func addKnownTypes(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion,
+		&License{}, &LicenseList{},
+		&User{}, &UserList{},
+		&Group{}, &GroupList{},
+		&Directory{}, &DirectoryList{},
+		&Connection{}, &ConnectionList{},
+		&ResourceGrant{}, &ResourceGrantList{},
+		&Share{}, &ShareList{},
+	)
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}

@@ -104,7 +104,3 @@ type ResourceGrantList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ResourceGrant `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ResourceGrant{}, &ResourceGrantList{})
-}

@@ -117,7 +117,3 @@ type ShareList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Share `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Share{}, &ShareList{})
-}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -55,6 +56,7 @@ type Options struct {
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
+	_ = apiextensionsv1.AddToScheme(s)
 	_ = iamv1alpha1.AddToScheme(s)
 	return s
 }
@@ -167,19 +169,23 @@ Press Ctrl-C to stop; nothing is left running.
 
 func stopManager(out io.Writer, cmd *exec.Cmd, exited chan error) error {
 	select {
-	case <-exited: // already gone
+	case werr := <-exited: // already gone; Run reported it
+		_ = werr
 		return nil
 	default:
 	}
 	fmt.Fprintln(out, ">> stopping the manager")
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-exited:
+	case werr := <-exited:
+		if werr != nil {
+			return fmt.Errorf("the manager did not stop cleanly: %w", werr)
+		}
 		return nil
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		<-exited
-		return errors.New("the manager did not stop within 30s of SIGTERM and was killed")
+		werr := <-exited
+		return fmt.Errorf("the manager did not stop within 30s of SIGTERM and was killed (%v)", werr)
 	}
 }
 

@@ -18,12 +18,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/config/crd"
@@ -56,6 +58,7 @@ func Scheme() *runtime.Scheme {
 
 // Start starts a control plane with the Gatehouse CRDs.
 func Start() (*Env, error) {
+	ctrllog.SetLogger(logr.Discard())
 	crds, err := crd.Load()
 	if err != nil {
 		return nil, err

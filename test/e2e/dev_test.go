@@ -1,0 +1,242 @@
+// Package e2e drives the built binaries the way a person does: `gatehouse
+// dev` (what `make run` runs) with the manager binary as a separate process,
+// and the real kubectl on the PATH.
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/gatehouse-dev/gatehouse/internal/controlplane"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard())
+	dir, err := os.MkdirTemp("", "gatehouse-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	for _, c := range []string{"manager", "gatehouse"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, c), "../../cmd/"+c).CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: cannot build cmd/%s: %v\n%s", c, err, out)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// session is one running `gatehouse dev`.
+type session struct {
+	cmd        *exec.Cmd
+	lines      chan string
+	kubeconfig string
+	managerPID int
+}
+
+var pidRE = regexp.MustCompile(`manager .* started \(pid (\d+)\)`)
+
+// startDev runs `gatehouse dev` with env and waits until it says it is running.
+func startDev(t *testing.T, env []string, args ...string) *session {
+	t.Helper()
+	state := t.TempDir()
+	args = append([]string{"dev", "--quiet", "--state-dir", state, "--manager", filepath.Join(binDir, "manager"),
+		"--manager-arg=--metrics-bind-address=0", "--manager-arg=--health-probe-bind-address=127.0.0.1:0"}, args...)
+	cmd := exec.Command(filepath.Join(binDir, "gatehouse"), args...)
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("cannot start gatehouse dev: %v", err)
+	}
+	s := &session{cmd: cmd, lines: make(chan string, 100), kubeconfig: filepath.Join(state, "kubeconfig")}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+		close(s.lines)
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			_ = cmd.Wait()
+		}
+	})
+	var out []string
+	deadline := time.After(3 * time.Minute)
+	for {
+		select {
+		case line, ok := <-s.lines:
+			if !ok {
+				t.Fatalf("gatehouse dev exited before it was running; it printed:\n%s", strings.Join(out, "\n"))
+			}
+			out = append(out, line)
+			if m := pidRE.FindStringSubmatch(line); m != nil {
+				s.managerPID, _ = strconv.Atoi(m[1])
+			}
+			if strings.HasPrefix(line, "  export KUBECONFIG=") {
+				s.kubeconfig = strings.TrimPrefix(line, "  export KUBECONFIG=")
+			}
+			if strings.Contains(line, "Press Ctrl-C to stop") {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("gatehouse dev did not say it was running within 3 minutes; it printed:\n%s", strings.Join(out, "\n"))
+		}
+	}
+}
+
+// stop sends Ctrl-C and checks that everything stopped.
+func (s *session) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("gatehouse dev did not exit cleanly after Ctrl-C: %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		_ = s.cmd.Process.Kill()
+		t.Fatal("gatehouse dev did not stop within 2 minutes of Ctrl-C")
+	}
+	if s.managerPID != 0 && syscall.Kill(s.managerPID, 0) == nil {
+		t.Errorf("the manager (pid %d) is still running after Ctrl-C", s.managerPID)
+	}
+}
+
+func kubectl(t *testing.T, kubeconfig string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func environWithout(names ...string) []string {
+	var env []string
+next:
+	for _, kv := range os.Environ() {
+		for _, n := range names {
+			if strings.HasPrefix(kv, n+"=") {
+				continue next
+			}
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func apiServerAddress(t *testing.T, kubeconfig string) string {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatalf("the kubeconfig gatehouse dev printed does not load: %v", err)
+	}
+	u, err := url.Parse(cfg.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host
+}
+
+// TestDevLocalControlPlane is `make run` on a machine with no cluster.
+func TestDevLocalControlPlane(t *testing.T) {
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Fatal("kubectl is not on the PATH; the e2e tests drive the cluster with it")
+	}
+	s := startDev(t, environWithout("KUBECONFIG"), "--samples", "../../config/samples")
+	addr := apiServerAddress(t, s.kubeconfig)
+
+	names := kubectl(t, s.kubeconfig, "get", "pu,pg,lic,conn,share,rg,dir", "-n", "demo", "-o", "name")
+	want := map[string]int{"user": 6, "group": 3, "license": 1, "connection": 2, "share": 3, "resourcegrant": 3, "directory": 1}
+	got := map[string]int{}
+	for _, n := range strings.Fields(names) {
+		got[strings.SplitN(n, ".", 2)[0]]++
+	}
+	for kind, n := range want {
+		if got[kind] != n {
+			t.Errorf("kubectl get -n demo shows %d %s objects, want %d:\n%s", got[kind], kind, n, names)
+		}
+	}
+	table := kubectl(t, s.kubeconfig, "get", "pu", "-n", "demo")
+	for _, col := range []string{"LOGIN", "PROFILE", "SEAT", "READY", "AGE", "alice", "frank"} {
+		if !strings.Contains(table, col) {
+			t.Errorf("kubectl get pu does not show %q:\n%s", col, table)
+		}
+	}
+	if all := kubectl(t, s.kubeconfig, "get", "gatehouse", "-n", "demo", "-o", "name"); len(strings.Fields(all)) != 19 {
+		t.Errorf("kubectl get gatehouse (the category) lists %d objects, want 19:\n%s", len(strings.Fields(all)), all)
+	}
+
+	s.stop(t)
+	if _, err := os.Stat(s.kubeconfig); !os.IsNotExist(err) {
+		t.Errorf("the kubeconfig %s was left behind (stat: %v)", s.kubeconfig, err)
+	}
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		_ = conn.Close()
+		t.Errorf("the API server at %s still answers after Ctrl-C", addr)
+	}
+}
+
+// TestDevExistingCluster is `make run` with KUBECONFIG pointing at a cluster:
+// CRDs are installed there, the manager runs, no samples are applied.
+func TestDevExistingCluster(t *testing.T) {
+	cluster, err := controlplane.Start(controlplane.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cluster.Stop() }()
+	kubeconfig := filepath.Join(t.TempDir(), "cluster.kubeconfig")
+	if err := cluster.WriteKubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+
+	s := startDev(t, append(environWithout("KUBECONFIG"), "KUBECONFIG="+kubeconfig), "--samples", "../../config/samples")
+	if s.kubeconfig != kubeconfig {
+		t.Errorf("gatehouse dev printed KUBECONFIG=%s, want the cluster's %s", s.kubeconfig, kubeconfig)
+	}
+	crds := kubectl(t, kubeconfig, "get", "crd", "-o", "name")
+	for _, k := range []string{"users", "groups", "licenses", "directories", "connections", "resourcegrants", "shares"} {
+		if !strings.Contains(crds, "customresourcedefinition.apiextensions.k8s.io/"+k+".iam.gatehouse.dev") {
+			t.Errorf("CRD %s.iam.gatehouse.dev was not installed:\n%s", k, crds)
+		}
+	}
+	if ns := kubectl(t, kubeconfig, "get", "ns", "-o", "name"); strings.Contains(ns, "namespace/demo") {
+		t.Errorf("samples were applied to an existing cluster; they must not be")
+	}
+	s.stop(t)
+	if _, err := os.Stat(kubeconfig); err != nil {
+		t.Errorf("the cluster's kubeconfig must be left alone: %v", err)
+	}
+}
