@@ -188,6 +188,10 @@ type acc struct {
 	// head is the first of the resource's vias in ix.vias, chained through
 	// ix.viaNext (-1 ends); nvia counts them.
 	head, nvia int32
+	// Filled in when the resource is finished: the capped role rank, the
+	// capped permissions before the usableBy gate, and the final ones.
+	capped         int
+	preGate, final PermissionSet
 }
 
 // userGroups returns the user's existing groups, sorted, and the
@@ -374,6 +378,7 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 		a := &ix.accs[i]
 		ti := typeInfos[a.res.key.typ]
 		perms := a.perms
+		a.preGate = perms
 		if a.res.key.typ == conTI && !a.admitted {
 			perms &^= useBit
 		}
@@ -388,6 +393,7 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 			rank = capRank
 		}
 		ra.Role = rankRoles[rank]
+		a.capped, a.preGate, a.final = rank, a.preGate&capSet, perms&capSet
 		removed := perms &^ capSet
 		ra.Permissions = ix.names.names(a.res.key.typ, perms&capSet)
 		if roleBefore != "" || removed != 0 {

@@ -1,0 +1,474 @@
+package access
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+)
+
+// Requester is who asks for a change of a Share or ResourceGrant: a User (by
+// object name), or an administrator identity (such as a GitOps service
+// account in a configured administrator group) that the rules exempt.
+type Requester struct {
+	// User is the requesting User's object name.
+	User string
+	// Admin exempts the request from the sharing rules.
+	Admin bool
+}
+
+// Violation is a rejected change: which rule it breaks, and a sentence for
+// the person who asked, saying what to do instead. Rule 0 means the object
+// itself is invalid (unknown role, permission or resource type); rules 1–5
+// are the sharing rules of the SPEC.
+type Violation struct {
+	Rule    int
+	Message string
+}
+
+func (v *Violation) Error() string { return v.Message }
+
+func violation(rule int, format string, args ...any) *Violation {
+	return &Violation{Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// requesterAccess is what the requester holds on a resource.
+type requesterAccess struct {
+	name     string
+	exists   bool
+	rank     int           // capped role
+	preGate  PermissionSet // capped permissions before the usableBy gate
+	final    PermissionSet
+	canShare bool // Owner or allowSharing (or admin)
+	admin    bool
+}
+
+// requester computes what a user holds on a resource; ix.mu is held.
+func (ix *Index) requesterOn(name string, res *resEntry) requesterAccess {
+	ra := requesterAccess{name: name}
+	u := ix.users[name]
+	if u == nil {
+		return ra
+	}
+	ra.exists = true
+	r := ix.computeUser(u)
+	for _, g := range r.GlobalPermissions {
+		if g == iamv1alpha1.GlobalAdmin {
+			ra.admin = true
+		}
+	}
+	if res != nil && res.accEpoch == ix.epoch {
+		a := &ix.accs[res.accSlot]
+		ra.rank, ra.preGate, ra.final, ra.canShare = a.capped, a.preGate, a.final, a.canShare
+	}
+	return ra
+}
+
+// owners describes who holds Owner on a resource through its shares, for
+// messages: up to three, sorted.
+func (ix *Index) owners(res *resEntry) string {
+	var out []string
+	seen := map[string]bool{}
+	for s := range res.shares {
+		for _, g := range s.grantees {
+			if !g.valid || g.rank != rankOwner {
+				continue
+			}
+			d := g.name
+			if g.kind != iamv1alpha1.GranteeUser {
+				d = subjectOf(string(g.kind), g.name)
+			}
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
+	}
+	sort.Strings(out)
+	if len(out) > 3 {
+		out = append(out[:3], "…")
+	}
+	if len(out) == 0 {
+		return "an administrator"
+	}
+	return "an Owner (" + strings.Join(out, ", ") + ")"
+}
+
+// reachesActive reports whether a grantee reaches at least one active user
+// (seated, when seated is set).
+func (ix *Index) reachesActive(kind iamv1alpha1.GranteeKind, name string, seated bool) bool {
+	ok := func(u *userEntry) bool {
+		if !u.active {
+			return false
+		}
+		if !seated {
+			return true
+		}
+		st, _, _ := ix.seat(u)
+		return st == iamv1alpha1.SeatGranted
+	}
+	switch kind {
+	case iamv1alpha1.GranteeUser:
+		u := ix.users[name]
+		return u != nil && ok(u)
+	case iamv1alpha1.GranteeGroup:
+		g := ix.groups[name]
+		if g == nil {
+			return false
+		}
+		for u := range ix.members(g.name, g.ldap) {
+			if ok(u) {
+				return true
+			}
+		}
+	case iamv1alpha1.GranteeOrganization:
+		for u := range ix.orgUsers[name] {
+			if ok(u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keepers reports, for the shares of a resource with one Share replaced
+// (name, by grantees; nil grantees: removed), whether some Owner grantee
+// reaches an active user (rule 4) and whether some active, seated user can
+// share (rule 5).
+func (ix *Index) keepers(res *resEntry, name string, grantees []iamv1alpha1.Grantee, ti *typeInfo) (owner, sharer bool) {
+	check := func(kind iamv1alpha1.GranteeKind, gname string, role iamv1alpha1.Role, allowSharing bool) {
+		if ti.validRole(role) != nil {
+			return
+		}
+		if role == iamv1alpha1.RoleOwner && !owner && ix.reachesActive(kind, gname, false) {
+			owner = true
+		}
+		if (role == iamv1alpha1.RoleOwner || allowSharing) && !sharer && ix.reachesActive(kind, gname, true) {
+			sharer = true
+		}
+	}
+	if res != nil {
+		for s := range res.shares {
+			if s.name == name {
+				continue
+			}
+			for _, g := range s.grantees {
+				check(g.kind, g.name, g.role, g.allowSharing)
+			}
+		}
+	}
+	for _, g := range grantees {
+		check(g.Kind, g.Name, g.Role, g.AllowSharing)
+	}
+	return owner, sharer
+}
+
+type granteeKey struct {
+	kind iamv1alpha1.GranteeKind
+	name string
+}
+
+// CheckShare decides whether requester may change a Share from before to
+// after (before nil: create; after nil: delete), by the sharing rules:
+//  1. share only with active users and existing groups (and organizations
+//     some active user belongs to);
+//  2. share only as Owner or with allowSharing, and only up to one's own
+//     profile-capped role and permissions (canUseData only with data
+//     access);
+//  3. never downgrade or remove a collaborator whose role is above one's
+//     own (leaving oneself is always allowed, within rule 4);
+//  4. a shared resource keeps at least one Owner reaching an active user;
+//  5. a dataset or connection keeps at least one active, seated user who
+//     can share.
+//
+// The first Share of a resource the namespace does not know yet creates it:
+// it must name the requester as Owner. It returns nil when the change is
+// allowed. Administrators are exempt.
+func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Violation {
+	if req.Admin || (before == nil && after == nil) {
+		return nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ref := shareRef(before, after)
+	ti, err := info(ref.Type)
+	if err != nil {
+		return violation(0, "The share is invalid: %v.", err)
+	}
+	resName := ref.String()
+	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
+	creating := res == nil
+	name := ""
+	var old, nu []iamv1alpha1.Grantee
+	if before != nil {
+		old, name = before.Spec.Grantees, before.Name
+	}
+	if after != nil {
+		nu, name = after.Spec.Grantees, after.Name
+	}
+	for _, g := range nu {
+		if err := ti.validRole(g.Role); err != nil {
+			return violation(0, "The share is invalid: %v (grantee %s %s).", err, g.Kind, g.Name)
+		}
+	}
+	me := ix.requesterOn(req.User, res)
+	if !me.exists {
+		return violation(2, "%s is not a User of this namespace and cannot share %s (rule 2: share only as Owner or with allowSharing); ask an administrator.", req.User, resName)
+	}
+	oldBy := map[granteeKey]iamv1alpha1.Grantee{}
+	for _, g := range old {
+		oldBy[granteeKey{g.Kind, g.Name}] = g
+	}
+	newBy := map[granteeKey]iamv1alpha1.Grantee{}
+	for _, g := range nu {
+		newBy[granteeKey{g.Kind, g.Name}] = g
+	}
+	isSelf := func(g iamv1alpha1.Grantee) bool { return g.Kind == iamv1alpha1.GranteeUser && g.Name == req.User }
+
+	// Rule 1 and 2 for what is added or raised.
+	var raised []iamv1alpha1.Grantee
+	for _, g := range nu {
+		o, had := oldBy[granteeKey{g.Kind, g.Name}]
+		if had && roleRank(g.Role) <= roleRank(o.Role) && (!g.CanUseData || o.CanUseData) && (!g.AllowSharing || o.AllowSharing) {
+			continue
+		}
+		raised = append(raised, g)
+		if !had {
+			if v := ix.checkGranteeExists(g.Kind, g.Name, resName); v != nil {
+				return v
+			}
+		}
+	}
+	sort.Slice(raised, func(i, j int) bool { return raised[i].Name < raised[j].Name })
+	if creating {
+		selfOwner := false
+		for _, g := range nu {
+			selfOwner = selfOwner || (isSelf(g) && g.Role == iamv1alpha1.RoleOwner)
+		}
+		if !selfOwner {
+			return violation(4, "%s is not shared yet, so this Share creates it and must keep an Owner (rule 4: every shared resource keeps at least one Owner); add yourself (User %s) as Owner.", resName, req.User)
+		}
+		return nil
+	}
+	myRole := rankRoles[me.rank]
+	standing := fmt.Sprintf("%s is %s on %s", req.User, myRole, resName)
+	if myRole == "" {
+		myRole = "no role"
+		standing = fmt.Sprintf("%s has no role on %s", req.User, resName)
+	}
+	changed := len(raised) > 0
+	for k, o := range oldBy {
+		if n, ok := newBy[k]; !ok || n != o {
+			if !isSelf(o) {
+				changed = true
+			}
+		}
+	}
+	if changed && !me.canShare && !me.admin {
+		return violation(2, "%s without allowSharing and cannot change who it is shared with (rule 2: share only as Owner or with allowSharing); ask %s to share it or to give you allowSharing.",
+			standing, ix.owners(res))
+	}
+	for _, g := range raised {
+		if roleRank(g.Role) > me.rank {
+			return violation(2, "%s and cannot grant %s to %s %s (rule 2: share only up to your own role); grant %s at most, or ask %s for a higher role.",
+				standing, g.Role, g.Kind, g.Name, myRole, ix.owners(res))
+		}
+		gives := ti.roleSet(roleRank(g.Role), g.CanUseData && ti.data)
+		if missing := gives &^ me.preGate; missing != 0 {
+			what := "grant " + string(g.Role)
+			if g.CanUseData && ti.data {
+				what += " with canUseData"
+			}
+			return violation(2, "%s cannot %s to %s %s on %s: it does not hold %s itself (rule 2: share only up to your own role and access); grant less, or ask %s.",
+				req.User, what, g.Kind, g.Name, resName, strings.Join(permStrings(ti.namesOf(missing)), ", "), ix.owners(res))
+		}
+	}
+
+	// Rule 3: nobody above the requester is downgraded or removed.
+	for k, o := range oldBy {
+		n, kept := newBy[k]
+		if kept && roleRank(n.Role) >= roleRank(o.Role) && (n.CanUseData || !o.CanUseData) && (n.AllowSharing || !o.AllowSharing) {
+			continue
+		}
+		if isSelf(o) || roleRank(o.Role) <= me.rank || me.admin {
+			continue
+		}
+		verb := "remove"
+		if kept {
+			verb = "downgrade"
+		}
+		return violation(3, "%s %s is %s on %s, above %s's %s, so %s cannot %s it (rule 3: never downgrade or remove a collaborator above your own role); ask %s.",
+			o.Kind, o.Name, o.Role, resName, req.User, myRole, req.User, verb, ix.owners(res))
+	}
+
+	// Rules 4 and 5 on the resource's shares after the change.
+	ownerBefore, sharerBefore := ix.keepers(res, "", nil, ti)
+	ownerAfter, sharerAfter := ix.keepers(res, name, nu, ti)
+	if ownerBefore && !ownerAfter {
+		return violation(4, "%s would be left without an Owner (rule 4: every shared resource keeps at least one Owner); make another active user Owner first, then leave or change this one.", resName)
+	}
+	if ti.data && sharerBefore && !sharerAfter {
+		return violation(5, "%s would be left with nobody who can share it (rule 5: a dataset or connection keeps at least one user who can share); give another active user Owner or allowSharing first.", resName)
+	}
+	return nil
+}
+
+func shareRef(before, after *iamv1alpha1.Share) iamv1alpha1.ResourceRef {
+	if after != nil {
+		return after.Spec.Resource
+	}
+	return before.Spec.Resource
+}
+
+func permStrings(ps []iamv1alpha1.Permission) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}
+
+// checkGranteeExists is rule 1 for a new grantee or subject.
+func (ix *Index) checkGranteeExists(kind iamv1alpha1.GranteeKind, name, resName string) *Violation {
+	switch kind {
+	case iamv1alpha1.GranteeUser:
+		u := ix.users[name]
+		if u == nil {
+			return violation(1, "User %s does not exist, so %s cannot be shared with it (rule 1: share only with active users and existing groups); check the name.", name, resName)
+		}
+		if !u.active {
+			return violation(1, "User %s is inactive, so %s cannot be shared with it (rule 1: share only with active users and existing groups); ask an administrator to activate it first.", name, resName)
+		}
+	case iamv1alpha1.GranteeGroup:
+		if ix.groups[name] == nil {
+			return violation(1, "Group %s does not exist, so %s cannot be shared with it (rule 1: share only with active users and existing groups); check the name or create the Group first.", name, resName)
+		}
+	case iamv1alpha1.GranteeOrganization:
+		if !ix.reachesActive(kind, name, false) {
+			return violation(1, "No active user belongs to organization %s, so %s cannot be shared with it (rule 1: share only with active users and existing groups); check the name.", name, resName)
+		}
+	default:
+		return violation(0, "Grantee %s has kind %q: use User, Group or Organization.", name, kind)
+	}
+	return nil
+}
+
+// CheckGrant decides whether requester may change a ResourceGrant from
+// before to after (before nil: create; after nil: delete). Changing grants
+// needs admin, Owner, or the type's permission-management permission
+// (project: editPermissions; codeEnv, cluster: manageUsers); the requester
+// may grant or remove only permissions it holds itself (DSS editPermissions;
+// violations report rule 2 for granting and rule 3 for removing); new users
+// must be active and new groups exist (rule 1). Administrators are exempt.
+func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Requester) *Violation {
+	if req.Admin || (before == nil && after == nil) {
+		return nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ref := iamv1alpha1.ResourceRef{}
+	if after != nil {
+		ref = after.Spec.Resource
+	} else {
+		ref = before.Spec.Resource
+	}
+	ti, err := info(ref.Type)
+	if err != nil {
+		return violation(0, "The grant is invalid: %v.", err)
+	}
+	resName := ref.String()
+	gives := func(g *iamv1alpha1.ResourceGrant) (map[iamv1alpha1.Subject]PermissionSet, *Violation) {
+		out := map[iamv1alpha1.Subject]PermissionSet{}
+		if g == nil {
+			return out, nil
+		}
+		set, err := ti.parse(g.Spec.Permissions)
+		if err != nil {
+			return nil, violation(0, "The grant is invalid: %v.", err)
+		}
+		for _, s := range g.Spec.Subjects {
+			out[s] = ti.implied(set)
+		}
+		return out, nil
+	}
+	old, v := gives(before)
+	if v != nil {
+		old = map[iamv1alpha1.Subject]PermissionSet{} // an invalid grant gave nothing
+	}
+	nu, v := gives(after)
+	if v != nil {
+		return v
+	}
+	for s := range nu {
+		if _, had := old[s]; !had {
+			if v := ix.checkGranteeExists(iamv1alpha1.GranteeKind(s.Kind), s.Name, resName); v != nil {
+				return v
+			}
+		}
+	}
+	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
+	me := ix.requesterOn(req.User, res)
+	if me.admin {
+		return nil
+	}
+	if me.rank != rankOwner && me.preGate&ti.manage == 0 {
+		need := "Owner"
+		if ti.manage != 0 {
+			need = "Owner or " + strings.Join(permStrings(ti.namesOf(ti.manage)), " or ")
+		}
+		return violation(2, "%s cannot change the permissions on %s: that needs %s on it, or admin (rule 2: only those who manage a resource share it); ask %s.",
+			req.User, resName, need, ix.ownersOrAdmin(res))
+	}
+	subjects := map[iamv1alpha1.Subject]bool{}
+	for s := range old {
+		subjects[s] = true
+	}
+	for s := range nu {
+		subjects[s] = true
+	}
+	keys := make([]iamv1alpha1.Subject, 0, len(subjects))
+	for s := range subjects {
+		keys = append(keys, s)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return string(keys[i].Kind)+"/"+keys[i].Name < string(keys[j].Kind)+"/"+keys[j].Name
+	})
+	for _, s := range keys {
+		if added := nu[s] &^ old[s] &^ me.preGate; added != 0 {
+			return violation(2, "%s cannot grant %s on %s to %s %s: you may grant only permissions you hold yourself (rule 2: share only up to your own role); ask %s.",
+				req.User, strings.Join(permStrings(ti.namesOf(added)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
+		}
+		if removed := old[s] &^ nu[s] &^ me.preGate; removed != 0 {
+			return violation(3, "%s cannot remove %s on %s from %s %s: you may remove only permissions you hold yourself (rule 3: never take away more than you hold); ask %s.",
+				req.User, strings.Join(permStrings(ti.namesOf(removed)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
+		}
+	}
+	return nil
+}
+
+func (ix *Index) ownersOrAdmin(res *resEntry) string {
+	if res == nil {
+		return "an administrator"
+	}
+	return ix.owners(res)
+}
+
+// UserForKubernetesName returns the name of the User whose
+// kubernetesUsername (or, when unset, login) is the given API-server user
+// name, for mapping an admission request to a Requester.
+func (ix *Index) UserForKubernetesName(username string) (string, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var found []string
+	for name, u := range ix.users {
+		if u.obj.Spec.KubernetesIdentity() == username {
+			found = append(found, name)
+		}
+	}
+	if len(found) == 0 {
+		return "", false
+	}
+	sort.Strings(found)
+	return found[0], true
+}

@@ -1,0 +1,340 @@
+package access
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+)
+
+func sharing(g iamv1alpha1.Grantee) iamv1alpha1.Grantee { g.AllowSharing = true; return g }
+
+// sharingWorld: dataset/sales shared by Owner bob with alice (Editor,
+// allowSharing), carl (Consumer, allowSharing), dan (Editor) and rita
+// (Owner, but a reader); dataset/orphanish has Owner pat, who waits for a
+// seat, and alice as its only seated sharer.
+func sharingWorld() Snapshot {
+	eve := user("eve", "full")
+	f := false
+	eve.Spec.Active = &f
+	l := license()
+	l.Spec.Profiles[2].Seats = 0 // editor profile: nobody gets a seat
+	pat := user("pat", "editor")
+	return Snapshot{Now: genEpoch, License: l,
+		Users: []iamv1alpha1.User{user("alice", "full"), user("bob", "full"), user("carl", "full"), user("dan", "full"),
+			user("frank", "full", "data"), user("rita", "reader"), user("pm", "full"), user("ops", "full"), eve, pat},
+		Groups:      []iamv1alpha1.Group{group("data")},
+		Connections: []iamv1alpha1.Connection{conn("pg", "All")},
+		Shares: []iamv1alpha1.Share{
+			share("sales", "dataset/sales", to("User", "bob", "Owner"), sharing(to("User", "alice", "Editor")),
+				sharing(to("User", "carl", "Consumer")), to("User", "dan", "Editor"), to("User", "rita", "Owner")),
+			share("orphanish", "dataset/orphanish", to("User", "pat", "Owner"), sharing(to("User", "alice", "Editor"))),
+		},
+		ResourceGrants: []iamv1alpha1.ResourceGrant{
+			grant("pm", "project/churn", []iamv1alpha1.Subject{{Kind: "User", Name: "pm"}}, "editPermissions", "writeProjectContent"),
+			grant("readers", "project/churn", []iamv1alpha1.Subject{{Kind: "Group", Name: "data"}}, "readProjectContent"),
+			grant("admins", "project/churn", []iamv1alpha1.Subject{{Kind: "User", Name: "dan"}}, "admin"),
+			grant("gpu-ops", "codeEnv/gpu", []iamv1alpha1.Subject{{Kind: "User", Name: "ops"}}, "manageUsers"),
+		},
+	}
+}
+
+func findShare(s Snapshot, name string) *iamv1alpha1.Share {
+	for i := range s.Shares {
+		if s.Shares[i].Name == name {
+			return s.Shares[i].DeepCopy()
+		}
+	}
+	return nil
+}
+
+func findGrant(s Snapshot, name string) *iamv1alpha1.ResourceGrant {
+	for i := range s.ResourceGrants {
+		if s.ResourceGrants[i].Name == name {
+			return s.ResourceGrants[i].DeepCopy()
+		}
+	}
+	return nil
+}
+
+func withGrantees(s *iamv1alpha1.Share, gs ...iamv1alpha1.Grantee) *iamv1alpha1.Share {
+	c := s.DeepCopy()
+	c.Spec.Grantees = gs
+	return c
+}
+
+func TestCheckShare(t *testing.T) {
+	w := sharingWorld()
+	ix := NewIndex(w)
+	sales := findShare(w, "sales")
+	orph := findShare(w, "orphanish")
+	g := sales.Spec.Grantees
+	add := func(extra ...iamv1alpha1.Grantee) *iamv1alpha1.Share {
+		return withGrantees(sales, append(append([]iamv1alpha1.Grantee(nil), g...), extra...)...)
+	}
+	without := func(i int) *iamv1alpha1.Share {
+		return withGrantees(sales, append(append([]iamv1alpha1.Grantee(nil), g[:i]...), g[i+1:]...)...)
+	}
+	replace := func(i int, n iamv1alpha1.Grantee) *iamv1alpha1.Share {
+		c := withGrantees(sales, append([]iamv1alpha1.Grantee(nil), g...)...)
+		c.Spec.Grantees[i] = n
+		return c
+	}
+	newShare := func(res string, gs ...iamv1alpha1.Grantee) *iamv1alpha1.Share {
+		s := share("new", res, gs...)
+		return &s
+	}
+	tests := map[string]struct {
+		before, after *iamv1alpha1.Share
+		req           Requester
+		wantRule      int    // -1: allowed
+		wantMsg       string // substring
+	}{
+		"Editor with allowSharing shares as Editor":    {sales, add(to("User", "frank", "Editor")), Requester{User: "alice"}, -1, ""},
+		"Editor cannot grant Owner":                    {sales, add(to("User", "frank", "Owner")), Requester{User: "alice"}, 2, "alice is Editor on dataset/sales and cannot grant Owner to User frank (rule 2: share only up to your own role); grant Editor at most, or ask an Owner (bob, rita) for a higher role."},
+		"Consumer cannot grant Editor":                 {sales, add(to("Group", "data", "Editor")), Requester{User: "carl"}, 2, "carl is Consumer on dataset/sales and cannot grant Editor"},
+		"Consumer without data cannot grant data":      {sales, add(withData(to("User", "frank", "Consumer"))), Requester{User: "carl"}, 2, "carl cannot grant Consumer with canUseData to User frank on dataset/sales: it does not hold downloadDataSample"},
+		"no allowSharing, no sharing":                  {sales, add(to("User", "frank", "Consumer")), Requester{User: "dan"}, 2, "dan is Editor on dataset/sales without allowSharing and cannot change who it is shared with (rule 2"},
+		"profile-capped Owner shares only as Consumer": {sales, add(to("User", "frank", "Editor")), Requester{User: "rita"}, 2, "rita is Consumer on dataset/sales and cannot grant Editor"},
+		"capped Owner may share as Consumer":           {sales, add(to("User", "frank", "Consumer")), Requester{User: "rita"}, -1, ""},
+		"a stranger cannot share":                      {sales, add(to("User", "frank", "Consumer")), Requester{User: "frank"}, 2, "frank has no role on dataset/sales without allowSharing"},
+		"inactive users cannot be shared with":         {sales, add(to("User", "eve", "Consumer")), Requester{User: "bob"}, 1, "User eve is inactive, so dataset/sales cannot be shared with it (rule 1"},
+		"unknown groups cannot be shared with":         {sales, add(to("Group", "ghosts", "Consumer")), Requester{User: "bob"}, 1, "Group ghosts does not exist"},
+		"unknown organizations cannot be shared with":  {sales, add(to("Organization", "initech", "Consumer")), Requester{User: "bob"}, 1, "No active user belongs to organization initech"},
+		"cannot remove a collaborator above oneself":   {sales, without(0), Requester{User: "alice"}, 3, "User bob is Owner on dataset/sales, above alice's Editor, so alice cannot remove it (rule 3"},
+		"cannot downgrade a collaborator above":        {sales, replace(0, to("User", "bob", "Editor")), Requester{User: "alice"}, 3, "cannot downgrade it"},
+		"may downgrade a collaborator below":           {sales, replace(2, to("User", "carl", "Consumer")), Requester{User: "alice"}, -1, ""},
+		"anyone may leave":                             {sales, without(3), Requester{User: "dan"}, -1, ""},
+		"the last Owner cannot leave": {sales, withGrantees(sales, g[1], g[2], g[3]), Requester{User: "bob"}, 4,
+			"dataset/sales would be left without an Owner (rule 4: every shared resource keeps at least one Owner); make another active user Owner first"},
+		"the Owner leaves after making another Owner": {sales, withGrantees(sales, to("User", "alice", "Owner"), g[2], g[3]), Requester{User: "bob"}, -1, ""},
+		"deleting the share leaves no Owner":          {sales, nil, Requester{User: "bob"}, 4, "without an Owner"},
+		"the last seated sharer cannot stop sharing": {orph, withGrantees(orph, orph.Spec.Grantees[0], to("User", "alice", "Editor")), Requester{User: "alice"}, 5,
+			"dataset/orphanish would be left with nobody who can share it (rule 5"},
+		"creating a new resource names oneself Owner":  {nil, newShare("dataset/fresh", to("User", "alice", "Owner"), to("User", "dan", "Editor")), Requester{User: "alice"}, -1, ""},
+		"creating a new resource without oneself":      {nil, newShare("dataset/fresh", to("User", "dan", "Owner")), Requester{User: "alice"}, 4, "add yourself (User alice) as Owner"},
+		"a known connection cannot be claimed":         {nil, newShare("connection/pg", to("User", "alice", "Owner")), Requester{User: "alice"}, 2, "alice has no role on connection/pg without allowSharing"},
+		"an environment has no Editor":                 {nil, newShare("environment/py", to("User", "alice", "Editor")), Requester{User: "alice"}, 0, "environment has no Editor role: use Consumer or Owner"},
+		"administrators are exempt":                    {sales, nil, Requester{Admin: true}, -1, ""},
+		"an unknown requester is told to ask an admin": {sales, add(to("User", "frank", "Consumer")), Requester{User: "mallory"}, 2, "mallory is not a User of this namespace"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			v := CheckShare(ix, tc.before, tc.after, tc.req)
+			switch {
+			case tc.wantRule < 0 && v != nil:
+				t.Fatalf("rejected: rule %d: %s", v.Rule, v.Message)
+			case tc.wantRule >= 0 && v == nil:
+				t.Fatalf("allowed, want rule %d", tc.wantRule)
+			case v != nil && (v.Rule != tc.wantRule || !strings.Contains(v.Message, tc.wantMsg)):
+				t.Fatalf("got rule %d %q\nwant rule %d containing %q", v.Rule, v.Message, tc.wantRule, tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestCheckGrant(t *testing.T) {
+	w := sharingWorld()
+	ix := NewIndex(w)
+	readers := findGrant(w, "readers")
+	admins := findGrant(w, "admins")
+	with := func(g *iamv1alpha1.ResourceGrant, perms ...string) *iamv1alpha1.ResourceGrant {
+		c := g.DeepCopy()
+		c.Spec.Permissions = p(perms...)
+		return c
+	}
+	withSubject := func(g *iamv1alpha1.ResourceGrant, kind iamv1alpha1.SubjectKind, name string) *iamv1alpha1.ResourceGrant {
+		c := g.DeepCopy()
+		c.Spec.Subjects = append(c.Spec.Subjects, iamv1alpha1.Subject{Kind: kind, Name: name})
+		return c
+	}
+	gpu := grant("gpu-users", "codeEnv/gpu", []iamv1alpha1.Subject{{Kind: "Group", Name: "data"}}, "use")
+	tests := map[string]struct {
+		before, after *iamv1alpha1.ResourceGrant
+		req           Requester
+		wantRule      int
+		wantMsg       string
+	}{
+		"editPermissions holder grants what it holds":  {readers, with(readers, "writeProjectContent"), Requester{User: "pm"}, -1, ""},
+		"editPermissions holder cannot grant beyond":   {readers, with(readers, "deleteProject"), Requester{User: "pm"}, 2, "pm cannot grant deleteProject on project/churn to Group data: you may grant only permissions you hold yourself"},
+		"cannot remove a permission one does not hold": {admins, nil, Requester{User: "pm"}, 3, "pm cannot remove admin, "},
+		"no management permission, no change":          {readers, with(readers, "readDashboards"), Requester{User: "frank"}, 2, "frank cannot change the permissions on project/churn: that needs Owner or editPermissions on it, or admin"},
+		"manageUsers alone cannot grant use it lacks":  {nil, &gpu, Requester{User: "ops"}, 2, "ops cannot grant use on codeEnv/gpu"},
+		"only known subjects":                          {readers, withSubject(readers, "User", "eve"), Requester{User: "pm"}, 1, "User eve is inactive"},
+		"unknown permissions are invalid":              {readers, with(readers, "read"), Requester{User: "pm"}, 0, `unknown permission "read" for project`},
+		"a project admin (grant) may grant everything": {readers, with(readers, "deleteProject", "unlockHoldout"), Requester{User: "dan"}, -1, ""},
+		"administrators are exempt":                    {admins, nil, Requester{Admin: true}, -1, ""},
+		"types without management need Owner": {nil, func() *iamv1alpha1.ResourceGrant {
+			g := grant("x", "dataset/sales", []iamv1alpha1.Subject{{Kind: "User", Name: "frank"}}, "viewMetadata")
+			return &g
+		}(), Requester{User: "alice"}, 2, "that needs Owner on it, or admin"},
+		"an Owner grants on its dataset within its rights": {nil, func() *iamv1alpha1.ResourceGrant {
+			g := grant("x", "dataset/sales", []iamv1alpha1.Subject{{Kind: "User", Name: "frank"}}, "delete")
+			return &g
+		}(), Requester{User: "bob"}, -1, ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			v := CheckGrant(ix, tc.before, tc.after, tc.req)
+			switch {
+			case tc.wantRule < 0 && v != nil:
+				t.Fatalf("rejected: rule %d: %s", v.Rule, v.Message)
+			case tc.wantRule >= 0 && v == nil:
+				t.Fatalf("allowed, want rule %d", tc.wantRule)
+			case v != nil && (v.Rule != tc.wantRule || !strings.Contains(v.Message, tc.wantMsg)):
+				t.Fatalf("got rule %d %q\nwant rule %d containing %q", v.Rule, v.Message, tc.wantRule, tc.wantMsg)
+			}
+		})
+	}
+}
+
+// FuzzShareEscalation: whatever a Share or ResourceGrant change that
+// CheckShare or CheckGrant accepts gives any user on the resource, the
+// requester held itself before the change (as RBAC's escalation check). The
+// first Share of a resource the namespace did not know is a creation and is
+// left out: its creator becomes Owner. An administrator holds every
+// permission, also on a resource its change makes known.
+func FuzzShareEscalation(f *testing.F) {
+	seedCorpus(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := &byteSource{b: data}
+		snap := genSnapshot(src)
+		ix := NewIndex(snap)
+		before := Compute(snap)
+		for step := 0; step < 8 && !src.done(); step++ {
+			req := pick(src, genUsers)
+			next := snap
+			var ref iamv1alpha1.ResourceRef
+			var v *Violation
+			creating := false
+			if src.bool() {
+				i := src.intn(len(snap.Shares) + 1)
+				next.Shares = append([]iamv1alpha1.Share(nil), snap.Shares...)
+				var old *iamv1alpha1.Share
+				sh := genShare(src, fmt.Sprintf("share-%d", i))
+				if i < len(snap.Shares) {
+					old = &snap.Shares[i]
+					sh = *mutateShare(src, old)
+					if users := userGrantees(old); len(users) > 0 && src.bool() {
+						req = pick(src, users)
+					}
+					next.Shares[i] = sh
+				} else {
+					next.Shares = append(next.Shares, sh)
+				}
+				ref = sh.Spec.Resource
+				creating = old == nil && !known(ix, ref)
+				v = CheckShare(ix, old, &sh, Requester{User: req})
+			} else {
+				i := src.intn(len(snap.ResourceGrants) + 1)
+				next.ResourceGrants = append([]iamv1alpha1.ResourceGrant(nil), snap.ResourceGrants...)
+				var old *iamv1alpha1.ResourceGrant
+				g := genGrant(src, fmt.Sprintf("grant-%d", i))
+				if i < len(snap.ResourceGrants) {
+					old = &snap.ResourceGrants[i]
+					g = *old.DeepCopy()
+					perms, _ := PermissionsOf(g.Spec.Resource.Type)
+					if src.bool() && len(g.Spec.Permissions) > 1 {
+						g.Spec.Permissions = g.Spec.Permissions[1:]
+					} else if len(perms) > 0 {
+						g.Spec.Permissions = append(g.Spec.Permissions, pick(src, perms))
+					}
+					next.ResourceGrants[i] = g
+				} else {
+					next.ResourceGrants = append(next.ResourceGrants, g)
+				}
+				ref = g.Spec.Resource
+				v = CheckGrant(ix, old, &g, Requester{User: req})
+			}
+			if v != nil || creating || !ValidType(ref.Type) {
+				continue
+			}
+			after := Compute(next)
+			escalationChecked++
+			var mine PermissionSet
+			if r := before.Users[req]; r != nil && len(r.GlobalPermissions) > 0 && r.GlobalPermissions[0] == iamv1alpha1.GlobalAdmin {
+				mine = typeInfos[typeByName[ref.Type]].all // an administrator holds everything
+			} else if r != nil {
+				if ra := r.Find(ref); ra != nil {
+					mine = permsOf(t, *ra)
+				}
+			}
+			for name, ua := range after.Users {
+				ra := ua.Find(ref)
+				if ra == nil {
+					continue
+				}
+				var had PermissionSet
+				if rb := before.Users[name].Find(ref); rb != nil {
+					had = permsOf(t, *rb)
+				}
+				if gained := permsOf(t, *ra) &^ had &^ mine; gained != 0 {
+					t.Fatalf("step %d: a change on %s accepted for %s (who holds %v) gives %s %v", step, ref, req, Names(ref.Type, mine), name, Names(ref.Type, gained))
+				}
+			}
+			snap, before, ix = next, after, NewIndex(next)
+		}
+	})
+}
+
+// mutateShare returns a copy of a share with one grantee added, removed or
+// changed.
+func mutateShare(src *byteSource, old *iamv1alpha1.Share) *iamv1alpha1.Share {
+	sh := old.DeepCopy()
+	gs := sh.Spec.Grantees
+	switch src.intn(3) {
+	case 0:
+		g := genGrantee(src)
+		for _, o := range gs {
+			if o.Kind == g.Kind && o.Name == g.Name {
+				return sh
+			}
+		}
+		sh.Spec.Grantees = append(gs, g)
+	case 1:
+		if len(gs) > 1 {
+			i := src.intn(len(gs))
+			sh.Spec.Grantees = append(gs[:i:i], gs[i+1:]...)
+		}
+	default:
+		if len(gs) > 0 {
+			i := src.intn(len(gs))
+			gs[i].Role, gs[i].CanUseData, gs[i].AllowSharing = pick(src, genRoles), src.bool(), src.bool()
+		}
+	}
+	return sh
+}
+
+func userGrantees(s *iamv1alpha1.Share) []string {
+	var out []string
+	for _, g := range s.Spec.Grantees {
+		if g.Kind == iamv1alpha1.GranteeUser {
+			out = append(out, g.Name)
+		}
+	}
+	return out
+}
+
+// escalationChecked counts the accepted changes FuzzShareEscalation
+// checked, for TestEscalationCoverage.
+var escalationChecked int
+
+// known reports whether any Share, ResourceGrant or Connection names ref.
+func known(ix *Index, ref iamv1alpha1.ResourceRef) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ti, ok := typeByName[ref.Type]
+	return ok && ix.resources[resKey{ti, ref.Name}] != nil
+}
+
+func TestUserForKubernetesName(t *testing.T) {
+	u := user("alice", "full")
+	u.Spec.KubernetesUsername = "oidc:alice@corp"
+	ix := NewIndex(Snapshot{Users: []iamv1alpha1.User{u, user("bob", "full")}})
+	for in, want := range map[string]string{"oidc:alice@corp": "alice", "bob": "bob", "alice": ""} {
+		if got, _ := ix.UserForKubernetesName(in); got != want {
+			t.Errorf("UserForKubernetesName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
