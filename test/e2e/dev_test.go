@@ -240,3 +240,33 @@ func TestDevExistingCluster(t *testing.T) {
 		t.Errorf("the cluster's kubeconfig must be left alone: %v", err)
 	}
 }
+
+// TestKustomizeInstall applies config/default as a platform team would:
+// `kubectl apply -k`, server-side, first as a dry run and then for real. No
+// pods run here; the API server accepting every object is what is checked.
+// (A server-side dry run of a fresh install cannot pass: its namespace does
+// not exist yet; so the dry run checks the re-apply.)
+func TestKustomizeInstall(t *testing.T) {
+	cluster, err := controlplane.Start(controlplane.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cluster.Stop() }()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := cluster.WriteKubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, kubeconfig, "apply", "--server-side", "-k", "../../config/default")
+	// Applying again changes nothing and is accepted (what a GitOps sync does).
+	kubectl(t, kubeconfig, "apply", "--server-side", "--dry-run=server", "-k", "../../config/default")
+	kubectl(t, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+	deploy := kubectl(t, kubeconfig, "get", "deployment", "gatehouse-manager", "-n", "gatehouse-system", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+	if deploy != "ghcr.io/gatehouse-dev/gatehouse:v0.1.0" {
+		t.Errorf("the manager's image is %q", deploy)
+	}
+	// The CRDs are served: the samples apply on top of the install.
+	kubectl(t, kubeconfig, "apply", "--server-side", "-k", "../../config/samples")
+	if users := kubectl(t, kubeconfig, "get", "pu", "-n", "demo", "-o", "name"); len(strings.Fields(users)) != 6 {
+		t.Errorf("after kubectl apply -k config/samples, kubectl get pu shows:\n%s", users)
+	}
+}
