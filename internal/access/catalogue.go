@@ -213,6 +213,13 @@ var (
 	typeInfos   []*typeInfo
 	typeByName  = map[iamv1alpha1.ResourceType]int{}
 	typeNameCSV string
+	// typeAlpha ranks the types alphabetically, the order of
+	// User.status.resources.
+	typeAlpha []int
+	// connectionType is the connection type's index; connUse and
+	// connViewUse its use and view+use permissions (the usableBy gate).
+	connectionType       int
+	connUse, connViewUse PermissionSet
 )
 
 func init() {
@@ -224,6 +231,16 @@ func init() {
 		names = append(names, string(d.t))
 	}
 	typeNameCSV = strings.Join(names, ", ")
+	connectionType = typeByName[iamv1alpha1.ResourceConnection]
+	ci := typeInfos[connectionType]
+	connUse = PermissionSet(1) << ci.index["use"]
+	connViewUse = connUse | PermissionSet(1)<<ci.index["view"]
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	typeAlpha = make([]int, len(names))
+	for i, n := range names {
+		typeAlpha[i] = sort.SearchStrings(sorted, n)
+	}
 }
 
 func compileType(d typeDef) *typeInfo {

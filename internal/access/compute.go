@@ -1,7 +1,9 @@
 package access
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -142,6 +144,7 @@ func Compute(s Snapshot) *Result {
 		GroupMembers: make(map[string]int32, len(ix.groups)),
 		Profiles:     ix.profileStatus(),
 	}
+	ix.rankResources()
 	for name, u := range ix.users {
 		res.Users[name] = ix.computeUser(u)
 	}
@@ -152,7 +155,7 @@ func Compute(s Snapshot) *Result {
 		res.Grants[name] = ix.grantReport(g)
 	}
 	for name, g := range ix.groups {
-		res.GroupMembers[name] = int32(len(ix.members(g.name, g.ldap)))
+		res.GroupMembers[name] = int32(ix.countMembers(g.name, g.ldap))
 	}
 	return res
 }
@@ -181,12 +184,15 @@ func (ix *Index) Profiles() []iamv1alpha1.ProfileStatus {
 // acc accumulates one resource's access for the user in computation.
 type acc struct {
 	res      *resEntry
-	rank     int
+	typ      int
+	name     string
+	rank     int32 // res.rank, copied while the entry is in cache
+	role     int
 	perms    PermissionSet
 	canShare bool
 	admitted bool // a Connection's usableBy admits the user
 	// head is the first of the resource's vias in ix.vias, chained through
-	// ix.viaNext (-1 ends); nvia counts them.
+	// their next (-1 ends); nvia counts them.
 	head, nvia int32
 	// Filled in when the resource is finished: the capped role rank, the
 	// capped permissions before the usableBy gate, and the final ones.
@@ -213,7 +219,7 @@ func (ix *Index) userGroups(u *userEntry) ([]*groupEntry, []string) {
 		}
 	}
 	for _, dn := range u.dirGroups {
-		for g := range ix.ldapGroups[dn] {
+		for _, g := range ix.ldapGroups[dn] {
 			add(g)
 		}
 	}
@@ -265,20 +271,19 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 
 	ix.accs = ix.accs[:0]
 	ix.vias = ix.vias[:0]
-	ix.viaNext = ix.viaNext[:0]
+	ix.srcShares, ix.srcGrants, ix.srcConns = ix.srcShares[:0], ix.srcGrants[:0], ix.srcConns[:0]
 	slot := func(res *resEntry) *acc {
 		if res.accEpoch != ix.epoch {
 			res.accEpoch = ix.epoch
 			res.accSlot = int32(len(ix.accs))
-			ix.accs = append(ix.accs, acc{res: res, head: -1})
+			ix.accs = append(ix.accs, acc{res: res, typ: res.key.typ, name: res.key.name, rank: res.rank, head: -1})
 		}
 		return &ix.accs[res.accSlot]
 	}
-	addVia := func(a *acc, v iamv1alpha1.AccessVia) {
-		ix.viaNext = append(ix.viaNext, a.head)
-		a.head = int32(len(ix.vias))
+	addVia := func(a *acc, kind uint8, src, sub int) {
+		ix.vias = append(ix.vias, viaRec{kind: kind, src: int32(src), sub: int32(sub), next: a.head})
+		a.head = int32(len(ix.vias) - 1)
 		a.nvia++
-		ix.vias = append(ix.vias, v)
 	}
 
 	// Shares naming the user, one of its groups or its organization.
@@ -287,70 +292,72 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 			return
 		}
 		s.epoch = ix.epoch
+		src := -1
 		for i := range s.grantees {
 			g := &s.grantees[i]
-			if !g.valid || !ix.granteeMatches(g.kind, g.name, u) {
+			if !g.valid || !granteeMatches(g, u, groups) {
 				continue
 			}
 			a := slot(s.res)
-			if g.rank > a.rank {
-				a.rank = g.rank
+			if g.rank > a.role {
+				a.role = g.rank
 			}
 			a.perms |= g.perms
 			a.canShare = a.canShare || g.allowSharing || g.rank == rankOwner
-			addVia(a, iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaShare, Name: s.name, Subject: g.subject, Role: g.role})
+			if src < 0 {
+				src = len(ix.srcShares)
+				ix.srcShares = append(ix.srcShares, s)
+			}
+			addVia(a, viaShare, src, i)
 		}
 	}
-	for s := range ix.sharesByUser[u.name] {
+	for _, s := range ix.sharesByUser[u.name] {
 		visitShare(s)
 	}
 	for _, g := range groups {
-		for s := range ix.sharesByGroup[g.name] {
+		for _, s := range ix.sharesByGroup[g.name] {
 			visitShare(s)
 		}
 	}
 	if u.org != "" {
-		for s := range ix.sharesByOrg[u.org] {
+		for _, s := range ix.sharesByOrg[u.org] {
 			visitShare(s)
 		}
 	}
 
-	// ResourceGrants for the user or one of its groups.
-	visitGrant := func(e *grantEntry, subject string) {
+	// ResourceGrants for the user (sub -1) or one of its groups.
+	visitGrant := func(e *grantEntry, sub int) {
 		if e.res == nil || !e.valid {
 			return
 		}
 		a := slot(e.res)
 		a.perms |= e.perms
-		addVia(a, iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaResourceGrant, Name: e.name, Subject: subject,
-			Permissions: ix.names.names(e.res.key.typ, e.perms)})
+		addVia(a, viaGrant, len(ix.srcGrants), sub)
+		ix.srcGrants = append(ix.srcGrants, e)
 	}
-	for e := range ix.grantsByUser[u.name] {
-		visitGrant(e, "user")
+	for _, e := range ix.grantsByUser[u.name] {
+		visitGrant(e, -1)
 	}
-	for _, g := range groups {
-		for e := range ix.grantsByGroup[g.name] {
-			visitGrant(e, "group/"+g.name)
+	for gi, g := range groups {
+		for _, e := range ix.grantsByGroup[g.name] {
+			visitGrant(e, gi)
 		}
 	}
 
-	// Connections whose usableBy admits the user.
-	conTI := typeByName[iamv1alpha1.ResourceConnection]
-	viewUse, _ := typeInfos[conTI].parse([]iamv1alpha1.Permission{"view", "use"})
-	useBit, _ := typeInfos[conTI].parse([]iamv1alpha1.Permission{"use"})
-	admit := func(c *connEntry, subject string) {
+	// Connections whose usableBy admits the user (sub -1: all users).
+	admit := func(c *connEntry, sub int) {
 		a := slot(c.res)
 		a.admitted = true
-		a.perms |= viewUse
-		addVia(a, iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaConnection, Name: c.name, Subject: subject,
-			Permissions: ix.names.names(conTI, viewUse)})
+		a.perms |= connViewUse
+		addVia(a, viaConn, len(ix.srcConns), sub)
+		ix.srcConns = append(ix.srcConns, c)
 	}
 	for c := range ix.connsAll {
-		admit(c, "")
+		admit(c, -1)
 	}
-	for _, g := range groups {
-		for c := range ix.connsByGroup[g.name] {
-			admit(c, "group/"+g.name)
+	for gi, g := range groups {
+		for _, c := range ix.connsByGroup[g.name] {
+			admit(c, gi)
 		}
 	}
 
@@ -358,35 +365,55 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 	if admin {
 		for _, res := range ix.resources {
 			a := slot(res)
-			a.rank = rankOwner
+			a.role = rankOwner
 			a.perms |= typeInfos[res.key.typ].all
 			a.canShare = true
 			a.admitted = true
-			for _, g := range groups {
+			for gi, g := range groups {
 				if g.global&adminBit != 0 {
-					addVia(a, iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaAdmin, Name: g.name, Subject: "group/" + g.name, Role: iamv1alpha1.RoleOwner})
+					addVia(a, viaAdmin, 0, gi)
 				}
 			}
 		}
 	}
 
-	// The usableBy gate and the profile cap, then the result.
-	r.Resources = make([]iamv1alpha1.ResourceAccess, len(ix.accs))
-	viaOut := make([]iamv1alpha1.AccessVia, len(ix.vias))
-	vi := 0
+	// The usableBy gate and the profile cap, then the result in order.
+	order := ix.order[:0]
 	for i := range ix.accs {
+		order = append(order, int32(i))
+	}
+	if ix.ranked {
+		slices.SortFunc(order, func(i, j int32) int { return cmp.Compare(ix.accs[i].rank, ix.accs[j].rank) })
+	} else {
+		slices.SortFunc(order, func(i, j int32) int {
+			a, b := &ix.accs[i], &ix.accs[j]
+			if a.typ != b.typ {
+				return cmp.Compare(typeAlpha[a.typ], typeAlpha[b.typ])
+			}
+			return strings.Compare(a.name, b.name)
+		})
+	}
+	ix.order = order
+	if len(order) == 0 {
+		return r
+	}
+	r.Resources = make([]iamv1alpha1.ResourceAccess, len(order))
+	var viaOut []iamv1alpha1.AccessVia
+	var caps []iamv1alpha1.AccessCap
+	vi := 0
+	for k, i := range order {
 		a := &ix.accs[i]
-		ti := typeInfos[a.res.key.typ]
+		ti := typeInfos[a.typ]
 		perms := a.perms
 		a.preGate = perms
-		if a.res.key.typ == conTI && !a.admitted {
-			perms &^= useBit
+		if a.typ == connectionType && !a.admitted {
+			perms &^= connUse
 		}
-		ra := &r.Resources[i]
-		ra.Type, ra.Name = ti.t, a.res.key.name
+		ra := &r.Resources[k]
+		ra.Type, ra.Name = ti.t, a.name
 		capRank := ti.capRank(prof.maxRank)
 		capSet := ti.role[capRank][1]
-		rank := a.rank
+		rank := a.role
 		var roleBefore iamv1alpha1.Role
 		if rank > capRank {
 			roleBefore = rankRoles[rank]
@@ -395,64 +422,186 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 		ra.Role = rankRoles[rank]
 		a.capped, a.preGate, a.final = rank, a.preGate&capSet, perms&capSet
 		removed := perms &^ capSet
-		ra.Permissions = ix.names.names(a.res.key.typ, perms&capSet)
+		ra.Permissions = ix.names.names(a.typ, perms&capSet)
 		if roleBefore != "" || removed != 0 {
-			ra.CappedBy = &iamv1alpha1.AccessCap{Profile: prof.name, MaxRole: prof.maxRole, RoleBefore: roleBefore,
-				Removed: ix.names.names(a.res.key.typ, removed)}
+			if len(caps) == cap(caps) {
+				caps = make([]iamv1alpha1.AccessCap, 0, min(len(order)-k, 256))
+			}
+			caps = append(caps, iamv1alpha1.AccessCap{Profile: prof.name, MaxRole: prof.maxRole, RoleBefore: roleBefore,
+				Removed: ix.names.names(a.typ, removed)})
+			ra.CappedBy = &caps[len(caps)-1]
+		}
+		if v := ix.vias[a.head]; v.next < 0 {
+			// One contribution: the same for every user it reaches.
+			ra.Via = ix.singleVia(v, groups)
+			continue
+		}
+		if viaOut == nil {
+			n := 0
+			for _, i := range order[k:] {
+				if c := ix.accs[i].nvia; c > 1 {
+					n += int(c)
+				}
+			}
+			viaOut = make([]iamv1alpha1.AccessVia, n)
 		}
 		start := vi
-		for j := a.head; j >= 0; j = ix.viaNext[j] {
-			viaOut[vi] = ix.vias[j]
+		for j := a.head; j >= 0; j = ix.vias[j].next {
+			ix.writeVia(&viaOut[vi], ix.vias[j], groups)
 			vi++
 		}
 		ra.Via = viaOut[start:vi:vi]
-		sortVias(ra.Via)
-	}
-	sort.Slice(r.Resources, func(i, j int) bool {
-		a, b := &r.Resources[i], &r.Resources[j]
-		if a.Type != b.Type {
-			return a.Type < b.Type
-		}
-		return a.Name < b.Name
-	})
-	if len(r.Resources) == 0 {
-		r.Resources = nil
+		slices.SortFunc(ra.Via, compareVia)
 	}
 	return r
 }
 
-// granteeMatches reports whether a grantee names u, one of u's groups (as
-// marked by userGroups) or u's organization.
-func (ix *Index) granteeMatches(kind iamv1alpha1.GranteeKind, name string, u *userEntry) bool {
-	switch kind {
+// compareRes orders resources as User.status.resources lists them: by type
+// name, then name.
+func compareRes(a, b *resEntry) int {
+	if a.key.typ != b.key.typ {
+		return cmp.Compare(typeAlpha[a.key.typ], typeAlpha[b.key.typ])
+	}
+	return strings.Compare(a.key.name, b.key.name)
+}
+
+// rankResources numbers every resource in output order, so that a full
+// computation sorts each user's resources by integer; a new resource clears
+// ix.ranked until the next full computation.
+func (ix *Index) rankResources() {
+	all := make([]*resEntry, 0, len(ix.resources))
+	for _, r := range ix.resources {
+		all = append(all, r)
+	}
+	slices.SortFunc(all, compareRes)
+	for i, r := range all {
+		r.rank = int32(i)
+	}
+	ix.ranked = true
+}
+
+// granteeMatches reports whether a grantee names u, one of u's groups
+// (sorted by name) or u's organization.
+func granteeMatches(g *granteeEntry, u *userEntry, groups []*groupEntry) bool {
+	switch g.kind {
 	case iamv1alpha1.GranteeUser:
-		return name == u.name
+		return g.name == u.name
 	case iamv1alpha1.GranteeGroup:
-		g := ix.groups[name]
-		return g != nil && g.epoch == ix.epoch
+		_, found := slices.BinarySearchFunc(groups, g.name, func(e *groupEntry, name string) int { return strings.Compare(e.name, name) })
+		return found
 	case iamv1alpha1.GranteeOrganization:
-		return u.org != "" && name == u.org
+		return u.org != "" && g.name == u.org
 	}
 	return false
 }
 
-func sortVias(v []iamv1alpha1.AccessVia) {
-	if len(v) < 2 {
-		return
+// The kinds of viaRec.
+const (
+	viaShare uint8 = iota
+	viaGrant
+	viaConn
+	viaAdmin
+)
+
+// viaRec is one contribution in the computation in progress, without
+// pointers (so that gathering them costs no write barriers): src indexes
+// ix.srcShares, srcGrants or srcConns by kind; sub is the grantee index of a
+// share, else the index of the user's group it came through (-1: the user
+// itself, or all users).
+type viaRec struct {
+	kind     uint8
+	src, sub int32
+	next     int32
+}
+
+// singleVia returns a one-entry via list for a contribution, cached on its
+// source: a Share grantee, a ResourceGrant subject, a Connection audience or
+// an admin group gives the same entry to every user it reaches. Results
+// share these lists (they are read-only).
+func (ix *Index) singleVia(v viaRec, groups []*groupEntry) []iamv1alpha1.AccessVia {
+	build := func() []iamv1alpha1.AccessVia {
+		out := make([]iamv1alpha1.AccessVia, 1)
+		ix.writeVia(&out[0], v, groups)
+		return out
 	}
-	sort.Slice(v, func(i, j int) bool {
-		a, b := &v[i], &v[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
+	byGroup := func(m *map[*groupEntry][]iamv1alpha1.AccessVia) []iamv1alpha1.AccessVia {
+		g := groups[v.sub]
+		if l, ok := (*m)[g]; ok {
+			return l
 		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
+		if *m == nil {
+			*m = map[*groupEntry][]iamv1alpha1.AccessVia{}
 		}
-		if a.Subject != b.Subject {
-			return a.Subject < b.Subject
+		l := build()
+		(*m)[g] = l
+		return l
+	}
+	var slot *[]iamv1alpha1.AccessVia
+	switch v.kind {
+	case viaShare:
+		slot = &ix.srcShares[v.src].grantees[v.sub].via
+	case viaGrant:
+		e := ix.srcGrants[v.src]
+		if v.sub >= 0 {
+			return byGroup(&e.viaGroups)
 		}
-		return a.Role < b.Role
-	})
+		slot = &e.viaUser
+	case viaConn:
+		c := ix.srcConns[v.src]
+		if v.sub >= 0 {
+			return byGroup(&c.viaGroups)
+		}
+		slot = &c.viaAll
+	default:
+		slot = &groups[v.sub].adminVia
+	}
+	if *slot == nil {
+		*slot = build()
+	}
+	return *slot
+}
+
+// writeVia fills in the AccessVia of a contribution.
+func (ix *Index) writeVia(out *iamv1alpha1.AccessVia, v viaRec, groups []*groupEntry) {
+	switch v.kind {
+	case viaShare:
+		s := ix.srcShares[v.src]
+		g := &s.grantees[v.sub]
+		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaShare, Name: s.name, Subject: g.subject, Role: g.role}
+	case viaGrant:
+		e := ix.srcGrants[v.src]
+		subject := "user"
+		if v.sub >= 0 {
+			subject = groups[v.sub].subject
+		}
+		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaResourceGrant, Name: e.name, Subject: subject,
+			Permissions: ix.names.names(e.res.key.typ, e.perms)}
+	case viaConn:
+		c := ix.srcConns[v.src]
+		subject := ""
+		if v.sub >= 0 {
+			subject = groups[v.sub].subject
+		}
+		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaConnection, Name: c.name, Subject: subject,
+			Permissions: ix.names.names(connectionType, connViewUse)}
+	case viaAdmin:
+		g := groups[v.sub]
+		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaAdmin, Name: g.name, Subject: g.subject, Role: iamv1alpha1.RoleOwner}
+	}
+}
+
+// compareVia orders provenance entries: by kind, name, subject, then role.
+func compareVia(a, b iamv1alpha1.AccessVia) int {
+	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Subject, b.Subject); c != 0 {
+		return c
+	}
+	return strings.Compare(string(a.Role), string(b.Role))
 }
 
 // seat decides the user's seat with the Licensed condition's reason and

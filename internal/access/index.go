@@ -32,29 +32,33 @@ type Index struct {
 
 	localMembers map[string]set[*userEntry] // group name -> users listing it in spec.groups
 	ldapMembers  map[string]set[*userEntry] // normalised directory group -> users
-	ldapGroups   map[string]set[*groupEntry]
+	ldapGroups   map[string][]*groupEntry
 	orgUsers     map[string]set[*userEntry]
 	seatLists    map[string]*seatList // profile -> its active users in seat order
 
-	sharesByUser  map[string]set[*shareEntry]
-	sharesByGroup map[string]set[*shareEntry]
-	sharesByOrg   map[string]set[*shareEntry]
-	grantsByUser  map[string]set[*grantEntry]
-	grantsByGroup map[string]set[*grantEntry]
+	sharesByUser  map[string][]*shareEntry
+	sharesByGroup map[string][]*shareEntry
+	sharesByOrg   map[string][]*shareEntry
+	grantsByUser  map[string][]*grantEntry
+	grantsByGroup map[string][]*grantEntry
 	connsAll      set[*connEntry]
-	connsByGroup  map[string]set[*connEntry]
+	connsByGroup  map[string][]*connEntry
 	adminGroups   set[*groupEntry]
 
 	resources map[resKey]*resEntry
+	ranked    bool // every resEntry.rank is valid
 
 	// Scratch state of the computation in progress (under mu).
-	epoch   uint64
-	accs    []acc
-	vias    []iamv1alpha1.AccessVia
-	viaNext []int32
-	names   nameCache
-	grpBuf  []*groupEntry
-	connBuf []*connEntry
+	epoch     uint64
+	accs      []acc
+	vias      []viaRec
+	srcShares []*shareEntry
+	srcGrants []*grantEntry
+	srcConns  []*connEntry
+	order     []int32
+	names     nameCache
+	grpBuf    []*groupEntry
+	connBuf   []*connEntry
 }
 
 type set[T comparable] map[T]struct{}
@@ -77,6 +81,31 @@ func delFrom[K comparable, T comparable](m map[K]set[T], k K, v T) {
 	}
 }
 
+// addToBag appends v to the list of k. Lists are the hot indexes: they
+// iterate faster than sets.
+func addToBag[K comparable, T comparable](m map[K][]T, k K, v T) {
+	m[k] = append(m[k], v)
+}
+
+// delFromBag removes one occurrence of v from the list of k.
+func delFromBag[K comparable, T comparable](m map[K][]T, k K, v T) {
+	l := m[k]
+	for i := range l {
+		if l[i] == v {
+			l[i] = l[len(l)-1]
+			var zero T
+			l[len(l)-1] = zero
+			l = l[:len(l)-1]
+			break
+		}
+	}
+	if len(l) == 0 {
+		delete(m, k)
+	} else {
+		m[k] = l
+	}
+}
+
 // resKey names a resource: its type's catalogue index and its name.
 type resKey struct {
 	typ  int
@@ -96,6 +125,7 @@ type resEntry struct {
 	// accEpoch/accSlot place the resource in the computation in progress.
 	accEpoch uint64
 	accSlot  int32
+	rank     int32 // place in output order, valid while Index.ranked
 }
 
 func (r *resEntry) empty() bool { return len(r.shares) == 0 && len(r.grants) == 0 && r.conn == nil }
@@ -118,6 +148,7 @@ type userEntry struct {
 	groups    []string
 	dirGroups []string // normalised
 	created   time.Time
+	mark      uint64 // counted in the report in progress
 }
 
 // seatLess orders the users of a profile: creation first, then name.
@@ -133,6 +164,10 @@ type groupEntry struct {
 	name   string
 	global GlobalSet // known names only, not expanded
 	ldap   []string  // normalised
+	// subject is "group/<name>", as AccessVia.subject writes it.
+	subject string
+	// adminVia is the cached one-entry via list of its admin members.
+	adminVia []iamv1alpha1.AccessVia
 	// epoch marks the group as one of the user's in the computation in
 	// progress.
 	epoch uint64
@@ -156,6 +191,7 @@ type granteeEntry struct {
 	data         bool
 	perms        PermissionSet
 	subject      string
+	via          []iamv1alpha1.AccessVia // cached one-entry via list
 }
 
 type grantEntry struct {
@@ -166,6 +202,9 @@ type grantEntry struct {
 	perms    PermissionSet
 	subjects []iamv1alpha1.Subject
 	epoch    uint64
+	// Cached one-entry via lists, for a user subject and per group.
+	viaUser   []iamv1alpha1.AccessVia
+	viaGroups map[*groupEntry][]iamv1alpha1.AccessVia
 }
 
 type connEntry struct {
@@ -175,6 +214,9 @@ type connEntry struct {
 	mode   iamv1alpha1.AudienceMode
 	groups []string
 	epoch  uint64
+	// Cached one-entry via lists, for mode All and per group.
+	viaAll    []iamv1alpha1.AccessVia
+	viaGroups map[*groupEntry][]iamv1alpha1.AccessVia
 }
 
 // NormalizeDN puts a directory group name or DN in the form Gatehouse
@@ -211,16 +253,16 @@ func NewIndex(s Snapshot) *Index {
 		conns:         make(map[string]*connEntry, len(s.Connections)),
 		localMembers:  map[string]set[*userEntry]{},
 		ldapMembers:   map[string]set[*userEntry]{},
-		ldapGroups:    map[string]set[*groupEntry]{},
+		ldapGroups:    map[string][]*groupEntry{},
 		orgUsers:      map[string]set[*userEntry]{},
 		seatLists:     map[string]*seatList{},
-		sharesByUser:  map[string]set[*shareEntry]{},
-		sharesByGroup: map[string]set[*shareEntry]{},
-		sharesByOrg:   map[string]set[*shareEntry]{},
-		grantsByUser:  map[string]set[*grantEntry]{},
-		grantsByGroup: map[string]set[*grantEntry]{},
+		sharesByUser:  map[string][]*shareEntry{},
+		sharesByGroup: map[string][]*shareEntry{},
+		sharesByOrg:   map[string][]*shareEntry{},
+		grantsByUser:  map[string][]*grantEntry{},
+		grantsByGroup: map[string][]*grantEntry{},
 		connsAll:      set[*connEntry]{},
-		connsByGroup:  map[string]set[*connEntry]{},
+		connsByGroup:  map[string][]*connEntry{},
 		adminGroups:   set[*groupEntry]{},
 		resources:     map[resKey]*resEntry{},
 		names:         newNameCache(),
@@ -444,6 +486,7 @@ func (ix *Index) resource(t iamv1alpha1.ResourceType, name string) *resEntry {
 	if r == nil {
 		r = &resEntry{key: k, shares: set[*shareEntry]{}, grants: set[*grantEntry]{}}
 		ix.resources[k] = r
+		ix.ranked = false
 	}
 	return r
 }
@@ -504,13 +547,13 @@ func (ix *Index) dropUser(e *userEntry) {
 }
 
 func (ix *Index) putGroup(g *iamv1alpha1.Group) {
-	e := &groupEntry{obj: g, name: g.Name, global: parseGlobalLenient(g.Spec.GlobalPermissions)}
+	e := &groupEntry{obj: g, name: g.Name, global: parseGlobalLenient(g.Spec.GlobalPermissions), subject: "group/" + g.Name}
 	for _, dn := range g.Spec.LDAPGroups {
 		e.ldap = append(e.ldap, NormalizeDN(dn))
 	}
 	ix.groups[e.name] = e
 	for _, dn := range e.ldap {
-		addTo(ix.ldapGroups, dn, e)
+		addToBag(ix.ldapGroups, dn, e)
 	}
 	if e.global&adminBit != 0 {
 		ix.adminGroups[e] = struct{}{}
@@ -520,7 +563,7 @@ func (ix *Index) putGroup(g *iamv1alpha1.Group) {
 func (ix *Index) dropGroup(e *groupEntry) {
 	delete(ix.groups, e.name)
 	for _, dn := range e.ldap {
-		delFrom(ix.ldapGroups, dn, e)
+		delFromBag(ix.ldapGroups, dn, e)
 	}
 	delete(ix.adminGroups, e)
 }
@@ -539,7 +582,7 @@ func (ix *Index) putConn(c *iamv1alpha1.Connection) {
 		ix.connsAll[e] = struct{}{}
 	case iamv1alpha1.AudienceGroups:
 		for _, g := range e.groups {
-			addTo(ix.connsByGroup, g, e)
+			addToBag(ix.connsByGroup, g, e)
 		}
 	}
 }
@@ -549,7 +592,7 @@ func (ix *Index) dropConn(e *connEntry) {
 	delete(ix.connsAll, e)
 	if e.mode == iamv1alpha1.AudienceGroups {
 		for _, g := range e.groups {
-			delFrom(ix.connsByGroup, g, e)
+			delFromBag(ix.connsByGroup, g, e)
 		}
 	}
 	e.res.conn = nil
@@ -587,11 +630,11 @@ func (ix *Index) putShare(s *iamv1alpha1.Share) {
 		e.grantees = append(e.grantees, ge)
 		switch g.Kind {
 		case iamv1alpha1.GranteeUser:
-			addTo(ix.sharesByUser, g.Name, e)
+			addToBag(ix.sharesByUser, g.Name, e)
 		case iamv1alpha1.GranteeGroup:
-			addTo(ix.sharesByGroup, g.Name, e)
+			addToBag(ix.sharesByGroup, g.Name, e)
 		case iamv1alpha1.GranteeOrganization:
-			addTo(ix.sharesByOrg, g.Name, e)
+			addToBag(ix.sharesByOrg, g.Name, e)
 		}
 	}
 }
@@ -601,11 +644,11 @@ func (ix *Index) dropShare(e *shareEntry) {
 	for _, g := range e.grantees {
 		switch g.kind {
 		case iamv1alpha1.GranteeUser:
-			delFrom(ix.sharesByUser, g.name, e)
+			delFromBag(ix.sharesByUser, g.name, e)
 		case iamv1alpha1.GranteeGroup:
-			delFrom(ix.sharesByGroup, g.name, e)
+			delFromBag(ix.sharesByGroup, g.name, e)
 		case iamv1alpha1.GranteeOrganization:
-			delFrom(ix.sharesByOrg, g.name, e)
+			delFromBag(ix.sharesByOrg, g.name, e)
 		}
 	}
 	if e.res != nil {
@@ -628,9 +671,9 @@ func (ix *Index) putGrant(g *iamv1alpha1.ResourceGrant) {
 	for _, s := range e.subjects {
 		switch s.Kind {
 		case iamv1alpha1.SubjectUser:
-			addTo(ix.grantsByUser, s.Name, e)
+			addToBag(ix.grantsByUser, s.Name, e)
 		case iamv1alpha1.SubjectGroup:
-			addTo(ix.grantsByGroup, s.Name, e)
+			addToBag(ix.grantsByGroup, s.Name, e)
 		}
 	}
 }
@@ -640,9 +683,9 @@ func (ix *Index) dropGrant(e *grantEntry) {
 	for _, s := range e.subjects {
 		switch s.Kind {
 		case iamv1alpha1.SubjectUser:
-			delFrom(ix.grantsByUser, s.Name, e)
+			delFromBag(ix.grantsByUser, s.Name, e)
 		case iamv1alpha1.SubjectGroup:
-			delFrom(ix.grantsByGroup, s.Name, e)
+			delFromBag(ix.grantsByGroup, s.Name, e)
 		}
 	}
 	if e.res != nil {

@@ -13,20 +13,47 @@ func conditionOf(typ, status, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: typ, Status: metav1.ConditionStatus(status), Reason: reason, Message: message}
 }
 
-// members returns the users of a group: those listing it in spec.groups and
-// those in one of its (normalised) directory groups. The group need not
-// exist: the answer is who would be its members.
-func (ix *Index) members(group string, ldap []string) set[*userEntry] {
-	out := make(set[*userEntry], len(ix.localMembers[group]))
+// forMembers calls fn for the users of a group: those listing it in
+// spec.groups and those in one of its (normalised) directory groups; a user
+// may come twice. The group need not exist: these are who would be its
+// members. fn returns false to stop.
+func (ix *Index) forMembers(group string, ldap []string, fn func(*userEntry) bool) {
 	for u := range ix.localMembers[group] {
-		out[u] = struct{}{}
+		if !fn(u) {
+			return
+		}
 	}
 	for _, dn := range ldap {
 		for u := range ix.ldapMembers[dn] {
-			out[u] = struct{}{}
+			if !fn(u) {
+				return
+			}
 		}
 	}
+}
+
+// members returns the users of a group as a set (see forMembers).
+func (ix *Index) members(group string, ldap []string) set[*userEntry] {
+	out := make(set[*userEntry], len(ix.localMembers[group]))
+	ix.forMembers(group, ldap, func(u *userEntry) bool { out[u] = struct{}{}; return true })
 	return out
+}
+
+// countMembers counts the distinct users of a group.
+func (ix *Index) countMembers(group string, ldap []string) int {
+	if len(ldap) == 0 {
+		return len(ix.localMembers[group])
+	}
+	ix.epoch++
+	n := 0
+	ix.forMembers(group, ldap, func(u *userEntry) bool {
+		if u.mark != ix.epoch {
+			u.mark = ix.epoch
+			n++
+		}
+		return true
+	})
+	return n
 }
 
 // GroupMembers returns the number of users of a Group, 0 for a group the
@@ -38,7 +65,7 @@ func (ix *Index) GroupMembers(name string) int32 {
 	if g == nil {
 		return 0
 	}
-	return int32(len(ix.members(g.name, g.ldap)))
+	return int32(ix.countMembers(g.name, g.ldap))
 }
 
 // ShareReport returns the report of a Share the Index holds, nil if none.
@@ -62,9 +89,17 @@ func (ix *Index) GrantReport(name string) *ObjectReport {
 	return nil
 }
 
-// reach adds the active users a grantee or subject reaches to out, and
-// returns a problem when it names nothing.
-func (ix *Index) reach(kind, name string, out set[*userEntry]) *Problem {
+// reach counts into *n the active users a grantee or subject reaches that
+// are not marked with ix.epoch yet (marking them), and returns a problem
+// when it names nothing.
+func (ix *Index) reach(kind, name string, n *int) *Problem {
+	add := func(u *userEntry) bool {
+		if u.active && u.mark != ix.epoch {
+			u.mark = ix.epoch
+			*n++
+		}
+		return true
+	}
 	switch kind {
 	case string(iamv1alpha1.GranteeUser):
 		u := ix.users[name]
@@ -72,20 +107,14 @@ func (ix *Index) reach(kind, name string, out set[*userEntry]) *Problem {
 			return &Problem{iamv1alpha1.ReasonUnknownGrantee,
 				fmt.Sprintf("User %q does not exist in this namespace: create it or remove it from the list.", name)}
 		}
-		if u.active {
-			out[u] = struct{}{}
-		}
+		add(u)
 	case string(iamv1alpha1.GranteeGroup):
 		g := ix.groups[name]
 		if g == nil {
 			return &Problem{iamv1alpha1.ReasonUnknownGrantee,
 				fmt.Sprintf("Group %q does not exist in this namespace: create it or remove it from the list.", name)}
 		}
-		for u := range ix.members(g.name, g.ldap) {
-			if u.active {
-				out[u] = struct{}{}
-			}
-		}
+		ix.forMembers(g.name, g.ldap, add)
 	case string(iamv1alpha1.GranteeOrganization):
 		us := ix.orgUsers[name]
 		if len(us) == 0 {
@@ -93,9 +122,7 @@ func (ix *Index) reach(kind, name string, out set[*userEntry]) *Problem {
 				fmt.Sprintf("No User has organization %q: set it in a User's spec.organization or remove the grantee.", name)}
 		}
 		for u := range us {
-			if u.active {
-				out[u] = struct{}{}
-			}
+			add(u)
 		}
 	default:
 		return &Problem{iamv1alpha1.ReasonUnknownGrantee,
@@ -121,7 +148,8 @@ func (ix *Index) shareReport(s *shareEntry) *ObjectReport {
 		rep.Problems = []Problem{{iamv1alpha1.ReasonInvalidSpec, "The share gives nothing: " + err.Error() + "."}}
 		return rep
 	}
-	users := set[*userEntry]{}
+	ix.epoch++
+	users := 0
 	ti := typeInfos[s.res.key.typ]
 	for _, g := range s.grantees {
 		if !g.valid {
@@ -129,11 +157,11 @@ func (ix *Index) shareReport(s *shareEntry) *ObjectReport {
 				fmt.Sprintf("%s %s gets nothing: %v.", g.kind, g.name, ti.validRole(g.role))})
 			continue
 		}
-		if p := ix.reach(string(g.kind), g.name, users); p != nil {
+		if p := ix.reach(string(g.kind), g.name, &users); p != nil {
 			rep.Problems = append(rep.Problems, *p)
 		}
 	}
-	rep.Users = int32(len(users))
+	rep.Users = int32(users)
 	rep.Problems = sortProblems(rep.Problems)
 	return rep
 }
@@ -152,14 +180,15 @@ func (ix *Index) grantReport(g *grantEntry) *ObjectReport {
 				fmt.Sprintf("The grant gives nothing until this is fixed: %v.", ti.unknownPermission(perm))})
 		}
 	}
-	users := set[*userEntry]{}
+	ix.epoch++
+	users := 0
 	for _, s := range g.subjects {
-		if p := ix.reach(string(s.Kind), s.Name, users); p != nil {
+		if p := ix.reach(string(s.Kind), s.Name, &users); p != nil {
 			rep.Problems = append(rep.Problems, *p)
 		}
 	}
 	if g.valid {
-		rep.Users = int32(len(users))
+		rep.Users = int32(users)
 	}
 	rep.Problems = sortProblems(rep.Problems)
 	return rep

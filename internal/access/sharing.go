@@ -117,11 +117,9 @@ func (ix *Index) reachesActive(kind iamv1alpha1.GranteeKind, name string, seated
 		if g == nil {
 			return false
 		}
-		for u := range ix.members(g.name, g.ldap) {
-			if ok(u) {
-				return true
-			}
-		}
+		found := false
+		ix.forMembers(g.name, g.ldap, func(u *userEntry) bool { found = ok(u); return !found })
+		return found
 	case iamv1alpha1.GranteeOrganization:
 		for u := range ix.orgUsers[name] {
 			if ok(u) {
