@@ -253,11 +253,13 @@ type DirectorySpec struct {
 	// syncInterval is the time between syncs.
 	// +optional
 	// +kubebuilder:default="15m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="syncInterval must be at least 1m"
 	SyncInterval metav1.Duration `json:"syncInterval,omitzero"` // omitzero: omitempty keeps a zero struct, so Go clients would send "0s" and skip the default
 
 	// timeout bounds connecting and each search.
 	// +optional
 	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="timeout must be between 1s and 10m"
 	Timeout metav1.Duration `json:"timeout,omitzero"` // omitzero: as syncInterval
 
 	// pageSize is the LDAP paging size (RFC 2696).
@@ -274,12 +276,12 @@ type DirectorySpec struct {
 
 	// maxDeactivationPercent is a safety bound: a sync that would deactivate
 	// or delete more than this share of the directory's users stops and
-	// reports instead of acting.
+	// reports instead of acting. 0 means a sync never removes anyone.
 	// +optional
 	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	MaxDeactivationPercent int32 `json:"maxDeactivationPercent,omitempty"`
+	MaxDeactivationPercent *int32 `json:"maxDeactivationPercent,omitempty"`
 }
 
 // DirectoryStatus is the outcome of the syncs.

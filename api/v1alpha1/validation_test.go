@@ -705,14 +705,25 @@ func TestDirectoryValidation(t *testing.T) {
 			field:  "spec.pageSize", want: "should be less than or equal to 10000",
 		},
 		"maxDeactivationPercent 100": {
-			mutate: func(d *iamv1alpha1.Directory) { d.Spec.MaxDeactivationPercent = 100 },
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.MaxDeactivationPercent = ptr.To[int32](100) },
+		},
+		"maxDeactivationPercent 0 from a Go client": {
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.MaxDeactivationPercent = ptr.To[int32](0) },
+		},
+		"sync interval 59s": {
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.SyncInterval = metav1.Duration{Duration: 59 * time.Second} },
+			field:  "spec.syncInterval", want: "syncInterval must be at least 1m",
+		},
+		"timeout 11m": {
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.Timeout = metav1.Duration{Duration: 11 * time.Minute} },
+			field:  "spec.timeout", want: "timeout must be between 1s and 10m",
 		},
 		"maxDeactivationPercent 101": {
-			mutate: func(d *iamv1alpha1.Directory) { d.Spec.MaxDeactivationPercent = 101 },
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.MaxDeactivationPercent = ptr.To[int32](101) },
 			field:  "spec.maxDeactivationPercent", want: "should be less than or equal to 100",
 		},
 		"maxDeactivationPercent -1": {
-			mutate: func(d *iamv1alpha1.Directory) { d.Spec.MaxDeactivationPercent = -1 },
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.MaxDeactivationPercent = ptr.To[int32](-1) },
 			field:  "spec.maxDeactivationPercent", want: "should be greater than or equal to 0",
 		},
 		"no login attributes": {
@@ -898,7 +909,7 @@ func TestDefaults(t *testing.T) {
 		Timeout:                metav1.Duration{Duration: 30 * time.Second},
 		PageSize:               500,
 		OnRemoval:              iamv1alpha1.RemovalDeactivate,
-		MaxDeactivationPercent: 10,
+		MaxDeactivationPercent: ptr.To[int32](10),
 	}
 
 	t.Run("typed", func(t *testing.T) {
