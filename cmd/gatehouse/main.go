@@ -34,6 +34,9 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(
 		newDevCommand(),
+		newAccessCommand(),
+		newWhoCanCommand(),
+		newExplainCommand(),
 	)
 	return root
 }

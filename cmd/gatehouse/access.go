@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+)
+
+// manifestFlags are the flags every offline command takes.
+type manifestFlags struct {
+	files     []string
+	namespace string
+}
+
+func (m *manifestFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&m.files, "filename", "f", nil, "manifest file or directory (recursive); repeatable")
+	cmd.Flags().StringVarP(&m.namespace, "namespace", "n", "", `namespace of the objects without one (default "default"); required when the manifests hold several`)
+}
+
+// accessOutput is the JSON and YAML shape of `gatehouse access`.
+type accessOutput struct {
+	Users []accessUser `json:"users"`
+}
+
+type accessUser struct {
+	Login  string                 `json:"login"`
+	Name   string                 `json:"name"`
+	Status iamv1alpha1.UserStatus `json:"status"`
+}
+
+func newAccessCommand() *cobra.Command {
+	var mf manifestFlags
+	var login, resource, output string
+	cmd := &cobra.Command{
+		Use:   "access -f FILE_OR_DIR... [-n NS] [--user LOGIN] [--resource TYPE/NAME] [-o table|json|yaml]",
+		Short: "Show every user's effective access, computed from manifests",
+		Long: `access reads the manifests one would apply (files or directories, multi-document
+YAML or JSON; objects of other API groups are ignored) and prints, per user, the
+seat, the global permissions and every resource the user can reach with its
+role and permissions: what the operator writes into User.status.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "table" && output != "json" && output != "yaml" {
+				return usageError(fmt.Errorf("unknown output format %q: use table, json or yaml", output))
+			}
+			var ref *iamv1alpha1.ResourceRef
+			if resource != "" {
+				r, err := parseRef(resource)
+				if err != nil {
+					return err
+				}
+				ref = &r
+			}
+			l, err := loadManifests(mf.files, mf.namespace)
+			if err != nil {
+				return err
+			}
+			res := access.Compute(l.snap)
+			users := usersByLogin(res)
+			if login != "" {
+				u, err := findUser(res, login)
+				if err != nil {
+					return err
+				}
+				users = []*access.UserResult{u}
+			}
+			out := accessOutput{Users: []accessUser{}}
+			for _, u := range users {
+				st := u.Status()
+				st.Resources, st.ResourcesTruncated = u.Resources, false // the CLI gives the full answer
+				if ref != nil {
+					st.Resources = nil
+					if ra := u.Find(*ref); ra != nil {
+						st.Resources = []iamv1alpha1.ResourceAccess{*ra}
+					} else if login == "" {
+						continue
+					}
+					st.ResourceCount = int32(len(st.Resources))
+				}
+				out.Users = append(out.Users, accessUser{Login: u.Login, Name: u.Name, Status: st})
+			}
+			var buf bytes.Buffer
+			switch output {
+			case "json":
+				enc := json.NewEncoder(&buf)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(out); err != nil {
+					return fmt.Errorf("cannot encode JSON: %w", err)
+				}
+			case "yaml":
+				b, err := yaml.Marshal(out)
+				if err != nil {
+					return fmt.Errorf("cannot encode YAML: %w", err)
+				}
+				buf.Write(b)
+			default:
+				writeAccessTable(&buf, users, out, l.namespace)
+			}
+			_, err = cmd.OutOrStdout().Write(buf.Bytes())
+			return err
+		},
+	}
+	mf.register(cmd)
+	cmd.Flags().StringVar(&login, "user", "", "show only the user with this login")
+	cmd.Flags().StringVar(&resource, "resource", "", "show only this resource (TYPE/NAME) and the users who reach it")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	cmd.AddCommand(newAccessDiffCommand())
+	return cmd
+}
+
+// joinOr joins names with ", ", or returns "-" for none.
+func joinOr[T ~string](xs []T) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// writeAccessTable prints a summary line per user, then each user's
+// resources.
+func writeAccessTable(w io.Writer, users []*access.UserResult, out accessOutput, ns string) {
+	profile := map[string]string{}
+	for _, u := range users {
+		profile[u.Name] = u.Profile
+	}
+	fmt.Fprintf(w, "Namespace %s: %d users\n\n", ns, len(out.Users))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER\tPROFILE\tSEAT\tGROUPS\tRESOURCES\tGLOBAL PERMISSIONS")
+	for _, u := range out.Users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.Login, orDash(profile[u.Name]), u.Status.Seat, joinOr(u.Status.Groups), len(u.Status.Resources), joinOr(u.Status.GlobalPermissions))
+	}
+	tw.Flush()
+	for _, u := range out.Users {
+		if len(u.Status.Resources) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", u.Login)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  TYPE/NAME\tROLE\tPERMISSIONS")
+		for _, r := range u.Status.Resources {
+			role := orDash(string(r.Role))
+			if r.CappedBy != nil && r.CappedBy.RoleBefore != "" {
+				role += " (capped from " + string(r.CappedBy.RoleBefore) + ")"
+			}
+			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\n", r.Type, r.Name, role, joinOr(r.Permissions))
+		}
+		tw.Flush()
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
