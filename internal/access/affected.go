@@ -113,12 +113,12 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 		if r == nil {
 			return
 		}
-		for s := range r.shares {
+		for _, s := range r.shares {
 			for _, g := range s.grantees {
 				reachGrantee(string(g.kind), g.name)
 			}
 		}
-		for e := range r.grants {
+		for _, e := range r.grants {
 			for _, s := range e.subjects {
 				reachGrantee(string(s.Kind), s.Name)
 			}

@@ -295,7 +295,7 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 		src := -1
 		for i := range s.grantees {
 			g := &s.grantees[i]
-			if !g.valid || !granteeMatches(g, u, groups) {
+			if !g.valid || !ix.granteeMatches(g, u) {
 				continue
 			}
 			a := slot(s.res)
@@ -325,22 +325,23 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 		}
 	}
 
-	// ResourceGrants for the user (sub -1) or one of its groups.
-	visitGrant := func(e *grantEntry, sub int) {
+	// ResourceGrants for the user or one of its groups (sub: the subject).
+	visitGrant := func(ref grantRef) {
+		e := ref.e
 		if e.res == nil || !e.valid {
 			return
 		}
 		a := slot(e.res)
 		a.perms |= e.perms
-		addVia(a, viaGrant, len(ix.srcGrants), sub)
+		addVia(a, viaGrant, len(ix.srcGrants), int(ref.si))
 		ix.srcGrants = append(ix.srcGrants, e)
 	}
-	for _, e := range ix.grantsByUser[u.name] {
-		visitGrant(e, -1)
+	for _, ref := range ix.grantsByUser[u.name] {
+		visitGrant(ref)
 	}
-	for gi, g := range groups {
-		for _, e := range ix.grantsByGroup[g.name] {
-			visitGrant(e, gi)
+	for _, g := range groups {
+		for _, ref := range ix.grantsByGroup[g.name] {
+			visitGrant(ref)
 		}
 	}
 
@@ -355,9 +356,9 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 	for c := range ix.connsAll {
 		admit(c, -1)
 	}
-	for gi, g := range groups {
-		for _, c := range ix.connsByGroup[g.name] {
-			admit(c, gi)
+	for _, g := range groups {
+		for _, ref := range ix.connsByGroup[g.name] {
+			admit(ref.c, int(ref.gi))
 		}
 	}
 
@@ -378,15 +379,17 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 	}
 
 	// The usableBy gate and the profile cap, then the result in order.
+	// order holds (rank << 32 | acc index) when the resources are ranked,
+	// else the acc index, sorted by type then name.
 	order := ix.order[:0]
 	for i := range ix.accs {
-		order = append(order, int32(i))
+		order = append(order, uint64(ix.accs[i].rank)<<32|uint64(i))
 	}
 	if ix.ranked {
-		slices.SortFunc(order, func(i, j int32) int { return cmp.Compare(ix.accs[i].rank, ix.accs[j].rank) })
+		slices.Sort(order)
 	} else {
-		slices.SortFunc(order, func(i, j int32) int {
-			a, b := &ix.accs[i], &ix.accs[j]
+		slices.SortFunc(order, func(i, j uint64) int {
+			a, b := &ix.accs[uint32(i)], &ix.accs[uint32(j)]
 			if a.typ != b.typ {
 				return cmp.Compare(typeAlpha[a.typ], typeAlpha[b.typ])
 			}
@@ -401,8 +404,8 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 	var viaOut []iamv1alpha1.AccessVia
 	var caps []iamv1alpha1.AccessCap
 	vi := 0
-	for k, i := range order {
-		a := &ix.accs[i]
+	for k, key := range order {
+		a := &ix.accs[uint32(key)]
 		ti := typeInfos[a.typ]
 		perms := a.perms
 		a.preGate = perms
@@ -438,8 +441,8 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 		}
 		if viaOut == nil {
 			n := 0
-			for _, i := range order[k:] {
-				if c := ix.accs[i].nvia; c > 1 {
+			for _, key := range order[k:] {
+				if c := ix.accs[uint32(key)].nvia; c > 1 {
 					n += int(c)
 				}
 			}
@@ -481,14 +484,13 @@ func (ix *Index) rankResources() {
 }
 
 // granteeMatches reports whether a grantee names u, one of u's groups
-// (sorted by name) or u's organization.
-func granteeMatches(g *granteeEntry, u *userEntry, groups []*groupEntry) bool {
+// (marked with ix.epoch by userGroups) or u's organization.
+func (ix *Index) granteeMatches(g *granteeEntry, u *userEntry) bool {
 	switch g.kind {
 	case iamv1alpha1.GranteeUser:
-		return g.name == u.name
+		return g.user == u
 	case iamv1alpha1.GranteeGroup:
-		_, found := slices.BinarySearchFunc(groups, g.name, func(e *groupEntry, name string) int { return strings.Compare(e.name, name) })
-		return found
+		return g.group != nil && g.group.epoch == ix.epoch
 	case iamv1alpha1.GranteeOrganization:
 		return u.org != "" && g.name == u.org
 	}
@@ -506,8 +508,8 @@ const (
 // viaRec is one contribution in the computation in progress, without
 // pointers (so that gathering them costs no write barriers): src indexes
 // ix.srcShares, srcGrants or srcConns by kind; sub is the grantee index of a
-// share, else the index of the user's group it came through (-1: the user
-// itself, or all users).
+// share, the subject index of a grant, the usableBy group index of a
+// connection (-1: all users) or the index of the user's admin group.
 type viaRec struct {
 	kind     uint8
 	src, sub int32
@@ -519,44 +521,25 @@ type viaRec struct {
 // an admin group gives the same entry to every user it reaches. Results
 // share these lists (they are read-only).
 func (ix *Index) singleVia(v viaRec, groups []*groupEntry) []iamv1alpha1.AccessVia {
-	build := func() []iamv1alpha1.AccessVia {
-		out := make([]iamv1alpha1.AccessVia, 1)
-		ix.writeVia(&out[0], v, groups)
-		return out
-	}
-	byGroup := func(m *map[*groupEntry][]iamv1alpha1.AccessVia) []iamv1alpha1.AccessVia {
-		g := groups[v.sub]
-		if l, ok := (*m)[g]; ok {
-			return l
-		}
-		if *m == nil {
-			*m = map[*groupEntry][]iamv1alpha1.AccessVia{}
-		}
-		l := build()
-		(*m)[g] = l
-		return l
-	}
 	var slot *[]iamv1alpha1.AccessVia
 	switch v.kind {
 	case viaShare:
 		slot = &ix.srcShares[v.src].grantees[v.sub].via
 	case viaGrant:
-		e := ix.srcGrants[v.src]
-		if v.sub >= 0 {
-			return byGroup(&e.viaGroups)
-		}
-		slot = &e.viaUser
+		slot = &ix.srcGrants[v.src].via[v.sub]
 	case viaConn:
 		c := ix.srcConns[v.src]
-		if v.sub >= 0 {
-			return byGroup(&c.viaGroups)
+		if v.sub < 0 {
+			slot = &c.viaAll
+		} else {
+			slot = &c.via[v.sub]
 		}
-		slot = &c.viaAll
 	default:
 		slot = &groups[v.sub].adminVia
 	}
 	if *slot == nil {
-		*slot = build()
+		*slot = make([]iamv1alpha1.AccessVia, 1)
+		ix.writeVia(&(*slot)[0], v, groups)
 	}
 	return *slot
 }
@@ -570,17 +553,13 @@ func (ix *Index) writeVia(out *iamv1alpha1.AccessVia, v viaRec, groups []*groupE
 		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaShare, Name: s.name, Subject: g.subject, Role: g.role}
 	case viaGrant:
 		e := ix.srcGrants[v.src]
-		subject := "user"
-		if v.sub >= 0 {
-			subject = groups[v.sub].subject
-		}
-		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaResourceGrant, Name: e.name, Subject: subject,
+		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaResourceGrant, Name: e.name, Subject: e.subjectStr[v.sub],
 			Permissions: ix.names.names(e.res.key.typ, e.perms)}
 	case viaConn:
 		c := ix.srcConns[v.src]
 		subject := ""
 		if v.sub >= 0 {
-			subject = groups[v.sub].subject
+			subject = c.subjectStr[v.sub]
 		}
 		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaConnection, Name: c.name, Subject: subject,
 			Permissions: ix.names.names(connectionType, connViewUse)}

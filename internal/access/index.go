@@ -39,10 +39,10 @@ type Index struct {
 	sharesByUser  map[string][]*shareEntry
 	sharesByGroup map[string][]*shareEntry
 	sharesByOrg   map[string][]*shareEntry
-	grantsByUser  map[string][]*grantEntry
-	grantsByGroup map[string][]*grantEntry
+	grantsByUser  map[string][]grantRef
+	grantsByGroup map[string][]grantRef
 	connsAll      set[*connEntry]
-	connsByGroup  map[string][]*connEntry
+	connsByGroup  map[string][]connRef
 	adminGroups   set[*groupEntry]
 
 	resources map[resKey]*resEntry
@@ -55,7 +55,7 @@ type Index struct {
 	srcShares []*shareEntry
 	srcGrants []*grantEntry
 	srcConns  []*connEntry
-	order     []int32
+	order     []uint64
 	names     nameCache
 	grpBuf    []*groupEntry
 	connBuf   []*connEntry
@@ -106,6 +106,16 @@ func delFromBag[K comparable, T comparable](m map[K][]T, k K, v T) {
 	}
 }
 
+// removeOne removes the first v from l, keeping the order.
+func removeOne[T comparable](l []T, v T) []T {
+	for i := range l {
+		if l[i] == v {
+			return append(l[:i], l[i+1:]...)
+		}
+	}
+	return l
+}
+
 // resKey names a resource: its type's catalogue index and its name.
 type resKey struct {
 	typ  int
@@ -119,8 +129,8 @@ func (k resKey) ref() iamv1alpha1.ResourceRef {
 // resEntry is a resource some object names, with the objects naming it.
 type resEntry struct {
 	key    resKey
-	shares set[*shareEntry]
-	grants set[*grantEntry]
+	shares []*shareEntry
+	grants []*grantEntry
 	conn   *connEntry
 	// accEpoch/accSlot place the resource in the computation in progress.
 	accEpoch uint64
@@ -192,6 +202,10 @@ type granteeEntry struct {
 	perms        PermissionSet
 	subject      string
 	via          []iamv1alpha1.AccessVia // cached one-entry via list
+	// user or group is the User or Group the grantee names, while it
+	// exists (kept current by putUser/dropUser, putGroup/dropGroup).
+	user  *userEntry
+	group *groupEntry
 }
 
 type grantEntry struct {
@@ -202,9 +216,24 @@ type grantEntry struct {
 	perms    PermissionSet
 	subjects []iamv1alpha1.Subject
 	epoch    uint64
-	// Cached one-entry via lists, for a user subject and per group.
-	viaUser   []iamv1alpha1.AccessVia
-	viaGroups map[*groupEntry][]iamv1alpha1.AccessVia
+	// subjectStr is AccessVia.subject per subject; via caches the one-entry
+	// via list per subject.
+	subjectStr []string
+	via        [][]iamv1alpha1.AccessVia
+}
+
+// grantRef is a ResourceGrant with the index of the subject that indexes
+// it.
+type grantRef struct {
+	e  *grantEntry
+	si int32
+}
+
+// connRef is a Connection with the index of the usableBy group that indexes
+// it.
+type connRef struct {
+	c  *connEntry
+	gi int32
 }
 
 type connEntry struct {
@@ -214,9 +243,11 @@ type connEntry struct {
 	mode   iamv1alpha1.AudienceMode
 	groups []string
 	epoch  uint64
-	// Cached one-entry via lists, for mode All and per group.
-	viaAll    []iamv1alpha1.AccessVia
-	viaGroups map[*groupEntry][]iamv1alpha1.AccessVia
+	// subjectStr is "group/<g>" per usableBy group; viaAll and via cache
+	// the one-entry via lists for mode All and per group.
+	subjectStr []string
+	viaAll     []iamv1alpha1.AccessVia
+	via        [][]iamv1alpha1.AccessVia
 }
 
 // NormalizeDN puts a directory group name or DN in the form Gatehouse
@@ -259,10 +290,10 @@ func NewIndex(s Snapshot) *Index {
 		sharesByUser:  map[string][]*shareEntry{},
 		sharesByGroup: map[string][]*shareEntry{},
 		sharesByOrg:   map[string][]*shareEntry{},
-		grantsByUser:  map[string][]*grantEntry{},
-		grantsByGroup: map[string][]*grantEntry{},
+		grantsByUser:  map[string][]grantRef{},
+		grantsByGroup: map[string][]grantRef{},
 		connsAll:      set[*connEntry]{},
-		connsByGroup:  map[string][]*connEntry{},
+		connsByGroup:  map[string][]connRef{},
 		adminGroups:   set[*groupEntry]{},
 		resources:     map[resKey]*resEntry{},
 		names:         newNameCache(),
@@ -484,7 +515,7 @@ func (ix *Index) resource(t iamv1alpha1.ResourceType, name string) *resEntry {
 	k := resKey{ti, name}
 	r := ix.resources[k]
 	if r == nil {
-		r = &resEntry{key: k, shares: set[*shareEntry]{}, grants: set[*grantEntry]{}}
+		r = &resEntry{key: k}
 		ix.resources[k] = r
 		ix.ranked = false
 	}
@@ -504,6 +535,7 @@ func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 		e.dirGroups = append(e.dirGroups, NormalizeDN(g))
 	}
 	ix.users[e.name] = e
+	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, e, nil)
 	for _, g := range e.groups {
 		addTo(ix.localMembers, g, e)
 	}
@@ -529,6 +561,7 @@ func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 
 func (ix *Index) dropUser(e *userEntry) {
 	delete(ix.users, e.name)
+	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, nil, nil)
 	for _, g := range e.groups {
 		delFrom(ix.localMembers, g, e)
 	}
@@ -552,6 +585,7 @@ func (ix *Index) putGroup(g *iamv1alpha1.Group) {
 		e.ldap = append(e.ldap, NormalizeDN(dn))
 	}
 	ix.groups[e.name] = e
+	ix.relinkGrantees(iamv1alpha1.GranteeGroup, e.name, nil, e)
 	for _, dn := range e.ldap {
 		addToBag(ix.ldapGroups, dn, e)
 	}
@@ -562,6 +596,7 @@ func (ix *Index) putGroup(g *iamv1alpha1.Group) {
 
 func (ix *Index) dropGroup(e *groupEntry) {
 	delete(ix.groups, e.name)
+	ix.relinkGrantees(iamv1alpha1.GranteeGroup, e.name, nil, nil)
 	for _, dn := range e.ldap {
 		delFromBag(ix.ldapGroups, dn, e)
 	}
@@ -581,8 +616,11 @@ func (ix *Index) putConn(c *iamv1alpha1.Connection) {
 	case iamv1alpha1.AudienceAll:
 		ix.connsAll[e] = struct{}{}
 	case iamv1alpha1.AudienceGroups:
-		for _, g := range e.groups {
-			addToBag(ix.connsByGroup, g, e)
+		e.subjectStr = make([]string, len(e.groups))
+		e.via = make([][]iamv1alpha1.AccessVia, len(e.groups))
+		for i, g := range e.groups {
+			e.subjectStr[i] = "group/" + g
+			addToBag(ix.connsByGroup, g, connRef{e, int32(i)})
 		}
 	}
 }
@@ -591,8 +629,8 @@ func (ix *Index) dropConn(e *connEntry) {
 	delete(ix.conns, e.name)
 	delete(ix.connsAll, e)
 	if e.mode == iamv1alpha1.AudienceGroups {
-		for _, g := range e.groups {
-			delFromBag(ix.connsByGroup, g, e)
+		for i, g := range e.groups {
+			delFromBag(ix.connsByGroup, g, connRef{e, int32(i)})
 		}
 	}
 	e.res.conn = nil
@@ -617,7 +655,7 @@ func (ix *Index) putShare(s *iamv1alpha1.Share) {
 	var ti *typeInfo
 	if e.res != nil {
 		ti = typeInfos[e.res.key.typ]
-		e.res.shares[e] = struct{}{}
+		e.res.shares = append(e.res.shares, e)
 	}
 	for _, g := range s.Spec.Grantees {
 		ge := granteeEntry{kind: g.Kind, name: g.Name, role: g.Role, rank: roleRank(g.Role),
@@ -627,14 +665,32 @@ func (ix *Index) putShare(s *iamv1alpha1.Share) {
 			ge.data = g.CanUseData && ti.data
 			ge.perms = ti.roleSet(ge.rank, ge.data)
 		}
-		e.grantees = append(e.grantees, ge)
 		switch g.Kind {
 		case iamv1alpha1.GranteeUser:
+			ge.user = ix.users[g.Name]
 			addToBag(ix.sharesByUser, g.Name, e)
 		case iamv1alpha1.GranteeGroup:
+			ge.group = ix.groups[g.Name]
 			addToBag(ix.sharesByGroup, g.Name, e)
 		case iamv1alpha1.GranteeOrganization:
 			addToBag(ix.sharesByOrg, g.Name, e)
+		}
+		e.grantees = append(e.grantees, ge)
+	}
+}
+
+// relinkGrantees points the grantees naming a user or group at its entry
+// (nil when it is gone).
+func (ix *Index) relinkGrantees(kind iamv1alpha1.GranteeKind, name string, u *userEntry, g *groupEntry) {
+	bag := ix.sharesByUser[name]
+	if kind == iamv1alpha1.GranteeGroup {
+		bag = ix.sharesByGroup[name]
+	}
+	for _, s := range bag {
+		for i := range s.grantees {
+			if ge := &s.grantees[i]; ge.kind == kind && ge.name == name {
+				ge.user, ge.group = u, g
+			}
 		}
 	}
 }
@@ -652,7 +708,7 @@ func (ix *Index) dropShare(e *shareEntry) {
 		}
 	}
 	if e.res != nil {
-		delete(e.res.shares, e)
+		e.res.shares = removeOne(e.res.shares, e)
 		ix.releaseResource(e.res)
 	}
 }
@@ -662,34 +718,38 @@ func (ix *Index) putGrant(g *iamv1alpha1.ResourceGrant) {
 	ix.grants[e.name] = e
 	if e.res != nil {
 		ti := typeInfos[e.res.key.typ]
-		e.res.grants[e] = struct{}{}
+		e.res.grants = append(e.res.grants, e)
 		if set, err := ti.parse(g.Spec.Permissions); err == nil {
 			e.valid = true
 			e.perms = ti.implied(set)
 		}
 	}
-	for _, s := range e.subjects {
+	e.subjectStr = make([]string, len(e.subjects))
+	e.via = make([][]iamv1alpha1.AccessVia, len(e.subjects))
+	for i, s := range e.subjects {
 		switch s.Kind {
 		case iamv1alpha1.SubjectUser:
-			addToBag(ix.grantsByUser, s.Name, e)
+			e.subjectStr[i] = "user"
+			addToBag(ix.grantsByUser, s.Name, grantRef{e, int32(i)})
 		case iamv1alpha1.SubjectGroup:
-			addToBag(ix.grantsByGroup, s.Name, e)
+			e.subjectStr[i] = "group/" + s.Name
+			addToBag(ix.grantsByGroup, s.Name, grantRef{e, int32(i)})
 		}
 	}
 }
 
 func (ix *Index) dropGrant(e *grantEntry) {
 	delete(ix.grants, e.name)
-	for _, s := range e.subjects {
+	for i, s := range e.subjects {
 		switch s.Kind {
 		case iamv1alpha1.SubjectUser:
-			delFromBag(ix.grantsByUser, s.Name, e)
+			delFromBag(ix.grantsByUser, s.Name, grantRef{e, int32(i)})
 		case iamv1alpha1.SubjectGroup:
-			delFromBag(ix.grantsByGroup, s.Name, e)
+			delFromBag(ix.grantsByGroup, s.Name, grantRef{e, int32(i)})
 		}
 	}
 	if e.res != nil {
-		delete(e.res.grants, e)
+		e.res.grants = removeOne(e.res.grants, e)
 		ix.releaseResource(e.res)
 	}
 }

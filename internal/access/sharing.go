@@ -70,7 +70,7 @@ func (ix *Index) requesterOn(name string, res *resEntry) requesterAccess {
 func (ix *Index) owners(res *resEntry) string {
 	var out []string
 	seen := map[string]bool{}
-	for s := range res.shares {
+	for _, s := range res.shares {
 		for _, g := range s.grantees {
 			if !g.valid || g.rank != rankOwner {
 				continue
@@ -147,7 +147,7 @@ func (ix *Index) keepers(res *resEntry, name string, grantees []iamv1alpha1.Gran
 		}
 	}
 	if res != nil {
-		for s := range res.shares {
+		for _, s := range res.shares {
 			if s.name == name {
 				continue
 			}
