@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // exitError carries an exit code out of a command; its message has already
@@ -42,6 +44,9 @@ func newRootCommand() *cobra.Command {
 }
 
 func main() {
+	// The CLI reports through its own output; library logs (envtest's,
+	// client-go's) are not for its users.
+	ctrllog.SetLogger(logr.Discard())
 	err := newRootCommand().Execute()
 	if err == nil {
 		return
