@@ -486,12 +486,12 @@ func (ix *Index) rankResources() {
 // granteeMatches reports whether a grantee names u, one of u's groups
 // (marked with ix.epoch by userGroups) or u's organization.
 func (ix *Index) granteeMatches(g *granteeEntry, u *userEntry) bool {
-	switch g.kind {
-	case iamv1alpha1.GranteeUser:
+	switch g.code {
+	case granteeUser:
 		return g.user == u
-	case iamv1alpha1.GranteeGroup:
+	case granteeGroup:
 		return g.group != nil && g.group.epoch == ix.epoch
-	case iamv1alpha1.GranteeOrganization:
+	case granteeOrg:
 		return u.org != "" && g.name == u.org
 	}
 	return false

@@ -128,14 +128,15 @@ func (k resKey) ref() iamv1alpha1.ResourceRef {
 
 // resEntry is a resource some object names, with the objects naming it.
 type resEntry struct {
-	key    resKey
-	shares []*shareEntry
-	grants []*grantEntry
-	conn   *connEntry
+	// The fields a computation reads come first, in one cache line.
 	// accEpoch/accSlot place the resource in the computation in progress.
 	accEpoch uint64
 	accSlot  int32
 	rank     int32 // place in output order, valid while Index.ranked
+	key      resKey
+	shares   []*shareEntry
+	grants   []*grantEntry
+	conn     *connEntry
 }
 
 func (r *resEntry) empty() bool { return len(r.shares) == 0 && len(r.grants) == 0 && r.conn == nil }
@@ -184,29 +185,38 @@ type groupEntry struct {
 }
 
 type shareEntry struct {
-	obj      *iamv1alpha1.Share
-	name     string
+	epoch    uint64
 	res      *resEntry // nil when the type is unknown
 	grantees []granteeEntry
-	epoch    uint64
+	name     string
+	obj      *iamv1alpha1.Share
 }
 
 type granteeEntry struct {
-	kind         iamv1alpha1.GranteeKind
-	name         string
-	role         iamv1alpha1.Role
-	rank         int
-	valid        bool // role exists for the type
-	allowSharing bool
-	data         bool
-	perms        PermissionSet
-	subject      string
-	via          []iamv1alpha1.AccessVia // cached one-entry via list
+	// The fields matching and accumulating read come first.
 	// user or group is the User or Group the grantee names, while it
 	// exists (kept current by putUser/dropUser, putGroup/dropGroup).
-	user  *userEntry
-	group *groupEntry
+	user         *userEntry
+	group        *groupEntry
+	perms        PermissionSet
+	rank         int
+	code         uint8 // kind as granteeUser, granteeGroup or granteeOrg
+	valid        bool  // role exists for the type
+	allowSharing bool
+	data         bool
+	name         string
+	kind         iamv1alpha1.GranteeKind
+	role         iamv1alpha1.Role
+	subject      string
+	via          []iamv1alpha1.AccessVia // cached one-entry via list
 }
+
+// The grantee kinds as codes, for fast matching.
+const (
+	granteeUser uint8 = iota + 1
+	granteeGroup
+	granteeOrg
+)
 
 type grantEntry struct {
 	obj      *iamv1alpha1.ResourceGrant
@@ -667,12 +677,13 @@ func (ix *Index) putShare(s *iamv1alpha1.Share) {
 		}
 		switch g.Kind {
 		case iamv1alpha1.GranteeUser:
-			ge.user = ix.users[g.Name]
+			ge.code, ge.user = granteeUser, ix.users[g.Name]
 			addToBag(ix.sharesByUser, g.Name, e)
 		case iamv1alpha1.GranteeGroup:
-			ge.group = ix.groups[g.Name]
+			ge.code, ge.group = granteeGroup, ix.groups[g.Name]
 			addToBag(ix.sharesByGroup, g.Name, e)
 		case iamv1alpha1.GranteeOrganization:
+			ge.code = granteeOrg
 			addToBag(ix.sharesByOrg, g.Name, e)
 		}
 		e.grantees = append(e.grantees, ge)
