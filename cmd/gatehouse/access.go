@@ -142,7 +142,7 @@ func writeAccessTable(w io.Writer, users []*access.UserResult, out accessOutput,
 	for _, u := range out.Users {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.Login, orDash(profile[u.Name]), u.Status.Seat, joinOr(u.Status.Groups), len(u.Status.Resources), joinOr(u.Status.GlobalPermissions))
 	}
-	tw.Flush()
+	_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	for _, u := range out.Users {
 		if len(u.Status.Resources) == 0 {
 			continue
@@ -157,7 +157,7 @@ func writeAccessTable(w io.Writer, users []*access.UserResult, out accessOutput,
 			}
 			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\n", r.Type, r.Name, role, joinOr(r.Permissions))
 		}
-		tw.Flush()
+		_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	}
 }
 

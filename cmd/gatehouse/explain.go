@@ -60,7 +60,7 @@ func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRe
 		fmt.Fprintf(buf, "%s has no access to %s: no Share or ResourceGrant names %s, its groups or its organization, and no Connection admits it.\n", login, ref, login)
 		return
 	}
-	role := "holds"
+	var role string
 	if ra.Role != "" {
 		role = fmt.Sprintf("is %s on %s and holds", ra.Role, ref)
 	} else {

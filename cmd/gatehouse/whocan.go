@@ -72,7 +72,7 @@ func newWhoCanCommand() *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, orDash(string(r.Role)), strings.Join(vias, "; "))
 				}
-				tw.Flush()
+				_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 			}
 			_, err = cmd.OutOrStdout().Write(buf.Bytes())
 			return err

@@ -39,7 +39,7 @@ var (
 	genGroups   = []string{"data", "ops", "admins", "ghosts"}
 	genOrgs     = []string{"", "acme", "globex"}
 	genProfiles = []string{"full", "full", "reader", "editor", "", "unknown"}
-	genDNs      = []string{"CN=Data, OU=Groups,DC=corp", "cn=data,ou=groups,dc=corp", "cn=ops,dc=corp", "Admins"}
+	genDNS      = []string{"CN=Data, OU=Groups,DC=corp", "cn=data,ou=groups,dc=corp", "cn=ops,dc=corp", "Admins"}
 	genGlobals  = []iamv1alpha1.GlobalPermission{"admin", "createProjects", "writeUnisolatedCode", "createProjectsFromApps", "createProjectsFromMacros"}
 	genRes      = []iamv1alpha1.ResourceRef{
 		{Type: "dataset", Name: "sales"}, {Type: "dataset", Name: "hr"}, {Type: "connection", Name: "pg"},
@@ -70,7 +70,7 @@ func genUser(s *byteSource, name string) iamv1alpha1.User {
 	u := iamv1alpha1.User{
 		ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(genEpoch.Add(time.Duration(s.intn(4)) * time.Hour))},
 		Spec: iamv1alpha1.UserSpec{Login: name, Profile: pick(s, genProfiles), Organization: pick(s, genOrgs),
-			Groups: subset(s, genGroups), DirectoryGroups: subset(s, genDNs)},
+			Groups: subset(s, genGroups), DirectoryGroups: subset(s, genDNS)},
 	}
 	if s.intn(5) == 0 {
 		f := false
@@ -81,7 +81,7 @@ func genUser(s *byteSource, name string) iamv1alpha1.User {
 
 func genGroup(s *byteSource, name string) iamv1alpha1.Group {
 	g := iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: iamv1alpha1.GroupSpec{GlobalPermissions: subset(s, genGlobals), LDAPGroups: subset(s, genDNs)}}
+		Spec: iamv1alpha1.GroupSpec{GlobalPermissions: subset(s, genGlobals), LDAPGroups: subset(s, genDNS)}}
 	if s.intn(3) != 0 { // admin is rarer than the others
 		var keep []iamv1alpha1.GlobalPermission
 		for _, p := range g.Spec.GlobalPermissions {

@@ -58,7 +58,6 @@ type Index struct {
 	order     []uint64
 	names     nameCache
 	grpBuf    []*groupEntry
-	connBuf   []*connEntry
 }
 
 type set[T comparable] map[T]struct{}
@@ -120,10 +119,6 @@ func removeOne[T comparable](l []T, v T) []T {
 type resKey struct {
 	typ  int
 	name string
-}
-
-func (k resKey) ref() iamv1alpha1.ResourceRef {
-	return iamv1alpha1.ResourceRef{Type: typeInfos[k.typ].t, Name: k.name}
 }
 
 // resEntry is a resource some object names, with the objects naming it.
@@ -225,7 +220,6 @@ type grantEntry struct {
 	valid    bool // every permission known: an unknown one voids the grant
 	perms    PermissionSet
 	subjects []iamv1alpha1.Subject
-	epoch    uint64
 	// subjectStr is AccessVia.subject per subject; via caches the one-entry
 	// via list per subject.
 	subjectStr []string
@@ -252,7 +246,6 @@ type connEntry struct {
 	res    *resEntry
 	mode   iamv1alpha1.AudienceMode
 	groups []string
-	epoch  uint64
 	// subjectStr is "group/<g>" per usableBy group; viaAll and via cache
 	// the one-entry via lists for mode All and per group.
 	subjectStr []string
