@@ -63,13 +63,11 @@ func nilObject(o metav1.Object) metav1.Object {
 func (ix *Index) affected(before, after metav1.Object) []string {
 	before, after = nilObject(before), nilObject(after)
 	out := map[string]struct{}{}
-	addUsers := func(us set[*userEntry]) {
-		for u := range us {
-			out[u.name] = struct{}{}
-		}
+	addMembers := func(group string, ldap []string) {
+		ix.forMembers(group, ldap, func(u *userEntry) bool { out[u.name] = struct{}{}; return true })
 	}
-	// known reports whether a resource is named in the namespace, with obj
-	// removed (delta -1) or added (+1) to its namers.
+	// resChanged reports whether the object may be what makes a resource
+	// known to the namespace (it is not named yet, or named only once).
 	resChanged := func(t iamv1alpha1.ResourceType, name string) bool {
 		ti, ok := typeByName[t]
 		if !ok {
@@ -87,7 +85,7 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 	}
 	addAdmins := func() {
 		for g := range ix.adminGroups {
-			addUsers(ix.members(g.name, g.ldap))
+			addMembers(g.name, g.ldap)
 		}
 	}
 	reachGrantee := func(kind, name string) {
@@ -99,9 +97,11 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 			if g := ix.groups[name]; g != nil {
 				ldap = g.ldap
 			}
-			addUsers(ix.members(name, ldap))
+			addMembers(name, ldap)
 		case string(iamv1alpha1.GranteeOrganization):
-			addUsers(ix.orgUsers[name])
+			for _, u := range ix.orgUsers[name] {
+				out[u.name] = struct{}{}
+			}
 		}
 	}
 	reachResource := func(t iamv1alpha1.ResourceType, name string) {
@@ -132,7 +132,7 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 			for _, dn := range o.Spec.LDAPGroups {
 				ldap = append(ldap, NormalizeDN(dn))
 			}
-			addUsers(ix.members(o.Name, ldap))
+			addMembers(o.Name, ldap)
 		case *iamv1alpha1.Share:
 			for _, g := range o.Spec.Grantees {
 				reachGrantee(string(g.Kind), g.Name)

@@ -30,10 +30,10 @@ type Index struct {
 	grants map[string]*grantEntry
 	conns  map[string]*connEntry
 
-	localMembers map[string]set[*userEntry] // group name -> users listing it in spec.groups
-	ldapMembers  map[string]set[*userEntry] // normalised directory group -> users
+	localMembers map[string][]*userEntry // group name -> users listing it in spec.groups
+	ldapMembers  map[string][]*userEntry // normalised directory group -> users
 	ldapGroups   map[string][]*groupEntry
-	orgUsers     map[string]set[*userEntry]
+	orgUsers     map[string][]*userEntry
 	seatLists    map[string]*seatList // profile -> its active users in seat order
 
 	sharesByUser  map[string][]*shareEntry
@@ -62,24 +62,6 @@ type Index struct {
 
 type set[T comparable] map[T]struct{}
 
-func addTo[K comparable, T comparable](m map[K]set[T], k K, v T) {
-	s := m[k]
-	if s == nil {
-		s = set[T]{}
-		m[k] = s
-	}
-	s[v] = struct{}{}
-}
-
-func delFrom[K comparable, T comparable](m map[K]set[T], k K, v T) {
-	if s := m[k]; s != nil {
-		delete(s, v)
-		if len(s) == 0 {
-			delete(m, k)
-		}
-	}
-}
-
 // addToBag appends v to the list of k. Lists are the hot indexes: they
 // iterate faster than sets.
 func addToBag[K comparable, T comparable](m map[K][]T, k K, v T) {
@@ -103,6 +85,27 @@ func delFromBag[K comparable, T comparable](m map[K][]T, k K, v T) {
 	} else {
 		m[k] = l
 	}
+}
+
+// unique returns the distinct strings of s in their first order (s itself
+// when they are distinct already).
+func unique(s []string) []string {
+	for i := 1; i < len(s); i++ {
+		for j := 0; j < i; j++ {
+			if s[i] == s[j] {
+				out := make([]string, 0, len(s))
+				seen := map[string]bool{}
+				for _, v := range s {
+					if !seen[v] {
+						seen[v] = true
+						out = append(out, v)
+					}
+				}
+				return out
+			}
+		}
+	}
+	return s
 }
 
 // removeOne removes the first v from l, keeping the order.
@@ -285,10 +288,10 @@ func NewIndex(s Snapshot) *Index {
 		shares:        make(map[string]*shareEntry, len(s.Shares)),
 		grants:        make(map[string]*grantEntry, len(s.ResourceGrants)),
 		conns:         make(map[string]*connEntry, len(s.Connections)),
-		localMembers:  map[string]set[*userEntry]{},
-		ldapMembers:   map[string]set[*userEntry]{},
+		localMembers:  map[string][]*userEntry{},
+		ldapMembers:   map[string][]*userEntry{},
 		ldapGroups:    map[string][]*groupEntry{},
-		orgUsers:      map[string]set[*userEntry]{},
+		orgUsers:      map[string][]*userEntry{},
 		seatLists:     map[string]*seatList{},
 		sharesByUser:  map[string][]*shareEntry{},
 		sharesByGroup: map[string][]*shareEntry{},
@@ -533,20 +536,22 @@ func (ix *Index) releaseResource(r *resEntry) {
 
 func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 	e := &userEntry{obj: u, name: u.Name, active: u.Spec.IsActive(), profile: u.Spec.Profile,
-		org: u.Spec.Organization, groups: u.Spec.Groups, created: u.CreationTimestamp.Time}
-	for _, g := range u.Spec.DirectoryGroups {
-		e.dirGroups = append(e.dirGroups, NormalizeDN(g))
+		org: u.Spec.Organization, groups: unique(u.Spec.Groups), created: u.CreationTimestamp.Time}
+	dns := make([]string, len(u.Spec.DirectoryGroups))
+	for i, g := range u.Spec.DirectoryGroups {
+		dns[i] = NormalizeDN(g)
 	}
+	e.dirGroups = unique(dns)
 	ix.users[e.name] = e
 	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, e, nil)
 	for _, g := range e.groups {
-		addTo(ix.localMembers, g, e)
+		addToBag(ix.localMembers, g, e)
 	}
 	for _, dn := range e.dirGroups {
-		addTo(ix.ldapMembers, dn, e)
+		addToBag(ix.ldapMembers, dn, e)
 	}
 	if e.org != "" {
-		addTo(ix.orgUsers, e.org, e)
+		addToBag(ix.orgUsers, e.org, e)
 	}
 	if e.active {
 		l := ix.seatLists[e.profile]
@@ -566,13 +571,13 @@ func (ix *Index) dropUser(e *userEntry) {
 	delete(ix.users, e.name)
 	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, nil, nil)
 	for _, g := range e.groups {
-		delFrom(ix.localMembers, g, e)
+		delFromBag(ix.localMembers, g, e)
 	}
 	for _, dn := range e.dirGroups {
-		delFrom(ix.ldapMembers, dn, e)
+		delFromBag(ix.ldapMembers, dn, e)
 	}
 	if e.org != "" {
-		delFrom(ix.orgUsers, e.org, e)
+		delFromBag(ix.orgUsers, e.org, e)
 	}
 	if l := ix.seatLists[e.profile]; l != nil && e.active {
 		l.remove(e)

@@ -18,25 +18,18 @@ func conditionOf(typ, status, reason, message string) metav1.Condition {
 // may come twice. The group need not exist: these are who would be its
 // members. fn returns false to stop.
 func (ix *Index) forMembers(group string, ldap []string, fn func(*userEntry) bool) {
-	for u := range ix.localMembers[group] {
+	for _, u := range ix.localMembers[group] {
 		if !fn(u) {
 			return
 		}
 	}
 	for _, dn := range ldap {
-		for u := range ix.ldapMembers[dn] {
+		for _, u := range ix.ldapMembers[dn] {
 			if !fn(u) {
 				return
 			}
 		}
 	}
-}
-
-// members returns the users of a group as a set (see forMembers).
-func (ix *Index) members(group string, ldap []string) set[*userEntry] {
-	out := make(set[*userEntry], len(ix.localMembers[group]))
-	ix.forMembers(group, ldap, func(u *userEntry) bool { out[u] = struct{}{}; return true })
-	return out
 }
 
 // countMembers counts the distinct users of a group.
@@ -121,7 +114,7 @@ func (ix *Index) reach(kind, name string, n *int) *Problem {
 			return &Problem{iamv1alpha1.ReasonUnknownGrantee,
 				fmt.Sprintf("No User has organization %q: set it in a User's spec.organization or remove the grantee.", name)}
 		}
-		for u := range us {
+		for _, u := range us {
 			add(u)
 		}
 	default:

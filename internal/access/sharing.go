@@ -121,7 +121,7 @@ func (ix *Index) reachesActive(kind iamv1alpha1.GranteeKind, name string, seated
 		ix.forMembers(g.name, g.ldap, func(u *userEntry) bool { found = ok(u); return !found })
 		return found
 	case iamv1alpha1.GranteeOrganization:
-		for u := range ix.orgUsers[name] {
+		for _, u := range ix.orgUsers[name] {
 			if ok(u) {
 				return true
 			}
