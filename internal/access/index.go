@@ -15,8 +15,12 @@ import (
 // Index holds one namespace's objects with the indexes that let it compute
 // one user's access from what that user touches only, and tell which users a
 // change touches. Build it with NewIndex, keep it current with Upsert and
-// Delete, read it with ComputeUser and AffectedUsers. It is safe for
-// concurrent use. The objects given to it must not be modified afterwards.
+// Delete (and SetNow, so that a License's expiry takes effect), read it with
+// ComputeUser, AffectedUsers, Profiles, ShareReport, GrantReport and
+// GroupMembers; CheckShare and CheckGrant judge changes against it. It is
+// safe for concurrent use. The objects given to it must not be modified
+// afterwards, and the results it returns share slices with each other:
+// treat them as read-only.
 type Index struct {
 	mu  sync.Mutex
 	now time.Time
