@@ -58,6 +58,9 @@ func loadManifests(paths []string, ns string) (*loaded, error) {
 		}
 		objNS := d.Object.GetNamespace()
 		if objNS == "" {
+			objNS = d.Namespace // set by a kustomization, as kubectl apply -k would
+		}
+		if objNS == "" {
 			objNS = ns
 		}
 		if objNS == "" {

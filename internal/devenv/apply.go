@@ -19,7 +19,8 @@ import (
 const FieldManager = "gatehouse-dev"
 
 // ApplyDocuments server-side applies docs in order. Namespaced objects
-// without a namespace go into namespace, which is created first if needed.
+// without a namespace go into the one their kustomization sets, else into
+// namespace, which is created first if needed.
 func ApplyDocuments(ctx context.Context, c client.Client, docs []manifest.Document, namespace string) error {
 	if namespace != "" {
 		ns := &unstructured.Unstructured{}
@@ -38,6 +39,9 @@ func ApplyDocuments(ctx context.Context, c client.Client, docs []manifest.Docume
 		}
 		if namespaced && obj.GetNamespace() == "" {
 			obj.SetNamespace(namespace)
+			if d.Namespace != "" {
+				obj.SetNamespace(d.Namespace)
+			}
 		}
 		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(FieldManager), client.ForceOwnership)
 		if err != nil {

@@ -46,6 +46,13 @@ func readSamples(t *testing.T) []manifest.Document {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i := range docs {
+		if docs[i].Namespace != "demo" {
+			t.Fatalf("%s: the samples' kustomization namespace is %q, want demo", docs[i].Source(), docs[i].Namespace)
+		}
+		// Each test applies the samples into a namespace of its own.
+		docs[i].Namespace = ""
+	}
 	return docs
 }
 

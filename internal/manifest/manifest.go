@@ -16,6 +16,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Document is one object read from a manifest.
@@ -26,6 +27,10 @@ type Document struct {
 	Index int
 	// Object is the object as written.
 	Object *unstructured.Unstructured
+	// Namespace is the namespace a kustomization.yaml in the object's
+	// directory (or above it, within the directory read) sets, as
+	// `kubectl apply -k` would; empty if none does.
+	Namespace string
 }
 
 // Source names the document for messages: "file.yaml (document 2, User demo/alice)".
@@ -84,10 +89,18 @@ func ReadPaths(paths ...string) ([]Document, error) {
 			return nil, fmt.Errorf("cannot walk %s: %w", p, err)
 		}
 		sort.Strings(files)
+		kustomized := map[string]string{}
 		for _, f := range files {
 			d, err := ReadFile(f)
 			if err != nil {
 				return nil, err
+			}
+			ns, err := kustomizationNamespace(p, filepath.Dir(f), kustomized)
+			if err != nil {
+				return nil, err
+			}
+			for i := range d {
+				d[i].Namespace = ns
 			}
 			docs = append(docs, d...)
 		}
@@ -132,4 +145,39 @@ func Parse(file string, data []byte) ([]Document, error) {
 		}
 		docs = append(docs, Document{File: file, Index: i, Object: obj})
 	}
+}
+
+// kustomizationNamespace returns the namespace the nearest kustomization file
+// in dir or its parents, up to root, sets. Results are memoised in seen.
+func kustomizationNamespace(root, dir string, seen map[string]string) (string, error) {
+	if ns, ok := seen[dir]; ok {
+		return ns, nil
+	}
+	ns := ""
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("cannot read %s: %w", path, err)
+		}
+		var k struct {
+			Namespace string `json:"namespace"`
+		}
+		if err := sigsyaml.Unmarshal(data, &k); err != nil {
+			return "", fmt.Errorf("%s is not valid YAML: %w", path, err)
+		}
+		ns = k.Namespace
+		break
+	}
+	if ns == "" && filepath.Clean(dir) != filepath.Clean(root) && filepath.Dir(dir) != dir {
+		var err error
+		if ns, err = kustomizationNamespace(root, filepath.Dir(dir), seen); err != nil {
+			return "", err
+		}
+	}
+	seen[dir] = ns
+	return ns, nil
 }

@@ -227,3 +227,46 @@ func TestIsManifest(t *testing.T) {
 		}
 	}
 }
+
+// A kustomization's namespace applies to the manifests of its directory and
+// the directories below, as `kubectl apply -k` would; the nearest one wins.
+func TestReadPathsKustomizationNamespace(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, content string) {
+		t.Helper()
+		path := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obj := func(name string) string { return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n" }
+	write("kustomization.yaml", "namespace: outer\nresources: [a.yaml]\n")
+	write("a.yaml", obj("a"))
+	write("sub/b.yaml", obj("b"))
+	write("inner/kustomization.yaml", "namespace: inner\n")
+	write("inner/c.yaml", obj("c"))
+	write("plain/kustomization.yml", "resources: [d.yaml]\n")
+	write("plain/d.yaml", obj("d"))
+
+	docs, err := ReadPaths(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, d := range docs {
+		got[d.Object.GetName()] = d.Namespace
+	}
+	want := map[string]string{"a": "outer", "b": "outer", "c": "inner", "d": "outer"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("namespaces (-want +got):\n%s", diff)
+	}
+
+	// A file named directly is read as it is.
+	docs, err = ReadPaths(filepath.Join(root, "inner", "c.yaml"))
+	if err != nil || len(docs) != 1 || docs[0].Namespace != "" {
+		t.Errorf("ReadPaths(file) = %+v, %v; want one document with no kustomization namespace", docs, err)
+	}
+}
