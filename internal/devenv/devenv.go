@@ -15,17 +15,14 @@ import (
 	"syscall"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/config/crd"
 	"github.com/gatehouse-dev/gatehouse/internal/controlplane"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
+	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
 // Options configure a development session.
@@ -50,15 +47,6 @@ type Options struct {
 	SamplesDir string
 	// SamplesNamespace is where samples without a namespace go.
 	SamplesNamespace string
-}
-
-// Scheme knows the kinds `gatehouse dev` reads and writes.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(s)
-	_ = apiextensionsv1.AddToScheme(s)
-	_ = iamv1alpha1.AddToScheme(s)
-	return s
 }
 
 // Run runs a development session until ctx is cancelled or the manager
@@ -102,7 +90,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 		fmt.Fprintf(out, ">> using the cluster of KUBECONFIG=%s (%s)\n", kubeconfigPath, cfg.Host)
 	}
-	c, err := client.New(cfg, client.Options{Scheme: Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		return fmt.Errorf("cannot create a client for %s: %w", cfg.Host, err)
 	}
@@ -113,21 +101,19 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 	}
 
-	var manager *exec.Cmd
-	exited := make(chan error, 1)
+	var manager *process
 	if opts.ManagerPath != "" {
-		manager = exec.Command(opts.ManagerPath, opts.ManagerArgs...)
-		manager.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath)
-		manager.Stdout, manager.Stderr = opts.ManagerOutput, opts.ManagerOutput
+		cmd := exec.Command(opts.ManagerPath, opts.ManagerArgs...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath)
+		cmd.Stdout, cmd.Stderr = opts.ManagerOutput, opts.ManagerOutput
 		// Its own process group: Ctrl-C reaches this process, which then
 		// stops the manager in order, before the control plane.
-		manager.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := manager.Start(); err != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if manager, err = start(cmd); err != nil {
 			return fmt.Errorf("cannot start the manager %s: %w", opts.ManagerPath, err)
 		}
-		go func() { exited <- manager.Wait() }()
-		defer func() { err = errors.Join(err, stopManager(out, manager, exited)) }()
-		fmt.Fprintf(out, ">> manager %s started (pid %d)\n", opts.ManagerPath, manager.Process.Pid)
+		defer func() { err = errors.Join(err, manager.stop(out)) }()
+		fmt.Fprintf(out, ">> manager %s started (pid %d)\n", opts.ManagerPath, cmd.Process.Pid)
 	}
 
 	if opts.SamplesDir != "" {
@@ -157,35 +143,58 @@ Gatehouse is running. In another terminal:
 Press Ctrl-C to stop; nothing is left running.
 `, kubeconfigPath, ns, ns, ns)
 
+	var managerDone <-chan struct{} // nil (never ready) without a manager
+	if manager != nil {
+		managerDone = manager.done
+	}
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(out, "\n>> interrupted")
 		return nil
-	case werr := <-exited:
-		exited <- werr // for stopManager
-		return fmt.Errorf("the manager exited unexpectedly (%v); its log is above", werr)
+	case <-managerDone:
+		return fmt.Errorf("the manager exited unexpectedly (%v); its log is above", manager.err)
 	}
 }
 
-func stopManager(out io.Writer, cmd *exec.Cmd, exited chan error) error {
+// process is a child process and, once it has exited, how.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // what Wait returned; read after done
+}
+
+func start(cmd *exec.Cmd) (*process, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop sends SIGTERM and waits for the process, killing it after 30s. A
+// process that had already exited was reported by Run.
+func (p *process) stop(out io.Writer) error {
 	select {
-	case werr := <-exited: // already gone; Run reported it
-		_ = werr
+	case <-p.done:
 		return nil
 	default:
 	}
 	fmt.Fprintln(out, ">> stopping the manager")
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case werr := <-exited:
-		if werr != nil {
-			return fmt.Errorf("the manager did not stop cleanly: %w", werr)
+	case <-p.done:
+		if p.err != nil {
+			return fmt.Errorf("the manager did not stop cleanly: %w", p.err)
 		}
 		return nil
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		werr := <-exited
-		return fmt.Errorf("the manager did not stop within 30s of SIGTERM and was killed (%v)", werr)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("the manager did not stop within 30s of SIGTERM and was killed (%v)", p.err)
 	}
 }
 

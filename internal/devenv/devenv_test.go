@@ -23,6 +23,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
+	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
@@ -289,7 +290,7 @@ func TestRun(t *testing.T) {
 		var err error
 		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
 		g.Expect(err).NotTo(gomega.HaveOccurred())
-		c, err := client.New(cfg, client.Options{Scheme: Scheme()})
+		c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
 		g.Expect(err).NotTo(gomega.HaveOccurred())
 		users := &iamv1alpha1.UserList{}
 		g.Expect(c.List(ctx, users, client.InNamespace("demo"))).To(gomega.Succeed())

@@ -22,14 +22,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/config/crd"
 	"github.com/gatehouse-dev/gatehouse/internal/controlplane"
+	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
 // Env is a running control plane shared by the tests of one package.
@@ -44,18 +43,6 @@ type Env struct {
 	Scheme *runtime.Scheme
 }
 
-// Scheme returns a scheme with the built-in and Gatehouse kinds.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := iamv1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
-
 // Start starts a control plane with the Gatehouse CRDs.
 func Start() (*Env, error) {
 	ctrllog.SetLogger(logr.Discard())
@@ -67,7 +54,7 @@ func Start() (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := Scheme()
+	s := scheme.New()
 	c, err := client.New(cp.Config, client.Options{Scheme: s})
 	if err != nil {
 		_ = cp.Stop()
