@@ -44,7 +44,11 @@ func newExplainCommand() *cobra.Command {
 func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, snap access.Snapshot) {
 	login := u.Login
 	if len(u.Groups) > 0 {
-		fmt.Fprintf(buf, "%s is in groups %s.\n", login, strings.Join(u.Groups, ", "))
+		noun := "groups"
+		if len(u.Groups) == 1 {
+			noun = "group"
+		}
+		fmt.Fprintf(buf, "%s is in %s %s.\n", login, noun, strings.Join(u.Groups, ", "))
 	}
 	if len(u.UnknownGroups) > 0 {
 		fmt.Fprintf(buf, "%s lists groups that do not exist: %s.\n", login, strings.Join(u.UnknownGroups, ", "))
