@@ -53,6 +53,15 @@ type Options struct {
 // exits. Everything it started is stopped before it returns.
 func Run(ctx context.Context, opts Options) (err error) {
 	out := opts.Out
+	// A step that fails because Ctrl-C arrived while it ran is a clean stop,
+	// not an error of that step.
+	interrupted := func(err error) error {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			fmt.Fprintln(out, "\n>> interrupted")
+			return nil
+		}
+		return err
+	}
 	crds, err := crd.Load()
 	if err != nil {
 		return err
@@ -97,7 +106,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if !local {
 		fmt.Fprintln(out, ">> installing the Gatehouse CRDs (server-side apply)")
 		if err := InstallCRDs(ctx, c, crds); err != nil {
-			return err
+			return interrupted(err)
 		}
 	}
 
@@ -123,7 +132,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 				return err
 			}
 			if err := ApplyDocuments(ctx, c, docs, opts.SamplesNamespace); err != nil {
-				return err
+				return interrupted(err)
 			}
 			fmt.Fprintf(out, ">> applied %d sample objects from %s into namespace %s\n", len(docs), opts.SamplesDir, opts.SamplesNamespace)
 		} else {

@@ -297,6 +297,13 @@ func TestRun(t *testing.T) {
 		g.Expect(users.Items).To(gomega.HaveLen(6))
 	}).WithTimeout(time.Minute).WithPolling(200 * time.Millisecond).Should(gomega.Succeed())
 
+	// Ready is when Run says so, after the last sample; the kubeconfig and
+	// the first Users come earlier.
+	g.Eventually(func(g gomega.Gomega) {
+		stopIfReturned()
+		g.Expect(out.String()).To(gomega.ContainSubstring("Press Ctrl-C to stop"))
+	}).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).Should(gomega.Succeed())
+
 	if !strings.Contains(out.String(), "export KUBECONFIG="+kubeconfig) {
 		t.Errorf("Run does not tell how to use its kubeconfig %s:\n%s", kubeconfig, out.String())
 	}
@@ -324,5 +331,27 @@ func TestRun(t *testing.T) {
 	if err == nil {
 		resp.Body.Close()
 		t.Errorf("the API server at %s still answers (%s) after Run returned", cfg.Host, resp.Status)
+	}
+}
+
+// Ctrl-C while Run is still setting up (here: before the samples are
+// applied) is a clean stop: no error, and nothing left behind.
+func TestRunInterruptedDuringSetup(t *testing.T) {
+	stateDir := t.TempDir()
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := Run(ctx, Options{Out: out, StateDir: stateDir, SamplesDir: samplesDir, SamplesNamespace: "demo"})
+	if err != nil {
+		t.Fatalf("Run interrupted during setup returned %v, want nil; output:\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), ">> interrupted") {
+		t.Errorf("Run does not say it was interrupted:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "Gatehouse is running") {
+		t.Errorf("Run says it is running although it was interrupted before:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(stateDir, "kubeconfig")); !os.IsNotExist(err) {
+		t.Errorf("the kubeconfig was left behind (stat: %v)", err)
 	}
 }
