@@ -38,10 +38,11 @@ func ApplyDocuments(ctx context.Context, c client.Client, docs []manifest.Docume
 			return fmt.Errorf("%s: the API server does not know this kind (are the CRDs installed?): %w", d.Source(), err)
 		}
 		if namespaced && obj.GetNamespace() == "" {
-			obj.SetNamespace(namespace)
-			if d.Namespace != "" {
-				obj.SetNamespace(d.Namespace)
+			ns := d.Namespace
+			if ns == "" {
+				ns = namespace
 			}
+			obj.SetNamespace(ns)
 		}
 		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(FieldManager), client.ForceOwnership)
 		if err != nil {

@@ -209,18 +209,27 @@ func TestDevLocalControlPlane(t *testing.T) {
 	}
 }
 
-// TestDevExistingCluster is `make run` with KUBECONFIG pointing at a cluster:
-// CRDs are installed there, the manager runs, no samples are applied.
-func TestDevExistingCluster(t *testing.T) {
+// startCluster starts a bare control plane (no CRDs), standing in for a
+// real cluster, and returns its administrator kubeconfig. It stops with the
+// test.
+func startCluster(t *testing.T) string {
+	t.Helper()
 	cluster, err := controlplane.Start(controlplane.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cluster.Stop() }()
-	kubeconfig := filepath.Join(t.TempDir(), "cluster.kubeconfig")
+	t.Cleanup(func() { _ = cluster.Stop() })
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := cluster.WriteKubeconfig(kubeconfig); err != nil {
 		t.Fatal(err)
 	}
+	return kubeconfig
+}
+
+// TestDevExistingCluster is `make run` with KUBECONFIG pointing at a cluster:
+// CRDs are installed there, the manager runs, no samples are applied.
+func TestDevExistingCluster(t *testing.T) {
+	kubeconfig := startCluster(t)
 
 	s := startDev(t, append(environWithout("KUBECONFIG"), "KUBECONFIG="+kubeconfig), "--samples", "../../config/samples")
 	if s.kubeconfig != kubeconfig {
@@ -247,15 +256,7 @@ func TestDevExistingCluster(t *testing.T) {
 // (A server-side dry run of a fresh install cannot pass: its namespace does
 // not exist yet; so the dry run checks the re-apply.)
 func TestKustomizeInstall(t *testing.T) {
-	cluster, err := controlplane.Start(controlplane.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cluster.Stop() }()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := cluster.WriteKubeconfig(kubeconfig); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := startCluster(t)
 	kubectl(t, kubeconfig, "apply", "--server-side", "-k", "../../config/default")
 	// Applying again changes nothing and is accepted (what a GitOps sync does).
 	kubectl(t, kubeconfig, "apply", "--server-side", "--dry-run=server", "-k", "../../config/default")
