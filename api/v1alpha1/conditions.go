@@ -89,3 +89,25 @@ const (
 	// verified.
 	ReasonInsecureSkipVerify = "InsecureSkipVerify"
 )
+
+// Conditions added with the controllers.
+const (
+	// ConditionDirectoryGroupsMatched (Group) is False when an ldapGroups
+	// entry matches no User's spec.directoryGroups; the group still works
+	// for the entries that match.
+	ConditionDirectoryGroupsMatched = "DirectoryGroupsMatched"
+	// ConditionSeatsAvailable (License) is False when a profile is full or
+	// over-committed.
+	ConditionSeatsAvailable = "SeatsAvailable"
+
+	// ReasonMatched (DirectoryGroupsMatched): every entry matches a user.
+	ReasonMatched = "Matched"
+	// ReasonNoMatchingUsers (DirectoryGroupsMatched): an entry matches no
+	// user.
+	ReasonNoMatchingUsers = "NoMatchingUsers"
+	// ReasonSeatsAvailable (SeatsAvailable): every profile has a free seat.
+	ReasonSeatsAvailable = "SeatsAvailable"
+	// ReasonDuplicateLicense (License Ready): another License of the
+	// namespace is the one in force.
+	ReasonDuplicateLicense = "DuplicateLicense"
+)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 
@@ -18,6 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/gatehouse-dev/gatehouse/controllers"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
@@ -32,6 +35,8 @@ type options struct {
 	qps              float64
 	burst            int
 	enableHTTP2      bool
+	concurrency      int
+	auditLog         string
 	zap              zap.Options
 }
 
@@ -45,6 +50,8 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "queries per second to the API server")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "burst of queries to the API server")
 	fs.BoolVar(&o.enableHTTP2, "enable-http2", false, "serve metrics and webhooks over HTTP/2 (off: CVE-2023-44487)")
+	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 4, "workers per controller")
+	fs.StringVar(&o.auditLog, "audit-log", "-", "where the JSON audit log of permission changes goes: a file path (appended to), \"-\" for standard output, \"\" for nowhere")
 	o.zap.BindFlags(fs)
 }
 
@@ -52,6 +59,9 @@ func (o *options) validate() error {
 	var errs []error
 	if o.qps <= 0 {
 		errs = append(errs, fmt.Errorf("--kube-api-qps must be positive, got %v", o.qps))
+	}
+	if o.concurrency < 1 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles must be at least 1, got %d", o.concurrency))
 	}
 	if o.burst < 1 {
 		errs = append(errs, fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.burst))
@@ -120,13 +130,46 @@ func run(o *options) error {
 	if err != nil {
 		return fmt.Errorf("cannot create the manager: %w", err)
 	}
+	auditLog, closeAudit, err := openAudit(o.auditLog)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+	ctx := ctrl.SetupSignalHandler()
+	eng, err := controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: o.concurrency, Audit: auditLog})
+	if err != nil {
+		return err
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("cannot add the health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	// Ready once the permission indexes are built from the initial lists.
+	if err := mgr.AddReadyzCheck("readyz", func(*http.Request) error {
+		select {
+		case <-eng.Ready():
+			return nil
+		default:
+			return errors.New("the permission indexes are not built yet")
+		}
+	}); err != nil {
 		return fmt.Errorf("cannot add the ready check: %w", err)
 	}
 	ctrl.Log.WithName("setup").Info("starting the manager",
 		"namespaces", o.namespaces, "leaderElection", o.leaderElect, "qps", o.qps, "burst", o.burst)
-	return mgr.Start(ctrl.SetupSignalHandler())
+	return mgr.Start(ctx)
+}
+
+// openAudit opens the audit log destination.
+func openAudit(path string) (*audit.Logger, func(), error) {
+	switch path {
+	case "":
+		return audit.Discard(), func() {}, nil
+	case "-":
+		return audit.NewLogger(os.Stdout), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot open the audit log (--audit-log): %w", err)
+	}
+	return audit.NewLogger(f), func() { _ = f.Close() }, nil
 }

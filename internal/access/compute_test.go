@@ -365,3 +365,18 @@ func TestNormalizeDN(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupReport(t *testing.T) {
+	sales := group("sales")
+	sales.Spec.LDAPGroups = []string{"CN=Sales, OU=Groups,DC=acme", "cn=ghosts,ou=groups,dc=acme"}
+	u := user("alice", "full")
+	u.Spec.DirectoryGroups = []string{"cn=sales,ou=groups,dc=acme"}
+	ix := NewIndex(Snapshot{License: license(), Users: []iamv1alpha1.User{u, user("bob", "full", "sales")}, Groups: []iamv1alpha1.Group{sales}})
+	want := &GroupReport{Members: 2, UnmatchedLDAPGroups: []string{"cn=ghosts,ou=groups,dc=acme"}}
+	if diff := cmp.Diff(want, ix.GroupReport("sales")); diff != "" {
+		t.Errorf("group report (-want +got):\n%s", diff)
+	}
+	if ix.GroupReport("nobody") != nil {
+		t.Error("a group the Index does not hold has a report")
+	}
+}

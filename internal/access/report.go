@@ -61,6 +61,32 @@ func (ix *Index) GroupMembers(name string) int32 {
 	return int32(ix.countMembers(g.name, g.ldap))
 }
 
+// GroupReport is what a Group's status says: how many users it has and
+// which of its ldapGroups entries no User's spec.directoryGroups names.
+type GroupReport struct {
+	Members int32
+	// UnmatchedLDAPGroups are the spec.ldapGroups entries (as written) that
+	// match no user, in spec order.
+	UnmatchedLDAPGroups []string
+}
+
+// GroupReport returns the report of a Group the Index holds, nil if none.
+func (ix *Index) GroupReport(name string) *GroupReport {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	g := ix.groups[name]
+	if g == nil {
+		return nil
+	}
+	rep := &GroupReport{Members: int32(ix.countMembers(g.name, g.ldap))}
+	for i, dn := range g.ldap {
+		if len(ix.ldapMembers[dn]) == 0 {
+			rep.UnmatchedLDAPGroups = append(rep.UnmatchedLDAPGroups, g.obj.Spec.LDAPGroups[i])
+		}
+	}
+	return rep
+}
+
 // ShareReport returns the report of a Share the Index holds, nil if none.
 func (ix *Index) ShareReport(name string) *ObjectReport {
 	ix.mu.Lock()

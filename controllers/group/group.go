@@ -1,0 +1,68 @@
+// Package group reconciles a Group's status: how many users it has, and
+// which of its directory groups match nobody.
+package group
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// FieldManager owns the fields of Group.status this controller writes.
+const FieldManager = "gatehouse-group"
+
+// Reconciler writes Group.status.
+//
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=groups,verbs=get;list;watch
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=groups/status,verbs=get;patch
+type Reconciler struct {
+	Client client.Client
+	Engine *engine.Engine
+}
+
+// Reconcile reads the group's report from the engine and applies it.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var g iamv1alpha1.Group
+	if err := r.Client.Get(ctx, req.NamespacedName, &g); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ix := r.Engine.Index(req.Namespace)
+	if ix == nil {
+		return ctrl.Result{}, nil
+	}
+	rep := ix.GroupReport(req.Name)
+	if rep == nil {
+		return ctrl.Result{}, nil
+	}
+	conds := []metav1.Condition{status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
+		fmt.Sprintf("The group has %d members.", rep.Members))}
+	if len(g.Spec.LDAPGroups) > 0 {
+		matched := status.Condition(iamv1alpha1.ConditionDirectoryGroupsMatched, true, iamv1alpha1.ReasonMatched,
+			"Every ldapGroups entry matches at least one user's directory groups.")
+		if len(rep.UnmatchedLDAPGroups) > 0 {
+			matched = status.Condition(iamv1alpha1.ConditionDirectoryGroupsMatched, false, iamv1alpha1.ReasonNoMatchingUsers,
+				fmt.Sprintf("No user's spec.directoryGroups names %s. Check the entries against the Directory's groups (a DN or a group name), or wait for the directory's next sync; the other entries apply.",
+					strings.Join(rep.UnmatchedLDAPGroups, "; ")))
+		}
+		conds = append(conds, matched)
+	}
+	want := iamv1alpha1.GroupStatus{
+		ObservedGeneration: g.Generation,
+		Members:            rep.Members,
+		Conditions:         status.Conditions(g.Status.Conditions, g.Generation, conds...),
+	}
+	if g.Status.ObservedGeneration == want.ObservedGeneration && g.Status.Members == want.Members &&
+		status.ConditionsEqual(g.Status.Conditions, want.Conditions, iamv1alpha1.ConditionDirectoryGroupsMatched) {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, status.Apply(ctx, r.Client, &g, &want, FieldManager)
+}

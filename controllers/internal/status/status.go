@@ -1,0 +1,124 @@
+// Package status writes the controllers' status with server-side apply of
+// the status subresource, each controller as its own field manager, so that
+// two controllers writing parts of one status (the User controller its
+// permissions, the Connection controller its credentials) never overwrite
+// each other and never race the spec.
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+)
+
+// writes counts status writes by kind: a no-op reconcile writes nothing.
+var writes = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "gatehouse_status_writes_total",
+	Help: "Status writes (server-side applies of the status subresource), by kind.",
+}, []string{"kind"})
+
+// MustRegister registers the status metrics with the manager's registry.
+// Call it once per process.
+func MustRegister() { metrics.Registry.MustRegister(writes) }
+
+// Apply applies status (a pointer to the kind's status struct, holding only
+// the fields this field manager owns) to obj's status subresource. A field
+// the manager owned before and leaves out now is removed.
+func Apply(ctx context.Context, c client.Client, obj client.Object, status any, fieldManager string) error {
+	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
+	if err != nil {
+		return fmt.Errorf("cannot tell the kind of %T: %w", obj, err)
+	}
+	st, err := runtime.DefaultUnstructuredConverter.ToUnstructured(status)
+	if err != nil {
+		return fmt.Errorf("cannot encode the status of %s %s: %w", gvk.Kind, obj.GetName(), err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"status": st}}
+	u.SetGroupVersionKind(gvk)
+	u.SetName(obj.GetName())
+	u.SetNamespace(obj.GetNamespace())
+	// The UID makes the apply fail rather than write into a new object of
+	// the same name created since the read.
+	u.SetUID(obj.GetUID())
+	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldManager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("cannot write the status of %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
+	}
+	writes.WithLabelValues(gvk.Kind).Inc()
+	return nil
+}
+
+// Conditions returns the desired conditions with the transition times of
+// the current ones kept where the status did not change, and the
+// observedGeneration set.
+func Conditions(current []metav1.Condition, generation int64, desired ...metav1.Condition) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(desired))
+	for _, d := range desired {
+		d.ObservedGeneration = generation
+		if cur := meta.FindStatusCondition(current, d.Type); cur != nil && cur.Status == d.Status {
+			d.LastTransitionTime = cur.LastTransitionTime
+		} else {
+			d.LastTransitionTime = metav1.Now()
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// ConditionsEqual reports whether current holds the desired conditions with
+// the same status, reason, message and observedGeneration (ignoring
+// transition times), and none of the other owned types. Conditions of types
+// neither desired nor owned (other field managers') are ignored.
+func ConditionsEqual(current []metav1.Condition, desired []metav1.Condition, owned ...string) bool {
+	for _, typ := range owned {
+		if meta.FindStatusCondition(current, typ) != nil && meta.FindStatusCondition(desired, typ) == nil {
+			return false
+		}
+	}
+	for _, d := range desired {
+		cur := meta.FindStatusCondition(current, d.Type)
+		if cur == nil || cur.Status != d.Status || cur.Reason != d.Reason || cur.Message != d.Message ||
+			cur.ObservedGeneration != d.ObservedGeneration {
+			return false
+		}
+	}
+	return true
+}
+
+// Equal compares two values with the API's semantics (a nil and an empty
+// list are the same).
+func Equal(a, b any) bool { return equality.Semantic.DeepEqual(a, b) }
+
+// Condition builds a condition.
+func Condition(typ string, ok bool, reason, message string) metav1.Condition {
+	s := metav1.ConditionFalse
+	if ok {
+		s = metav1.ConditionTrue
+	}
+	return metav1.Condition{Type: typ, Status: s, Reason: reason, Message: message}
+}
+
+// ReportReady is the Ready condition of a Share or ResourceGrant from its
+// engine report: True with the users reached, or False with the first
+// problem's reason and every problem's sentence.
+func ReportReady(users int32, problems []access.Problem) metav1.Condition {
+	if len(problems) == 0 {
+		return Condition("Ready", true, "Reconciled", fmt.Sprintf("Reaches %d active users.", users))
+	}
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		msgs[i] = p.Message
+	}
+	return Condition("Ready", false, problems[0].Reason, strings.Join(msgs, " "))
+}

@@ -1,0 +1,53 @@
+// Package resourcegrant reconciles a ResourceGrant's status: how many users it reaches and
+// what in it names nothing (a permission the resource type lacks, an
+// unknown subject): such a grant gives nothing until fixed.
+package resourcegrant
+
+import (
+	"context"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// FieldManager owns the fields of ResourceGrant.status this controller writes.
+const FieldManager = "gatehouse-resourcegrant"
+
+// Reconciler writes ResourceGrant.status.
+//
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants/status,verbs=get;patch
+type Reconciler struct {
+	Client client.Client
+	Engine *engine.Engine
+}
+
+// Reconcile reads the grant's report from the engine and applies it.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var s iamv1alpha1.ResourceGrant
+	if err := r.Client.Get(ctx, req.NamespacedName, &s); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ix := r.Engine.Index(req.Namespace)
+	if ix == nil {
+		return ctrl.Result{}, nil
+	}
+	rep := ix.GrantReport(req.Name)
+	if rep == nil {
+		return ctrl.Result{}, nil
+	}
+	want := iamv1alpha1.ResourceGrantStatus{
+		ObservedGeneration: s.Generation,
+		Users:              rep.Users,
+		Conditions:         status.Conditions(s.Status.Conditions, s.Generation, status.ReportReady(rep.Users, rep.Problems)),
+	}
+	if s.Status.ObservedGeneration == want.ObservedGeneration && s.Status.Users == want.Users &&
+		status.ConditionsEqual(s.Status.Conditions, want.Conditions) {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, status.Apply(ctx, r.Client, &s, &want, FieldManager)
+}

@@ -1,0 +1,71 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/gatehouse-dev/gatehouse/controllers/group"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/controllers/license"
+	"github.com/gatehouse-dev/gatehouse/controllers/resourcegrant"
+	"github.com/gatehouse-dev/gatehouse/controllers/share"
+	"github.com/gatehouse-dev/gatehouse/controllers/user"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// Options configure the controllers.
+type Options struct {
+	// MaxConcurrentReconciles is the number of workers of each controller
+	// (1 when 0).
+	MaxConcurrentReconciles int
+	// Audit receives the audit log (nothing when nil).
+	Audit *audit.Logger
+}
+
+var registerMetrics sync.Once
+
+// Setup creates the permission engine and the User, Group, License, Share
+// and ResourceGrant controllers on the manager, and returns the engine
+// (the webhooks and the other controllers read its Indexes).
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, error) {
+	registerMetrics.Do(func() {
+		engine.MustRegister()
+		status.MustRegister()
+	})
+	if o.Audit == nil {
+		o.Audit = audit.Discard()
+	}
+	eng, err := engine.New(ctx, mgr)
+	if err != nil {
+		return nil, err
+	}
+	c := mgr.GetClient()
+	for _, r := range []struct {
+		name string
+		kind access.Kind
+		rec  reconcile.Reconciler
+	}{
+		{"user", access.KindUser, &user.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-user"), Audit: o.Audit}},
+		{"group", access.KindGroup, &group.Reconciler{Client: c, Engine: eng}},
+		{"license", access.KindLicense, &license.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-license")}},
+		{"share", access.KindShare, &share.Reconciler{Client: c, Engine: eng}},
+		{"resourcegrant", access.KindResourceGrant, &resourcegrant.Reconciler{Client: c, Engine: eng}},
+	} {
+		err := ctrl.NewControllerManagedBy(mgr).
+			Named(r.name).
+			WithOptions(controller.Options{MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles)}).
+			WatchesRawSource(eng.Source(r.kind)).
+			Complete(r.rec)
+		if err != nil {
+			return nil, fmt.Errorf("cannot create the %s controller: %w", r.name, err)
+		}
+	}
+	return eng, nil
+}

@@ -1,0 +1,53 @@
+// Package share reconciles a Share's status: how many users it reaches and
+// what in it names nothing (a role the resource type lacks, an unknown
+// grantee).
+package share
+
+import (
+	"context"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// FieldManager owns the fields of Share.status this controller writes.
+const FieldManager = "gatehouse-share"
+
+// Reconciler writes Share.status.
+//
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=shares,verbs=get;list;watch
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=shares/status,verbs=get;patch
+type Reconciler struct {
+	Client client.Client
+	Engine *engine.Engine
+}
+
+// Reconcile reads the share's report from the engine and applies it.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var s iamv1alpha1.Share
+	if err := r.Client.Get(ctx, req.NamespacedName, &s); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ix := r.Engine.Index(req.Namespace)
+	if ix == nil {
+		return ctrl.Result{}, nil
+	}
+	rep := ix.ShareReport(req.Name)
+	if rep == nil {
+		return ctrl.Result{}, nil
+	}
+	want := iamv1alpha1.ShareStatus{
+		ObservedGeneration: s.Generation,
+		Users:              rep.Users,
+		Conditions:         status.Conditions(s.Status.Conditions, s.Generation, status.ReportReady(rep.Users, rep.Problems)),
+	}
+	if s.Status.ObservedGeneration == want.ObservedGeneration && s.Status.Users == want.Users &&
+		status.ConditionsEqual(s.Status.Conditions, want.Conditions) {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, status.Apply(ctx, r.Client, &s, &want, FieldManager)
+}

@@ -1,0 +1,98 @@
+// Package user reconciles a User's status: its groups, seat, global
+// permissions and every resource it reaches, as internal/access computes
+// them, with an Event and an audit line for every change.
+package user
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// FieldManager owns the fields of User.status this controller writes.
+const FieldManager = "gatehouse-user"
+
+// Event reasons on a User.
+const (
+	EventPermissionsChanged = "PermissionsChanged"
+	EventSeatGranted        = "SeatGranted"
+	EventSeatLost           = "SeatLost"
+)
+
+// Reconciler writes User.status.
+//
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=users,verbs=get;list;watch
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=users/status,verbs=get;patch
+type Reconciler struct {
+	Client   client.Client
+	Engine   *engine.Engine
+	Recorder events.EventRecorder
+	Audit    *audit.Logger
+}
+
+// Reconcile computes the user from the engine's Index and applies the status
+// when it differs from what is written.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var u iamv1alpha1.User
+	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	res := r.Engine.ComputeUser(req.Namespace, req.Name)
+	if res == nil || u.DeletionTimestamp != nil {
+		// Not indexed yet (its own event will bring it) or going away.
+		return ctrl.Result{}, nil
+	}
+	want := res.Status()
+	want.ObservedGeneration = u.Generation
+	licensed := want.Conditions[0]
+	ready := status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
+		fmt.Sprintf("Effective permissions computed: %d resources, seat %s.", want.ResourceCount, want.Seat))
+	if len(res.UnknownGroups) > 0 {
+		ready = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonUnknownGroup,
+			fmt.Sprintf("spec.groups names groups that do not exist: %s. Create them or remove them from spec.groups; the user's other groups apply.",
+				strings.Join(res.UnknownGroups, ", ")))
+	}
+	want.Conditions = status.Conditions(u.Status.Conditions, u.Generation, ready, licensed)
+
+	cur := u.Status
+	if cur.ObservedGeneration == want.ObservedGeneration && status.Equal(cur.Groups, want.Groups) && cur.Seat == want.Seat &&
+		status.Equal(cur.GlobalPermissions, want.GlobalPermissions) && cur.ResourceCount == want.ResourceCount &&
+		cur.ResourcesTruncated == want.ResourcesTruncated && status.Equal(cur.Resources, want.Resources) &&
+		status.ConditionsEqual(cur.Conditions, want.Conditions) {
+		return ctrl.Result{}, nil
+	}
+	if err := status.Apply(ctx, r.Client, &u, &want, FieldManager); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	change := audit.Diff(&cur, &want)
+	if change.Empty() {
+		return ctrl.Result{}, nil
+	}
+	causes := r.Engine.TakeCauses(req.NamespacedName)
+	if change.PermissionsChanged() {
+		r.Recorder.Eventf(&u, nil, corev1.EventTypeNormal, EventPermissionsChanged, "Recompute", "%s", change.Message())
+	}
+	if change.SeatChanged() {
+		switch {
+		case change.SeatAfter == iamv1alpha1.SeatGranted:
+			r.Recorder.Eventf(&u, nil, corev1.EventTypeNormal, EventSeatGranted, "Recompute", "%s", licensed.Message)
+		case change.SeatBefore == iamv1alpha1.SeatGranted:
+			r.Recorder.Eventf(&u, nil, corev1.EventTypeWarning, EventSeatLost, "Recompute", "%s", licensed.Message)
+		}
+	}
+	r.Audit.PermissionsChanged(ctx, audit.Record{
+		Namespace: u.Namespace, User: u.Name, Login: u.Spec.Login, Cause: causes, Change: change,
+	})
+	return ctrl.Result{}, nil
+}

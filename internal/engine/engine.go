@@ -1,0 +1,293 @@
+// Package engine keeps one access.Index per namespace current from the
+// manager's informers and tells the controllers what to reconcile.
+//
+// The engine, not each controller's own watch, is the event source of the
+// User, Group, License, Share and ResourceGrant controllers: an object's
+// event is applied to the namespace's Index first and only then are the
+// reconciles it causes enqueued, so a reconciler never reads an Index older
+// than the event that woke it. Upsert tells which users a change touches;
+// field indexes on the cache tell which Groups, Shares and ResourceGrants a
+// User or Group change touches. Controllers start only once every informer
+// has delivered its initial list and every namespace's Index was built from
+// it in one go (so start-up computes each user once and reports no spurious
+// change).
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+)
+
+// Queue is a controller's work queue.
+type Queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+// maxCauses bounds the causes remembered for one user between reconciles.
+const maxCauses = 8
+
+// Engine feeds the per-namespace Indexes and the controllers' queues. Create
+// it with New before the manager starts; it runs as a manager Runnable on
+// every replica (leader or not), so that a standby's Index is warm.
+type Engine struct {
+	cache cache.Cache
+	log   logr.Logger
+	now   func() time.Time
+
+	readyCh chan struct{}
+	wake    chan struct{}
+
+	mu      sync.Mutex
+	ready   bool
+	pending map[string]*pendingNS // namespace -> objects seen before ready
+	indexes map[string]*access.Index
+	queues  map[access.Kind]Queue
+	causes  map[types.NamespacedName][]string
+	expiry  map[string]time.Time // namespace -> its License's future expiresAt
+}
+
+// pendingNS collects one namespace's objects during the initial sync.
+type pendingNS struct {
+	objs map[access.Kind]map[string]client.Object
+}
+
+// kinds are the objects an Index holds, with an empty object of each.
+var kinds = []struct {
+	kind access.Kind
+	obj  client.Object
+	list client.ObjectList
+}{
+	{access.KindLicense, &iamv1alpha1.License{}, &iamv1alpha1.LicenseList{}},
+	{access.KindUser, &iamv1alpha1.User{}, &iamv1alpha1.UserList{}},
+	{access.KindGroup, &iamv1alpha1.Group{}, &iamv1alpha1.GroupList{}},
+	{access.KindConnection, &iamv1alpha1.Connection{}, &iamv1alpha1.ConnectionList{}},
+	{access.KindShare, &iamv1alpha1.Share{}, &iamv1alpha1.ShareList{}},
+	{access.KindResourceGrant, &iamv1alpha1.ResourceGrant{}, &iamv1alpha1.ResourceGrantList{}},
+}
+
+// New creates the engine, registers its field indexes with the manager and
+// adds it to the manager. Call it before the manager starts.
+func New(ctx context.Context, mgr manager.Manager) (*Engine, error) {
+	e := &Engine{
+		cache:   mgr.GetCache(),
+		log:     mgr.GetLogger().WithName("engine"),
+		now:     time.Now,
+		readyCh: make(chan struct{}),
+		wake:    make(chan struct{}, 1),
+		pending: map[string]*pendingNS{},
+		indexes: map[string]*access.Index{},
+		queues:  map[access.Kind]Queue{},
+		causes:  map[types.NamespacedName][]string{},
+		expiry:  map[string]time.Time{},
+	}
+	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(e); err != nil {
+		return nil, fmt.Errorf("cannot add the engine to the manager: %w", err)
+	}
+	return e, nil
+}
+
+// NeedLeaderElection is false: every replica keeps its Indexes current.
+func (e *Engine) NeedLeaderElection() bool { return false }
+
+// Start registers the event handlers, waits until each has seen its
+// informer's initial list, builds the Indexes and then follows changes
+// (and License expiries) until ctx ends.
+func (e *Engine) Start(ctx context.Context) error {
+	var regs []toolscache.ResourceEventHandlerRegistration
+	for _, k := range kinds {
+		inf, err := e.cache.GetInformer(ctx, k.obj)
+		if err != nil {
+			return fmt.Errorf("cannot watch %ss: %w", k.kind, err)
+		}
+		reg, err := inf.AddEventHandler(e.handler(k.kind))
+		if err != nil {
+			return fmt.Errorf("cannot follow %ss: %w", k.kind, err)
+		}
+		regs = append(regs, reg)
+	}
+	for _, reg := range regs {
+		if !toolscache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
+			return ctx.Err()
+		}
+	}
+	e.build()
+	e.log.Info("permission indexes built", "namespaces", len(e.indexes))
+	e.expiryLoop(ctx)
+	return nil
+}
+
+// Ready is closed once the Indexes are built.
+func (e *Engine) Ready() <-chan struct{} { return e.readyCh }
+
+// build turns the objects seen during the initial sync into one Index per
+// namespace, and enqueues every object for the controllers already started.
+func (e *Engine) build() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	for ns, p := range e.pending {
+		snap := access.Snapshot{Now: now}
+		var licenses []iamv1alpha1.License
+		for _, o := range p.objs[access.KindLicense] {
+			licenses = append(licenses, *o.(*iamv1alpha1.License))
+		}
+		snap.License = LicenseInForce(licenses)
+		for _, o := range p.objs[access.KindUser] {
+			snap.Users = append(snap.Users, *o.(*iamv1alpha1.User))
+		}
+		for _, o := range p.objs[access.KindGroup] {
+			snap.Groups = append(snap.Groups, *o.(*iamv1alpha1.Group))
+		}
+		for _, o := range p.objs[access.KindConnection] {
+			snap.Connections = append(snap.Connections, *o.(*iamv1alpha1.Connection))
+		}
+		for _, o := range p.objs[access.KindShare] {
+			snap.Shares = append(snap.Shares, *o.(*iamv1alpha1.Share))
+		}
+		for _, o := range p.objs[access.KindResourceGrant] {
+			snap.ResourceGrants = append(snap.ResourceGrants, *o.(*iamv1alpha1.ResourceGrant))
+		}
+		e.indexes[ns] = access.NewIndex(snap)
+		if snap.License != nil {
+			e.noteExpiry(ns, snap.License)
+		}
+	}
+	e.pending = nil
+	e.ready = true
+	close(e.readyCh)
+	for kind := range e.queues {
+		e.enqueueAllLocked(kind)
+	}
+}
+
+// enqueueAllLocked enqueues every object of a kind the Indexes hold (from
+// the cache, which holds the same objects).
+func (e *Engine) enqueueAllLocked(kind access.Kind) {
+	q := e.queues[kind]
+	for _, k := range kinds {
+		if k.kind != kind {
+			continue
+		}
+		list := k.list.DeepCopyObject().(client.ObjectList)
+		if err := e.cache.List(context.Background(), list); err != nil {
+			e.log.Error(err, "cannot list for the initial reconcile", "kind", kind)
+			return
+		}
+		_ = forEachItem(list, func(o client.Object) {
+			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		})
+	}
+}
+
+// Index returns the namespace's Index, nil before the engine is ready or for
+// a namespace with no Gatehouse object yet.
+func (e *Engine) Index(namespace string) *access.Index {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.indexes[namespace]
+}
+
+// ComputeUser computes one user, nil when the engine does not know it.
+func (e *Engine) ComputeUser(namespace, name string) *access.UserResult {
+	ix := e.Index(namespace)
+	if ix == nil {
+		return nil
+	}
+	return ix.ComputeUser(name)
+}
+
+// TakeCauses returns and forgets what changed since the user was last
+// reconciled, as "Share sales-team" or "Group analysts deleted".
+func (e *Engine) TakeCauses(user types.NamespacedName) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.causes[user]
+	delete(e.causes, user)
+	return c
+}
+
+// index returns the namespace's Index, creating an empty one. Under e.mu.
+func (e *Engine) indexLocked(ns string) *access.Index {
+	ix := e.indexes[ns]
+	if ix == nil {
+		ix = access.NewIndex(access.Snapshot{Now: e.now()})
+		e.indexes[ns] = ix
+	}
+	return ix
+}
+
+// enqueueLocked adds requests to a kind's queue, if its controller runs.
+func (e *Engine) enqueueLocked(kind access.Kind, ns string, names ...string) {
+	q := e.queues[kind]
+	if q == nil {
+		return
+	}
+	for _, n := range names {
+		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: n}})
+	}
+}
+
+// enqueueUsersLocked enqueues users with the cause of their reconcile.
+func (e *Engine) enqueueUsersLocked(ns string, users []string, cause string) {
+	for _, u := range users {
+		key := types.NamespacedName{Namespace: ns, Name: u}
+		if c := e.causes[key]; len(c) < maxCauses && !slices.Contains(c, cause) {
+			e.causes[key] = append(c, cause)
+		}
+	}
+	e.enqueueLocked(access.KindUser, ns, users...)
+	reconcilesEnqueued.WithLabelValues(string(access.KindUser)).Add(float64(len(users)))
+}
+
+// Source returns the event source of one kind's controller. Its WaitForSync
+// returns once the Indexes are built.
+func (e *Engine) Source(kind access.Kind) *Source { return &Source{e: e, kind: kind} }
+
+// Source is a controller's event source: the engine enqueues into its queue.
+type Source struct {
+	e    *Engine
+	kind access.Kind
+}
+
+// Start registers the controller's queue; once the engine is ready, every
+// object of the kind is enqueued once.
+func (s *Source) Start(_ context.Context, q Queue) error {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	if s.e.queues[s.kind] != nil {
+		return fmt.Errorf("the %s source was started twice", s.kind)
+	}
+	s.e.queues[s.kind] = q
+	if s.e.ready {
+		s.e.enqueueAllLocked(s.kind)
+	}
+	return nil
+}
+
+// WaitForSync waits until the engine has built its Indexes.
+func (s *Source) WaitForSync(ctx context.Context) error {
+	select {
+	case <-s.e.readyCh:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("the permission indexes were not built in time: %w", ctx.Err())
+	}
+}
+
+func (s *Source) String() string { return "gatehouse engine: " + string(s.kind) }

@@ -1,0 +1,19 @@
+package engine
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// reconcilesEnqueued counts the reconcile requests the engine enqueued, by
+// kind: a change costs as many User reconciles as the users it touches.
+var reconcilesEnqueued = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "gatehouse_engine_enqueued_total",
+	Help: "Reconcile requests enqueued by the permission engine, by kind of object.",
+}, []string{"kind"})
+
+// MustRegister registers the engine's metrics with the manager's registry.
+// Call it once per process.
+func MustRegister() {
+	metrics.Registry.MustRegister(reconcilesEnqueued)
+}
