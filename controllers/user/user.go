@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
@@ -71,7 +72,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		status.ConditionsEqual(cur.Conditions, want.Conditions) {
 		return ctrl.Result{}, nil
 	}
+	granting := want.Seat == iamv1alpha1.SeatGranted && cur.Seat != iamv1alpha1.SeatGranted
+	if granting && !r.Engine.MayGrant(u.Namespace, u.Spec.Profile, u.Name, seatsOf(r.Engine, u.Namespace, u.Spec.Profile)) {
+		// The seat is still written on a user losing it: wait for that
+		// write, so that no more statuses say Granted than there are seats.
+		return ctrl.Result{RequeueAfter: seatWait}, nil
+	}
 	if err := status.Apply(ctx, r.Client, &u, &want, FieldManager); err != nil {
+		if granting {
+			r.Engine.GrantFailed(u.Namespace, u.Spec.Profile, u.Name)
+		}
 		return ctrl.Result{}, err
 	}
 
@@ -95,4 +105,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Namespace: u.Namespace, User: u.Name, Login: u.Spec.Login, Cause: causes, Change: change,
 	})
 	return ctrl.Result{}, nil
+}
+
+// seatWait is how long a grant waits before it asks again; normally the
+// engine wakes it sooner, when the seat is written free.
+const seatWait = time.Second
+
+// seatsOf returns the seats of a profile of the namespace's License.
+func seatsOf(e *engine.Engine, namespace, profile string) int32 {
+	if ix := e.Index(namespace); ix != nil {
+		for _, p := range ix.Profiles() {
+			if p.Name == profile {
+				return p.Seats
+			}
+		}
+	}
+	return 0
 }

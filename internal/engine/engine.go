@@ -57,6 +57,11 @@ type Engine struct {
 	queues  map[access.Kind]Queue
 	causes  map[types.NamespacedName][]string
 	expiry  map[string]time.Time // namespace -> its License's future expiresAt
+
+	seatMu   sync.Mutex
+	written  map[seatKey]map[string]struct{}  // users whose status says Granted
+	inflight map[seatKey]map[string]time.Time // grants written, not yet seen
+	waiting  map[seatKey]map[string]struct{}  // grants waiting for a seat to be written free
 }
 
 // pendingNS collects one namespace's objects during the initial sync.
@@ -92,6 +97,10 @@ func New(ctx context.Context, mgr manager.Manager) (*Engine, error) {
 		queues:  map[access.Kind]Queue{},
 		causes:  map[types.NamespacedName][]string{},
 		expiry:  map[string]time.Time{},
+
+		written:  map[seatKey]map[string]struct{}{},
+		inflight: map[seatKey]map[string]time.Time{},
+		waiting:  map[seatKey]map[string]struct{}{},
 	}
 	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, err

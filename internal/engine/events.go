@@ -69,6 +69,9 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 	return toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if o, ok := obj.(client.Object); ok {
+				if kind == access.KindUser {
+					e.observeSeat(nil, o)
+				}
 				e.upsert(kind, nil, o)
 			}
 		},
@@ -77,6 +80,9 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 			n, ok2 := newObj.(client.Object)
 			if !ok1 || !ok2 {
 				return
+			}
+			if kind == access.KindUser {
+				e.observeSeat(o, n)
 			}
 			// Only the spec decides access (and, for a User, its creation
 			// time, which never changes): status writes and resyncs are
@@ -91,6 +97,9 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 				obj = t.Obj
 			}
 			if o, ok := obj.(client.Object); ok {
+				if kind == access.KindUser {
+					e.observeSeat(o, nil)
+				}
 				e.remove(kind, o)
 			}
 		},

@@ -66,20 +66,35 @@ func Start() (*Env, error) {
 // Stop stops the control plane.
 func (e *Env) Stop() error { return e.ControlPlane.Stop() }
 
-// Run starts the control plane into *env, runs the tests and stops it. It
-// returns the exit code for os.Exit.
-func Run(m *testing.M, env **Env) int {
+// Run starts the control plane into *env, runs each setup (such as starting
+// a manager) with a context that ends before the control plane stops, runs
+// the tests and stops it. It returns the exit code for os.Exit.
+func Run(m *testing.M, env **Env, setup ...func(context.Context, *Env) error) int {
 	e, err := Start()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: cannot start the test control plane: %v\n", err)
 		return 1
 	}
 	*env = e
-	code := m.Run()
-	if err := e.Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "cannot stop the test control plane: %v\n", err)
+	defer func() {
+		if err := e.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "cannot stop the test control plane: %v\n", err)
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel()
+		// Let what the setups started see the end before the API server
+		// goes away.
+		time.Sleep(200 * time.Millisecond)
+	}()
+	for _, fn := range setup {
+		if err := fn(ctx, e); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: test setup: %v\n", err)
+			return 1
+		}
 	}
-	return code
+	return m.Run()
 }
 
 var nsCounter atomic.Int64

@@ -1,0 +1,346 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+)
+
+var (
+	env      *testenv.Env
+	auditBuf syncBuffer
+)
+
+// syncBuffer is the audit log the tests read.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// lines returns the audit records of a namespace.
+func (s *syncBuffer) records(ns string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for _, l := range strings.Split(s.b.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["namespace"] == ns {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Run(m, &env, startManager))
+}
+
+// startManager runs the manager with every controller against the test
+// control plane, as cmd/manager does.
+func startManager(ctx context.Context, e *testenv.Env) error {
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 e.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf)}); err != nil {
+		return err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "the manager stopped: %v\n", err)
+		}
+	}()
+	return nil
+}
+
+// Builders.
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func license(ns string, profiles ...iamv1alpha1.Profile) *iamv1alpha1.License {
+	return &iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}, Spec: iamv1alpha1.LicenseSpec{Profiles: profiles}}
+}
+
+func profile(name string, seats int32) iamv1alpha1.Profile {
+	return iamv1alpha1.Profile{Name: name, Seats: seats}
+}
+
+func user(ns, name, prof string, groups ...string) *iamv1alpha1.User {
+	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: iamv1alpha1.UserSpec{Login: name, Profile: prof, Groups: groups}}
+}
+
+func group(ns, name string, global ...iamv1alpha1.GlobalPermission) *iamv1alpha1.Group {
+	return &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: iamv1alpha1.GroupSpec{GlobalPermissions: global}}
+}
+
+func share(ns, name, res string, grantees ...iamv1alpha1.Grantee) *iamv1alpha1.Share {
+	typ, n, _ := strings.Cut(res, "/")
+	return &iamv1alpha1.Share{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: iamv1alpha1.ShareSpec{Resource: iamv1alpha1.ResourceRef{Type: iamv1alpha1.ResourceType(typ), Name: n}, Grantees: grantees}}
+}
+
+func to(kind iamv1alpha1.GranteeKind, name string, role iamv1alpha1.Role) iamv1alpha1.Grantee {
+	return iamv1alpha1.Grantee{Kind: kind, Name: name, Role: role}
+}
+
+func grant(ns, name, res string, subjects []iamv1alpha1.Subject, perms ...iamv1alpha1.Permission) *iamv1alpha1.ResourceGrant {
+	typ, n, _ := strings.Cut(res, "/")
+	return &iamv1alpha1.ResourceGrant{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: iamv1alpha1.ResourceGrantSpec{Resource: iamv1alpha1.ResourceRef{Type: iamv1alpha1.ResourceType(typ), Name: n}, Subjects: subjects, Permissions: perms}}
+}
+
+func create(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := env.Client.Create(ctx(t), o); err != nil {
+			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// update changes an object with retries on conflict.
+func update[T client.Object](t *testing.T, obj T, change func(T)) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if err := env.Client.Get(ctx(t), client.ObjectKeyFromObject(obj), obj); err != nil {
+			t.Fatalf("cannot read %s: %v", obj.GetName(), err)
+		}
+		change(obj)
+		err := env.Client.Update(ctx(t), obj)
+		if err == nil {
+			return
+		}
+		if i > 20 {
+			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
+		}
+	}
+}
+
+// eventually polls until cond holds, and fails with the last explanation.
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var why string
+	for time.Now().Before(deadline) {
+		var ok bool
+		if ok, why = cond(); ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: not so after 30s: %s", what, why)
+}
+
+func getUser(t *testing.T, ns, name string) *iamv1alpha1.User {
+	t.Helper()
+	var u iamv1alpha1.User
+	if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: name}, &u); err != nil {
+		t.Fatalf("cannot read user %s: %v", name, err)
+	}
+	return &u
+}
+
+// waitUser waits until the user's status satisfies cond.
+func waitUser(t *testing.T, ns, name string, what string, cond func(*iamv1alpha1.User) bool) *iamv1alpha1.User {
+	t.Helper()
+	var u *iamv1alpha1.User
+	eventually(t, name+": "+what, func() (bool, string) {
+		u = getUser(t, ns, name)
+		b, _ := json.Marshal(u.Status)
+		return cond(u), string(b)
+	})
+	return u
+}
+
+func access1(u *iamv1alpha1.User, res string) *iamv1alpha1.ResourceAccess {
+	for i := range u.Status.Resources {
+		r := &u.Status.Resources[i]
+		if string(r.Type)+"/"+r.Name == res {
+			return r
+		}
+	}
+	return nil
+}
+
+func roleOn(res string, role iamv1alpha1.Role) func(*iamv1alpha1.User) bool {
+	return func(u *iamv1alpha1.User) bool {
+		a := access1(u, res)
+		return a != nil && a.Role == role
+	}
+}
+
+func seat(s iamv1alpha1.SeatState) func(*iamv1alpha1.User) bool {
+	return func(u *iamv1alpha1.User) bool { return u.Status.Seat == s }
+}
+
+// snapshot reads a namespace as the engine sees it.
+func snapshot(t *testing.T, ns string) access.Snapshot {
+	t.Helper()
+	c := ctx(t)
+	in := client.InNamespace(ns)
+	var (
+		ls iamv1alpha1.LicenseList
+		us iamv1alpha1.UserList
+		gs iamv1alpha1.GroupList
+		cs iamv1alpha1.ConnectionList
+		ss iamv1alpha1.ShareList
+		rs iamv1alpha1.ResourceGrantList
+	)
+	for _, l := range []client.ObjectList{&ls, &us, &gs, &cs, &ss, &rs} {
+		if err := env.Client.List(c, l, in); err != nil {
+			t.Fatalf("cannot list: %v", err)
+		}
+	}
+	snap := access.Snapshot{Now: time.Now(), Users: us.Items, Groups: gs.Items, Connections: cs.Items, Shares: ss.Items, ResourceGrants: rs.Items}
+	if len(ls.Items) > 0 {
+		snap.License = &ls.Items[0]
+	}
+	return snap
+}
+
+// consistent waits until every status of the namespace is what a full
+// Compute of its objects gives.
+func consistent(t *testing.T, ns string) {
+	t.Helper()
+	eventually(t, "statuses equal a fresh Compute", func() (bool, string) {
+		snap := snapshot(t, ns)
+		res := access.Compute(snap)
+		for _, u := range snap.Users {
+			want := res.Users[u.Name].Status()
+			got := u.Status
+			if got.Seat != want.Seat || !equality.Semantic.DeepEqual(got.Groups, want.Groups) ||
+				!equality.Semantic.DeepEqual(got.GlobalPermissions, want.GlobalPermissions) ||
+				!equality.Semantic.DeepEqual(got.Resources, want.Resources) || got.ResourceCount != want.ResourceCount ||
+				got.ObservedGeneration != u.Generation {
+				return false, "user " + u.Name + " differs"
+			}
+		}
+		for _, g := range snap.Groups {
+			if g.Status.Members != res.GroupMembers[g.Name] || g.Status.ObservedGeneration != g.Generation {
+				return false, fmt.Sprintf("group %s has %d members, want %d", g.Name, g.Status.Members, res.GroupMembers[g.Name])
+			}
+		}
+		for _, s := range snap.Shares {
+			if s.Status.Users != res.Shares[s.Name].Users || s.Status.ObservedGeneration != s.Generation {
+				return false, fmt.Sprintf("share %s reaches %d, want %d", s.Name, s.Status.Users, res.Shares[s.Name].Users)
+			}
+		}
+		for _, g := range snap.ResourceGrants {
+			if g.Status.Users != res.Grants[g.Name].Users || g.Status.ObservedGeneration != g.Generation {
+				return false, fmt.Sprintf("grant %s reaches %d, want %d", g.Name, g.Status.Users, res.Grants[g.Name].Users)
+			}
+		}
+		if snap.License != nil && !equality.Semantic.DeepEqual(snap.License.Status.Profiles, res.Profiles) {
+			return false, fmt.Sprintf("license profiles %+v, want %+v", snap.License.Status.Profiles, res.Profiles)
+		}
+		return true, ""
+	})
+}
+
+// events returns the notes of the Events of one reason on one object.
+func events(t *testing.T, ns, kind, name, reason string) []string {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := env.Client.List(ctx(t), &list, client.InNamespace(ns)); err != nil {
+		t.Fatalf("cannot list events: %v", err)
+	}
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Kind == kind && e.Regarding.Name == name && e.Reason == reason {
+			out = append(out, e.Note)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// waitEvent waits for an Event whose note contains text.
+func waitEvent(t *testing.T, ns, kind, name, reason, text string) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%s Event on %s %s", reason, kind, name), func() (bool, string) {
+		notes := events(t, ns, kind, name, reason)
+		for _, n := range notes {
+			if strings.Contains(n, text) {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("notes %q", notes)
+	})
+}
+
+// counter reads a counter of the controllers' metrics registry.
+func counter(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatalf("cannot gather metrics: %v", err)
+	}
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue metrics
+				}
+			}
+			total += m.GetCounter().GetValue()
+		}
+	}
+	return total
+}
+
+// quiet waits until a counter stops moving for a while.
+func quiet(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	last := counter(t, name, labels)
+	stable := time.Now()
+	for time.Since(stable) < 700*time.Millisecond {
+		time.Sleep(100 * time.Millisecond)
+		if v := counter(t, name, labels); v != last {
+			last, stable = v, time.Now()
+		}
+	}
+	return last
+}
