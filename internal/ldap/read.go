@@ -1,0 +1,513 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Snapshot is what Read found in a directory.
+type Snapshot struct {
+	// Users are the users with a usable login, sorted by login.
+	Users []User
+	// Groups are the groups, sorted by normalised DN. Empty when the Query
+	// has no Groups.
+	Groups []Group
+	// Skipped are the user entries that are not in Users, with the reason:
+	// no login, a login with white space, or a login that more than one
+	// entry has (all of those are skipped: the directory must say who is
+	// who). Sorted by DN.
+	Skipped []Skipped
+	// Cycles are the DNs of groups that contain themselves through nesting
+	// (Recursive only), sorted. Their members are still counted once.
+	Cycles []string
+	// DepthLimited are the DNs of groups whose Recursive expansion stopped at
+	// MaxNestingDepth with member groups left, sorted: their members below
+	// that depth are not counted.
+	DepthLimited []string
+	// Stats are the counts of the read.
+	Stats Stats
+}
+
+// Stats are the counts of one Read, for status fields, metrics and the
+// caller's safety bounds.
+type Stats struct {
+	// UserEntries is how many entries the user search returned, skipped ones
+	// included.
+	UserEntries int
+	// GroupEntries is how many entries the group search returned.
+	GroupEntries int
+	// Searches is how many search requests were made: the paged user and
+	// group searches count once each, every ranged-attribute request and
+	// in-chain search once more.
+	Searches int
+	// RangedGroups is how many groups had so many members that the server
+	// returned them in ranges (Active Directory), all of which were read.
+	RangedGroups int
+}
+
+// User is one directory user.
+type User struct {
+	// DN is the entry's DN as the server spelled it.
+	DN string
+	// Login is the first non-empty login attribute's value (lower case when
+	// the Query says so).
+	Login string
+	// DisplayName is the first non-empty display name attribute's value.
+	DisplayName string
+	// Email is the e-mail attribute's first value.
+	Email string
+	// Groups are the user's directory groups, direct and (as the Query's
+	// nesting mode says) nested, sorted by normalised DN.
+	Groups []GroupRef
+}
+
+// GroupRef is one group of a user.
+type GroupRef struct {
+	// DN is the group's DN as the server spelled it.
+	DN string
+	// Name is the group's name attribute (or its RDN value).
+	Name string
+	// Direct is true when the group lists the user itself, false when the
+	// user is a member through nested groups only.
+	Direct bool
+}
+
+// GroupKeys returns the DNs and the names of the user's groups, sorted and
+// without duplicates: the form of User.spec.directoryGroups, which a Group's
+// ldapGroups may match by DN or by name.
+func (u *User) GroupKeys() []string {
+	keys := make([]string, 0, 2*len(u.Groups))
+	seen := make(map[string]bool, 2*len(u.Groups))
+	for _, g := range u.Groups {
+		for _, k := range []string{g.DN, g.Name} {
+			if k != "" && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Group is one directory group.
+type Group struct {
+	// DN is the group's DN as the server spelled it.
+	DN string
+	// Name is the group's name attribute, or the value of its DN's first RDN
+	// when it has none.
+	Name string
+	// Members are the group's direct member values (DNs, or logins for
+	// memberUid), all ranges read, duplicates removed, in the server's order.
+	Members []string
+	// MemberCount is len(Members): the group's direct members, users and
+	// groups, whether or not they are in the snapshot.
+	MemberCount int
+	// Users are the logins of the snapshot's users who are members, directly
+	// or through nesting, sorted.
+	Users []string
+}
+
+// Skipped is a user entry that Read could not turn into a User.
+type Skipped struct {
+	// DN is the entry's DN.
+	DN string
+	// Reason says why, in a sentence.
+	Reason string
+}
+
+// Read reads the users and groups q describes through conn and returns them
+// with their memberships. It fails as a whole: an error means no snapshot,
+// never a partial one, so a caller can never mistake an interrupted read for
+// users who left.
+func Read(ctx context.Context, conn Conn, q Query) (*Snapshot, error) {
+	q = q.withDefaults()
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	r := &reader{conn: conn, q: q}
+	users, err := r.readUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var groups []*Entry
+	var inChain map[string][]string
+	if q.Groups != nil {
+		if groups, err = r.readGroups(ctx); err != nil {
+			return nil, err
+		}
+		if q.Groups.Nested == NestingActiveDirectory {
+			if inChain, err = r.readInChain(ctx, groups); err != nil {
+				return nil, err
+			}
+		}
+	}
+	snap := assemble(q, users, groups, inChain)
+	snap.Stats = r.stats
+	return snap, nil
+}
+
+// reader runs the searches of one Read.
+type reader struct {
+	conn  Conn
+	q     Query
+	stats Stats
+}
+
+func (r *reader) search(ctx context.Context, req SearchRequest, fn func(*Entry) error) error {
+	r.stats.Searches++
+	return r.conn.Search(ctx, req, fn)
+}
+
+// userAttributes are the attributes a user search asks for.
+func (q Query) userAttributes() []string {
+	u := q.Users
+	return uniqueFold(append(append(append([]string(nil), u.LoginAttributes...), u.DisplayNameAttributes...), u.EmailAttribute))
+}
+
+func (r *reader) readUsers(ctx context.Context) ([]*Entry, error) {
+	u := r.q.Users
+	var out []*Entry
+	err := r.search(ctx, SearchRequest{
+		BaseDN: u.BaseDN, Scope: u.Scope, Filter: u.Filter,
+		Attributes: r.q.userAttributes(), PageSize: r.q.PageSize,
+	}, func(e *Entry) error {
+		r.stats.UserEntries++
+		if r.q.MaxUsers > 0 && r.stats.UserEntries > r.q.MaxUsers {
+			return newError(ReasonTooLarge, nil,
+				"the user search below %s returns more than %d entries, the bound of this sync; narrow users.baseDN or users.filter", u.BaseDN, r.q.MaxUsers)
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the users: %w", err)
+	}
+	return out, nil
+}
+
+func (r *reader) readGroups(ctx context.Context) ([]*Entry, error) {
+	g := r.q.Groups
+	s, _ := schemaFor(g.MemberAttribute)
+	attr := string(s.attribute)
+	var out []*Entry
+	type pending struct {
+		entry  *Entry
+		values []string
+		next   int
+	}
+	var more []pending
+	err := r.search(ctx, SearchRequest{
+		BaseDN: g.BaseDN, Scope: g.Scope, Filter: g.Filter,
+		Attributes: uniqueFold([]string{g.NameAttribute, attr}), PageSize: r.q.PageSize,
+	}, func(e *Entry) error {
+		r.stats.GroupEntries++
+		if r.q.MaxGroups > 0 && r.stats.GroupEntries > r.q.MaxGroups {
+			return newError(ReasonTooLarge, nil,
+				"the group search below %s returns more than %d entries, the bound of this sync; narrow groups.baseDN or groups.filter", g.BaseDN, r.q.MaxGroups)
+		}
+		values, next := rangedValues(e, attr)
+		ge := &Entry{DN: e.DN, Attributes: []Attribute{
+			{Name: g.NameAttribute, Values: e.Values(g.NameAttribute)},
+			{Name: attr, Values: values},
+		}}
+		out = append(out, ge)
+		if next >= 0 {
+			more = append(more, pending{entry: ge, values: values, next: next})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the groups: %w", err)
+	}
+	// The rest of ranged values is read after the paged search has ended:
+	// a Conn runs one search at a time.
+	for _, p := range more {
+		rest, err := r.readRange(ctx, p.entry.DN, attr, p.next)
+		if err != nil {
+			return nil, err
+		}
+		p.entry.Attributes[1].Values = append(p.values, rest...)
+		r.stats.RangedGroups++
+	}
+	return out, nil
+}
+
+// maxRangeRequests bounds the requests for one ranged attribute: with
+// Active Directory's MaxValRange of 1500 that is 15 million values.
+const maxRangeRequests = 10000
+
+// readRange reads the values of attr of the entry dn from index next on,
+// range after range, until the server marks the last one with *.
+func (r *reader) readRange(ctx context.Context, dn, attr string, next int) ([]string, error) {
+	var out []string
+	for i := 0; next >= 0; i++ {
+		if i == maxRangeRequests {
+			return nil, newError(ReasonSearchFailed, nil,
+				"the %s values of %s did not end after %d range requests; the server's ranges do not add up", attr, dn, maxRangeRequests)
+		}
+		var got *Entry
+		err := r.search(ctx, SearchRequest{
+			BaseDN: dn, Scope: ScopeBase, Filter: "(objectClass=*)",
+			Attributes: []string{rangeRequest(attr, next)},
+		}, func(e *Entry) error {
+			got = e
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the %s values of group %s from value %d on: %w", attr, dn, next, err)
+		}
+		if got == nil {
+			return nil, newError(ReasonSearchFailed, nil,
+				"group %s disappeared while its %s values were read; the next sync reads it again", dn, attr)
+		}
+		values, n := rangedValues(got, attr)
+		if n >= 0 && (n <= next || len(values) == 0) {
+			return nil, newError(ReasonSearchFailed, nil,
+				"the server returned no progress for the %s values of %s from value %d on; its ranges do not add up", attr, dn, next)
+		}
+		out = append(out, values...)
+		next = n
+	}
+	return out, nil
+}
+
+// readInChain asks the server, for every group, which users are members of
+// it through any chain of member links (Active Directory's in-chain rule on
+// the users' memberOf). The result is keyed by the group's normalised DN.
+func (r *reader) readInChain(ctx context.Context, groups []*Entry) (map[string][]string, error) {
+	u := r.q.Users
+	s, _ := schemaFor(r.q.Groups.MemberAttribute)
+	out := make(map[string][]string, len(groups))
+	for _, g := range groups {
+		var dns []string
+		err := r.search(ctx, SearchRequest{
+			BaseDN: u.BaseDN, Scope: u.Scope,
+			Filter:     andFilter(u.Filter, inChainFilter(s.backlink, g.DN)),
+			Attributes: []string{"1.1"}, PageSize: r.q.PageSize,
+		}, func(e *Entry) error {
+			dns = append(dns, e.DN)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the nested members of group %s: %w", g.DN, err)
+		}
+		out[NormalizeDN(g.DN)] = dns
+	}
+	return out, nil
+}
+
+// userRec is a user entry turned into a User, before memberships.
+type userRec struct {
+	user User
+	raw  string // the login as the directory wrote it
+}
+
+// toUser maps one entry; reason is non-empty when it cannot be a User.
+func (q Query) toUser(e *Entry) (rec userRec, reason string) {
+	u := q.Users
+	raw, _ := firstValue(e, u.LoginAttributes)
+	if raw == "" {
+		return rec, fmt.Sprintf("it has no value in %s", strings.Join(u.LoginAttributes, ", "))
+	}
+	if strings.IndexFunc(raw, unicode.IsSpace) >= 0 {
+		return rec, fmt.Sprintf("its login %q contains white space, which a login cannot", raw)
+	}
+	login := raw
+	if u.LowercaseLogins {
+		login = strings.ToLower(login)
+	}
+	display, _ := firstValue(e, u.DisplayNameAttributes)
+	return userRec{raw: raw, user: User{
+		DN: e.DN, Login: login, DisplayName: display, Email: e.First(u.EmailAttribute),
+	}}, ""
+}
+
+// groupName is the group's name attribute, or its RDN value.
+func (q Query) groupName(e *Entry) string {
+	if n := e.First(q.Groups.NameAttribute); n != "" {
+		return n
+	}
+	return rdnValue(e.DN)
+}
+
+// assemble builds a Snapshot from the entries Read found. It is pure: the
+// same entries give the same Snapshot, whatever their order.
+func assemble(q Query, userEntries, groupEntries []*Entry, inChain map[string][]string) *Snapshot {
+	snap := &Snapshot{}
+
+	// Users: one per login; a login that several entries share is nobody's.
+	byLogin := map[string][]userRec{}
+	for _, e := range userEntries {
+		rec, reason := q.toUser(e)
+		if reason != "" {
+			snap.Skipped = append(snap.Skipped, Skipped{DN: e.DN, Reason: reason})
+			continue
+		}
+		k := strings.ToLower(rec.user.Login)
+		byLogin[k] = append(byLogin[k], rec)
+	}
+	for _, recs := range byLogin {
+		if len(recs) == 1 {
+			snap.Users = append(snap.Users, recs[0].user)
+			continue
+		}
+		dns := make([]string, len(recs))
+		for i, r := range recs {
+			dns[i] = r.user.DN
+		}
+		sort.Strings(dns)
+		for _, r := range recs {
+			snap.Skipped = append(snap.Skipped, Skipped{DN: r.user.DN, Reason: fmt.Sprintf(
+				"its login %q is also the login of %s; a login must belong to one entry", r.user.Login, others(dns, r.user.DN))})
+		}
+	}
+	sort.Slice(snap.Users, func(i, j int) bool { return snap.Users[i].Login < snap.Users[j].Login })
+	sort.Slice(snap.Skipped, func(i, j int) bool { return snap.Skipped[i].DN < snap.Skipped[j].DN })
+	if q.Groups == nil {
+		return snap
+	}
+
+	userByDN := make(map[string]int, len(snap.Users))
+	userByLogin := make(map[string]int, len(snap.Users))
+	for i, u := range snap.Users {
+		userByDN[NormalizeDN(u.DN)] = i
+		userByLogin[strings.ToLower(u.Login)] = i
+	}
+
+	// Groups, sorted by normalised DN; a DN seen twice counts once.
+	gq := q.Groups
+	s, _ := schemaFor(gq.MemberAttribute)
+	type groupRec struct {
+		key   string
+		group Group
+		keys  []string // normalised member values
+	}
+	recs := make([]groupRec, 0, len(groupEntries))
+	seenGroup := make(map[string]bool, len(groupEntries))
+	for _, e := range groupEntries {
+		key := NormalizeDN(e.DN)
+		if seenGroup[key] {
+			continue
+		}
+		seenGroup[key] = true
+		rec := groupRec{key: key, group: Group{DN: e.DN, Name: q.groupName(e)}}
+		seenMember := map[string]bool{}
+		for _, raw := range e.Values(string(s.attribute)) {
+			v := s.value(raw)
+			if v == "" {
+				continue
+			}
+			mk := strings.ToLower(v)
+			if s.kind == dnValues {
+				mk = NormalizeDN(v)
+			}
+			if seenMember[mk] {
+				continue
+			}
+			seenMember[mk] = true
+			rec.group.Members = append(rec.group.Members, v)
+			rec.keys = append(rec.keys, mk)
+		}
+		rec.group.MemberCount = len(rec.group.Members)
+		recs = append(recs, rec)
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].key < recs[j].key })
+	groupByDN := make(map[string]int, len(recs))
+	for i, r := range recs {
+		groupByDN[r.key] = i
+	}
+
+	// The membership graph, then its expansion.
+	g := graph{numUsers: len(snap.Users), users: make([][]int, len(recs)), groups: make([][]int, len(recs))}
+	for i, r := range recs {
+		for _, k := range r.keys {
+			if s.kind == loginValues {
+				if u, ok := userByLogin[k]; ok {
+					g.users[i] = append(g.users[i], u)
+				}
+				continue
+			}
+			if u, ok := userByDN[k]; ok {
+				g.users[i] = append(g.users[i], u)
+			}
+			if sub, ok := groupByDN[k]; ok && gq.Nested == NestingRecursive {
+				g.groups[i] = append(g.groups[i], sub)
+			}
+		}
+	}
+	depth := 0
+	if gq.Nested == NestingRecursive {
+		depth = gq.MaxNestingDepth
+	}
+	x := expand(g, depth)
+	if gq.Nested == NestingActiveDirectory {
+		for i, r := range recs {
+			x.members[i] = mergeInChain(x.members[i], inChain[r.key], userByDN)
+		}
+	}
+	for _, i := range x.cycles {
+		snap.Cycles = append(snap.Cycles, recs[i].group.DN)
+	}
+	for _, i := range x.limited {
+		snap.DepthLimited = append(snap.DepthLimited, recs[i].group.DN)
+	}
+
+	snap.Groups = make([]Group, len(recs))
+	for i, r := range recs {
+		grp := r.group
+		for _, m := range x.members[i] {
+			u := &snap.Users[m.user]
+			grp.Users = append(grp.Users, u.Login)
+			u.Groups = append(u.Groups, GroupRef{DN: grp.DN, Name: grp.Name, Direct: m.direct})
+		}
+		sort.Strings(grp.Users)
+		snap.Groups[i] = grp
+	}
+	// Groups were visited in DN order, so every user's list is sorted.
+	return snap
+}
+
+// mergeInChain adds the in-chain members that are snapshot users to the
+// direct members ms.
+func mergeInChain(ms []member, dns []string, userByDN map[string]int) []member {
+	have := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		have[m.user] = true
+	}
+	for _, dn := range dns {
+		if u, ok := userByDN[NormalizeDN(dn)]; ok && !have[u] {
+			have[u] = true
+			ms = append(ms, member{user: u})
+		}
+	}
+	sort.Slice(ms, func(a, b int) bool { return ms[a].user < ms[b].user })
+	return ms
+}
+
+// others lists the DNs other than self.
+func others(dns []string, self string) string {
+	var out []string
+	for _, d := range dns {
+		if d != self {
+			out = append(out, d)
+		}
+	}
+	return strings.Join(out, " and ")
+}
+
+// uniqueFold returns list without case-insensitive duplicates, in order.
+func uniqueFold(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := list[:0:0]
+	for _, s := range list {
+		if k := strings.ToLower(s); !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
