@@ -38,12 +38,12 @@ build: ## Build the manager and the CLI into bin/.
 ##@ Test
 
 .PHONY: test
-test: verify vet lint controlplane ## Everything CI runs: generated files up to date, vet, lint, unit and envtest tests.
+test: verify vet lint controlplane deps ## Everything CI runs: generated files up to date, vet, lint, unit, envtest and real-server tests.
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-unit
 test-unit: ## Only the tests that need no control plane.
-	go test $(GO_TEST_FLAGS) ./internal/access/... ./internal/manifest/...
+	go test $(GO_TEST_FLAGS) ./internal/access/... ./internal/audit/... ./internal/manifest/... ./internal/credentials/...
 
 .PHONY: bench
 bench: ## Go benchmarks of the pure packages (figures in BENCHMARKS.md).
@@ -73,6 +73,10 @@ verify: ## Fail if regenerating changes any file (run `make generate` and commit
 		echo "generated files were out of date: run 'make generate' and commit the result" >&2; exit 1; fi
 
 ##@ Tools
+
+.PHONY: deps
+deps: ## Install the Debian packages the real-server tests run (slapd, PostgreSQL, MariaDB) when missing.
+	hack/deps.sh all
 
 .PHONY: controlplane
 controlplane: ## Build kube-apiserver and etcd into bin/k8s/<version> (first time: about 9 minutes).
