@@ -199,6 +199,18 @@ func TestDevLocalControlPlane(t *testing.T) {
 		t.Errorf("kubectl get gatehouse (the category) lists %d objects, want 19:\n%s", len(strings.Fields(all)), all)
 	}
 
+	// The manager binary computes every status, and a change made with
+	// kubectl reaches the user's status.
+	kubectl(t, s.kubeconfig, "wait", "--for=condition=Ready", "--timeout=60s", "-n", "demo", "users,groups,licenses,shares,resourcegrants", "--all")
+	if seat := kubectl(t, s.kubeconfig, "get", "pu", "dave", "-n", "demo", "-o", "jsonpath={.status.seat}"); seat != "Pending" {
+		t.Errorf("dave (the fourth designer for 3 seats) has seat %q, want Pending", seat)
+	}
+	kubectl(t, s.kubeconfig, "patch", "pu", "alice", "-n", "demo", "--type=merge", "-p", `{"spec":{"active":false}}`)
+	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.seat}=Granted", "--timeout=30s", "-n", "demo", "pu/dave")
+	if events := kubectl(t, s.kubeconfig, "get", "events", "-n", "demo", "--field-selector", "reason=SeatGranted,involvedObject.name=dave"); !strings.Contains(events, "dave holds one of the 3 seats of profile designer") {
+		t.Errorf("no SeatGranted Event on dave:\n%s", events)
+	}
+
 	s.stop(t)
 	if _, err := os.Stat(s.kubeconfig); !os.IsNotExist(err) {
 		t.Errorf("the kubeconfig %s was left behind (stat: %v)", s.kubeconfig, err)
