@@ -18,8 +18,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/gatehouse-dev/gatehouse/controllers"
+	"github.com/gatehouse-dev/gatehouse/internal/admission"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
@@ -37,6 +39,12 @@ type options struct {
 	enableHTTP2      bool
 	concurrency      int
 	auditLog         string
+	webhooks         bool
+	webhookHost      string
+	webhookPort      int
+	webhookCertDir   string
+	adminGroups      string
+	adminUsers       string
 	zap              zap.Options
 }
 
@@ -52,6 +60,12 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.enableHTTP2, "enable-http2", false, "serve metrics and webhooks over HTTP/2 (off: CVE-2023-44487)")
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 4, "workers per controller")
 	fs.StringVar(&o.auditLog, "audit-log", "-", "where the JSON audit log of permission changes goes: a file path (appended to), \"-\" for standard output, \"\" for nowhere")
+	fs.BoolVar(&o.webhooks, "enable-webhooks", true, "serve the validating webhooks (sharing rules, grants, seats)")
+	fs.StringVar(&o.webhookHost, "webhook-host", "", "address the webhook server listens on (default: all)")
+	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "port of the webhook server")
+	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "directory with the webhook server's tls.crt and tls.key (default: the controller-runtime default, /tmp/k8s-webhook-server/serving-certs)")
+	fs.StringVar(&o.adminGroups, "admin-groups", "system:masters", "comma-separated groups whose members are exempt from the sharing, grant and seat rules (a GitOps service account's group, for instance)")
+	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames exempt from the rules (the operator's own identity always is)")
 	o.zap.BindFlags(fs)
 }
 
@@ -114,8 +128,11 @@ func run(o *options) error {
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme.New(),
-		Metrics:                       metrics,
+		Scheme:  scheme.New(),
+		Metrics: metrics,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host: o.webhookHost, Port: o.webhookPort, CertDir: o.webhookCertDir, TLSOpts: tlsOpts,
+		}),
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              "gatehouse.iam.gatehouse.dev",
@@ -140,6 +157,12 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
+	if o.webhooks {
+		admins := admission.Admins{Groups: splitList(o.adminGroups), Users: splitList(o.adminUsers)}
+		if err := admission.Setup(ctx, mgr, eng, admins, auditLog); err != nil {
+			return err
+		}
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("cannot add the health check: %w", err)
 	}
@@ -154,9 +177,25 @@ func run(o *options) error {
 	}); err != nil {
 		return fmt.Errorf("cannot add the ready check: %w", err)
 	}
+	if o.webhooks {
+		if err := mgr.AddReadyzCheck("webhooks", mgr.GetWebhookServer().StartedChecker()); err != nil {
+			return fmt.Errorf("cannot add the webhook ready check: %w", err)
+		}
+	}
 	ctrl.Log.WithName("setup").Info("starting the manager",
 		"namespaces", o.namespaces, "leaderElection", o.leaderElect, "qps", o.qps, "burst", o.burst)
 	return mgr.Start(ctx)
+}
+
+// splitList splits a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // openAudit opens the audit log destination.

@@ -63,3 +63,27 @@ func (l *Logger) PermissionsChanged(ctx context.Context, r Record) {
 	}
 	l.l.LogAttrs(ctx, slog.LevelInfo, "permissions changed", attrs...)
 }
+
+// Exemption is an administrator identity's change admitted without the
+// sharing, grant and seat rules.
+type Exemption struct {
+	Namespace string
+	Kind      string
+	Name      string
+	Operation string
+	Username  string
+	Groups    []string
+}
+
+// AdmissionExempt records an exempt change.
+func (l *Logger) AdmissionExempt(ctx context.Context, e Exemption) {
+	l.l.LogAttrs(ctx, slog.LevelInfo, "administrator change admitted without the rules",
+		slog.String("audit", "AdmissionExempt"),
+		slog.String("namespace", e.Namespace),
+		slog.String("kind", e.Kind),
+		slog.String("name", e.Name),
+		slog.String("operation", e.Operation),
+		slog.String("username", e.Username),
+		slog.Any("groups", e.Groups),
+	)
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -97,6 +98,17 @@ type Options struct {
 	CRDs []*apiextensionsv1.CustomResourceDefinition
 	// Output receives the processes' logs; nil discards them.
 	Output io.Writer
+	// Webhooks are installed pointing at a local webhook server, with a
+	// generated serving certificate (see ControlPlane.Webhook).
+	Webhooks []*admissionregistrationv1.ValidatingWebhookConfiguration
+}
+
+// WebhookServing is where the API server expects the webhook server: the
+// host and port to listen on and the directory holding tls.crt and tls.key.
+type WebhookServing struct {
+	Host    string
+	Port    int
+	CertDir string
 }
 
 // ControlPlane is a running kube-apiserver and etcd.
@@ -108,6 +120,8 @@ type ControlPlane struct {
 	Kubeconfig []byte
 	// AssetsDir is where the binaries came from.
 	AssetsDir string
+	// Webhook is where to serve the webhooks, when Options.Webhooks.
+	Webhook WebhookServing
 }
 
 // Start starts kube-apiserver and etcd on free loopback ports, with RBAC
@@ -125,6 +139,7 @@ func Start(opts Options) (*ControlPlane, error) {
 		CRDInstallOptions:        envtest.CRDInstallOptions{CRDs: opts.CRDs, ErrorIfPathMissing: true},
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
+		WebhookInstallOptions:    envtest.WebhookInstallOptions{ValidatingWebhooks: opts.Webhooks},
 	}
 	if opts.Output != nil {
 		api := env.ControlPlane.GetAPIServer()
@@ -136,7 +151,12 @@ func Start(opts Options) (*ControlPlane, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("cannot start the local control plane from %s: %w", dir, err)
 	}
-	return &ControlPlane{env: env, Config: cfg, Kubeconfig: env.KubeConfig, AssetsDir: dir}, nil
+	cp := &ControlPlane{env: env, Config: cfg, Kubeconfig: env.KubeConfig, AssetsDir: dir}
+	if len(opts.Webhooks) > 0 {
+		w := env.WebhookInstallOptions
+		cp.Webhook = WebhookServing{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir}
+	}
+	return cp, nil
 }
 
 // WriteKubeconfig writes the administrator kubeconfig to path (mode 0600).

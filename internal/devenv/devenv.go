@@ -9,17 +9,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gatehouse-dev/gatehouse/config/crd"
+	"github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/internal/controlplane"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
@@ -70,13 +74,30 @@ func Run(ctx context.Context, opts Options) (err error) {
 		cfg            *rest.Config
 		kubeconfigPath string
 		local          = opts.Kubeconfig == ""
+		managerArgs    = opts.ManagerArgs
+		webhookAddr    string
 	)
 	if local {
 		fmt.Fprintf(out, ">> starting a local control plane (kube-apiserver %s and etcd)...\n", controlplane.KubernetesVersion)
 		start := time.Now()
-		cp, err := controlplane.Start(controlplane.Options{CRDs: crds, Output: opts.ControlPlaneOutput})
+		cpOpts := controlplane.Options{CRDs: crds, Output: opts.ControlPlaneOutput}
+		if opts.ManagerPath != "" {
+			// The API server calls the manager's webhooks on a loopback
+			// port, with a certificate generated for it.
+			wh, err := webhook.Load()
+			if err != nil {
+				return err
+			}
+			cpOpts.Webhooks = []*admissionregistrationv1.ValidatingWebhookConfiguration{wh}
+		}
+		cp, err := controlplane.Start(cpOpts)
 		if err != nil {
 			return err
+		}
+		if opts.ManagerPath != "" {
+			webhookAddr = net.JoinHostPort(cp.Webhook.Host, strconv.Itoa(cp.Webhook.Port))
+			managerArgs = append([]string{"--webhook-host=" + cp.Webhook.Host, "--webhook-port=" + strconv.Itoa(cp.Webhook.Port),
+				"--webhook-cert-dir=" + cp.Webhook.CertDir}, managerArgs...)
 		}
 		defer func() {
 			fmt.Fprintln(out, ">> stopping the local control plane")
@@ -98,6 +119,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 			return fmt.Errorf("cannot load the cluster from KUBECONFIG=%s: %w", kubeconfigPath, err)
 		}
 		fmt.Fprintf(out, ">> using the cluster of KUBECONFIG=%s (%s)\n", kubeconfigPath, cfg.Host)
+		// The cluster's API server cannot call back into this machine: the
+		// webhooks are the installed operator's business.
+		managerArgs = append([]string{"--enable-webhooks=false"}, managerArgs...)
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
 	if err != nil {
@@ -112,7 +136,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 
 	var manager *process
 	if opts.ManagerPath != "" {
-		cmd := exec.Command(opts.ManagerPath, opts.ManagerArgs...)
+		cmd := exec.Command(opts.ManagerPath, managerArgs...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath)
 		cmd.Stdout, cmd.Stderr = opts.ManagerOutput, opts.ManagerOutput
 		// Its own process group: Ctrl-C reaches this process, which then
@@ -123,6 +147,11 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 		defer func() { err = errors.Join(err, manager.stop(out)) }()
 		fmt.Fprintf(out, ">> manager %s started (pid %d)\n", opts.ManagerPath, cmd.Process.Pid)
+		if webhookAddr != "" {
+			if err := waitListening(ctx, webhookAddr, manager.done); err != nil {
+				return interrupted(err)
+			}
+		}
 	}
 
 	if opts.SamplesDir != "" {
@@ -215,4 +244,26 @@ func removeFile(path string) error {
 		return fmt.Errorf("cannot remove %s: %w", path, err)
 	}
 	return nil
+}
+
+// waitListening waits until something accepts connections at addr (the
+// manager's webhook server), the manager exits, or ctx ends.
+func waitListening(ctx context.Context, addr string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the manager's webhook server did not listen on %s within a minute: %w", addr, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-exited:
+			return errors.New("the manager exited before its webhook server started; its log above says why")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

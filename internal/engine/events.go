@@ -26,6 +26,8 @@ const (
 	IndexSubject = "gatehouse.subject"
 	// IndexLDAPGroup indexes Groups by their normalised ldapGroups.
 	IndexLDAPGroup = "gatehouse.ldapGroup"
+	// IndexLogin indexes Users by spec.login.
+	IndexLogin = "gatehouse.login"
 )
 
 // RegisterIndexes registers the engine's field indexes.
@@ -48,6 +50,12 @@ func RegisterIndexes(ctx context.Context, fi client.FieldIndexer) error {
 				out = append(out, string(s.Kind)+"/"+s.Name)
 			}
 			return out
+		}},
+		{&iamv1alpha1.User{}, IndexLogin, func(o client.Object) []string {
+			if l := o.(*iamv1alpha1.User).Spec.Login; l != "" {
+				return []string{l}
+			}
+			return nil
 		}},
 		{&iamv1alpha1.Group{}, IndexLDAPGroup, func(o client.Object) []string {
 			var out []string

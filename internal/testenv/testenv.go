@@ -27,6 +27,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gatehouse-dev/gatehouse/config/crd"
+	"github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/internal/controlplane"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
@@ -43,14 +44,34 @@ type Env struct {
 	Scheme *runtime.Scheme
 }
 
+// Options choose what the control plane has besides the CRDs.
+type Options struct {
+	// Webhooks installs Gatehouse's ValidatingWebhookConfiguration, pointing
+	// at the local server ControlPlane.Webhook describes; the tests must
+	// serve it (a manager with the webhooks).
+	Webhooks bool
+}
+
 // Start starts a control plane with the Gatehouse CRDs.
-func Start() (*Env, error) {
+func Start() (*Env, error) { return StartWith(Options{}) }
+
+// StartWith starts a control plane with the Gatehouse CRDs and what opts
+// asks for.
+func StartWith(opts Options) (*Env, error) {
 	ctrllog.SetLogger(logr.Discard())
 	crds, err := crd.Load()
 	if err != nil {
 		return nil, err
 	}
-	cp, err := controlplane.Start(controlplane.Options{CRDs: crds})
+	cpOpts := controlplane.Options{CRDs: crds}
+	if opts.Webhooks {
+		wh, err := webhook.Load()
+		if err != nil {
+			return nil, err
+		}
+		cpOpts.Webhooks = append(cpOpts.Webhooks, wh)
+	}
+	cp, err := controlplane.Start(cpOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +91,12 @@ func (e *Env) Stop() error { return e.ControlPlane.Stop() }
 // a manager) with a context that ends before the control plane stops, runs
 // the tests and stops it. It returns the exit code for os.Exit.
 func Run(m *testing.M, env **Env, setup ...func(context.Context, *Env) error) int {
-	e, err := Start()
+	return RunWith(m, env, Options{}, setup...)
+}
+
+// RunWith is Run with a control plane started with opts.
+func RunWith(m *testing.M, env **Env, opts Options, setup ...func(context.Context, *Env) error) int {
+	e, err := StartWith(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: cannot start the test control plane: %v\n", err)
 		return 1

@@ -1,0 +1,30 @@
+// Package webhook embeds the ValidatingWebhookConfiguration that
+// controller-gen generates from the markers of internal/admission, so that
+// the tests and the local control plane install exactly what the
+// kustomize and Helm installs do.
+package webhook
+
+import (
+	_ "embed"
+	"fmt"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"sigs.k8s.io/yaml"
+)
+
+//go:embed manifests.yaml
+var manifests []byte
+
+// Name is the configuration's name once installed (kustomize's namePrefix
+// and the Helm chart give it the same one).
+const Name = "gatehouse-validating-webhook"
+
+// Load returns the configuration, named Name.
+func Load() (*admissionregistrationv1.ValidatingWebhookConfiguration, error) {
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	if err := yaml.UnmarshalStrict(manifests, cfg); err != nil {
+		return nil, fmt.Errorf("the embedded webhook configuration does not parse: %w", err)
+	}
+	cfg.Name = Name
+	return cfg, nil
+}

@@ -1,0 +1,202 @@
+// Package admission holds Gatehouse's validating webhooks. Kubernetes RBAC
+// decides who may create a Share at all; these decide whether the person
+// making this request may make this change, by the sharing rules, the
+// grant rule and the seats, and say why not in a sentence. The rules
+// themselves are internal/access's (CheckShare, CheckGrant, the License's
+// seat use): nothing here re-implements them.
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// Paths of the webhooks, as the markers below name them.
+const (
+	PathShare         = "/validate-share"
+	PathResourceGrant = "/validate-resourcegrant"
+	PathUser          = "/validate-user"
+	PathLicense       = "/validate-license"
+	PathConnection    = "/validate-connection"
+	PathGroup         = "/validate-group"
+	PathDirectory     = "/validate-directory"
+)
+
+// The webhooks. Share and ResourceGrant fail closed (failurePolicy Fail): a
+// security check must not be skipped because the operator is down. The
+// others fail open: the controllers still enforce seats (a user over the
+// seats waits Pending) and report what the warnings would have said.
+//
+// +kubebuilder:webhook:path=/validate-share,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=shares,verbs=create;update;delete,versions=v1alpha1,name=shares.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-resourcegrant,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=resourcegrants,verbs=create;update;delete,versions=v1alpha1,name=resourcegrants.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-user,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=users,verbs=create;update,versions=v1alpha1,name=users.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-license,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-connection,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=connections,verbs=create;update,versions=v1alpha1,name=connections.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-group,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=groups,verbs=create;update;delete,versions=v1alpha1,name=groups.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-directory,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=directories,verbs=create;update,versions=v1alpha1,name=directories.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+
+// Validator holds what the webhooks read.
+type Validator struct {
+	// Engine gives the namespaces' permission indexes.
+	Engine *engine.Engine
+	// Client reads from the manager's cache.
+	Client client.Reader
+	// APIReader reads what the cache does not hold (Secrets), uncached.
+	APIReader client.Reader
+	// Scheme decodes the objects.
+	Scheme *runtime.Scheme
+	// Admins are the identities exempt from the rules.
+	Admins Admins
+	// Audit records the exempt changes.
+	Audit *audit.Logger
+	// ReadyTimeout is how long a request waits for the engine at start-up.
+	ReadyTimeout time.Duration
+}
+
+// Admins are the identities exempt from the rules: the operator itself,
+// members of the groups (system:masters by default; a GitOps service
+// account is typically listed) and the users named.
+type Admins struct {
+	Groups []string
+	Users  []string
+	// Self is the operator's own identity; its changes are not audited
+	// (the directory sync would flood the log).
+	Self string
+}
+
+// is reports whether the request comes from an administrator identity.
+func (a Admins) is(u authenticationv1.UserInfo) bool {
+	if u.Username == a.Self || slices.Contains(a.Users, u.Username) {
+		return true
+	}
+	for _, g := range u.Groups {
+		if slices.Contains(a.Groups, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// Register adds the webhooks to the manager's webhook server.
+func (v *Validator) Register(srv webhook.Server) {
+	for path, fn := range map[string]func(context.Context, admission.Request) admission.Response{
+		PathShare:         v.share,
+		PathResourceGrant: v.grant,
+		PathUser:          v.user,
+		PathLicense:       v.license,
+		PathConnection:    v.connection,
+		PathGroup:         v.group,
+		PathDirectory:     v.directory,
+	} {
+		srv.Register(path, &webhook.Admission{Handler: admission.HandlerFunc(fn)})
+	}
+}
+
+// WhoAmI asks the API server who the operator is (a SelfSubjectReview), for
+// Admins.Self.
+func WhoAmI(ctx context.Context, c client.Client) (string, error) {
+	r := &authenticationv1.SelfSubjectReview{}
+	if err := c.Create(ctx, r); err != nil {
+		return "", fmt.Errorf("cannot ask the API server who the operator is (SelfSubjectReview): %w", err)
+	}
+	return r.Status.UserInfo.Username, nil
+}
+
+// index waits for the engine and returns the namespace's Index (an empty
+// one for a namespace with no Gatehouse object yet).
+func (v *Validator) index(ctx context.Context, ns string) (*access.Index, error) {
+	wait := v.ReadyTimeout
+	if wait == 0 {
+		wait = 5 * time.Second
+	}
+	select {
+	case <-v.Engine.Ready():
+	case <-time.After(wait):
+		return nil, errors.New("gatehouse is starting and has not read the namespace yet; retry in a few seconds")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if ix := v.Engine.Index(ns); ix != nil {
+		return ix, nil
+	}
+	return access.NewIndex(access.Snapshot{Now: time.Now()}), nil
+}
+
+// decode returns the request's new and old objects (nil when absent).
+func decode[T runtime.Object](v *Validator, req admission.Request, newObj func() T) (after, before T, err error) {
+	dec := admission.NewDecoder(v.Scheme)
+	var zero T
+	after, before = zero, zero
+	if len(req.Object.Raw) > 0 {
+		o := newObj()
+		if err := dec.DecodeRaw(req.Object, o); err != nil {
+			return zero, zero, fmt.Errorf("cannot decode the object: %w", err)
+		}
+		after = o
+	}
+	if len(req.OldObject.Raw) > 0 {
+		o := newObj()
+		if err := dec.DecodeRaw(req.OldObject, o); err != nil {
+			return zero, zero, fmt.Errorf("cannot decode the old object: %w", err)
+		}
+		before = o
+	}
+	return after, before, nil
+}
+
+// requester maps the request's identity to a User of the namespace.
+func requester(ix *access.Index, u authenticationv1.UserInfo) (string, bool) {
+	return ix.UserForKubernetesName(u.Username)
+}
+
+// exempt records an administrator's change to the audit log and allows it.
+func (v *Validator) exempt(ctx context.Context, req admission.Request, kind string) admission.Response {
+	if req.UserInfo.Username != v.Admins.Self {
+		v.Audit.AdmissionExempt(ctx, audit.Exemption{
+			Namespace: req.Namespace, Kind: kind, Name: req.Name, Operation: string(req.Operation),
+			Username: req.UserInfo.Username, Groups: req.UserInfo.Groups,
+		})
+	}
+	return admission.Allowed("an administrator identity: exempt from the rules")
+}
+
+func errored(err error) admission.Response {
+	return admission.Errored(http.StatusServiceUnavailable, err)
+}
+
+func isDelete(req admission.Request) bool { return req.Operation == admissionv1.Delete }
+
+// Setup registers the webhooks on the manager's webhook server. The
+// operator's own identity is asked of the API server and added to
+// admins.Self.
+func Setup(ctx context.Context, mgr ctrl.Manager, eng *engine.Engine, admins Admins, log *audit.Logger) error {
+	c, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		return fmt.Errorf("cannot create a client: %w", err)
+	}
+	if admins.Self, err = WhoAmI(ctx, c); err != nil {
+		return err
+	}
+	if log == nil {
+		log = audit.Discard()
+	}
+	v := &Validator{Engine: eng, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Admins: admins, Audit: log}
+	v.Register(mgr.GetWebhookServer())
+	return nil
+}

@@ -1,0 +1,150 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// user rejects a new active Local user (or a re-activation, or a move to
+// another profile) into a full profile, a login another User has, and a
+// profile the License does not have. Directory-managed users are never
+// rejected for seats: they wait Pending.
+func (v *Validator) user(ctx context.Context, req admission.Request) admission.Response {
+	after, before, err := decode(v, req, func() *iamv1alpha1.User { return &iamv1alpha1.User{} })
+	if err != nil {
+		return admission.Errored(400, err)
+	}
+	if after == nil {
+		return admission.Allowed("")
+	}
+	var list iamv1alpha1.UserList
+	if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexLogin: after.Spec.Login}); err != nil {
+		return errored(fmt.Errorf("cannot look up the login: %w", err))
+	}
+	for _, u := range list.Items {
+		if u.Name != after.Name {
+			return admission.Denied(fmt.Sprintf("login %q is already User %s's in namespace %s; a login names one user: pick another login or edit User %s.",
+				after.Spec.Login, u.Name, req.Namespace, u.Name))
+		}
+	}
+	if v.Admins.is(req.UserInfo) {
+		return v.exempt(ctx, req, "User")
+	}
+	if after.Spec.Source == iamv1alpha1.UserSourceLDAP || !after.Spec.IsActive() {
+		return admission.Allowed("")
+	}
+	takesSeat := before == nil || !before.Spec.IsActive() || before.Spec.Profile != after.Spec.Profile
+	if !takesSeat {
+		return admission.Allowed("")
+	}
+	license, err := v.license1(ctx, req.Namespace)
+	if err != nil {
+		return errored(err)
+	}
+	if license == nil {
+		return admission.Allowed("").WithWarnings(fmt.Sprintf("namespace %s has no License, so %s holds no seat until one is applied", req.Namespace, after.Spec.Login))
+	}
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return errored(err)
+	}
+	var valid []string
+	for _, p := range ix.Profiles() {
+		valid = append(valid, p.Name)
+		if p.Name != after.Spec.Profile {
+			continue
+		}
+		if inUse := p.Used + p.Pending; inUse >= p.Seats {
+			return admission.Denied(fmt.Sprintf("profile %s has %d of %d seats in use; free a seat (deactivate a user of the profile) or raise spec.profiles[%s].seats in License %s/%s.",
+				p.Name, inUse, p.Seats, p.Name, req.Namespace, license.Name))
+		}
+		return admission.Allowed("")
+	}
+	return admission.Denied(fmt.Sprintf("profile %q is not in License %s/%s; set spec.profile to one of %s, or add the profile to the License.",
+		after.Spec.Profile, req.Namespace, license.Name, strings.Join(valid, ", ")))
+}
+
+// license1 returns the namespace's License in force, nil if none.
+func (v *Validator) license1(ctx context.Context, ns string) (*iamv1alpha1.License, error) {
+	var list iamv1alpha1.LicenseList
+	if err := v.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return nil, fmt.Errorf("cannot list the Licenses of %s: %w", ns, err)
+	}
+	return engine.LicenseInForce(list.Items), nil
+}
+
+// license allows one License per namespace, and warns when a change takes
+// seats from users: who will lose them, the newest first.
+func (v *Validator) license(ctx context.Context, req admission.Request) admission.Response {
+	after, before, err := decode(v, req, func() *iamv1alpha1.License { return &iamv1alpha1.License{} })
+	if err != nil {
+		return admission.Errored(400, err)
+	}
+	if after == nil {
+		return admission.Allowed("")
+	}
+	var list iamv1alpha1.LicenseList
+	if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace)); err != nil {
+		return errored(fmt.Errorf("cannot list the Licenses: %w", err))
+	}
+	for _, l := range list.Items {
+		if l.Name != after.Name {
+			return admission.Denied(fmt.Sprintf("namespace %s already has License %s, and a namespace has one License; edit License %s instead (add the profile there).",
+				req.Namespace, l.Name, l.Name))
+		}
+	}
+	if before == nil {
+		return admission.Allowed("")
+	}
+	var users iamv1alpha1.UserList
+	if err := v.Client.List(ctx, &users, client.InNamespace(req.Namespace)); err != nil {
+		return errored(fmt.Errorf("cannot list the Users: %w", err))
+	}
+	var warnings []string
+	for _, old := range before.Spec.Profiles {
+		seats := int32(-1)
+		for _, p := range after.Spec.Profiles {
+			if p.Name == old.Name {
+				seats = p.Seats
+			}
+		}
+		if seats >= old.Seats {
+			continue
+		}
+		var active []iamv1alpha1.User
+		for _, u := range users.Items {
+			if u.Spec.Profile == old.Name && u.Spec.IsActive() {
+				active = append(active, u)
+			}
+		}
+		slices.SortFunc(active, func(a, b iamv1alpha1.User) int {
+			if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		var losing []string
+		for i := max(seats, 0); i < min(old.Seats, int32(len(active))); i++ {
+			losing = append(losing, active[i].Spec.Login)
+		}
+		if len(losing) == 0 {
+			continue
+		}
+		if seats < 0 {
+			warnings = append(warnings, fmt.Sprintf("profile %s is removed: %d users lose their seats (%s)", old.Name, len(losing), strings.Join(losing, ", ")))
+			continue
+		}
+		slices.Reverse(losing)
+		warnings = append(warnings, fmt.Sprintf("profile %s shrinks to %d seats for %d active users: %s will lose their seats (the newest first) and wait Pending",
+			old.Name, seats, len(active), strings.Join(losing, ", ")))
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}

@@ -1,0 +1,132 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// The checks below look at other objects, which in a GitOps apply may
+// legitimately come later: they warn, and never reject. (Every Secret
+// reference is a name in the object's own namespace: the API has no field
+// that could name another.)
+
+// connection warns about groups of usableBy/detailsReadableBy that do not
+// exist and Secrets that are missing.
+func (v *Validator) connection(ctx context.Context, req admission.Request) admission.Response {
+	c, _, err := decode(v, req, func() *iamv1alpha1.Connection { return &iamv1alpha1.Connection{} })
+	if err != nil || c == nil {
+		return admission.Allowed("")
+	}
+	var warnings []string
+	for field, a := range map[string]*iamv1alpha1.Audience{"usableBy": c.Spec.UsableBy, "detailsReadableBy": c.Spec.DetailsReadableBy} {
+		if a == nil {
+			continue
+		}
+		if missing := v.missingGroups(ctx, req.Namespace, a.Groups); len(missing) > 0 {
+			warnings = append(warnings, fmt.Sprintf("spec.%s names groups that do not exist (yet): %s; they admit nobody until created", field, strings.Join(missing, ", ")))
+		}
+	}
+	if ref := c.Spec.Credentials.SecretRef; ref != nil {
+		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, ref.Name, "spec.credentials.secretRef")...)
+	}
+	if o := c.Spec.Credentials.OAuth2; o != nil {
+		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, o.ClientSecretRef.Name, "spec.credentials.oauth2.clientSecretRef")...)
+	}
+	slices.Sort(warnings)
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// group warns when a deleted Group is still named by Shares or
+// ResourceGrants.
+func (v *Validator) group(ctx context.Context, req admission.Request) admission.Response {
+	if !isDelete(req) {
+		return admission.Allowed("")
+	}
+	var shares iamv1alpha1.ShareList
+	var grants iamv1alpha1.ResourceGrantList
+	key := "Group/" + req.Name
+	_ = v.Client.List(ctx, &shares, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexGrantee: key})
+	_ = v.Client.List(ctx, &grants, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexSubject: key})
+	var names []string
+	for _, s := range shares.Items {
+		names = append(names, "Share "+s.Name)
+	}
+	for _, g := range grants.Items {
+		names = append(names, "ResourceGrant "+g.Name)
+	}
+	if len(names) == 0 {
+		return admission.Allowed("")
+	}
+	return admission.Allowed("").WithWarnings(fmt.Sprintf("group %s is still named by %s; its members lose what those give through it",
+		req.Name, strings.Join(names, ", ")))
+}
+
+// directory warns about missing Secrets and profiles the License lacks.
+func (v *Validator) directory(ctx context.Context, req admission.Request) admission.Response {
+	d, _, err := decode(v, req, func() *iamv1alpha1.Directory { return &iamv1alpha1.Directory{} })
+	if err != nil || d == nil {
+		return admission.Allowed("")
+	}
+	var warnings []string
+	if ref := d.Spec.BindPasswordSecretRef; ref != nil {
+		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, ref.Name, "spec.bindPasswordSecretRef")...)
+	}
+	if d.Spec.TLS != nil && d.Spec.TLS.CASecretRef != nil {
+		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, d.Spec.TLS.CASecretRef.Name, "spec.tls.caSecretRef")...)
+	}
+	if l, err := v.license1(ctx, req.Namespace); err == nil && l != nil {
+		known := map[string]bool{}
+		for _, p := range l.Spec.Profiles {
+			known[p.Name] = true
+		}
+		var unknown []string
+		for _, m := range d.Spec.ProfileMappings {
+			if !known[m.Profile] && !slices.Contains(unknown, m.Profile) {
+				unknown = append(unknown, m.Profile)
+			}
+		}
+		if d.Spec.DefaultProfile != "" && !known[d.Spec.DefaultProfile] && !slices.Contains(unknown, d.Spec.DefaultProfile) {
+			unknown = append(unknown, d.Spec.DefaultProfile)
+		}
+		if len(unknown) > 0 {
+			warnings = append(warnings, fmt.Sprintf("profiles %s are not in License %s; users mapped to them hold no seat", strings.Join(unknown, ", "), l.Name))
+		}
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+func (v *Validator) missingGroups(ctx context.Context, ns string, names []string) []string {
+	var missing []string
+	for _, n := range names {
+		var g iamv1alpha1.Group
+		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: n}, &g); apierrors.IsNotFound(err) {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+// missingSecret reads only the Secret's metadata (PartialObjectMetadata),
+// never its data.
+func (v *Validator) missingSecret(ctx context.Context, ns, name, field string) []string {
+	if v.APIReader == nil || name == "" {
+		return nil
+	}
+	s := &metav1.PartialObjectMetadata{}
+	s.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := v.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s); apierrors.IsNotFound(err) {
+		return []string{fmt.Sprintf("%s: Secret %s does not exist (yet) in namespace %s; the object is not Ready until it does", field, name, ns)}
+	}
+	return nil
+}
