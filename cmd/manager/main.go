@@ -4,25 +4,30 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/internal/admission"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/certs"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
@@ -43,6 +48,9 @@ type options struct {
 	webhookHost      string
 	webhookPort      int
 	webhookCertDir   string
+	webhookCerts     string
+	webhookSecret    string
+	webhookService   string
 	adminGroups      string
 	adminUsers       string
 	zap              zap.Options
@@ -63,7 +71,10 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.webhooks, "enable-webhooks", true, "serve the validating webhooks (sharing rules, grants, seats)")
 	fs.StringVar(&o.webhookHost, "webhook-host", "", "address the webhook server listens on (default: all)")
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "port of the webhook server")
-	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "directory with the webhook server's tls.crt and tls.key (default: the controller-runtime default, /tmp/k8s-webhook-server/serving-certs)")
+	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"), "directory with the webhook server's tls.crt and tls.key")
+	fs.StringVar(&o.webhookCerts, "webhook-certs", "self-managed", "who provides the webhook certificate: \"self-managed\" (the operator keeps a self-signed CA in --webhook-secret, renews it, and sets the caBundle) or \"external\" (cert-manager or another writes --webhook-cert-dir)")
+	fs.StringVar(&o.webhookSecret, "webhook-secret", "gatehouse-webhook-tls", "the Secret, in the operator's namespace, of the self-managed webhook certificate")
+	fs.StringVar(&o.webhookService, "webhook-service", "gatehouse-webhook-service", "the webhook Service in the operator's namespace (the self-managed certificate's name)")
 	fs.StringVar(&o.adminGroups, "admin-groups", "system:masters", "comma-separated groups whose members are exempt from the sharing, grant and seat rules (a GitOps service account's group, for instance)")
 	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames exempt from the rules (the operator's own identity always is)")
 	o.zap.BindFlags(fs)
@@ -76,6 +87,9 @@ func (o *options) validate() error {
 	}
 	if o.concurrency < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles must be at least 1, got %d", o.concurrency))
+	}
+	if o.webhookCerts != "self-managed" && o.webhookCerts != "external" {
+		errs = append(errs, fmt.Errorf("--webhook-certs must be self-managed or external, got %q", o.webhookCerts))
 	}
 	if o.burst < 1 {
 		errs = append(errs, fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.burst))
@@ -157,6 +171,11 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
+	if o.webhooks && o.webhookCerts == "self-managed" {
+		if err := selfManagedCerts(ctx, mgr, o); err != nil {
+			return err
+		}
+	}
 	if o.webhooks {
 		admins := admission.Admins{Groups: splitList(o.adminGroups), Users: splitList(o.adminUsers)}
 		if err := admission.Setup(ctx, mgr, eng, admins, auditLog); err != nil {
@@ -185,6 +204,41 @@ func run(o *options) error {
 	ctrl.Log.WithName("setup").Info("starting the manager",
 		"namespaces", o.namespaces, "leaderElection", o.leaderElect, "qps", o.qps, "burst", o.burst)
 	return mgr.Start(ctx)
+}
+
+// selfManagedCerts makes the webhook certificate current before the server
+// starts, and keeps it so.
+func selfManagedCerts(ctx context.Context, mgr ctrl.Manager, o *options) error {
+	ns := ownNamespace()
+	if ns == "" {
+		return errors.New("--webhook-certs=self-managed needs the operator's namespace: set POD_NAMESPACE (the Helm chart and config/default do), or use --webhook-certs=external")
+	}
+	c, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		return fmt.Errorf("cannot create a client: %w", err)
+	}
+	svc := o.webhookService
+	r := &certs.Rotator{
+		Client: c, Secret: client.ObjectKey{Namespace: ns, Name: o.webhookSecret}, Dir: o.webhookCertDir,
+		DNSNames:             []string{svc + "." + ns + ".svc", svc + "." + ns + ".svc.cluster.local", svc + "." + ns, svc},
+		WebhookConfiguration: webhookconfig.Name, Log: ctrl.Log.WithName("certs"),
+	}
+	if err := r.Ensure(ctx); err != nil {
+		return err
+	}
+	return mgr.Add(r)
+}
+
+// ownNamespace is the namespace the operator runs in.
+func ownNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // splitList splits a comma-separated flag value.

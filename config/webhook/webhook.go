@@ -15,9 +15,9 @@ import (
 //go:embed manifests.yaml
 var manifests []byte
 
-// Name is the configuration's name once installed (kustomize's namePrefix
+// Name is the configuration's name once installed (config/webhook's namePrefix
 // and the Helm chart give it the same one).
-const Name = "gatehouse-validating-webhook"
+const Name = "gatehouse-validating-webhook-configuration"
 
 // Load returns the configuration, named Name.
 func Load() (*admissionregistrationv1.ValidatingWebhookConfiguration, error) {

@@ -20,10 +20,11 @@ import (
 // FieldManager owns the fields of Group.status this controller writes.
 const FieldManager = "gatehouse-group"
 
-// Reconciler writes Group.status.
-//
+// RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=groups,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=groups/status,verbs=get;patch
+
+// Reconciler writes Group.status.
 type Reconciler struct {
 	Client client.Client
 	Engine *engine.Engine

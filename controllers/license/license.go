@@ -24,10 +24,11 @@ import (
 // FieldManager owns the fields of License.status this controller writes.
 const FieldManager = "gatehouse-license"
 
-// Reconciler writes License.status.
-//
+// RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=licenses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=licenses/status,verbs=get;patch
+
+// Reconciler writes License.status.
 type Reconciler struct {
 	Client   client.Client
 	Engine   *engine.Engine

@@ -17,10 +17,11 @@ import (
 // FieldManager owns the fields of ResourceGrant.status this controller writes.
 const FieldManager = "gatehouse-resourcegrant"
 
-// Reconciler writes ResourceGrant.status.
-//
+// RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants/status,verbs=get;patch
+
+// Reconciler writes ResourceGrant.status.
 type Reconciler struct {
 	Client client.Client
 	Engine *engine.Engine

@@ -17,10 +17,11 @@ import (
 // FieldManager owns the fields of Share.status this controller writes.
 const FieldManager = "gatehouse-share"
 
-// Reconciler writes Share.status.
-//
+// RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=shares,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=shares/status,verbs=get;patch
+
+// Reconciler writes Share.status.
 type Reconciler struct {
 	Client client.Client
 	Engine *engine.Engine

@@ -30,10 +30,11 @@ const (
 	EventSeatLost           = "SeatLost"
 )
 
-// Reconciler writes User.status.
-//
+// RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=users,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=users/status,verbs=get;patch
+
+// Reconciler writes User.status.
 type Reconciler struct {
 	Client   client.Client
 	Engine   *engine.Engine

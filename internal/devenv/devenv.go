@@ -96,7 +96,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 		if opts.ManagerPath != "" {
 			webhookAddr = net.JoinHostPort(cp.Webhook.Host, strconv.Itoa(cp.Webhook.Port))
-			managerArgs = append([]string{"--webhook-host=" + cp.Webhook.Host, "--webhook-port=" + strconv.Itoa(cp.Webhook.Port),
+			managerArgs = append([]string{"--webhook-certs=external", "--webhook-host=" + cp.Webhook.Host, "--webhook-port=" + strconv.Itoa(cp.Webhook.Port),
 				"--webhook-cert-dir=" + cp.Webhook.CertDir}, managerArgs...)
 		}
 		defer func() {
