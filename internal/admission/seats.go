@@ -62,9 +62,13 @@ func (v *Validator) user(ctx context.Context, req admission.Request) admission.R
 		if p.Name != after.Spec.Profile {
 			continue
 		}
-		if inUse := p.Used + p.Pending; inUse >= p.Seats {
-			return admission.Denied(fmt.Sprintf("profile %s has %d of %d seats in use; free a seat (deactivate a user of the profile) or raise spec.profiles[%s].seats in License %s/%s.",
-				p.Name, inUse, p.Seats, p.Name, req.Namespace, license.Name))
+		if p.Used+p.Pending >= p.Seats {
+			use := fmt.Sprintf("%d of %d seats in use", p.Used, p.Seats)
+			if p.Pending > 0 {
+				use = fmt.Sprintf("all %d seats in use and %d more %s waiting for one", p.Seats, p.Pending, plural(p.Pending, "user", "users"))
+			}
+			return admission.Denied(fmt.Sprintf("profile %s has %s; free a seat (deactivate a user of the profile) or raise spec.profiles[%s].seats in License %s/%s.",
+				p.Name, use, p.Name, req.Namespace, license.Name))
 		}
 		return admission.Allowed("")
 	}
@@ -147,4 +151,11 @@ func (v *Validator) license(ctx context.Context, req admission.Request) admissio
 			old.Name, seats, len(active), strings.Join(losing, ", ")))
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+func plural(n int32, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
