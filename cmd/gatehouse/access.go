@@ -15,15 +15,20 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
-// manifestFlags are the flags every offline command takes.
+// manifestFlags are the flags of the commands that read a namespace: from
+// manifests (-f), or else from the cluster.
 type manifestFlags struct {
-	files     []string
-	namespace string
+	files      []string
+	namespace  string
+	kubeconfig string
+	context    string
 }
 
 func (m *manifestFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVarP(&m.files, "filename", "f", nil, "manifest file or directory (recursive); repeatable")
-	cmd.Flags().StringVarP(&m.namespace, "namespace", "n", "", `namespace of the objects without one (default "default"); required when the manifests hold several`)
+	cmd.Flags().StringArrayVarP(&m.files, "filename", "f", nil, "manifest file or directory (recursive); repeatable. Without -f, the namespace is read from the cluster")
+	cmd.Flags().StringVarP(&m.namespace, "namespace", "n", "", `the namespace: of manifests without one (default "default"; required when they hold several), or in the cluster (default: the kubeconfig context's)`)
+	cmd.Flags().StringVar(&m.kubeconfig, "kubeconfig", "", "the kubeconfig of the cluster to read (default: KUBECONFIG, ~/.kube/config)")
+	cmd.Flags().StringVar(&m.context, "context", "", "the kubeconfig context to use")
 }
 
 // accessOutput is the JSON and YAML shape of `gatehouse access`.
@@ -41,7 +46,7 @@ func newAccessCommand() *cobra.Command {
 	var mf manifestFlags
 	var login, resource, output string
 	cmd := &cobra.Command{
-		Use:   "access -f FILE_OR_DIR... [-n NS] [--user LOGIN] [--resource TYPE/NAME] [-o table|json|yaml]",
+		Use:   "access [-f FILE_OR_DIR...] [-n NS] [--user LOGIN] [--resource TYPE/NAME] [-o table|json|yaml]",
 		Short: "Show every user's effective access, computed from manifests",
 		Long: `access reads the manifests one would apply (files or directories, multi-document
 YAML or JSON; objects of other API groups are ignored) and prints, per user, the
@@ -60,7 +65,7 @@ role and permissions: what the operator writes into User.status.`,
 				}
 				ref = &r
 			}
-			l, err := loadManifests(mf.files, mf.namespace)
+			l, err := mf.load()
 			if err != nil {
 				return err
 			}

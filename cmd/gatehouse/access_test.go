@@ -97,8 +97,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"the manifests hold several namespaces (one, two): choose one with -n"}},
 		"a bad file among good ones": {[]string{"access", "-f", "testdata/fixture", "-f", "testdata/bad/unknown-field.yaml", "-n", "acme"},
 			[]string{"unknown-field.yaml (document 1, User alice)"}},
-		"missing file": {[]string{"access", "-f", "testdata/nope"}, []string{"cannot read testdata/nope"}},
-		"no files":     {[]string{"access"}, []string{"no manifests: give files or directories with -f"}},
+		"missing file":         {[]string{"access", "-f", "testdata/nope"}, []string{"cannot read testdata/nope"}},
+		"no files, no cluster": {[]string{"access"}, []string{"no manifests and no cluster: give files or directories with -f, or point KUBECONFIG (or --kubeconfig) at a cluster"}},
 		"unknown permission argument": {[]string{"who-can", "fly", "dataset/sales", "-f", "testdata/fixture"},
 			[]string{`unknown permission "fly" for dataset`}},
 		"bad resource argument": {[]string{"explain", "alice", "sales", "-f", "testdata/fixture"}, []string{`"sales" is not TYPE/NAME`}},
@@ -111,6 +111,9 @@ func TestBadInput(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
+			// No cluster to fall back on.
+			t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+			t.Setenv("HOME", t.TempDir())
 			out, err := runCLI(t, tc.args...)
 			if err == nil {
 				t.Fatalf("no error; stdout:\n%s", out)

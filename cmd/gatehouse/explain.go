@@ -14,7 +14,7 @@ import (
 func newExplainCommand() *cobra.Command {
 	var mf manifestFlags
 	cmd := &cobra.Command{
-		Use:   "explain LOGIN TYPE/NAME -f FILE_OR_DIR...",
+		Use:   "explain LOGIN TYPE/NAME [-f FILE_OR_DIR...] [-n NS]",
 		Short: "Explain, in words, why a user holds what it holds on a resource",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -22,7 +22,7 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l, err := loadManifests(mf.files, mf.namespace)
+			l, err := mf.load()
 			if err != nil {
 				return err
 			}

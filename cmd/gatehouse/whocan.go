@@ -25,7 +25,7 @@ func newWhoCanCommand() *cobra.Command {
 	var mf manifestFlags
 	var output string
 	cmd := &cobra.Command{
-		Use:   "who-can PERMISSION TYPE/NAME -f FILE_OR_DIR...",
+		Use:   "who-can PERMISSION TYPE/NAME [-f FILE_OR_DIR...] [-n NS]",
 		Short: "List the users holding a permission on a resource, and how",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,7 +40,7 @@ func newWhoCanCommand() *cobra.Command {
 			if _, err := access.ParsePermissions(ref.Type, []iamv1alpha1.Permission{perm}); err != nil {
 				return usageError(err)
 			}
-			l, err := loadManifests(mf.files, mf.namespace)
+			l, err := mf.load()
 			if err != nil {
 				return err
 			}

@@ -42,6 +42,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	// kubectl finds the CLI as a plugin on the PATH.
+	if err := os.Symlink("gatehouse", filepath.Join(dir, "kubectl-gatehouse")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
@@ -205,6 +211,30 @@ func TestDevLocalControlPlane(t *testing.T) {
 	if seat := kubectl(t, s.kubeconfig, "get", "pu", "dave", "-n", "demo", "-o", "jsonpath={.status.seat}"); seat != "Pending" {
 		t.Errorf("dave (the fourth designer for 3 seats) has seat %q, want Pending", seat)
 	}
+	// kubectl gatehouse reads the live cluster and says what the offline
+	// CLI says of the same manifests.
+	for _, args := range [][]string{
+		{"who-can", "downloadDataset", "dataset/sales"},
+		{"explain", "erin", "dataset/sales"},
+		{"access", "--user", "carol"},
+	} {
+		// A plugin takes no kubectl flags before its name: KUBECONFIG it is.
+		cmd := exec.Command("kubectl", append([]string{"gatehouse"}, append(args, "-n", "demo")...)...)
+		cmd.Env = append(environWithout("KUBECONFIG"), "KUBECONFIG="+s.kubeconfig)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl gatehouse %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		live := string(out)
+		offline, err := exec.Command(filepath.Join(binDir, "gatehouse"), append(args, "-f", "../../config/samples")...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("gatehouse %s -f config/samples: %v\n%s", strings.Join(args, " "), err, offline)
+		}
+		if live != string(offline) {
+			t.Errorf("kubectl gatehouse %s on the live cluster says\n%s\noffline on the samples\n%s", strings.Join(args, " "), live, offline)
+		}
+	}
+
 	kubectl(t, s.kubeconfig, "patch", "pu", "alice", "-n", "demo", "--type=merge", "-p", `{"spec":{"active":false}}`)
 	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.seat}=Granted", "--timeout=30s", "-n", "demo", "pu/dave")
 	if events := kubectl(t, s.kubeconfig, "get", "events", "-n", "demo", "--field-selector", "reason=SeatGranted,involvedObject.name=dave"); !strings.Contains(events, "dave holds one of the 3 seats of profile designer") {
