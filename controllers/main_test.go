@@ -70,7 +70,7 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 		Scheme:                 e.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: controllers.CacheByObject()},
 	})
 	if err != nil {
 		return err

@@ -6,9 +6,12 @@ import (
 	"sync"
 
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/gatehouse-dev/gatehouse/controllers/connection"
 	"github.com/gatehouse-dev/gatehouse/controllers/group"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/controllers/license"
@@ -27,13 +30,23 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// Audit receives the audit log (nothing when nil).
 	Audit *audit.Logger
+	// Namespaces are the namespaces the manager watches; empty means all.
+	Namespaces []string
+	// Connection tunes the Connection controllers (its MaxConcurrentReconciles
+	// and Namespaces default to the ones above).
+	Connection connection.Options
 }
+
+// CacheByObject is the cache restriction the manager must be created with:
+// of Secrets, Roles and RoleBindings it caches only Gatehouse's own.
+func CacheByObject() map[client.Object]cache.ByObject { return connection.CacheByObject() }
 
 var registerMetrics sync.Once
 
-// Setup creates the permission engine and the User, Group, License, Share
-// and ResourceGrant controllers on the manager, and returns the engine
-// (the webhooks and the other controllers read its Indexes).
+// Setup creates the permission engine and the User, Group, License, Share,
+// ResourceGrant and Connection controllers on the manager, and returns the
+// engine (the webhooks and the other controllers read its Indexes). Create
+// the manager with CacheByObject.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, error) {
 	registerMetrics.Do(func() {
 		engine.MustRegister()
@@ -66,6 +79,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 		if err != nil {
 			return nil, fmt.Errorf("cannot create the %s controller: %w", r.name, err)
 		}
+	}
+	co := o.Connection
+	if co.MaxConcurrentReconciles == 0 {
+		co.MaxConcurrentReconciles = o.MaxConcurrentReconciles
+	}
+	if co.Namespaces == nil {
+		co.Namespaces = o.Namespaces
+	}
+	if err := connection.SetupWithManager(ctx, mgr, co); err != nil {
+		return nil, err
 	}
 	return eng, nil
 }

@@ -131,7 +131,10 @@ type ConnectionSpec struct {
 	Type ConnectionType `json:"type"`
 
 	// parameters are the non-secret settings: host, port, database, bucket...
-	// Credentials never go here.
+	// Credentials never go here. The connection test of PostgreSQL and MySQL
+	// reads host (required), port (default 5432 or 3306), database and
+	// sslMode (libpq's sslmode: disable, allow, prefer (the default),
+	// require, verify-ca or verify-full; MySQL honours it the same way).
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
 	Parameters map[string]string `json:"parameters,omitempty"`
@@ -160,19 +163,27 @@ type ConnectionStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// usersConfigured is how many users have a valid per-user credential.
+	// usersConfigured is how many users have a valid per-user credential
+	// (mode PerUser).
 	// +optional
 	UsersConfigured int32 `json:"usersConfigured,omitempty"`
 
-	// usersMissing is how many admitted users have no per-user credential.
+	// usersMissing is how many users that usableBy admits have no per-user
+	// credential (mode PerUser).
 	// +optional
 	UsersMissing int32 `json:"usersMissing,omitempty"`
 
-	// usersInvalid is how many per-user credentials lack a key.
+	// usersInvalid is how many users have a per-user credential Secret that
+	// lacks a key or holds an unusable value (mode PerUser).
 	// +optional
 	UsersInvalid int32 `json:"usersInvalid,omitempty"`
 
-	// conditions: Ready, CredentialsValid, Reachable.
+	// lastTestTime is when the operator last tested the connection with its
+	// global credentials (condition Reachable).
+	// +optional
+	LastTestTime *metav1.Time `json:"lastTestTime,omitempty"`
+
+	// conditions: Ready, CredentialsValid, SecretAccess, Reachable.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -190,6 +201,7 @@ type ConnectionStatus struct {
 // +kubebuilder:printcolumn:name="Usable By",type=string,JSONPath=`.spec.usableBy.mode`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reachable",type=string,JSONPath=`.status.conditions[?(@.type=="Reachable")].status`,priority=1
+// +kubebuilder:printcolumn:name="Users",type=integer,JSONPath=`.status.usersConfigured`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Connection struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -212,3 +224,43 @@ type ConnectionList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Connection `json:"items"`
 }
+
+// Conditions and reasons of the Connection controller. Reachable also takes
+// the reasons of internal/conntest (HostNotFound, ConnectionRefused,
+// Timeout, TLSFailed, AuthenticationFailed, DatabaseNotFound, AccessDenied)
+// and CredentialsValid those of internal/credentials (Valid, SecretNotFound,
+// MissingKey, InvalidKey, InvalidSpec).
+const (
+	// ConditionSecretAccess (Connection) is True when the Roles and
+	// RoleBindings that let the API server enforce detailsReadableBy on the
+	// connection's Secrets, and each user's access to its own credential
+	// Secret, are written as the spec says.
+	ConditionSecretAccess = "SecretAccess"
+
+	// ReasonProjected (SecretAccess): the Roles and RoleBindings are
+	// written.
+	ReasonProjected = "Projected"
+	// ReasonNoKubernetesGroup (SecretAccess): a Group of detailsReadableBy
+	// has no spec.kubernetesGroup, so the API server cannot tell its members.
+	ReasonNoKubernetesGroup = "NoKubernetesGroup"
+	// ReasonNotTested (Reachable, Unknown): the connection could be tested
+	// but was not, because its credentials are not valid.
+	ReasonNotTested = "NotTested"
+	// ReasonCredentialsInvalid (Ready): CredentialsValid is False.
+	ReasonCredentialsInvalid = "CredentialsInvalid"
+	// ReasonSecretAccessFailed (Ready): SecretAccess is False.
+	ReasonSecretAccessFailed = "SecretAccessFailed"
+)
+
+// Reasons of a User's CredentialStatus.
+const (
+	// CredentialConfigured: the user's credential Secret holds a usable
+	// credential.
+	CredentialConfigured = "Configured"
+	// CredentialMissing: usableBy admits the user but it has no credential
+	// Secret for the connection.
+	CredentialMissing = "Missing"
+	// CredentialInvalid: the user's credential Secret lacks a key or holds an
+	// unusable value, or several Secrets claim to be the credential.
+	CredentialInvalid = "Invalid"
+)

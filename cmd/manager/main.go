@@ -156,6 +156,8 @@ func run(o *options) error {
 			DefaultNamespaces: o.watchedNamespaces(),
 			// Nothing reads managedFields; dropping them halves the cache.
 			DefaultTransform: cache.TransformStripManagedFields(),
+			// Of Secrets, Roles and RoleBindings only Gatehouse's own.
+			ByObject: controllers.CacheByObject(),
 		},
 	})
 	if err != nil {
@@ -167,7 +169,8 @@ func run(o *options) error {
 	}
 	defer closeAudit()
 	ctx := ctrl.SetupSignalHandler()
-	eng, err := controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: o.concurrency, Audit: auditLog})
+	eng, err := controllers.Setup(ctx, mgr, controllers.Options{
+		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces)})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,309 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+)
+
+// FieldManager owns the fields of Connection.status and of
+// User.status.credentials this package writes.
+const FieldManager = "gatehouse-connection"
+
+// Event reasons on a Connection.
+const (
+	// EventReachable: a connection test succeeded after one that failed (or
+	// the first one).
+	EventReachable = "Reachable"
+	// EventUnreachable: a connection test failed.
+	EventUnreachable = "Unreachable"
+)
+
+// Reconciler writes a Connection's status and the Roles and RoleBindings
+// of its Secrets, and tests it.
+type Reconciler struct {
+	// Client reads from the manager's cache (Connections, Users, Groups,
+	// labelled Secrets, the operator's Roles and RoleBindings) and writes.
+	Client client.Client
+	// Secrets reads the Secrets a Connection references by name, live from
+	// the API server (they are not cached).
+	Secrets client.Reader
+	// Recorder records Events on Connections.
+	Recorder events.EventRecorder
+	// Tests schedules the connection tests.
+	Tests *Tests
+}
+
+// scope is what one reconcile gathers.
+type scope struct {
+	conn *iamv1alpha1.Connection
+	// global is the global credential Secret, when read and valid.
+	global *corev1.Secret
+	// results are the verdicts on the Connection's own Secrets.
+	results []credentials.Result
+	// detailSecrets are the names of the Connection's own Secrets.
+	detailSecrets []string
+	users         []iamv1alpha1.User
+	groups        map[string]*iamv1alpha1.Group
+	userSecrets   map[string][]*corev1.Secret
+}
+
+// Reconcile validates the Connection's Secrets, projects their access into
+// RBAC, tests the connection when it can and writes the status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var conn iamv1alpha1.Connection
+	if err := r.Client.Get(ctx, req.NamespacedName, &conn); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Tests.Forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if conn.DeletionTimestamp != nil {
+		// Its Roles and RoleBindings go with it (owner references).
+		return ctrl.Result{}, nil
+	}
+	s := &scope{conn: &conn}
+	for _, phase := range []func(context.Context, *scope) error{r.readSecrets, r.readAudience} {
+		if err := phase(ctx, s); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	var c counts
+	if isPerUser(&conn) {
+		c = countCredentials(&conn, s.users, s.userSecrets)
+	}
+	creds := credentialsCondition(&conn, s.results, c)
+	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, users: s.users, userSecrets: s.userSecrets})
+	if err := applyAccess(ctx, r.Client, &conn, want); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			// The cache is behind a write of ours: try again shortly.
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	reach, testedAt, requeue, err := r.reachability(ctx, s, creds.Status == metav1.ConditionTrue)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	want2 := iamv1alpha1.ConnectionStatus{
+		ObservedGeneration: conn.Generation,
+		UsersConfigured:    c.configured,
+		UsersMissing:       c.missing,
+		UsersInvalid:       c.invalid,
+		LastTestTime:       testedAt,
+	}
+	want2.Conditions = status.Conditions(conn.Status.Conditions, conn.Generation, readyCondition(creds, access), creds, access, reach)
+	cur := conn.Status
+	if cur.ObservedGeneration == want2.ObservedGeneration && cur.UsersConfigured == want2.UsersConfigured &&
+		cur.UsersMissing == want2.UsersMissing && cur.UsersInvalid == want2.UsersInvalid &&
+		timeEqual(cur.LastTestTime, want2.LastTestTime) && status.ConditionsEqual(cur.Conditions, want2.Conditions) {
+		return ctrl.Result{RequeueAfter: requeue}, nil
+	}
+	if err := status.Apply(ctx, r.Client, &conn, &want2, FieldManager); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	r.recordReachability(&conn, cur.Conditions, reach)
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// readSecrets reads and validates the Secrets the Connection references:
+// the global credential (mode Global) and the OAuth2 client secret. Each
+// name is checked before anything is read, and read in the Connection's
+// own namespace only.
+func (r *Reconciler) readSecrets(ctx context.Context, s *scope) error {
+	conn := s.conn
+	cred := conn.Spec.Credentials
+	typ := credentials.EffectiveType(cred)
+	if cred.Mode == iamv1alpha1.CredentialModeGlobal && cred.SecretRef != nil {
+		name := cred.SecretRef.Name
+		if bad := checkSecretName("spec.credentials.secretRef.name", name, conn.Namespace); bad != nil {
+			s.results = append(s.results, *bad)
+		} else {
+			s.detailSecrets = append(s.detailSecrets, name)
+			secret, err := r.getSecret(ctx, conn.Namespace, name)
+			switch {
+			case err != nil:
+				return err
+			case secret == nil:
+				s.results = append(s.results, credentials.SecretNotFound(typ, conn.Namespace, name))
+			default:
+				res := credentials.Validate(typ, secret)
+				if res.Ready {
+					s.global = secret
+				}
+				s.results = append(s.results, res)
+			}
+		}
+	}
+	if o := cred.OAuth2; o != nil {
+		sel := o.ClientSecretRef
+		if bad := checkSecretName("spec.credentials.oauth2.clientSecretRef.name", sel.Name, conn.Namespace); bad != nil {
+			s.results = append(s.results, *bad)
+		} else {
+			if !slices.Contains(s.detailSecrets, sel.Name) {
+				s.detailSecrets = append(s.detailSecrets, sel.Name)
+			}
+			secret, err := r.getSecret(ctx, conn.Namespace, sel.Name)
+			switch {
+			case err != nil:
+				return err
+			case secret == nil:
+				s.results = append(s.results, credentials.ClientSecretNotFound(conn.Namespace, sel))
+			default:
+				s.results = append(s.results, credentials.ValidateClientSecret(sel, secret))
+			}
+		}
+	}
+	slices.Sort(s.detailSecrets)
+	return nil
+}
+
+// getSecret reads a Secret live; nil when it does not exist.
+func (r *Reconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	var secret corev1.Secret
+	if err := r.Secrets.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("cannot read Secret %s/%s: %w", namespace, name, err)
+	}
+	return &secret, nil
+}
+
+// readAudience reads the namespace's Users and Groups and the Connection's
+// per-user credential Secrets from the cache.
+func (r *Reconciler) readAudience(ctx context.Context, s *scope) error {
+	in := client.InNamespace(s.conn.Namespace)
+	var users iamv1alpha1.UserList
+	if err := r.Client.List(ctx, &users, in); err != nil {
+		return fmt.Errorf("cannot list the Users of namespace %s: %w", s.conn.Namespace, err)
+	}
+	s.users = users.Items
+	var groups iamv1alpha1.GroupList
+	if err := r.Client.List(ctx, &groups, in); err != nil {
+		return fmt.Errorf("cannot list the Groups of namespace %s: %w", s.conn.Namespace, err)
+	}
+	s.groups = make(map[string]*iamv1alpha1.Group, len(groups.Items))
+	for i := range groups.Items {
+		s.groups[groups.Items[i].Name] = &groups.Items[i]
+	}
+	s.userSecrets = map[string][]*corev1.Secret{}
+	if !isPerUser(s.conn) {
+		return nil
+	}
+	secrets, err := listCredentialSecrets(ctx, r.Client, s.conn.Namespace, client.MatchingLabels{iamv1alpha1.LabelConnection: s.conn.Name})
+	if err != nil {
+		return err
+	}
+	for _, sec := range secrets {
+		k, _ := credentials.ParseUserKey(sec.Labels)
+		s.userSecrets[k.User] = append(s.userSecrets[k.User], sec)
+	}
+	return nil
+}
+
+// listCredentialSecrets lists the cached per-user credential Secrets of a
+// namespace matching opts, leaving out those with invalid labels or being
+// deleted.
+func listCredentialSecrets(ctx context.Context, c client.Reader, namespace string, opts ...client.ListOption) ([]*corev1.Secret, error) {
+	var list corev1.SecretList
+	if err := c.List(ctx, &list, append(opts, client.InNamespace(namespace))...); err != nil {
+		return nil, fmt.Errorf("cannot list the credential Secrets of namespace %s: %w", namespace, err)
+	}
+	var out []*corev1.Secret
+	for i := range list.Items {
+		sec := &list.Items[i]
+		if _, err := credentials.ParseUserKey(sec.Labels); err != nil || sec.DeletionTimestamp != nil {
+			continue
+		}
+		out = append(out, sec)
+	}
+	slices.SortFunc(out, func(a, b *corev1.Secret) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// reachability is the Reachable condition: a test with the global
+// credentials when the connection can be tested and the last test is older
+// than the interval or was of other inputs; the last result otherwise.
+// requeue is when the next test is due.
+func (r *Reconciler) reachability(ctx context.Context, s *scope, credsValid bool) (cond metav1.Condition, at *metav1.Time, requeue time.Duration, err error) {
+	conn := s.conn
+	if err := conntest.Testable(&conn.Spec); err != nil {
+		var se *conntest.SpecError
+		if errors.As(err, &se) {
+			return reachableCondition(se.Result()), nil, 0, nil
+		}
+		return reachableCondition(conntest.Result{Reason: conntest.ReasonNotTestable, Message: err.Error()}), nil, 0, nil
+	}
+	if !credsValid || s.global == nil {
+		return notTested(), nil, 0, nil
+	}
+	cred, err := credentials.BasicFrom(s.global)
+	if err != nil {
+		return notTested(), nil, 0, nil
+	}
+	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
+	inputs := fmt.Sprintf("%s/%d/%s", conn.UID, conn.Generation, s.global.ResourceVersion)
+	rec, wait, err := r.Tests.Run(ctx, key, inputs, func(ctx context.Context) (conntest.Result, error) {
+		ctrl.LoggerFrom(ctx).V(1).Info("testing the connection", "connection", klog.KObj(conn), "type", conn.Spec.Type)
+		return r.Tests.Tester.TestConnection(ctx, &conn.Spec, cred)
+	})
+	if err != nil {
+		return metav1.Condition{}, nil, 0, fmt.Errorf("cannot test Connection %s/%s: %w", conn.Namespace, conn.Name, err)
+	}
+	t := metav1.NewTime(rec.At)
+	return reachableCondition(rec.Result), &t, wait, nil
+}
+
+// recordReachability records an Event when Reachable changes.
+func (r *Reconciler) recordReachability(conn *iamv1alpha1.Connection, before []metav1.Condition, reach metav1.Condition) {
+	if r.Recorder == nil || reach.Status == metav1.ConditionUnknown {
+		return
+	}
+	for _, c := range before {
+		if c.Type == reach.Type && c.Status == reach.Status && c.Reason == reach.Reason {
+			return
+		}
+	}
+	if reach.Status == metav1.ConditionTrue {
+		r.Recorder.Eventf(conn, nil, corev1.EventTypeNormal, EventReachable, "Test", "%s", reach.Message)
+		return
+	}
+	r.Recorder.Eventf(conn, nil, corev1.EventTypeWarning, EventUnreachable, "Test", "%s: %s", reach.Reason, reach.Message)
+}
+
+func timeEqual(a, b *metav1.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Unix() == b.Unix()
+}

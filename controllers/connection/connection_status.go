@@ -1,0 +1,181 @@
+package connection
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+)
+
+// This file holds the pure part of the controllers: what the statuses say,
+// given the objects read from the cache. Nothing here reads a cluster.
+
+// admits reports whether usableBy of conn admits u: an active user, with
+// usableBy All or a member of one of its groups (local or directory-mapped).
+func admits(conn *iamv1alpha1.Connection, u *iamv1alpha1.User) bool {
+	ub := conn.Spec.UsableBy
+	if ub == nil || !u.Spec.IsActive() || u.DeletionTimestamp != nil {
+		return false
+	}
+	switch ub.Mode {
+	case iamv1alpha1.AudienceAll:
+		return true
+	case iamv1alpha1.AudienceGroups:
+		for _, g := range ub.Groups {
+			if slices.Contains(u.Spec.Groups, g) || slices.Contains(u.Status.Groups, g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isPerUser reports whether conn takes per-user credentials.
+func isPerUser(conn *iamv1alpha1.Connection) bool {
+	return conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser && conn.DeletionTimestamp == nil
+}
+
+// userCredential is the state of u's credential for the PerUser connection
+// conn, given the Secrets labelled as that credential. ok is false when there
+// is nothing to report: usableBy does not admit the user and it has no
+// Secret for the connection.
+func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets []*corev1.Secret) (st iamv1alpha1.CredentialStatus, ok bool) {
+	admitted := admits(conn, u)
+	st.Connection = conn.Name
+	typ := credentials.EffectiveType(conn.Spec.Credentials)
+	switch len(secrets) {
+	case 0:
+		if !admitted {
+			return st, false
+		}
+		st.Reason = iamv1alpha1.CredentialMissing
+		st.Message = fmt.Sprintf("No credential for Connection %s: create a Secret in namespace %s with labels %s=%s and %s=%s holding %s.",
+			conn.Name, conn.Namespace, iamv1alpha1.LabelConnection, conn.Name, iamv1alpha1.LabelUser, u.Name, credentials.Needs(typ))
+		return st, true
+	case 1:
+		res := credentials.Validate(typ, secrets[0])
+		if !res.Ready {
+			st.Reason = iamv1alpha1.CredentialInvalid
+			st.Message = sentence(res.Message)
+			return st, true
+		}
+		st.Ready = true
+		st.Reason = iamv1alpha1.CredentialConfigured
+		st.Message = sentence(res.Message)
+		if !admitted {
+			st.Message += fmt.Sprintf(" spec.usableBy of Connection %s does not admit the user (or the user is inactive): the credential is not used.", conn.Name)
+		}
+		return st, true
+	default:
+		names := make([]string, len(secrets))
+		for i, s := range secrets {
+			names[i] = s.Name
+		}
+		slices.Sort(names)
+		st.Reason = iamv1alpha1.CredentialInvalid
+		st.Message = fmt.Sprintf("Secrets %s are all labelled as the credential of user %s for Connection %s: keep one.",
+			strings.Join(names, ", "), u.Name, conn.Name)
+		return st, true
+	}
+}
+
+// counts are the per-user credential counts of a Connection's status.
+type counts struct{ configured, missing, invalid int32 }
+
+// countCredentials counts the users' credentials for the PerUser connection
+// conn; secrets are the Secrets labelled for conn, by user name.
+func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret) counts {
+	var c counts
+	for i := range users {
+		st, ok := userCredential(conn, &users[i], secrets[users[i].Name])
+		if !ok {
+			continue
+		}
+		switch st.Reason {
+		case iamv1alpha1.CredentialConfigured:
+			c.configured++
+		case iamv1alpha1.CredentialMissing:
+			c.missing++
+		default:
+			c.invalid++
+		}
+	}
+	return c
+}
+
+// checkSecretName rejects a Secret reference that cannot name a Secret of
+// the Connection's own namespace, before anything is read: Secret
+// references carry a name only, and "other-namespace/name" or a path is not
+// a name.
+func checkSecretName(field, name, namespace string) *credentials.Result {
+	if len(validation.IsDNS1123Subdomain(name)) == 0 {
+		return nil
+	}
+	return &credentials.Result{Reason: iamv1alpha1.ReasonInvalidSpec, Message: fmt.Sprintf(
+		"%s %q is not the name of a Secret (lower-case letters, digits, '-' and '.'). Secrets are read in the Connection's own namespace %s only: a reference cannot name another namespace.",
+		field, name, namespace)}
+}
+
+// credentialsCondition is CredentialsValid from the verdicts on the
+// connection's Secrets (the global credential, the OAuth2 client secret;
+// nil where the spec has none) and, for PerUser, the counts.
+func credentialsCondition(conn *iamv1alpha1.Connection, results []credentials.Result, c counts) metav1.Condition {
+	var ok []string
+	for _, r := range results {
+		if !r.Ready {
+			return status.Condition(iamv1alpha1.ConditionCredentialsValid, false, r.Reason, sentence(r.Message))
+		}
+		ok = append(ok, sentence(r.Message))
+	}
+	if isPerUser(conn) {
+		ok = append(ok, fmt.Sprintf("Each user brings its own credential (mode PerUser): %d configured, %d missing, %d invalid; see status.credentials of the Users.",
+			c.configured, c.missing, c.invalid))
+	}
+	return status.Condition(iamv1alpha1.ConditionCredentialsValid, true, credentials.ReasonValid, strings.Join(ok, " "))
+}
+
+// reachableCondition is Reachable from a test result.
+func reachableCondition(r conntest.Result) metav1.Condition {
+	c := status.Condition(iamv1alpha1.ConditionReachable, r.Reachable, r.Reason, sentence(r.Message))
+	if r.Reason == conntest.ReasonNotTestable {
+		c.Status = metav1.ConditionUnknown
+	}
+	return c
+}
+
+// notTested is Reachable for a testable connection whose credentials are not
+// valid.
+func notTested() metav1.Condition {
+	c := status.Condition(iamv1alpha1.ConditionReachable, false, iamv1alpha1.ReasonNotTested,
+		"The connection was not tested: its credentials are not valid (see condition CredentialsValid).")
+	c.Status = metav1.ConditionUnknown
+	return c
+}
+
+// readyCondition sums up CredentialsValid and SecretAccess. Reachable is not
+// part of it: a server that is down does not make the Connection wrong.
+func readyCondition(creds, access metav1.Condition) metav1.Condition {
+	switch {
+	case creds.Status != metav1.ConditionTrue:
+		return status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonCredentialsInvalid, creds.Message)
+	case access.Status != metav1.ConditionTrue:
+		return status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonSecretAccessFailed, access.Message)
+	}
+	return status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled, "The connection's credentials are valid and their access is projected into RBAC.")
+}
+
+// sentence ends s with a full stop.
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}

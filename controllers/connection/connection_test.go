@@ -1,0 +1,552 @@
+package connection_test
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+)
+
+var (
+	tru = metav1.ConditionTrue
+	fls = metav1.ConditionFalse
+	unk = metav1.ConditionUnknown
+)
+
+func TestGlobal(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	create(t,
+		secret(ns, "valid", basic("svc", "pw-valid-1"), nil),
+		secret(ns, "nopassword", map[string]string{"username": "svc"}, nil),
+		globalConn(ns, "valid", iamv1alpha1.ConnectionType("Snowflake"), "valid", nil),
+		globalConn(ns, "missing-key", iamv1alpha1.ConnectionType("Snowflake"), "nopassword", nil),
+		globalConn(ns, "missing-secret", iamv1alpha1.ConnectionType("Snowflake"), "later", nil),
+	)
+
+	t.Run("valid", func(t *testing.T) {
+		c := waitCondition(t, ns, "valid", iamv1alpha1.ConditionReady, tru, iamv1alpha1.ReasonReconciled)
+		if cond := meta.FindStatusCondition(c.Status.Conditions, iamv1alpha1.ConditionCredentialsValid); cond.Status != tru || cond.Reason != "Valid" {
+			t.Errorf("CredentialsValid = %+v", cond)
+		}
+		// Snowflake cannot be tested by the operator.
+		waitCondition(t, ns, "valid", iamv1alpha1.ConditionReachable, unk, conntest.ReasonNotTestable)
+	})
+	t.Run("missing key names the key, then the fix is seen", func(t *testing.T) {
+		c := waitCondition(t, ns, "missing-key", iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonMissingKey)
+		cond := meta.FindStatusCondition(c.Status.Conditions, iamv1alpha1.ConditionCredentialsValid)
+		if !strings.Contains(cond.Message, "password") || !strings.Contains(cond.Message, ns+"/nopassword") {
+			t.Errorf("message %q does not name the key and the Secret", cond.Message)
+		}
+		waitCondition(t, ns, "missing-key", iamv1alpha1.ConditionReady, fls, iamv1alpha1.ReasonCredentialsInvalid)
+		// The Secret is watched (by name, not cached): adding the key fixes it.
+		update(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nopassword"}}, func(s *corev1.Secret) {
+			s.Data["password"] = []byte("pw-added-2")
+		})
+		waitCondition(t, ns, "missing-key", iamv1alpha1.ConditionReady, tru, iamv1alpha1.ReasonReconciled)
+	})
+	t.Run("missing Secret, then created", func(t *testing.T) {
+		waitCondition(t, ns, "missing-secret", iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonSecretNotFound)
+		create(t, secret(ns, "later", basic("svc", "pw-later-3"), nil))
+		waitCondition(t, ns, "missing-secret", iamv1alpha1.ConditionCredentialsValid, tru, "Valid")
+	})
+}
+
+// TestOtherNamespace: a Secret reference is a name in the Connection's own
+// namespace; LocalSecretReference has no namespace field, and a name that
+// tries to reach another one is rejected before anything is read.
+func TestOtherNamespace(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	other := env.Namespace(t)
+	create(t, secret(other, "creds", basic("svc", "pw-other-4"), nil))
+	for name, ref := range map[string]string{"slash": other + "/creds", "dots": "../" + other + "/creds"} {
+		c := globalConn(ns, name, iamv1alpha1.ConnectionType("Snowflake"), ref, nil)
+		if err := env.Client.Create(ctx(t), c); err != nil {
+			if apierrors.IsInvalid(err) {
+				t.Logf("%s: rejected by the API: %v", name, err)
+				continue // fine too
+			}
+			t.Fatal(err)
+		}
+		got := waitCondition(t, ns, name, iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonInvalidSpec)
+		cond := meta.FindStatusCondition(got.Status.Conditions, iamv1alpha1.ConditionCredentialsValid)
+		if !strings.Contains(cond.Message, "own namespace") {
+			t.Errorf("%s: message %q", name, cond.Message)
+		}
+		t.Logf("%s: rejected by the controller: %s", name, cond.Message)
+	}
+}
+
+func TestPerUser(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	create(t,
+		group(ns, "analysts", ""),
+		user(ns, "alice", "analysts"), user(ns, "bob", "analysts"), user(ns, "carol", "analysts"), user(ns, "dave"),
+		perUserConn(ns, "warehouse", groups("analysts")),
+		userSecret(ns, "alice-warehouse", "warehouse", "alice", basic("alice", "pw-alice-5")),
+		userSecret(ns, "carol-warehouse", "warehouse", "carol", basic("carol", "")),
+	)
+	waitCredentials(t, ns, "alice", iamv1alpha1.CredentialStatus{Connection: "warehouse", Ready: true, Reason: iamv1alpha1.CredentialConfigured})
+	waitCredentials(t, ns, "bob", iamv1alpha1.CredentialStatus{Connection: "warehouse", Reason: iamv1alpha1.CredentialMissing, Message: iamv1alpha1.LabelUser + "=bob"})
+	waitCredentials(t, ns, "carol", iamv1alpha1.CredentialStatus{Connection: "warehouse", Reason: iamv1alpha1.CredentialInvalid, Message: "key password is empty"})
+	waitCredentials(t, ns, "dave") // not admitted, no Secret: nothing to say
+	counts := func(configured, missing, invalid int32) {
+		t.Helper()
+		eventually(t, "counts", func() (bool, string) {
+			var c iamv1alpha1.Connection
+			if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "warehouse"}, &c); err != nil {
+				return false, err.Error()
+			}
+			s := c.Status
+			return s.UsersConfigured == configured && s.UsersMissing == missing && s.UsersInvalid == invalid,
+				fmt.Sprintf("configured %d missing %d invalid %d", s.UsersConfigured, s.UsersMissing, s.UsersInvalid)
+		})
+	}
+	counts(1, 1, 1)
+	c := waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionReachable, unk, conntest.ReasonNotTestable)
+	if msg := meta.FindStatusCondition(c.Status.Conditions, iamv1alpha1.ConditionReachable).Message; !strings.Contains(msg, "per-user") {
+		t.Errorf("Reachable message %q does not say why", msg)
+	}
+
+	// The User owns its credential Secret (envtest has no garbage collector:
+	// the owner reference is what makes deleting the User delete it).
+	eventually(t, "alice owns her Secret", func() (bool, string) {
+		var s corev1.Secret
+		if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "alice-warehouse"}, &s); err != nil {
+			return false, err.Error()
+		}
+		ref := metav1.GetControllerOf(&s)
+		return ref != nil && ref.Kind == "User" && ref.Name == "alice", fmt.Sprintf("%+v", s.OwnerReferences)
+	})
+
+	// Fixing carol's Secret and bob bringing one: all configured.
+	update(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "carol-warehouse"}}, func(s *corev1.Secret) {
+		s.Data["password"] = []byte("pw-carol-6")
+	})
+	create(t, userSecret(ns, "bob-warehouse", "warehouse", "bob", basic("bob", "pw-bob-7")))
+	counts(3, 0, 0)
+	waitCredentials(t, ns, "carol", iamv1alpha1.CredentialStatus{Connection: "warehouse", Ready: true, Reason: iamv1alpha1.CredentialConfigured})
+
+	// dave joins the group: he is now missing one.
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dave"}}, func(u *iamv1alpha1.User) { u.Spec.Groups = []string{"analysts"} })
+	waitCredentials(t, ns, "dave", iamv1alpha1.CredentialStatus{Connection: "warehouse", Reason: iamv1alpha1.CredentialMissing})
+	counts(3, 1, 0)
+
+	// The User controller's fields stay beside ours.
+	u := waitCredentials(t, ns, "alice", iamv1alpha1.CredentialStatus{Connection: "warehouse", Ready: true, Reason: iamv1alpha1.CredentialConfigured})
+	eventually(t, "alice's status has both controllers' fields", func() (bool, string) {
+		if err := env.Client.Get(ctx(t), client.ObjectKeyFromObject(u), u); err != nil {
+			return false, err.Error()
+		}
+		return u.Status.Seat != "" && meta.FindStatusCondition(u.Status.Conditions, iamv1alpha1.ConditionReady) != nil && len(u.Status.Credentials) == 1,
+			fmt.Sprintf("%+v", u.Status)
+	})
+}
+
+func TestUnknownUserOrConnection(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	create(t,
+		user(ns, "alice"),
+		perUserConn(ns, "warehouse", &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}),
+		userSecret(ns, "to-nowhere", "nowhere", "alice", basic("alice", "pw-nowhere-8")),
+		userSecret(ns, "for-nobody", "warehouse", "nobody", basic("nobody", "pw-nobody-9")),
+		secret(ns, "half", basic("x", "pw-half-10"), map[string]string{iamv1alpha1.LabelConnection: "warehouse"}),
+	)
+	waitEvent(t, ns, "Secret", "to-nowhere", "UnknownConnection", "Connection nowhere")
+	waitEvent(t, ns, "Secret", "for-nobody", "UnknownUser", "User nobody")
+	waitEvent(t, ns, "Secret", "half", "InvalidLabels", iamv1alpha1.LabelUser)
+	for _, name := range []string{"to-nowhere", "for-nobody", "half"} {
+		var s corev1.Secret
+		if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: name}, &s); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.OwnerReferences) != 0 {
+			t.Errorf("Secret %s was not left alone: %+v", name, s.OwnerReferences)
+		}
+	}
+	waitCredentials(t, ns, "alice", iamv1alpha1.CredentialStatus{Connection: "warehouse", Reason: iamv1alpha1.CredentialMissing})
+}
+
+// canGet reports whether c may get the Secret: nil, or a Forbidden error.
+func canGet(t *testing.T, c client.Client, ns, name string) (bool, string) {
+	t.Helper()
+	var s corev1.Secret
+	err := c.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: name}, &s)
+	switch {
+	case err == nil:
+		return true, "allowed"
+	case apierrors.IsForbidden(err):
+		return false, "forbidden"
+	default:
+		t.Fatalf("get Secret %s: %v", name, err)
+		return false, ""
+	}
+}
+
+func waitAccess(t *testing.T, c client.Client, who, ns, name string, want bool) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%s may get Secret %s: %v", who, name, want), func() (bool, string) {
+		ok, why := canGet(t, c, ns, name)
+		return ok == want, why
+	})
+}
+
+func TestRBACGlobal(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	conn := globalConn(ns, "warehouse", iamv1alpha1.ConnectionType("Snowflake"), "warehouse-creds", nil)
+	conn.Spec.DetailsReadableBy = groups("readers", "auditors")
+	create(t,
+		group(ns, "readers", "k8s-readers"), group(ns, "auditors", "k8s-auditors"), group(ns, "others", "k8s-others"),
+		secret(ns, "warehouse-creds", basic("svc", "pw-rbac-11"), nil),
+		secret(ns, "unrelated", basic("svc", "pw-unrelated-12"), nil),
+		conn,
+	)
+	reader := as(t, "eve", "k8s-readers")
+	auditor := as(t, "ann", "k8s-auditors")
+	other := as(t, "mallory", "k8s-others")
+	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionSecretAccess, tru, iamv1alpha1.ReasonProjected)
+	waitAccess(t, reader, "eve", ns, "warehouse-creds", true)
+	waitAccess(t, auditor, "ann", ns, "warehouse-creds", true)
+	if ok, _ := canGet(t, other, ns, "warehouse-creds"); ok {
+		t.Error("mallory, in no group of detailsReadableBy, reads the credential")
+	}
+	if ok, _ := canGet(t, reader, ns, "unrelated"); ok {
+		t.Error("eve reads a Secret the Connection does not name")
+	}
+	var list corev1.SecretList
+	if err := reader.List(ctx(t), &list, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
+		t.Errorf("eve may list Secrets: %v", err)
+	}
+	var role rbacv1.Role
+	if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-warehouse"}, &role); err != nil {
+		t.Fatal(err)
+	}
+	want := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{"warehouse-creds"}}}
+	if b1, b2 := mustJSON(role.Rules), mustJSON(want); b1 != b2 {
+		t.Errorf("rules %s, want %s", b1, b2)
+	}
+	if ref := metav1.GetControllerOf(&role); ref == nil || ref.Kind != "Connection" || ref.Name != "warehouse" {
+		t.Errorf("Role is not owned by the Connection: %+v", role.OwnerReferences)
+	}
+
+	// Removing readers from detailsReadableBy removes eve's access.
+	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
+		c.Spec.DetailsReadableBy = groups("auditors")
+	})
+	waitAccess(t, reader, "eve", ns, "warehouse-creds", false)
+	waitAccess(t, auditor, "ann", ns, "warehouse-creds", true)
+	// Changing the Kubernetes group of auditors moves the access.
+	update(t, &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "auditors"}}, func(g *iamv1alpha1.Group) {
+		g.Spec.KubernetesGroup = "k8s-others"
+	})
+	waitAccess(t, other, "mallory", ns, "warehouse-creds", true)
+	waitAccess(t, auditor, "ann", ns, "warehouse-creds", false)
+	// None: nobody but administrators.
+	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
+		c.Spec.DetailsReadableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceNone}
+	})
+	waitAccess(t, other, "mallory", ns, "warehouse-creds", false)
+	// An unknown group is reported.
+	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
+		c.Spec.DetailsReadableBy = groups("ghosts")
+	})
+	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionSecretAccess, fls, iamv1alpha1.ReasonUnknownGroup)
+	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionReady, fls, iamv1alpha1.ReasonSecretAccessFailed)
+}
+
+func TestRBACPerUser(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	create(t,
+		user(ns, "alice"), user(ns, "bob"),
+		perUserConn(ns, "warehouse", &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}),
+		userSecret(ns, "alice-warehouse", "warehouse", "alice", basic("alice", "pw-alice-13")),
+		userSecret(ns, "bob-warehouse", "warehouse", "bob", basic("bob", "pw-bob-14")),
+	)
+	alice, bob := as(t, "alice@example.com"), as(t, "bob@example.com")
+	waitAccess(t, alice, "alice", ns, "alice-warehouse", true)
+	waitAccess(t, bob, "bob", ns, "bob-warehouse", true)
+	if ok, _ := canGet(t, alice, ns, "bob-warehouse"); ok {
+		t.Error("alice reads bob's credential")
+	}
+	if ok, _ := canGet(t, bob, ns, "alice-warehouse"); ok {
+		t.Error("bob reads alice's credential")
+	}
+	// An inactive user reads nothing.
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bob"}}, func(u *iamv1alpha1.User) { u.Spec.Active = new(bool) })
+	waitAccess(t, bob, "bob", ns, "bob-warehouse", false)
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	return port
+}
+
+func TestReachable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind dbtest.Kind
+		typ  iamv1alpha1.ConnectionType
+	}{{dbtest.PostgreSQL, iamv1alpha1.ConnectionPostgreSQL}, {dbtest.MariaDB, iamv1alpha1.ConnectionMySQL}} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			srv := server(t, tc.kind)
+			db := srv.NewDatabase(t)
+			ns := env.Namespace(t)
+			params := func(port int) map[string]string {
+				return map[string]string{"host": db.Host, "port": strconv.Itoa(port), "database": db.Database}
+			}
+			create(t,
+				secret(ns, "good", basic(db.User, db.Password), nil),
+				secret(ns, "bad", basic(db.User, db.Password+"-wrong"), nil),
+				globalConn(ns, "ok", tc.typ, "good", params(db.Port)),
+				globalConn(ns, "wrong-password", tc.typ, "bad", params(db.Port)),
+				globalConn(ns, "closed", tc.typ, "good", params(closedPort(t))),
+			)
+			c := waitCondition(t, ns, "ok", iamv1alpha1.ConditionReachable, tru, conntest.ReasonReachable)
+			if c.Status.LastTestTime == nil {
+				t.Error("lastTestTime is not set")
+			}
+			waitCondition(t, ns, "wrong-password", iamv1alpha1.ConditionReachable, fls, conntest.ReasonAuthenticationFailed)
+			waitCondition(t, ns, "closed", iamv1alpha1.ConditionReachable, fls, conntest.ReasonConnectionRefused)
+			waitEvent(t, ns, "Connection", "wrong-password", "Unreachable", "AuthenticationFailed")
+			// Fixing the password re-tests at once.
+			update(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bad"}}, func(s *corev1.Secret) {
+				s.Data["password"] = []byte(db.Password)
+			})
+			waitCondition(t, ns, "wrong-password", iamv1alpha1.ConditionReachable, tru, conntest.ReasonReachable)
+		})
+	}
+}
+
+// TestSecretCache: the manager caches only the labelled Secrets; many large
+// unrelated Secrets neither enter its cache nor grow its memory.
+func TestSecretCache(t *testing.T) {
+	ns := env.Namespace(t)
+	create(t, user(ns, "alice"), perUserConn(ns, "warehouse", &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}),
+		userSecret(ns, "alice-warehouse", "warehouse", "alice", basic("alice", "pw-cache-15")))
+	waitCredentials(t, ns, "alice", iamv1alpha1.CredentialStatus{Connection: "warehouse", Ready: true, Reason: iamv1alpha1.CredentialConfigured})
+
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	const n, size = 50, 1 << 20
+	blob := make([]byte, size-1024)
+	for i := range n {
+		_, _ = rand.Read(blob)
+		s := secret(ns, fmt.Sprintf("big-%02d", i), nil, nil)
+		s.Data["blob"] = blob
+		create(t, s)
+	}
+	// Let the watches deliver them, if they were going to.
+	eventually(t, "the names cache saw the big Secrets", func() (bool, string) {
+		var last corev1.Secret
+		err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: fmt.Sprintf("big-%02d", n-1)}, &last)
+		return err == nil, fmt.Sprint(err)
+	})
+	time.Sleep(2 * time.Second)
+	var cached corev1.SecretList
+	if err := mgr.GetCache().List(ctx(t), &cached, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range cached.Items {
+		names = append(names, s.Name)
+	}
+	if len(names) != 1 || names[0] != "alice-warehouse" {
+		t.Errorf("the cache holds Secrets %v, want only alice-warehouse", names)
+	}
+	after := heap()
+	growth := int64(after) - int64(before)
+	t.Logf("heap before %d MiB, after %d MiB, growth %d KiB for %d MiB of unrelated Secrets", before>>20, after>>20, growth>>10, n*size>>20)
+	if growth > 15<<20 {
+		t.Errorf("the heap grew by %d MiB with %d MiB of unrelated Secrets", growth>>20, n*size>>20)
+	}
+}
+
+// TestNoCredentialLeak runs the whole flow with known credential values and
+// looks for them in everything the operator wrote: logs, Events, statuses,
+// Roles and RoleBindings.
+func TestNoCredentialLeak(t *testing.T) {
+	srv := server(t, dbtest.PostgreSQL)
+	db := srv.NewDatabase(t)
+	ns := env.Namespace(t)
+	token := func(what string) string {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		return what + "-" + base64.RawURLEncoding.EncodeToString(b)
+	}
+	wrong, perUser, invalid, client1 := token("wrongpw"), token("peruser"), token("invalid"), token("clientsecret")
+	values := []string{db.Password, wrong, perUser, invalid, client1}
+	params := map[string]string{"host": db.Host, "port": strconv.Itoa(db.Port), "database": db.Database}
+	create(t,
+		group(ns, "readers", "k8s-readers"),
+		user(ns, "alice", "readers"), user(ns, "bob", "readers"),
+		secret(ns, "good", basic(db.User, db.Password), nil),
+		secret(ns, "bad", basic(db.User, wrong), nil),
+		globalConn(ns, "ok", iamv1alpha1.ConnectionPostgreSQL, "good", params),
+		globalConn(ns, "wrong", iamv1alpha1.ConnectionPostgreSQL, "bad", params),
+		perUserConn(ns, "peruser", groups("readers")),
+		userSecret(ns, "alice-peruser", "peruser", "alice", basic("alice", perUser)),
+		// A value with a line break at the end is invalid: the message must
+		// name the key, not echo the value.
+		userSecret(ns, "bob-peruser", "peruser", "bob", basic("bob", invalid+"\n")),
+		userSecret(ns, "stray", "nowhere", "alice", basic("alice", perUser)),
+		secret(ns, "oauth-client", map[string]string{"clientSecret": client1 + "\n"}, nil),
+	)
+	oauth := perUserConn(ns, "oauth", groups("readers"))
+	oauth.Spec.Credentials.Type = iamv1alpha1.CredentialOAuth2
+	oauth.Spec.Credentials.OAuth2 = &iamv1alpha1.OAuth2Client{TokenURL: "https://idp.example.com/token", ClientID: "gatehouse",
+		ClientSecretRef: iamv1alpha1.SecretKeySelector{Name: "oauth-client", Key: "clientSecret"}}
+	oauth.Spec.DetailsReadableBy = groups("readers")
+	create(t, oauth)
+
+	waitCondition(t, ns, "ok", iamv1alpha1.ConditionReachable, tru, conntest.ReasonReachable)
+	waitCondition(t, ns, "wrong", iamv1alpha1.ConditionReachable, fls, conntest.ReasonAuthenticationFailed)
+	waitCondition(t, ns, "oauth", iamv1alpha1.ConditionCredentialsValid, fls, "InvalidKey")
+	waitCredentials(t, ns, "bob",
+		iamv1alpha1.CredentialStatus{Connection: "oauth", Reason: iamv1alpha1.CredentialMissing},
+		iamv1alpha1.CredentialStatus{Connection: "peruser", Reason: iamv1alpha1.CredentialInvalid, Message: "line break"})
+	waitEvent(t, ns, "Secret", "stray", "UnknownConnection", "nowhere")
+	waitEvent(t, ns, "Connection", "wrong", "Unreachable", "AuthenticationFailed")
+
+	var everything []string
+	add := func(what string, v any) { everything = append(everything, what+": "+mustJSON(v)) }
+	var conns iamv1alpha1.ConnectionList
+	var users iamv1alpha1.UserList
+	var roles rbacv1.RoleList
+	var bindings rbacv1.RoleBindingList
+	for _, l := range []client.ObjectList{&conns, &users, &roles, &bindings} {
+		if err := env.Client.List(ctx(t), l, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range conns.Items {
+		add("status of Connection "+c.Name, c.Status)
+	}
+	for _, u := range users.Items {
+		add("status of User "+u.Name, u.Status)
+	}
+	add("Roles", roles.Items)
+	add("RoleBindings", bindings.Items)
+	for _, e := range events(t, ns) {
+		add("Event "+e.Reason, e)
+	}
+	everything = append(everything, "logs: "+logs.String())
+	if !strings.Contains(logs.String(), "testing the connection") {
+		t.Error("the capture holds no log line of the controller: the scan would prove nothing")
+	}
+	for _, v := range values {
+		forms := []string{v, base64.StdEncoding.EncodeToString([]byte(v))}
+		for _, f := range forms {
+			for _, s := range everything {
+				if i := strings.Index(s, f); i >= 0 {
+					what, _, _ := strings.Cut(s, ":")
+					t.Errorf("a credential value appears in %s", what)
+				}
+			}
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// TestOperatorRBAC: the manager's generated ClusterRole, without bind or
+// escalate, is enough to write the Roles and RoleBindings the controller
+// projects (the API server lets it grant get on Secrets because it holds it).
+func TestOperatorRBAC(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../config/rbac/role.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role *rbacv1.ClusterRole
+	for _, doc := range strings.Split(string(raw), "\n---") {
+		var cr rbacv1.ClusterRole
+		if err := yaml.Unmarshal([]byte(doc), &cr); err == nil && cr.Kind == "ClusterRole" && cr.Name == "gatehouse-manager" {
+			role = &cr
+		}
+	}
+	if role == nil {
+		t.Fatal("config/rbac/role.yaml has no ClusterRole gatehouse-manager")
+	}
+	for _, r := range role.Rules {
+		for _, v := range r.Verbs {
+			if v == "bind" || v == "escalate" || v == "impersonate" || v == "*" {
+				t.Errorf("the manager's ClusterRole has verb %s on %v", v, r.Resources)
+			}
+		}
+	}
+	ns := env.Namespace(t)
+	role.ObjectMeta = metav1.ObjectMeta{Name: ns + "-manager"}
+	const operator = "system:serviceaccount:gatehouse-system:gatehouse-manager"
+	create(t, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns + "-manager"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: operator}}})
+	t.Cleanup(func() {
+		_ = env.Client.Delete(ctx(t), role)
+		_ = env.Client.Delete(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns + "-manager"}})
+	})
+	op := as(t, operator)
+	r := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "gatehouse-connection-x", Namespace: ns},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{"x-creds"}}}}
+	b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "gatehouse-connection-x", Namespace: ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "k8s-readers"}}}
+	eventually(t, "the operator's identity writes a projected Role and RoleBinding", func() (bool, string) {
+		if err := op.Create(ctx(t), r.DeepCopy()); err != nil && !apierrors.IsAlreadyExists(err) {
+			return false, "Role: " + err.Error()
+		}
+		if err := op.Create(ctx(t), b.DeepCopy()); err != nil && !apierrors.IsAlreadyExists(err) {
+			return false, "RoleBinding: " + err.Error()
+		}
+		return true, ""
+	})
+	// It cannot grant what it does not hold.
+	r2 := r.DeepCopy()
+	r2.Name, r2.Rules[0].Verbs = "escalated", []string{"delete"}
+	if err := op.Create(ctx(t), r2); !apierrors.IsForbidden(err) {
+		t.Errorf("the operator could create a Role granting delete on Secrets: %v", err)
+	}
+}

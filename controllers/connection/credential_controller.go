@@ -1,0 +1,180 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+)
+
+// Event reasons on a per-user credential Secret.
+const (
+	// EventInvalidLabels: the Secret carries one label of a per-user
+	// credential but not both, or a value that cannot name an object.
+	EventInvalidLabels = "InvalidLabels"
+	// EventUnknownConnection: the Connection the Secret names does not exist
+	// or does not take per-user credentials.
+	EventUnknownConnection = "UnknownConnection"
+	// EventUnknownUser: the User the Secret names does not exist.
+	EventUnknownUser = "UnknownUser"
+	// EventOwnedElsewhere: another controller owns the Secret.
+	EventOwnedElsewhere = "OwnedElsewhere"
+)
+
+// CredentialReconciler makes each per-user credential Secret owned by its
+// User, so that deleting the User garbage-collects it, and warns with an
+// Event about a Secret that names an unknown user or connection (which it
+// leaves alone).
+type CredentialReconciler struct {
+	// Client reads from the cache, which holds only labelled Secrets.
+	Client   client.Client
+	Recorder events.EventRecorder
+}
+
+// Reconcile looks at one labelled Secret.
+func (r *CredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var secret corev1.Secret
+	if err := r.Client.Get(ctx, req.NamespacedName, &secret); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if secret.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	key, err := credentials.ParseUserKey(secret.Labels)
+	if errors.Is(err, credentials.ErrNotUserSecret) {
+		return ctrl.Result{}, nil
+	}
+	if err != nil {
+		r.warn(&secret, EventInvalidLabels, sentence(err.Error()))
+		return ctrl.Result{}, nil
+	}
+	var conn iamv1alpha1.Connection
+	switch err := r.Client.Get(ctx, client.ObjectKey{Namespace: secret.Namespace, Name: key.Connection}, &conn); {
+	case apierrors.IsNotFound(err):
+		r.warn(&secret, EventUnknownConnection, fmt.Sprintf("Label %s names Connection %s, which does not exist in namespace %s: fix the label or create the Connection. The Secret is left alone.",
+			iamv1alpha1.LabelConnection, key.Connection, secret.Namespace))
+		return ctrl.Result{}, nil
+	case err != nil:
+		return ctrl.Result{}, err
+	case conn.Spec.Credentials.Mode != iamv1alpha1.CredentialModePerUser:
+		r.warn(&secret, EventUnknownConnection, fmt.Sprintf("Label %s names Connection %s, whose credentials are not per-user (mode %s): the Secret is not used and left alone.",
+			iamv1alpha1.LabelConnection, key.Connection, conn.Spec.Credentials.Mode))
+		return ctrl.Result{}, nil
+	}
+	var user iamv1alpha1.User
+	switch err := r.Client.Get(ctx, client.ObjectKey{Namespace: secret.Namespace, Name: key.User}, &user); {
+	case apierrors.IsNotFound(err):
+		r.warn(&secret, EventUnknownUser, fmt.Sprintf("Label %s names User %s, which does not exist in namespace %s: fix the label or create the User. The Secret is left alone.",
+			iamv1alpha1.LabelUser, key.User, secret.Namespace))
+		return ctrl.Result{}, nil
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	if user.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, r.own(ctx, &secret, &user)
+}
+
+// own makes user the controller of secret, dropping owner references to
+// other Users (a Secret relabelled to another user must not go with the
+// first one). blockOwnerDeletion stays unset: deleting a User need not wait
+// for its credentials, and the operator needs no right on users/finalizers.
+func (r *CredentialReconciler) own(ctx context.Context, secret *corev1.Secret, user *iamv1alpha1.User) error {
+	userKind := iamv1alpha1.GroupVersion.WithKind("User")
+	if c := metav1.GetControllerOf(secret); c != nil && (c.APIVersion != userKind.GroupVersion().String() || c.Kind != userKind.Kind) {
+		r.warn(secret, EventOwnedElsewhere, fmt.Sprintf("The Secret is controlled by %s %s, so it cannot be made owned by User %s: it is not deleted with the user.",
+			c.Kind, c.Name, user.Name))
+		return nil
+	}
+	want := metav1.OwnerReference{APIVersion: userKind.GroupVersion().String(), Kind: userKind.Kind, Name: user.Name, UID: user.UID, Controller: ptr.To(true)}
+	refs := []metav1.OwnerReference{want}
+	for _, ref := range secret.OwnerReferences {
+		if ref.APIVersion == want.APIVersion && ref.Kind == want.Kind {
+			continue
+		}
+		refs = append(refs, ref)
+	}
+	if status.Equal(refs, secret.OwnerReferences) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(secret.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	secret.OwnerReferences = refs
+	if err := r.Client.Patch(ctx, secret, patch); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return nil // its update brings it back
+		}
+		return fmt.Errorf("cannot make User %s the owner of Secret %s/%s: %w", user.Name, secret.Namespace, secret.Name, err)
+	}
+	return nil
+}
+
+func (r *CredentialReconciler) warn(secret *corev1.Secret, reason, msg string) {
+	r.Recorder.Eventf(secret, nil, corev1.EventTypeWarning, reason, "Validate", "%s", msg)
+}
+
+// UserCredentialsReconciler writes User.status.credentials: one entry per
+// PerUser Connection that admits the user or that the user has a Secret
+// for. It applies that field only, as FieldManager.
+type UserCredentialsReconciler struct {
+	Client client.Client
+}
+
+// Reconcile computes and applies one User's credentials.
+func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var u iamv1alpha1.User
+	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if u.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	var conns iamv1alpha1.ConnectionList
+	if err := r.Client.List(ctx, &conns, client.InNamespace(u.Namespace)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("cannot list the Connections of namespace %s: %w", u.Namespace, err)
+	}
+	secrets, err := listCredentialSecrets(ctx, r.Client, u.Namespace, client.MatchingLabels{iamv1alpha1.LabelUser: u.Name})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	byConn := map[string][]*corev1.Secret{}
+	for _, s := range secrets {
+		c := s.Labels[iamv1alpha1.LabelConnection]
+		byConn[c] = append(byConn[c], s)
+	}
+	var want []iamv1alpha1.CredentialStatus
+	for i := range conns.Items {
+		conn := &conns.Items[i]
+		if !isPerUser(conn) {
+			continue
+		}
+		if st, ok := userCredential(conn, &u, byConn[conn.Name]); ok {
+			want = append(want, st)
+		}
+	}
+	slices.SortFunc(want, func(a, b iamv1alpha1.CredentialStatus) int { return strings.Compare(a.Connection, b.Connection) })
+	if status.Equal(u.Status.Credentials, want) {
+		return ctrl.Result{}, nil
+	}
+	if err := status.Apply(ctx, r.Client, &u, &iamv1alpha1.UserStatus{Credentials: want}, FieldManager); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}

@@ -1,0 +1,310 @@
+package connection
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+)
+
+// Labels of the Roles and RoleBindings the controller writes. The manager
+// caches only Roles and RoleBindings that carry LabelManagedBy=ManagedBy.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "gatehouse"
+)
+
+// Name prefixes of the Roles and RoleBindings: one pair for the
+// Connection's details (its global credential and OAuth2 client secret),
+// and one pair per per-user credential Secret.
+const (
+	detailsPrefix    = "gatehouse-connection-"
+	credentialPrefix = "gatehouse-credential-"
+)
+
+// secretAccess is one Role and its RoleBinding: get on exactly secrets, for
+// exactly subjects.
+type secretAccess struct {
+	name     string
+	secrets  []string
+	subjects []rbacv1.Subject
+}
+
+// accessInput is what the RBAC projection of a Connection depends on.
+type accessInput struct {
+	conn *iamv1alpha1.Connection
+	// detailSecrets are the Connection's own Secrets: the global credential
+	// and the OAuth2 client secret (valid names only).
+	detailSecrets []string
+	// groups are the namespace's Groups by name.
+	groups map[string]*iamv1alpha1.Group
+	// users are the namespace's Users.
+	users []iamv1alpha1.User
+	// userSecrets are the per-user credential Secrets of the Connection, by
+	// user name.
+	userSecrets map[string][]*corev1.Secret
+}
+
+// renderAccess computes the Roles and RoleBindings of a Connection and the
+// SecretAccess condition: the Connection's Secrets readable by the
+// Kubernetes groups of detailsReadableBy's Groups (or, for All, by every
+// active User of the namespace), and each per-user Secret by its active
+// User. Nobody else is named: administrators read Secrets through their own
+// ClusterRoles.
+func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
+	var (
+		out      []secretAccess
+		problems []string
+		reason   string
+		readers  string
+	)
+	problem := func(r, msg string) {
+		if reason == "" {
+			reason = r
+		}
+		problems = append(problems, msg)
+	}
+	if len(in.detailSecrets) > 0 {
+		var subjects []rbacv1.Subject
+		aud := in.conn.Spec.DetailsReadableBy
+		mode := iamv1alpha1.AudienceNone
+		if aud != nil && aud.Mode != "" {
+			mode = aud.Mode
+		}
+		switch mode {
+		case iamv1alpha1.AudienceAll:
+			for i := range in.users {
+				if u := &in.users[i]; u.Spec.IsActive() && u.DeletionTimestamp == nil {
+					subjects = append(subjects, userSubject(u))
+				}
+			}
+			readers = fmt.Sprintf("the %d active users of the namespace (detailsReadableBy All)", len(subjects))
+		case iamv1alpha1.AudienceGroups:
+			var kgroups []string
+			for _, name := range aud.Groups {
+				g := in.groups[name]
+				switch {
+				case g == nil:
+					problem(iamv1alpha1.ReasonUnknownGroup, fmt.Sprintf("detailsReadableBy names group %s, which does not exist: create it or remove it.", name))
+				case g.Spec.KubernetesGroup == "":
+					problem(iamv1alpha1.ReasonNoKubernetesGroup, fmt.Sprintf("Group %s of detailsReadableBy has no spec.kubernetesGroup, so its members cannot be given access: set it.", name))
+				default:
+					subjects = append(subjects, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: g.Spec.KubernetesGroup})
+					kgroups = append(kgroups, g.Spec.KubernetesGroup)
+				}
+			}
+			slices.Sort(kgroups)
+			readers = "Kubernetes groups " + strings.Join(slices.Compact(kgroups), ", ")
+			if len(kgroups) == 0 {
+				readers = "nobody but administrators"
+			}
+		default:
+			readers = "nobody but administrators (detailsReadableBy None)"
+		}
+		if subjects = sortSubjects(subjects); len(subjects) > 0 {
+			out = append(out, secretAccess{name: objectName(detailsPrefix, in.conn.Name), secrets: in.detailSecrets, subjects: subjects})
+		}
+	}
+	perUser := 0
+	if isPerUser(in.conn) {
+		for i := range in.users {
+			u := &in.users[i]
+			if !u.Spec.IsActive() || u.DeletionTimestamp != nil {
+				continue
+			}
+			for _, s := range in.userSecrets[u.Name] {
+				out = append(out, secretAccess{name: objectName(credentialPrefix, s.Name), secrets: []string{s.Name}, subjects: []rbacv1.Subject{userSubject(u)}})
+				perUser++
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b secretAccess) int { return strings.Compare(a.name, b.name) })
+	if len(problems) > 0 {
+		return out, status.Condition(iamv1alpha1.ConditionSecretAccess, false, reason, strings.Join(problems, " "))
+	}
+	var msg []string
+	if len(in.detailSecrets) > 0 {
+		msg = append(msg, fmt.Sprintf("Secret %s is readable by %s.", strings.Join(in.detailSecrets, ", "), readers))
+	}
+	if isPerUser(in.conn) {
+		msg = append(msg, fmt.Sprintf("%d per-user credential Secrets are each readable by their active user only.", perUser))
+	}
+	if len(msg) == 0 {
+		msg = append(msg, "The connection has no Secret to project.")
+	}
+	return out, status.Condition(iamv1alpha1.ConditionSecretAccess, true, iamv1alpha1.ReasonProjected, strings.Join(msg, " "))
+}
+
+func userSubject(u *iamv1alpha1.User) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: u.Spec.KubernetesIdentity()}
+}
+
+// sortSubjects sorts subjects and drops duplicates.
+func sortSubjects(s []rbacv1.Subject) []rbacv1.Subject {
+	cmp := func(a, b rbacv1.Subject) int {
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	}
+	slices.SortFunc(s, cmp)
+	return slices.CompactFunc(s, func(a, b rbacv1.Subject) bool { return cmp(a, b) == 0 })
+}
+
+// objectName is prefix+name, shortened with a hash when it would be longer
+// than an object name may be.
+func objectName(prefix, name string) string {
+	n := prefix + name
+	if len(n) <= validation.DNS1123SubdomainMaxLength {
+		return n
+	}
+	sum := sha256.Sum256([]byte(name))
+	h := hex.EncodeToString(sum[:])[:12]
+	return strings.TrimRight(n[:validation.DNS1123SubdomainMaxLength-13], "-.") + "-" + h
+}
+
+// ownedLabels are the labels of the Roles and RoleBindings of conn.
+func ownedLabels(conn *iamv1alpha1.Connection) map[string]string {
+	l := map[string]string{LabelManagedBy: ManagedBy}
+	if len(validation.IsValidLabelValue(conn.Name)) == 0 {
+		l[iamv1alpha1.LabelConnection] = conn.Name
+	}
+	return l
+}
+
+func ownerRef(conn *iamv1alpha1.Connection) metav1.OwnerReference {
+	return *metav1.NewControllerRef(conn, iamv1alpha1.GroupVersion.WithKind("Connection"))
+}
+
+func desiredRole(conn *iamv1alpha1.Connection, a secretAccess) *rbacv1.Role {
+	return &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: conn.Namespace, Labels: ownedLabels(conn),
+			OwnerReferences: []metav1.OwnerReference{ownerRef(conn)}},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: a.secrets}},
+	}
+}
+
+func desiredBinding(conn *iamv1alpha1.Connection, a secretAccess) *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: conn.Namespace, Labels: ownedLabels(conn),
+			OwnerReferences: []metav1.OwnerReference{ownerRef(conn)}},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: a.name},
+		Subjects: a.subjects,
+	}
+}
+
+// applyAccess makes the Roles and RoleBindings controlled by conn exactly
+// want: it creates and updates those of want and deletes the others. The
+// bindings go before their Roles when access is removed, and after them when
+// it is added.
+func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connection, want []secretAccess) error {
+	in := client.InNamespace(conn.Namespace)
+	managed := client.MatchingLabels{LabelManagedBy: ManagedBy}
+	var roles rbacv1.RoleList
+	if err := c.List(ctx, &roles, in, managed); err != nil {
+		return fmt.Errorf("cannot list the Roles of namespace %s: %w", conn.Namespace, err)
+	}
+	var bindings rbacv1.RoleBindingList
+	if err := c.List(ctx, &bindings, in, managed); err != nil {
+		return fmt.Errorf("cannot list the RoleBindings of namespace %s: %w", conn.Namespace, err)
+	}
+	wanted := map[string]bool{}
+	for _, a := range want {
+		wanted[a.name] = true
+	}
+	curRoles := map[string]*rbacv1.Role{}
+	for i := range roles.Items {
+		r := &roles.Items[i]
+		if !metav1.IsControlledBy(r, conn) {
+			continue
+		}
+		curRoles[r.Name] = r
+	}
+	curBindings := map[string]*rbacv1.RoleBinding{}
+	for i := range bindings.Items {
+		b := &bindings.Items[i]
+		if !metav1.IsControlledBy(b, conn) {
+			continue
+		}
+		if !wanted[b.Name] {
+			if err := c.Delete(ctx, b); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("cannot delete RoleBinding %s/%s: %w", b.Namespace, b.Name, err)
+			}
+			continue
+		}
+		curBindings[b.Name] = b
+	}
+	for name, r := range curRoles {
+		if !wanted[name] {
+			if err := c.Delete(ctx, r); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("cannot delete Role %s/%s: %w", r.Namespace, r.Name, err)
+			}
+		}
+	}
+	for _, a := range want {
+		role := desiredRole(conn, a)
+		if cur := curRoles[a.name]; cur == nil {
+			if err := c.Create(ctx, role); err != nil {
+				return fmt.Errorf("cannot create Role %s/%s: %w", role.Namespace, role.Name, err)
+			}
+		} else if !status.Equal(cur.Rules, role.Rules) || !hasLabels(cur.Labels, role.Labels) {
+			cur.Rules = role.Rules
+			cur.Labels = mergeLabels(cur.Labels, role.Labels)
+			if err := c.Update(ctx, cur); err != nil {
+				return fmt.Errorf("cannot update Role %s/%s: %w", cur.Namespace, cur.Name, err)
+			}
+		}
+		binding := desiredBinding(conn, a)
+		if cur := curBindings[a.name]; cur == nil {
+			if err := c.Create(ctx, binding); err != nil {
+				return fmt.Errorf("cannot create RoleBinding %s/%s: %w", binding.Namespace, binding.Name, err)
+			}
+		} else if !status.Equal(cur.Subjects, binding.Subjects) || !hasLabels(cur.Labels, binding.Labels) {
+			if cur.RoleRef != binding.RoleRef {
+				// roleRef cannot change: replace the binding.
+				if err := c.Delete(ctx, cur); client.IgnoreNotFound(err) != nil {
+					return fmt.Errorf("cannot delete RoleBinding %s/%s: %w", cur.Namespace, cur.Name, err)
+				}
+				return apierrors.NewConflict(rbacv1.Resource("rolebindings"), cur.Name, fmt.Errorf("roleRef changed"))
+			}
+			cur.Subjects = binding.Subjects
+			cur.Labels = mergeLabels(cur.Labels, binding.Labels)
+			if err := c.Update(ctx, cur); err != nil {
+				return fmt.Errorf("cannot update RoleBinding %s/%s: %w", cur.Namespace, cur.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func mergeLabels(have, want map[string]string) map[string]string {
+	out := make(map[string]string, len(have)+len(want))
+	for k, v := range have {
+		out[k] = v
+	}
+	for k, v := range want {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,373 @@
+package connection
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+)
+
+// Options configure the Connection controllers.
+type Options struct {
+	// MaxConcurrentReconciles is the number of workers of each controller
+	// (1 when 0).
+	MaxConcurrentReconciles int
+	// Namespaces are the namespaces the manager watches; empty means all.
+	// The watch of referenced Secrets' names covers the same ones.
+	Namespaces []string
+	// TestTimeout bounds one connection test (conntest.DefaultTimeout when
+	// 0).
+	TestTimeout time.Duration
+	// TestInterval is how often a Connection is tested again while nothing
+	// changes (DefaultTestInterval when 0).
+	TestInterval time.Duration
+	// ConcurrentTests is how many connection tests may run at once
+	// (DefaultConcurrentTests when 0).
+	ConcurrentTests int
+}
+
+// Field indexes on Connections.
+const (
+	// indexSecretRef indexes Connections by the names of the Secrets they
+	// reference (global credential, OAuth2 client secret).
+	indexSecretRef = "gatehouse.connection.secretRef"
+	// indexAudience indexes Connections by what their Roles and counts
+	// depend on: "details/all", "details/group/<g>", "usable/all",
+	// "usable/group/<g>" (the last two for PerUser Connections only).
+	indexAudience = "gatehouse.connection.audience"
+)
+
+// CacheByObject is the cache restriction the manager must be created with
+// (cache.Options.ByObject): it caches only the Secrets labelled
+// iam.gatehouse.dev/connection (per-user credentials), and only the Roles
+// and RoleBindings this package writes, never every one of the cluster.
+// Secrets a Connection references by name are read live instead.
+func CacheByObject() map[client.Object]cache.ByObject {
+	hasConnection, err := labels.NewRequirement(iamv1alpha1.LabelConnection, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant label key
+	}
+	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedBy})
+	return map[client.Object]cache.ByObject{
+		&corev1.Secret{}:      {Label: labels.NewSelector().Add(*hasConnection), Transform: stripSecret},
+		&rbacv1.Role{}:        {Label: managed},
+		&rbacv1.RoleBinding{}: {Label: managed},
+	}
+}
+
+// stripSecret drops what nothing reads from a cached Secret: managedFields
+// and kubectl's last-applied-configuration (a second copy of the data).
+func stripSecret(in any) (any, error) {
+	if s, ok := in.(*corev1.Secret); ok {
+		s.ManagedFields = nil
+		delete(s.Annotations, corev1.LastAppliedConfigAnnotation)
+	}
+	return in, nil
+}
+
+// namesOnly keeps of a Secret's metadata only what tells which Connection a
+// change concerns.
+func namesOnly(in any) (any, error) {
+	if m, ok := in.(*metav1.PartialObjectMetadata); ok {
+		return &metav1.PartialObjectMetadata{TypeMeta: m.TypeMeta, ObjectMeta: metav1.ObjectMeta{
+			Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		}}, nil
+	}
+	return in, nil
+}
+
+// secretNames is the cache of the referenced Secrets' names, a cache of the
+// manager's own (started and synced with the others).
+type secretNames struct{ cache.Cache }
+
+func (s secretNames) GetCache() cache.Cache { return s.Cache }
+
+// SetupWithManager registers the field indexes and the Connection,
+// credential and user-credentials controllers. The manager must have been
+// created with CacheByObject.
+func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
+	fi := mgr.GetFieldIndexer()
+	if err := fi.IndexField(ctx, &iamv1alpha1.Connection{}, indexSecretRef, func(obj client.Object) []string {
+		return secretRefs(obj.(*iamv1alpha1.Connection))
+	}); err != nil {
+		return fmt.Errorf("cannot index Connections by Secret: %w", err)
+	}
+	if err := fi.IndexField(ctx, &iamv1alpha1.Connection{}, indexAudience, func(obj client.Object) []string {
+		return audienceKeys(obj.(*iamv1alpha1.Connection))
+	}); err != nil {
+		return fmt.Errorf("cannot index Connections by audience: %w", err)
+	}
+
+	opts := cache.Options{HTTPClient: mgr.GetHTTPClient(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), DefaultTransform: namesOnly}
+	if len(o.Namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range o.Namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	names, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return fmt.Errorf("cannot create the cache of Secret names: %w", err)
+	}
+	if err := mgr.Add(secretNames{names}); err != nil {
+		return fmt.Errorf("cannot add the cache of Secret names: %w", err)
+	}
+
+	c := mgr.GetClient()
+	copts := controller.Options{MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles)}
+	rec := &Reconciler{
+		Client:   c,
+		Secrets:  mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
+		Tests:    NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests),
+	}
+	secretMeta := &metav1.PartialObjectMetadata{}
+	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("connection").
+		WithOptions(copts).
+		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Watches(&corev1.Secret{}, oldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
+			if name := obj.GetLabels()[iamv1alpha1.LabelConnection]; name != "" {
+				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
+			}
+			return nil
+		})).
+		WatchesRawSource(source.Kind(names, client.Object(secretMeta), handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return connectionsBy(ctx, c, obj.GetNamespace(), indexSecretRef, obj.GetName())
+		}))).
+		Watches(&iamv1alpha1.Group{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return connectionsBy(ctx, c, obj.GetNamespace(), indexAudience, "details/group/"+obj.GetName())
+		}), builder.WithPredicates(kubernetesGroupChanged())).
+		Watches(&iamv1alpha1.User{}, oldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return connectionsOfUser(ctx, c, obj.(*iamv1alpha1.User))
+		}), builder.WithPredicates(userAccessChanged())).
+		Complete(rec)
+	if err != nil {
+		return fmt.Errorf("cannot create the connection controller: %w", err)
+	}
+
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("connection-credential").
+		WithOptions(copts).
+		For(&corev1.Secret{}).
+		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return secretsLabelled(ctx, c, obj.GetNamespace(), iamv1alpha1.LabelConnection, obj.GetName())
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&iamv1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return secretsLabelled(ctx, c, obj.GetNamespace(), iamv1alpha1.LabelUser, obj.GetName())
+		}), builder.WithPredicates(createOrDelete())).
+		Complete(&CredentialReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection")})
+	if err != nil {
+		return fmt.Errorf("cannot create the connection-credential controller: %w", err)
+	}
+
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("connection-user-credentials").
+		WithOptions(copts).
+		For(&iamv1alpha1.User{}, builder.WithPredicates(userAdmissionChanged())).
+		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return usersOf(ctx, c, obj.GetNamespace())
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Secret{}, oldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
+			if name := obj.GetLabels()[iamv1alpha1.LabelUser]; name != "" {
+				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
+			}
+			return nil
+		})).
+		Complete(&UserCredentialsReconciler{Client: c})
+	if err != nil {
+		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
+	}
+	return nil
+}
+
+// secretRefs are the names of the Secrets conn references.
+func secretRefs(conn *iamv1alpha1.Connection) []string {
+	var out []string
+	if ref := conn.Spec.Credentials.SecretRef; ref != nil {
+		out = append(out, ref.Name)
+	}
+	if o := conn.Spec.Credentials.OAuth2; o != nil {
+		out = append(out, o.ClientSecretRef.Name)
+	}
+	return out
+}
+
+// audienceKeys are the indexAudience values of conn.
+func audienceKeys(conn *iamv1alpha1.Connection) []string {
+	var out []string
+	if d := conn.Spec.DetailsReadableBy; d != nil {
+		switch d.Mode {
+		case iamv1alpha1.AudienceAll:
+			out = append(out, "details/all")
+		case iamv1alpha1.AudienceGroups:
+			for _, g := range d.Groups {
+				out = append(out, "details/group/"+g)
+			}
+		}
+	}
+	if u := conn.Spec.UsableBy; u != nil && conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser {
+		switch u.Mode {
+		case iamv1alpha1.AudienceAll:
+			out = append(out, "usable/all")
+		case iamv1alpha1.AudienceGroups:
+			for _, g := range u.Groups {
+				out = append(out, "usable/group/"+g)
+			}
+		}
+	}
+	return out
+}
+
+// connectionsBy enqueues the Connections of namespace whose index holds
+// value.
+func connectionsBy(ctx context.Context, c client.Reader, namespace, index, value string) []reconcile.Request {
+	var list iamv1alpha1.ConnectionList
+	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{index: value}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list Connections", "index", index)
+		return nil
+	}
+	out := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
+	}
+	return out
+}
+
+// connectionsOfUser enqueues the Connections whose Roles or counts a change
+// of u can change: those every user reads or may use, those of u's groups,
+// and those u has a credential Secret for.
+func connectionsOfUser(ctx context.Context, c client.Reader, u *iamv1alpha1.User) []reconcile.Request {
+	keys := sets.New("details/all", "usable/all")
+	for _, g := range u.Spec.Groups {
+		keys.Insert("usable/group/" + g)
+	}
+	for _, g := range u.Status.Groups {
+		keys.Insert("usable/group/" + g)
+	}
+	seen := sets.New[reconcile.Request]()
+	for _, k := range sets.List(keys) {
+		seen.Insert(connectionsBy(ctx, c, u.Namespace, indexAudience, k)...)
+	}
+	var secrets corev1.SecretList
+	if err := c.List(ctx, &secrets, client.InNamespace(u.Namespace), client.MatchingLabels{iamv1alpha1.LabelUser: u.Name}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list credential Secrets")
+	}
+	for _, s := range secrets.Items {
+		if name := s.Labels[iamv1alpha1.LabelConnection]; name != "" {
+			seen.Insert(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: u.Namespace, Name: name}})
+		}
+	}
+	return seen.UnsortedList()
+}
+
+// secretsLabelled enqueues the cached Secrets of namespace with label=value.
+func secretsLabelled(ctx context.Context, c client.Reader, namespace, label, value string) []reconcile.Request {
+	var list corev1.SecretList
+	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{label: value}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list credential Secrets")
+		return nil
+	}
+	out := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
+	}
+	return out
+}
+
+// usersOf enqueues every User of namespace.
+func usersOf(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {
+	var list iamv1alpha1.UserList
+	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list Users")
+		return nil
+	}
+	out := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
+	}
+	return out
+}
+
+// oldAndNew is EnqueueRequestsFromMapFunc that maps both the old and the
+// new object of an update, so that a label or group that goes away still
+// reaches what it named.
+func oldAndNew(fn handler.MapFunc) handler.EventHandler {
+	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+	add := func(ctx context.Context, q queue, objs ...client.Object) {
+		for _, o := range objs {
+			for _, r := range fn(ctx, o) {
+				q.Add(r)
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) { add(ctx, q, e.Object) },
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) { add(ctx, q, e.ObjectOld, e.ObjectNew) },
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) { add(ctx, q, e.Object) },
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q queue) {
+			add(ctx, q, e.Object)
+		},
+	}
+}
+
+// kubernetesGroupChanged passes Group creations, deletions and changes of
+// spec.kubernetesGroup.
+func kubernetesGroupChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*iamv1alpha1.Group), e.ObjectNew.(*iamv1alpha1.Group)
+		return o.Spec.KubernetesGroup != n.Spec.KubernetesGroup
+	}}
+}
+
+// userAccessChanged passes User creations, deletions and changes of what
+// the Connection's Roles and counts read: identity, active, groups.
+func userAccessChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
+		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || userAdmissionDiffers(o, n)
+	}}
+}
+
+// userAdmissionChanged passes User creations, deletions and changes of
+// what usableBy admission reads: active and groups.
+func userAdmissionChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
+		return userAdmissionDiffers(o, n) || !slices.Equal(o.Status.Credentials, n.Status.Credentials)
+	}}
+}
+
+func userAdmissionDiffers(o, n *iamv1alpha1.User) bool {
+	return o.Spec.IsActive() != n.Spec.IsActive() || !slices.Equal(o.Spec.Groups, n.Spec.Groups) ||
+		!slices.Equal(o.Status.Groups, n.Status.Groups) || (o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil)
+}
+
+// createOrDelete passes only creations and deletions.
+func createOrDelete() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(event.UpdateEvent) bool { return false }}
+}
