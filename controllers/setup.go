@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
+	"github.com/gatehouse-dev/gatehouse/controllers/directory"
 	"github.com/gatehouse-dev/gatehouse/controllers/group"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/controllers/license"
@@ -32,9 +33,10 @@ type Options struct {
 	Audit *audit.Logger
 	// Namespaces are the namespaces the manager watches; empty means all.
 	Namespaces []string
-	// Connection tunes the Connection controllers (its MaxConcurrentReconciles
-	// and Namespaces default to the ones above).
+	// Connection and Directory tune those controllers (their
+	// MaxConcurrentReconciles and Namespaces default to the ones above).
 	Connection connection.Options
+	Directory  directory.Options
 }
 
 // CacheByObject is the cache restriction the manager must be created with:
@@ -44,7 +46,7 @@ func CacheByObject() map[client.Object]cache.ByObject { return connection.CacheB
 var registerMetrics sync.Once
 
 // Setup creates the permission engine and the User, Group, License, Share,
-// ResourceGrant and Connection controllers on the manager, and returns the
+// ResourceGrant, Connection and Directory controllers on the manager, and returns the
 // engine (the webhooks and the other controllers read its Indexes). Create
 // the manager with CacheByObject.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, error) {
@@ -88,6 +90,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 		co.Namespaces = o.Namespaces
 	}
 	if err := connection.SetupWithManager(ctx, mgr, co); err != nil {
+		return nil, err
+	}
+	do := o.Directory
+	if do.MaxConcurrentReconciles == 0 {
+		do.MaxConcurrentReconciles = o.MaxConcurrentReconciles
+	}
+	if do.Namespaces == nil {
+		do.Namespaces = o.Namespaces
+	}
+	if err := directory.SetupWithManager(ctx, mgr, do); err != nil {
 		return nil, err
 	}
 	return eng, nil

@@ -275,13 +275,66 @@ type DirectorySpec struct {
 	OnRemoval RemovalPolicy `json:"onRemoval,omitempty"`
 
 	// maxDeactivationPercent is a safety bound: a sync that would deactivate
-	// or delete more than this share of the directory's users stops and
-	// reports instead of acting. 0 means a sync never removes anyone.
+	// or delete more than this share of the directory's active users, or
+	// that finds no user at all, stops, changes nothing and reports Degraded
+	// instead of acting. 0 means a sync never removes anyone. The annotation
+	// iam.gatehouse.dev/allow-mass-removal lifts the bound for one sync.
 	// +optional
-	// +kubebuilder:default=10
+	// +kubebuilder:default=20
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	MaxDeactivationPercent *int32 `json:"maxDeactivationPercent,omitempty"`
+
+	// dryRun makes the syncs plan only: status.plan says which Users they
+	// would create, update, deactivate or delete, and nothing is written.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+}
+
+// DirectoryPlan is what a dry-run sync would change.
+type DirectoryPlan struct {
+	// create is how many Users the sync would create.
+	// +optional
+	Create int32 `json:"create,omitempty"`
+
+	// update is how many Users the sync would change (reactivations
+	// included).
+	// +optional
+	Update int32 `json:"update,omitempty"`
+
+	// deactivate is how many Users the sync would deactivate.
+	// +optional
+	Deactivate int32 `json:"deactivate,omitempty"`
+
+	// delete is how many Users the sync would delete.
+	// +optional
+	Delete int32 `json:"delete,omitempty"`
+
+	// createNames are the first names (at most 10, sorted) of create.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	CreateNames []string `json:"createNames,omitempty"`
+
+	// updateNames are the first names (at most 10, sorted) of update.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	UpdateNames []string `json:"updateNames,omitempty"`
+
+	// deactivateNames are the first names (at most 10, sorted) of
+	// deactivate.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	DeactivateNames []string `json:"deactivateNames,omitempty"`
+
+	// deleteNames are the first names (at most 10, sorted) of delete.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	DeleteNames []string `json:"deleteNames,omitempty"`
+
+	// blocked is set when the safety bound would stop the sync; it says why.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // DirectoryStatus is the outcome of the syncs.
@@ -322,7 +375,30 @@ type DirectoryStatus struct {
 	// +optional
 	Deactivated int32 `json:"deactivated,omitempty"`
 
-	// conditions: Ready, Synced, Insecure.
+	// skipped is how many user entries the last sync could not turn into
+	// Users (no login, a login with white space, a login two entries share).
+	// +optional
+	Skipped int32 `json:"skipped,omitempty"`
+
+	// plan is what the last dry-run sync would have changed; only set while
+	// spec.dryRun is true.
+	// +optional
+	Plan *DirectoryPlan `json:"plan,omitempty"`
+
+	// syncNowHandled is the value of the iam.gatehouse.dev/sync-now
+	// annotation the operator last synced for.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	SyncNowHandled string `json:"syncNowHandled,omitempty"`
+
+	// allowMassRemovalHandled is the value of the
+	// iam.gatehouse.dev/allow-mass-removal annotation that a sync last used
+	// to go past the safety bound; the same value does not lift it again.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	AllowMassRemovalHandled string `json:"allowMassRemovalHandled,omitempty"`
+
+	// conditions: Ready, Synced, Degraded, Insecure.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -362,3 +438,49 @@ type DirectoryList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Directory `json:"items"`
 }
+
+// Annotations on a Directory.
+const (
+	// AnnotationSyncNow on a Directory asks for a sync now: every new value
+	// triggers one sync, and status.syncNowHandled records the value synced
+	// for. kubectl annotate dir NAME iam.gatehouse.dev/sync-now="$(date +%s)" --overwrite
+	AnnotationSyncNow = "iam.gatehouse.dev/sync-now"
+	// AnnotationAllowMassRemoval on a Directory lifts the safety bound
+	// (maxDeactivationPercent and the empty-directory stop) for one sync:
+	// the next sync that finds a value other than
+	// status.allowMassRemovalHandled removes as many Users as the directory
+	// says and records the value. Any value works (a date, a counter).
+	AnnotationAllowMassRemoval = "iam.gatehouse.dev/allow-mass-removal"
+)
+
+// Directory conditions and reasons added with the Directory controller.
+const (
+	// ConditionDegraded (Directory) is True when the Users are not fully in
+	// step with the directory and a person should look: the last sync
+	// failed, the safety bound stopped it, or some entries could not be
+	// synced (a login a hand-made User already has, OnDemand logins the
+	// directory does not know). The message says what and how to proceed.
+	ConditionDegraded = "Degraded"
+
+	// ReasonInStep (Degraded False): every User of the directory is in step.
+	ReasonInStep = "InStep"
+	// ReasonEmptyDirectory (Synced, Degraded): the directory returned no
+	// user while Users of it exist; the sync changed nothing.
+	ReasonEmptyDirectory = "EmptyDirectory"
+	// ReasonLoginConflict (Degraded): a directory login belongs to a User
+	// the directory does not manage (created by hand or by another
+	// Directory); that User was left alone.
+	ReasonLoginConflict = "LoginConflict"
+	// ReasonUnknownLogins (Degraded): OnDemand Users whose login the
+	// directory does not know (or knows twice); they were not filled in.
+	ReasonUnknownLogins = "UnknownLogins"
+	// ReasonDryRun (Synced): spec.dryRun is set; status.plan holds what the
+	// sync would change and nothing was written.
+	ReasonDryRun = "DryRun"
+	// ReasonWriteFailed (Synced): the directory was read but some Users
+	// could not be written.
+	ReasonWriteFailed = "WriteFailed"
+	// ReasonTLSVerified (Insecure False): certificates are verified, or the
+	// connection does not use TLS.
+	ReasonTLSVerified = "TLSVerified"
+)

@@ -909,7 +909,7 @@ func TestDefaults(t *testing.T) {
 		Timeout:                metav1.Duration{Duration: 30 * time.Second},
 		PageSize:               500,
 		OnRemoval:              iamv1alpha1.RemovalDeactivate,
-		MaxDeactivationPercent: ptr.To[int32](10),
+		MaxDeactivationPercent: ptr.To[int32](20),
 	}
 
 	t.Run("typed", func(t *testing.T) {

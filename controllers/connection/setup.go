@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -25,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 )
 
@@ -86,23 +86,6 @@ func stripSecret(in any) (any, error) {
 	return in, nil
 }
 
-// namesOnly keeps of a Secret's metadata only what tells which Connection a
-// change concerns.
-func namesOnly(in any) (any, error) {
-	if m, ok := in.(*metav1.PartialObjectMetadata); ok {
-		return &metav1.PartialObjectMetadata{TypeMeta: m.TypeMeta, ObjectMeta: metav1.ObjectMeta{
-			Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
-		}}, nil
-	}
-	return in, nil
-}
-
-// secretNames is the cache of the referenced Secrets' names, a cache of the
-// manager's own (started and synced with the others).
-type secretNames struct{ cache.Cache }
-
-func (s secretNames) GetCache() cache.Cache { return s.Cache }
-
 // SetupWithManager registers the field indexes and the Connection,
 // credential and user-credentials controllers. The manager must have been
 // created with CacheByObject.
@@ -119,19 +102,9 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("cannot index Connections by audience: %w", err)
 	}
 
-	opts := cache.Options{HTTPClient: mgr.GetHTTPClient(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), DefaultTransform: namesOnly}
-	if len(o.Namespaces) > 0 {
-		opts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range o.Namespaces {
-			opts.DefaultNamespaces[ns] = cache.Config{}
-		}
-	}
-	names, err := cache.New(mgr.GetConfig(), opts)
+	names, err := secretnames.For(mgr, o.Namespaces)
 	if err != nil {
-		return fmt.Errorf("cannot create the cache of Secret names: %w", err)
-	}
-	if err := mgr.Add(secretNames{names}); err != nil {
-		return fmt.Errorf("cannot add the cache of Secret names: %w", err)
+		return err
 	}
 
 	c := mgr.GetClient()
@@ -142,8 +115,6 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
 		Tests:    NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests),
 	}
-	secretMeta := &metav1.PartialObjectMetadata{}
-	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("connection").
 		WithOptions(copts).
@@ -156,7 +127,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 			}
 			return nil
 		})).
-		WatchesRawSource(source.Kind(names, client.Object(secretMeta), handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		WatchesRawSource(source.Kind(names, secretnames.Object(), handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsBy(ctx, c, obj.GetNamespace(), indexSecretRef, obj.GetName())
 		}))).
 		Watches(&iamv1alpha1.Group{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {

@@ -1,0 +1,566 @@
+// Package directory syncs Users from an LDAP or Active Directory server: a
+// Directory names the server, where its users and groups are and how they
+// map, and its syncs keep the Users and their directory groups in step with
+// it — safely: an outage, an interrupted read, a wrong filter or an injected
+// login never deactivates anyone.
+//
+// A sync reads the Directory's Secrets, dials, reads the whole directory
+// (provisioning All) or looks up each of its Users (OnDemand), plans the
+// writes against the Users in the cache (plan.go, pure), applies the safety
+// bound, and writes only what changed by server-side apply with the field
+// manager gatehouse-directory, which owns only the fields the directory
+// provides (users.go). The User controller then computes the Users' status
+// from their directory groups.
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/ldap"
+)
+
+// Defaults of Options and of a Directory spec without the CRD's defaults.
+const (
+	DefaultSyncInterval = 15 * time.Minute
+	DefaultBackoffBase  = time.Second
+	DefaultBackoffMax   = 5 * time.Minute
+	DefaultWriters      = 4
+)
+
+// secretIndex indexes Directories by the names of the Secrets they read.
+const secretIndex = "spec.secretNames"
+
+// Options configure the Directory controller.
+type Options struct {
+	// Dialer connects to the directory servers; nil means ldap.DefaultDialer.
+	Dialer ldap.Dialer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxConcurrentReconciles is the number of Directories synced at once
+	// (1 when 0).
+	MaxConcurrentReconciles int
+	// BackoffBase and BackoffMax bound the exponential back-off after a
+	// failed sync (DefaultBackoffBase, DefaultBackoffMax when 0).
+	BackoffBase, BackoffMax time.Duration
+	// Writers is how many User writes one sync makes at once
+	// (DefaultWriters when 0).
+	Writers int
+	// MaxUsers and MaxGroups stop a read that returns more entries, to
+	// bound the operator's memory; 0 means no bound.
+	MaxUsers, MaxGroups int
+	// Namespaces are the namespaces the manager watches; empty means all.
+	Namespaces []string
+}
+
+// The Directory sync reads Directories, their Secrets and the namespace's
+// License, writes Users (server-side apply creates them) and its status.
+//
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=directories,verbs=get;list;watch
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=directories/status,verbs=get;patch
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=users,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=licenses,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconciler syncs Directories.
+type Reconciler struct {
+	// Client reads from the manager's cache and writes.
+	Client client.Client
+	// APIReader reads Users uncached, for their managed fields.
+	APIReader client.Reader
+	// Recorder records the Events.
+	Recorder events.EventRecorder
+	Options
+
+	mu     sync.Mutex
+	memory map[types.NamespacedName]*memo
+}
+
+// memo is what the controller remembers of a Directory's last sync, to tell
+// whether a reconcile needs a sync before the interval is up.
+type memo struct {
+	// secrets are the resource versions of the Secrets the sync read.
+	secrets string
+	// pending are the OnDemand Users (uid/generation) not synced yet that
+	// the sync saw.
+	pending map[string]bool
+}
+
+// SetupWithManager creates the Directory controller on the manager.
+func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
+	registerMetrics()
+	if o.Dialer == nil {
+		o.Dialer = ldap.DefaultDialer
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = DefaultBackoffBase
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = DefaultBackoffMax
+	}
+	if o.Writers <= 0 {
+		o.Writers = DefaultWriters
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &iamv1alpha1.Directory{}, secretIndex, func(o client.Object) []string {
+		return secretNames(&o.(*iamv1alpha1.Directory).Spec)
+	}); err != nil {
+		return fmt.Errorf("cannot index Directories by Secret: %w", err)
+	}
+	// The bind password and CA Secrets carry no Gatehouse label, so the
+	// manager's cache does not hold them: they are read live, by name,
+	// and their changes seen through the cache of Secret names.
+	names, err := secretnames.For(mgr, o.Namespaces)
+	if err != nil {
+		return err
+	}
+	r := &Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("gatehouse-directory"),
+		Options:   o,
+		memory:    map[types.NamespacedName]*memo{},
+	}
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("directory").
+		For(&iamv1alpha1.Directory{}, builder.WithPredicates(predicate.Or[client.Object](
+			predicate.GenerationChangedPredicate{}, annotationChanged(iamv1alpha1.AnnotationSyncNow, iamv1alpha1.AnnotationAllowMassRemoval)))).
+		WatchesRawSource(source.Kind(names, secretnames.Object(), handler.EnqueueRequestsFromMapFunc(r.directoriesOfSecret))).
+		Watches(&iamv1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(directoryOfUser), builder.WithPredicates(pendingUser())).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles),
+			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.BackoffBase, o.BackoffMax),
+		}).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("cannot create the directory controller: %w", err)
+	}
+	return nil
+}
+
+// secretNames are the Secrets a Directory reads.
+func secretNames(spec *iamv1alpha1.DirectorySpec) []string {
+	var out []string
+	if ref := spec.BindPasswordSecretRef; ref != nil {
+		out = append(out, ref.Name)
+	}
+	if spec.TLS != nil && spec.TLS.CASecretRef != nil && (len(out) == 0 || out[0] != spec.TLS.CASecretRef.Name) {
+		out = append(out, spec.TLS.CASecretRef.Name)
+	}
+	return out
+}
+
+// directoriesOfSecret enqueues the Directories that read a Secret.
+func (r *Reconciler) directoriesOfSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	var list iamv1alpha1.DirectoryList
+	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{secretIndex: o.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list the Directories of a Secret", "secret", klog.KObj(o))
+		return nil
+	}
+	out := make([]reconcile.Request, len(list.Items))
+	for i, d := range list.Items {
+		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&d)}
+	}
+	return out
+}
+
+// directoryOfUser enqueues the Directory an LDAP User names.
+func directoryOfUser(_ context.Context, o client.Object) []reconcile.Request {
+	u := o.(*iamv1alpha1.User)
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: u.Namespace, Name: u.Spec.Directory}}}
+}
+
+// pendingUser passes the creation and spec changes of LDAP Users the
+// directory has not synced yet (an administrator's OnDemand User), so that
+// they are filled in without waiting for the interval.
+func pendingUser() predicate.Funcs {
+	pending := func(o client.Object) bool {
+		u, ok := o.(*iamv1alpha1.User)
+		return ok && u.Spec.Source == iamv1alpha1.UserSourceLDAP && u.Spec.Directory != "" && !synced(u, u.Spec.Directory)
+	}
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return pending(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() && pending(e.ObjectNew)
+		},
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// annotationChanged passes updates that change one of the annotations.
+func annotationChanged(keys ...string) predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		for _, k := range keys {
+			if e.ObjectOld.GetAnnotations()[k] != e.ObjectNew.GetAnnotations()[k] {
+				return true
+			}
+		}
+		return false
+	}}
+}
+
+// scope is one reconcile of one Directory.
+type scope struct {
+	dir   *iamv1alpha1.Directory
+	key   types.NamespacedName
+	start time.Time
+	// password and ca are the Secrets' values; never logged.
+	password string
+	ca       []byte
+	// secrets are the Secrets' resource versions; secretFail why they
+	// cannot be used.
+	secrets    string
+	secretFail *failure
+	// users are the namespace's Users, from the cache; not to be changed.
+	users []iamv1alpha1.User
+	// pending are the Directory's LDAP Users not synced yet.
+	pending map[string]bool
+}
+
+// Reconcile syncs a Directory when a sync is due, and says when the next one
+// is.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var dir iamv1alpha1.Directory
+	if err := r.Client.Get(ctx, req.NamespacedName, &dir); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("cannot read Directory %s: %w", req, err)
+	}
+	if dir.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	s, err := r.newScope(ctx, &dir)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if why := r.due(s); why == "" {
+		return ctrl.Result{RequeueAfter: r.untilNext(s)}, nil
+	}
+
+	out := r.sync(ctx, s)
+	out.duration = r.Now().Sub(s.start)
+	if err := r.writeStatus(ctx, s, out); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.record(s, out)
+	r.remember(s)
+
+	log := ctrl.LoggerFrom(ctx).WithValues("directory", klog.KObj(&dir))
+	switch {
+	case out.fail != nil && out.fail.retry:
+		// Exponential back-off; the error's text is the condition message.
+		return ctrl.Result{}, fmt.Errorf("directory sync failed (%s): %s", out.fail.reason, out.fail.message)
+	case out.fail != nil:
+		log.Info("directory sync failed; waiting for a change of the spec or Secrets", "reason", out.fail.reason)
+	default:
+		log.V(1).Info("directory synced", "found", out.found, "created", out.created, "updated", out.updated,
+			"removed", out.removed, "stopped", out.stop.Reason, "dryRun", dir.Spec.DryRun, "duration", out.duration)
+	}
+	return ctrl.Result{RequeueAfter: interval(&dir)}, nil
+}
+
+// newScope reads what a reconcile needs from the cache: the Secrets and the
+// namespace's Users.
+func (r *Reconciler) newScope(ctx context.Context, dir *iamv1alpha1.Directory) (*scope, error) {
+	s := &scope{dir: dir, key: client.ObjectKeyFromObject(dir), start: r.Now(), pending: map[string]bool{}}
+	var versions []string
+	if ref := dir.Spec.BindPasswordSecretRef; ref != nil {
+		v, rv, f := r.secretValue(ctx, dir.Namespace, ref, "bindPasswordSecretRef")
+		s.password, s.secretFail = string(v), f
+		versions = append(versions, ref.Name+"@"+rv)
+	}
+	if t := dir.Spec.TLS; t != nil && t.CASecretRef != nil {
+		v, rv, f := r.secretValue(ctx, dir.Namespace, t.CASecretRef, "tls.caSecretRef")
+		s.ca = v
+		if s.secretFail == nil {
+			s.secretFail = f
+		}
+		versions = append(versions, t.CASecretRef.Name+"@"+rv)
+	}
+	s.secrets = strings.Join(versions, ",")
+
+	var users iamv1alpha1.UserList
+	if err := r.Client.List(ctx, &users, client.InNamespace(dir.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("cannot list the Users of namespace %s: %w", dir.Namespace, err)
+	}
+	s.users = users.Items
+	for i := range s.users {
+		u := &s.users[i]
+		if managedBy(u, dir.Name) && !synced(u, dir.Name) {
+			s.pending[fmt.Sprintf("%s/%d", u.UID, u.Generation)] = true
+		}
+	}
+	return s, nil
+}
+
+// secretValue reads one key of a Secret of the namespace. The failure names
+// the Secret and the key, never the value.
+func (r *Reconciler) secretValue(ctx context.Context, ns string, ref *iamv1alpha1.SecretKeySelector, field string) ([]byte, string, *failure) {
+	var sec corev1.Secret
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, &sec); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, "", &failure{reason: iamv1alpha1.ReasonSecretNotFound, message: fmt.Sprintf(
+				"Secret %s (spec.%s) does not exist in namespace %s; create it with the key %q.", ref.Name, field, ns, ref.Key)}
+		}
+		return nil, "", &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf(
+			"cannot read Secret %s (spec.%s): %v", ref.Name, field, err)}
+	}
+	v, ok := sec.Data[ref.Key]
+	if !ok || len(v) == 0 {
+		return nil, sec.ResourceVersion, &failure{reason: iamv1alpha1.ReasonMissingKey, message: fmt.Sprintf(
+			"Secret %s (spec.%s) has no non-empty key %q; add it, or set spec.%s.key to the key that holds the value.", ref.Name, field, ref.Key, field)}
+	}
+	return v, sec.ResourceVersion, nil
+}
+
+// due says why a sync is due now, or "" when it is not.
+func (r *Reconciler) due(s *scope) string {
+	d, st := s.dir, &s.dir.Status
+	if st.ObservedGeneration != d.Generation {
+		return "spec changed"
+	}
+	if v := d.Annotations[iamv1alpha1.AnnotationSyncNow]; v != "" && v != st.SyncNowHandled {
+		return "annotation " + iamv1alpha1.AnnotationSyncNow
+	}
+	synced := conditionOf(st, iamv1alpha1.ConditionSynced)
+	stopped := synced != nil && (synced.Reason == iamv1alpha1.ReasonDeactivationLimit || synced.Reason == iamv1alpha1.ReasonEmptyDirectory)
+	if v := d.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; stopped && v != "" && v != st.AllowMassRemovalHandled {
+		return "annotation " + iamv1alpha1.AnnotationAllowMassRemoval
+	}
+	if synced == nil || (synced.Status != "True" && !stopped) {
+		return "the last sync failed"
+	}
+	r.mu.Lock()
+	m := r.memory[s.key]
+	r.mu.Unlock()
+	if m != nil && m.secrets != s.secrets {
+		return "a Secret changed"
+	}
+	for k := range s.pending {
+		if m == nil || !m.pending[k] {
+			return "a User to fill in"
+		}
+	}
+	if st.LastAttemptTime == nil || !s.start.Before(st.LastAttemptTime.Add(interval(d))) {
+		return "interval"
+	}
+	return ""
+}
+
+// untilNext is the time until the next scheduled sync.
+func (r *Reconciler) untilNext(s *scope) time.Duration {
+	if t := s.dir.Status.LastAttemptTime; t != nil {
+		return max(time.Second, t.Add(interval(s.dir)).Sub(s.start))
+	}
+	return interval(s.dir)
+}
+
+func interval(d *iamv1alpha1.Directory) time.Duration {
+	if d.Spec.SyncInterval.Duration > 0 {
+		return d.Spec.SyncInterval.Duration
+	}
+	return DefaultSyncInterval
+}
+
+func (r *Reconciler) remember(s *scope) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.memory[s.key] = &memo{secrets: s.secrets, pending: s.pending}
+}
+
+func (r *Reconciler) forget(key types.NamespacedName) {
+	r.mu.Lock()
+	delete(r.memory, key)
+	r.mu.Unlock()
+	forgetMetrics(key.Namespace, key.Name)
+}
+
+// failure is why a sync failed, for the conditions.
+type failure struct {
+	reason  string
+	message string
+	// retry: a transient failure, retried with exponential back-off; else
+	// the spec or a Secret must change (their watches bring the next sync).
+	retry bool
+}
+
+// outcome is what a sync did.
+type outcome struct {
+	fail     *failure
+	stop     bound
+	plan     *plan
+	read     bool // the directory was read
+	found    int
+	groups   int
+	skipped  int
+	created  int
+	updated  int
+	removed  int
+	allowed  string // the allow-mass-removal value the sync used
+	duration time.Duration
+	status   *iamv1alpha1.DirectoryStatus // as written
+}
+
+// sync reads the directory and writes the Users. It never writes the
+// Directory.
+func (r *Reconciler) sync(ctx context.Context, s *scope) *outcome {
+	out := &outcome{}
+	if s.secretFail != nil {
+		out.fail = s.secretFail
+		return out
+	}
+	spec := &s.dir.Spec
+	conn, err := r.Dialer.Dial(ctx, ldap.ConfigFromSpec(spec, s.password, s.ca))
+	if err != nil {
+		out.fail = ldapFailure(err)
+		return out
+	}
+	defer func() { _ = conn.Close() }()
+
+	in := planInput{Directory: s.dir, Users: s.users, Ownership: ownershipReader(r.APIReader)}
+	var license *iamv1alpha1.License
+	var licenses iamv1alpha1.LicenseList
+	if err := r.Client.List(ctx, &licenses, client.InNamespace(s.dir.Namespace)); err != nil {
+		out.fail = &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf("cannot list the Licenses: %v", err)}
+		return out
+	}
+	license = engine.LicenseInForce(licenses.Items)
+	if f := r.read(ctx, conn, s, newProfileChooser(spec, license), &in, out); f != nil {
+		out.fail = f
+		return out
+	}
+	out.read = true
+	p, err := makePlan(ctx, in)
+	if err != nil {
+		out.fail = &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: err.Error()}
+		return out
+	}
+	out.plan = p
+	if b := checkBound(s.dir, p); b.Reason != "" {
+		if v := s.dir.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; v != "" && v != s.dir.Status.AllowMassRemovalHandled && !spec.DryRun {
+			out.allowed = v
+		} else {
+			out.stop = b
+			return out
+		}
+	}
+	if spec.DryRun || p.empty() {
+		return out
+	}
+	w := &writer{client: r.Client, dir: s.dir, parallel: r.Writers, count: func(op string) {
+		userWrites.WithLabelValues(s.dir.Namespace, s.dir.Name, op).Inc()
+	}}
+	out.created, out.updated, out.removed, err = w.write(ctx, p)
+	if err != nil {
+		out.fail = &failure{reason: iamv1alpha1.ReasonWriteFailed, retry: true, message: fmt.Sprintf(
+			"The directory was read, but some Users could not be written (the next sync retries): %s", firstLine(err))}
+	}
+	return out
+}
+
+// read fills in.Entries (and in.NotFound) from the directory.
+func (r *Reconciler) read(ctx context.Context, conn ldap.Conn, s *scope, profiles profileChooser, in *planInput, out *outcome) *failure {
+	q := ldap.QueryFromSpec(&s.dir.Spec)
+	q.MaxUsers, q.MaxGroups = r.MaxUsers, r.MaxGroups
+	in.Entries = map[string]entry{}
+	add := func(key string, u *ldap.User) {
+		e, why := toEntry(u, profiles)
+		if why != "" {
+			out.skipped++
+			return
+		}
+		in.Entries[strings.ToLower(key)] = e
+	}
+	if s.dir.Spec.Provisioning != iamv1alpha1.ProvisioningOnDemand {
+		snap, err := ldap.Read(ctx, conn, q)
+		if err != nil {
+			return ldapFailure(err)
+		}
+		for i := range snap.Users {
+			add(snap.Users[i].Login, &snap.Users[i])
+		}
+		out.skipped += len(snap.Skipped)
+		out.found, out.groups = len(in.Entries), len(snap.Groups)
+		usersSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.found))
+		groupsSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.groups))
+		return nil
+	}
+	// OnDemand: one lookup per User of the directory; the login is escaped
+	// by ldap.Lookup, so no login can match another entry.
+	in.NotFound = map[string]string{}
+	groups := map[string]bool{}
+	for i := range s.users {
+		u := &s.users[i]
+		if !managedBy(u, s.dir.Name) {
+			continue
+		}
+		found, err := ldap.Lookup(ctx, conn, q, u.Spec.Login)
+		switch {
+		case errors.Is(err, ldap.ErrNotFound):
+			in.NotFound[strings.ToLower(u.Spec.Login)] = notFound
+			continue
+		case ldap.ReasonOf(err) == ldap.ReasonAmbiguous:
+			in.NotFound[strings.ToLower(u.Spec.Login)] = err.Error()
+			continue
+		case err != nil:
+			return ldapFailure(err)
+		}
+		add(u.Spec.Login, found)
+		for _, g := range found.Groups {
+			groups[ldap.NormalizeDN(g.DN)] = true
+		}
+	}
+	out.found, out.groups = len(in.Entries), len(groups)
+	usersSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.found))
+	groupsSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.groups))
+	return nil
+}
+
+// ldapFailure turns an error of internal/ldap into a failure whose reason is
+// the ldap Reason and whose message is the server's reason in words.
+func ldapFailure(err error) *failure {
+	reason := string(ldap.ReasonOf(err))
+	if reason == "" {
+		reason = iamv1alpha1.ReasonSyncFailed
+	}
+	return &failure{reason: reason, message: err.Error(), retry: ldap.ReasonOf(err) != ldap.ReasonInvalidConfig}
+}
+
+// firstLine is the first of the joined errors, with how many more there
+// were.
+func firstLine(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return fmt.Sprintf("%s (and %d more)", lines[0], len(lines)-1)
+}

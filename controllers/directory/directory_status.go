@@ -1,0 +1,214 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+)
+
+// Event reasons on a Directory (and on the Users it leaves alone).
+const (
+	EventSynced           = "Synced"
+	EventSyncFailed       = "SyncFailed"
+	EventDryRun           = "DryRun"
+	EventLoginConflict    = "LoginConflict"
+	EventUnknownLogins    = "UnknownLogins"
+	EventInsecure         = "InsecureSkipVerify"
+	EventNotManaged       = "NotManagedByDirectory"
+	EventDeactivationStop = iamv1alpha1.ReasonDeactivationLimit
+	EventEmptyDirectory   = iamv1alpha1.ReasonEmptyDirectory
+)
+
+// maxListed bounds the items a condition message lists.
+const maxListed = 10
+
+func conditionOf(st *iamv1alpha1.DirectoryStatus, typ string) *metav1.Condition {
+	return meta.FindStatusCondition(st.Conditions, typ)
+}
+
+// desiredStatus is the Directory's status after a sync.
+func (r *Reconciler) desiredStatus(s *scope, out *outcome) iamv1alpha1.DirectoryStatus {
+	d := s.dir
+	cur := d.Status
+	st := iamv1alpha1.DirectoryStatus{
+		ObservedGeneration:      cur.ObservedGeneration,
+		LastAttemptTime:         &metav1.Time{Time: s.start},
+		LastSuccessTime:         cur.LastSuccessTime,
+		LastSyncDuration:        &metav1.Duration{Duration: out.duration.Round(time.Millisecond)},
+		UsersFound:              cur.UsersFound,
+		GroupsFound:             cur.GroupsFound,
+		Skipped:                 cur.Skipped,
+		SyncNowHandled:          d.Annotations[iamv1alpha1.AnnotationSyncNow],
+		AllowMassRemovalHandled: cur.AllowMassRemovalHandled,
+	}
+	if out.allowed != "" {
+		st.AllowMassRemovalHandled = out.allowed
+	}
+	if out.read {
+		st.UsersFound, st.GroupsFound, st.Skipped = int32(out.found), int32(out.groups), int32(out.skipped) //nolint:gosec // G115: bounded by the directory size
+	}
+	if out.fail == nil || out.fail.reason == iamv1alpha1.ReasonWriteFailed {
+		st.Created, st.Updated, st.Deactivated = int32(out.created), int32(out.updated), int32(out.removed) //nolint:gosec // G115: as above
+	}
+	if out.fail == nil {
+		st.ObservedGeneration = d.Generation
+		if out.stop.Reason == "" {
+			st.LastSuccessTime = &metav1.Time{Time: s.start}
+		}
+	}
+	if d.Spec.DryRun && out.plan != nil {
+		st.Plan = out.plan.summary()
+		if out.stop.Reason != "" {
+			st.Plan.Blocked = out.stop.Message
+		}
+	}
+
+	ready, synced, degraded := r.conditions(s, out)
+	insecure := status.Condition(iamv1alpha1.ConditionInsecure, false, iamv1alpha1.ReasonTLSVerified,
+		"TLS certificates are verified (or the connection does not use TLS).")
+	if d.Spec.TLS != nil && d.Spec.TLS.InsecureSkipVerify {
+		insecure = status.Condition(iamv1alpha1.ConditionInsecure, true, iamv1alpha1.ReasonInsecureSkipVerify,
+			"tls.insecureSkipVerify is set: the server's certificate is not verified, so anyone between the operator and the server can read the bind password and forge the directory. Put the server's CA into a Secret, name it in tls.caSecretRef and remove insecureSkipVerify.")
+	}
+	st.Conditions = status.Conditions(cur.Conditions, d.Generation, ready, synced, degraded, insecure)
+	return st
+}
+
+// conditions are Ready, Synced and Degraded after a sync.
+func (r *Reconciler) conditions(s *scope, out *outcome) (ready, synced, degraded metav1.Condition) {
+	switch {
+	case out.fail != nil:
+		msg := out.fail.message
+		if out.fail.retry {
+			msg += " No User was deactivated; the sync is retried with back-off."
+		} else {
+			msg += " No User was changed."
+		}
+		ready = status.Condition(iamv1alpha1.ConditionReady, false, out.fail.reason, msg)
+		synced = status.Condition(iamv1alpha1.ConditionSynced, false, out.fail.reason, msg)
+		degraded = status.Condition(iamv1alpha1.ConditionDegraded, true, out.fail.reason, msg)
+		return ready, synced, degraded
+	case out.stop.Reason != "":
+		ready = status.Condition(iamv1alpha1.ConditionReady, false, out.stop.Reason, out.stop.Message)
+		synced = status.Condition(iamv1alpha1.ConditionSynced, false, out.stop.Reason, out.stop.Message)
+		degraded = status.Condition(iamv1alpha1.ConditionDegraded, true, out.stop.Reason, out.stop.Message)
+		return ready, synced, degraded
+	}
+	p := out.plan
+	msg := fmt.Sprintf("Read %d users and %d groups; created %d, updated %d, removed %d Users.", out.found, out.groups, out.created, out.updated, out.removed)
+	if s.dir.Spec.DryRun {
+		sum := p.summary()
+		msg = fmt.Sprintf("Dry run: read %d users and %d groups; a sync would create %d, update %d, deactivate %d and delete %d Users (status.plan). Nothing was written; set dryRun to false to sync.",
+			out.found, out.groups, sum.Create, sum.Update, sum.Deactivate, sum.Delete)
+		synced = status.Condition(iamv1alpha1.ConditionSynced, true, iamv1alpha1.ReasonDryRun, msg)
+	} else {
+		if out.allowed != "" {
+			msg += fmt.Sprintf(" The safety bound was lifted once by %s=%s.", iamv1alpha1.AnnotationAllowMassRemoval, out.allowed)
+		}
+		synced = status.Condition(iamv1alpha1.ConditionSynced, true, iamv1alpha1.ReasonSyncSucceeded, msg)
+	}
+	if out.skipped > 0 {
+		synced.Message += fmt.Sprintf(" %d entries were skipped (no login, white space in it, or a login two entries share).", out.skipped)
+	}
+	if p.Truncated > 0 {
+		synced.Message += fmt.Sprintf(" %d users are in more directory groups than a User can list (%d); their lists were cut.", p.Truncated, maxDirectoryGroups)
+	}
+	ready = status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled, synced.Message)
+	var problems []string
+	reason := ""
+	if len(p.Conflicts) > 0 {
+		reason = iamv1alpha1.ReasonLoginConflict
+		problems = append(problems, fmt.Sprintf("%d directory logins belong to Users the directory does not manage, which were left alone: %s. Delete those Users to let the directory create them, or set their spec.source to LDAP and spec.directory to %s to hand them over.",
+			len(p.Conflicts), list(p.Conflicts), s.dir.Name))
+	}
+	if len(p.Unknown) > 0 {
+		if reason == "" {
+			reason = iamv1alpha1.ReasonUnknownLogins
+		}
+		problems = append(problems, fmt.Sprintf("%d Users of this directory were not found in it and were not filled in: %s. Check their spec.login against the directory's %s.",
+			len(p.Unknown), list(p.Unknown), strings.Join(loginAttributes(&s.dir.Spec), ", ")))
+	}
+	if reason == "" {
+		degraded = status.Condition(iamv1alpha1.ConditionDegraded, false, iamv1alpha1.ReasonInStep, "Every User of the directory is in step with it.")
+	} else {
+		degraded = status.Condition(iamv1alpha1.ConditionDegraded, true, reason, strings.Join(problems, " "))
+	}
+	return ready, synced, degraded
+}
+
+func loginAttributes(spec *iamv1alpha1.DirectorySpec) []string {
+	if len(spec.Users.LoginAttributes) > 0 {
+		return spec.Users.LoginAttributes
+	}
+	return []string{"uid"}
+}
+
+// list joins the first maxListed items.
+func list(items []string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(items[:maxListed], "; "), len(items)-maxListed)
+}
+
+// writeStatus applies the Directory's status.
+func (r *Reconciler) writeStatus(ctx context.Context, s *scope, out *outcome) error {
+	st := r.desiredStatus(s, out)
+	out.status = &st
+	return status.Apply(ctx, r.Client, s.dir, &st, iamv1alpha1.FieldManagerDirectory)
+}
+
+// record updates the metrics and records the Events of a sync: one for
+// each sync that changed something or failed, and one when a problem
+// (conflicts, unknown logins, insecure TLS) first appears or changes.
+func (r *Reconciler) record(s *scope, out *outcome) {
+	d := s.dir
+	syncDuration.WithLabelValues(d.Namespace, d.Name).Observe(out.duration.Seconds())
+	changed := func(typ string) (*metav1.Condition, bool) {
+		now := meta.FindStatusCondition(out.status.Conditions, typ)
+		before := conditionOf(&d.Status, typ)
+		return now, now != nil && (before == nil || before.Status != now.Status || before.Reason != now.Reason || before.Message != now.Message)
+	}
+	switch {
+	case out.fail != nil:
+		syncErrors.WithLabelValues(d.Namespace, d.Name, out.fail.reason).Inc()
+		r.Recorder.Eventf(d, nil, corev1.EventTypeWarning, EventSyncFailed, "Sync", "%s", out.fail.message)
+	case out.stop.Reason != "":
+		syncErrors.WithLabelValues(d.Namespace, d.Name, out.stop.Reason).Inc()
+		r.Recorder.Eventf(d, nil, corev1.EventTypeWarning, out.stop.Reason, "Sync", "%s", out.stop.Message)
+	case d.Spec.DryRun:
+		if c, ok := changed(iamv1alpha1.ConditionSynced); ok {
+			r.Recorder.Eventf(d, nil, corev1.EventTypeNormal, EventDryRun, "Sync", "%s", c.Message)
+		}
+	case out.created+out.updated+out.removed > 0:
+		r.Recorder.Eventf(d, nil, corev1.EventTypeNormal, EventSynced, "Sync",
+			"Created %d, updated %d, removed %d Users (%d in the directory).", out.created, out.updated, out.removed, out.found)
+	}
+	if c, ok := changed(iamv1alpha1.ConditionDegraded); ok && c.Status == metav1.ConditionTrue &&
+		(c.Reason == iamv1alpha1.ReasonLoginConflict || c.Reason == iamv1alpha1.ReasonUnknownLogins) {
+		reason := EventLoginConflict
+		if c.Reason == iamv1alpha1.ReasonUnknownLogins {
+			reason = EventUnknownLogins
+		}
+		r.Recorder.Eventf(d, nil, corev1.EventTypeWarning, reason, "Sync", "%s", c.Message)
+		for _, name := range out.plan.ConflictUsers {
+			for i := range s.users {
+				if u := &s.users[i]; u.Name == name {
+					r.Recorder.Eventf(u, d, corev1.EventTypeWarning, EventNotManaged, "Sync",
+						"Directory %s has an entry with the login %q, but this User is %s; it was left alone.", d.Name, u.Spec.Login, describeOwner(u))
+				}
+			}
+		}
+	}
+	if c, ok := changed(iamv1alpha1.ConditionInsecure); ok && c.Status == metav1.ConditionTrue {
+		r.Recorder.Eventf(d, nil, corev1.EventTypeWarning, EventInsecure, "Sync", "%s", c.Message)
+	}
+}

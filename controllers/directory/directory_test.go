@@ -1,0 +1,607 @@
+package directory_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+)
+
+var peLogins = []string{"amy", "bender", "fry", "hermes", "leela", "professor", "zoidberg"}
+
+const (
+	shipCrewDN = "cn=ship_crew,ou=people,dc=planetexpress,dc=com"
+	zoidbergDN = "cn=John A. Zoidberg,ou=people,dc=planetexpress,dc=com"
+	fryDN      = "cn=Philip J. Fry,ou=people,dc=planetexpress,dc=com"
+)
+
+func hasPermission(p iamv1alpha1.GlobalPermission) func(*iamv1alpha1.User) bool {
+	return func(u *iamv1alpha1.User) bool { return slices.Contains(u.Status.GlobalPermissions, p) }
+}
+
+// A full sync of Planet Express: every entry becomes a User with its
+// directory groups and mapped profile, the User controller gives the
+// members of ship_crew the permissions of the Group that maps it; a user
+// added to the group in LDAP gains them; an administrator's own fields
+// survive later syncs; a no-change resync writes nothing; the metrics are
+// exposed.
+func TestFullSyncPlanetExpress(t *testing.T) {
+	t.Parallel()
+	s := planetExpress(t)
+	ns := env.Namespace(t)
+	create(t,
+		&iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}, Spec: iamv1alpha1.LicenseSpec{Profiles: []iamv1alpha1.Profile{
+			{Name: "designer", Seats: 4}, {Name: "reader", Seats: 20}}}},
+		&iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: "crew", Namespace: ns}, Spec: iamv1alpha1.GroupSpec{
+			LDAPGroups: []string{"ship_crew"}, GlobalPermissions: []iamv1alpha1.GlobalPermission{"createProjects"}}},
+	)
+	d := peDirectory(t, ns, s.URL)
+	d.Spec.ProfileMappings = []iamv1alpha1.ProfileMapping{{Group: "cn=admin_staff," + peBase, Profile: "reader"}, {Group: "ship_crew", Profile: "designer"}}
+	d.Spec.DefaultProfile = "reader"
+	create(t, d)
+
+	d = synced(t, ns, "pe")
+	if d.Status.UsersFound != 7 || d.Status.GroupsFound != 2 || d.Status.Created != 7 || d.Status.LastSuccessTime == nil || d.Status.LastSyncDuration == nil {
+		t.Errorf("status after the first sync: %+v", d.Status)
+	}
+	if c := condition(d, iamv1alpha1.ConditionDegraded); c.Status != metav1.ConditionFalse || c.Reason != iamv1alpha1.ReasonInStep {
+		t.Errorf("Degraded = %+v", c)
+	}
+	if c := condition(d, iamv1alpha1.ConditionInsecure); c.Status != metav1.ConditionFalse {
+		t.Errorf("Insecure = %+v", c)
+	}
+	us := users(t, ns)
+	if diff := cmp.Diff(peLogins, names(us)); diff != "" {
+		t.Fatalf("users (-want +got):\n%s", diff)
+	}
+	fry := us["fry"]
+	want := iamv1alpha1.UserSpec{Login: "fry", DisplayName: "Fry", Email: "fry@planetexpress.com", Profile: "designer",
+		DirectoryGroups: []string{shipCrewDN, "ship_crew"}, Active: ptr.To(true), Source: iamv1alpha1.UserSourceLDAP, Directory: "pe"}
+	if diff := cmp.Diff(want, fry.Spec); diff != "" {
+		t.Errorf("fry's spec (-want +got):\n%s", diff)
+	}
+	if fry.Labels[iamv1alpha1.LabelDirectory] != "pe" {
+		t.Errorf("fry's labels = %v", fry.Labels)
+	}
+	if p := us["hermes"].Spec.Profile; p != "reader" {
+		t.Errorf("hermes (admin_staff) has profile %q, want reader", p)
+	}
+	if p := us["amy"].Spec.Profile; p != "reader" {
+		t.Errorf("amy (no group) has profile %q, want the default reader", p)
+	}
+	waitUser(t, ns, "fry", "gains createProjects through Group crew", hasPermission("createProjects"))
+	waitEvent(t, ns, "Directory/pe Normal Synced", "Created 7")
+
+	// Metrics, from controller-runtime's registry.
+	labels := map[string]string{"namespace": ns, "directory": "pe"}
+	if v, ok := metric(t, "gatehouse_directory_users", labels); !ok || v != 7 {
+		t.Errorf("gatehouse_directory_users = %v (found %t), want 7", v, ok)
+	}
+	if v, ok := metric(t, "gatehouse_directory_groups", labels); !ok || v != 2 {
+		t.Errorf("gatehouse_directory_groups = %v (found %t), want 2", v, ok)
+	}
+	if v, ok := metric(t, "gatehouse_directory_sync_duration_seconds", labels); !ok || v < 1 {
+		t.Errorf("gatehouse_directory_sync_duration_seconds has %v samples (found %t)", v, ok)
+	}
+	if v, _ := metric(t, "gatehouse_directory_user_writes_total", labels); v != 7 {
+		t.Errorf("gatehouse_directory_user_writes_total = %v, want 7", v)
+	}
+
+	// Incremental: zoidberg joins ship_crew in LDAP.
+	ctx := tctx(t)
+	if err := s.AddValues(ctx, shipCrewDN, "member", zoidbergDN); err != nil {
+		t.Fatal(err)
+	}
+	d = syncNow(t, ns, "pe")
+	if d.Status.Updated != 1 || d.Status.Created != 0 {
+		t.Errorf("after zoidberg joined: created %d, updated %d; want 0, 1", d.Status.Created, d.Status.Updated)
+	}
+	z := waitUser(t, ns, "zoidberg", "gains createProjects", hasPermission("createProjects"))
+	if z.Spec.Profile != "designer" || !slices.Contains(z.Spec.DirectoryGroups, "ship_crew") {
+		t.Errorf("zoidberg: %+v", z.Spec)
+	}
+
+	// An administrator's own fields: a profile override, local groups, an
+	// inactive user. A sync that changes fry's name keeps all of them.
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "fry", Namespace: ns}}, func(u *iamv1alpha1.User) {
+		u.Spec.Profile = "reader"
+		u.Spec.Groups = []string{"crew"}
+	})
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "hermes", Namespace: ns}}, func(u *iamv1alpha1.User) {
+		u.Spec.Active = ptr.To(false)
+	})
+	if err := s.Replace(ctx, fryDN, "displayName", "Philip J. Fry"); err != nil {
+		t.Fatal(err)
+	}
+	d = syncNow(t, ns, "pe")
+	if d.Status.Updated != 1 {
+		t.Errorf("the sync after fry's rename updated %d Users, want 1", d.Status.Updated)
+	}
+	fry = *getUser(t, ns, "fry")
+	if fry.Spec.DisplayName != "Philip J. Fry" || fry.Spec.Profile != "reader" || !slices.Equal(fry.Spec.Groups, []string{"crew"}) {
+		t.Errorf("fry after the admin's override and a rename: %+v", fry.Spec)
+	}
+	if getUser(t, ns, "hermes").Spec.IsActive() {
+		t.Errorf("hermes was reactivated; an administrator deactivated him")
+	}
+
+	// Seat shortage never fails a sync: amy and the professor join
+	// ship_crew; with leela, bender and zoidberg that is five designers
+	// (fry is a reader by override) for four seats: one waits Pending. The
+	// professor is also in admin_staff (reader), but designer comes first
+	// in the License.
+	for _, dn := range []string{"cn=Amy Wong+sn=Kroker," + peBase, "cn=Hubert J. Farnsworth," + peBase} {
+		if err := s.AddValues(ctx, shipCrewDN, "member", dn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d = syncNow(t, ns, "pe")
+	if c := condition(d, iamv1alpha1.ConditionReady); c.Status != metav1.ConditionTrue || d.Status.Updated != 2 {
+		t.Errorf("after a seat shortage: Ready %+v, updated %d", c, d.Status.Updated)
+	}
+	if p := getUser(t, ns, "professor").Spec.Profile; p != "designer" {
+		t.Errorf("the professor has profile %q, want designer (first in the License)", p)
+	}
+	eventually(t, "one designer Pending", func() (bool, string) {
+		var pending []string
+		for n, u := range users(t, ns) {
+			if u.Spec.Profile == "designer" && u.Status.Seat == iamv1alpha1.SeatPending {
+				pending = append(pending, n)
+			}
+		}
+		return len(pending) == 1, strings.Join(pending, ",")
+	})
+
+	// A no-change resync writes nothing: the resource versions stay.
+	before := quietVersions(t, ns)
+	writes, _ := metric(t, "gatehouse_directory_user_writes_total", labels)
+	d = syncNow(t, ns, "pe")
+	if d.Status.Created+d.Status.Updated+d.Status.Deactivated != 0 {
+		t.Errorf("a no-change resync counted changes: %+v", d.Status)
+	}
+	if after, _ := metric(t, "gatehouse_directory_user_writes_total", labels); after != writes {
+		t.Errorf("a no-change resync wrote %v Users", after-writes)
+	}
+	if diff := cmp.Diff(before, versions(t, ns)); diff != "" {
+		t.Errorf("a no-change resync changed Users (-before +after):\n%s", diff)
+	}
+}
+
+// setPassword changes the bind password Secret.
+func setPassword(t *testing.T, ns, password string) {
+	t.Helper()
+	update(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: bindSecret, Namespace: ns}}, func(s *corev1.Secret) {
+		s.Data = map[string][]byte{"password": []byte(password)}
+	})
+}
+
+// versions are the Users' resource versions.
+func versions(t *testing.T, ns string) map[string]string {
+	out := map[string]string{}
+	for n, u := range users(t, ns) {
+		out[n] = u.ResourceVersion
+	}
+	return out
+}
+
+// quietVersions waits until no User changes for a second (the User
+// controller has written every status) and returns the versions.
+func quietVersions(t *testing.T, ns string) map[string]string {
+	t.Helper()
+	last, since := versions(t, ns), time.Now()
+	for time.Since(since) < time.Second {
+		time.Sleep(100 * time.Millisecond)
+		if v := versions(t, ns); !cmp.Equal(v, last) {
+			last, since = v, time.Now()
+		}
+	}
+	return last
+}
+
+// A user who left the directory is deactivated, and reactivated when it
+// comes back; nothing else changes.
+func TestRemovalDeactivates(t *testing.T) {
+	t.Parallel()
+	s := planetExpress(t)
+	ns := env.Namespace(t)
+	create(t, peDirectory(t, ns, s.URL))
+	synced(t, ns, "pe")
+	ctx := tctx(t)
+	if err := s.Delete(ctx, zoidbergDN); err != nil {
+		t.Fatal(err)
+	}
+	d := syncNow(t, ns, "pe")
+	if d.Status.Deactivated != 1 || d.Status.UsersFound != 6 {
+		t.Errorf("after zoidberg left: %+v", d.Status)
+	}
+	for n, u := range users(t, ns) {
+		if u.Spec.IsActive() == (n == "zoidberg") {
+			t.Errorf("user %s active = %t", n, u.Spec.IsActive())
+		}
+	}
+	if z := getUser(t, ns, "zoidberg"); z.Spec.DisplayName != "Zoidberg" || z.Spec.Email == "" {
+		t.Errorf("zoidberg lost his fields on deactivation: %+v", z.Spec)
+	}
+	waitEvent(t, ns, "Directory/pe Normal Synced", "removed 1")
+
+	// Back in the directory: active again.
+	if err := s.Add(ctx, ldaptest.NewEntry(zoidbergDN, "objectClass", "inetOrgPerson", "cn", "John A. Zoidberg", "sn", "Zoidberg",
+		"uid", "zoidberg", "displayName", "Zoidberg", "mail", "zoidberg@planetexpress.com")); err != nil {
+		t.Fatal(err)
+	}
+	d = syncNow(t, ns, "pe")
+	if !getUser(t, ns, "zoidberg").Spec.IsActive() || d.Status.Updated != 1 {
+		t.Errorf("zoidberg is back in the directory but not active again (updated %d)", d.Status.Updated)
+	}
+}
+
+// The safety bound: a sync that would deactivate more than
+// maxDeactivationPercent stops, changes nothing and says how to proceed;
+// the annotation lets one sync through; a directory that returns no user
+// stops as well.
+func TestSafetyBound(t *testing.T) {
+	t.Parallel()
+	s := ldaptest.Start(t, ldaptest.GroupOfNamesTree())
+	ns := env.Namespace(t)
+	d := exampleDirectory(t, ns, s, s.URL)
+	create(t, d)
+	synced(t, ns, "example")
+	if got := names(users(t, ns)); !slices.Equal(got, []string{"ann", "ben", "cid", "jsmith"}) {
+		t.Fatalf("users %v", got)
+	}
+	ctx := tctx(t)
+	if err := s.Delete(ctx, ldaptest.UserDN(ldaptest.People(s.Suffix), "cid")); err != nil {
+		t.Fatal(err)
+	}
+	// 1 of 4 is 25%, more than the default 20%.
+	syncNow(t, ns, "example")
+	d = waitDir(t, ns, "example", "stopped by the bound", cond(iamv1alpha1.ConditionDegraded, metav1.ConditionTrue, iamv1alpha1.ReasonDeactivationLimit))
+	msg := condition(d, iamv1alpha1.ConditionDegraded).Message
+	for _, want := range []string{"deactivate 1 of the directory's 4 active Users (25%)", "(20%)", "cid", iamv1alpha1.AnnotationAllowMassRemoval} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Degraded message %q lacks %q", msg, want)
+		}
+	}
+	if c := condition(d, iamv1alpha1.ConditionReady); c.Status != metav1.ConditionFalse {
+		t.Errorf("Ready = %+v", c)
+	}
+	for n, u := range users(t, ns) {
+		if !u.Spec.IsActive() {
+			t.Errorf("user %s was deactivated by a stopped sync", n)
+		}
+	}
+	waitEvent(t, ns, "Directory/example Warning DeactivationLimitExceeded")
+
+	// The annotation lets one sync through.
+	update(t, d, func(d *iamv1alpha1.Directory) {
+		d.Annotations = map[string]string{iamv1alpha1.AnnotationAllowMassRemoval: "2024-06-01"}
+	})
+	d = waitDir(t, ns, "example", "allowed once", func(d *iamv1alpha1.Directory) bool { return d.Status.AllowMassRemovalHandled == "2024-06-01" })
+	if c := condition(d, iamv1alpha1.ConditionReady); c.Status != metav1.ConditionTrue || d.Status.Deactivated != 1 {
+		t.Errorf("after the annotation: Ready %+v, deactivated %d", c, d.Status.Deactivated)
+	}
+	if getUser(t, ns, "cid").Spec.IsActive() {
+		t.Errorf("cid is still active after the allowed sync")
+	}
+
+	// A filter that matches nothing: the directory "returns no user".
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.Users.Filter = "(uid=nobody-at-all)" })
+	d = waitDir(t, ns, "example", "stopped: empty", cond(iamv1alpha1.ConditionDegraded, metav1.ConditionTrue, iamv1alpha1.ReasonEmptyDirectory))
+	if !strings.Contains(condition(d, iamv1alpha1.ConditionDegraded).Message, "3 active Users") {
+		t.Errorf("EmptyDirectory message: %q", condition(d, iamv1alpha1.ConditionDegraded).Message)
+	}
+	for n, u := range users(t, ns) {
+		if u.Spec.IsActive() != (n != "cid") {
+			t.Errorf("user %s active = %t after the empty read", n, u.Spec.IsActive())
+		}
+	}
+}
+
+// slapd stops: Ready False with the reason in words, nothing deactivated;
+// it comes back: the sync recovers by itself (back-off).
+func TestOutageAndRecovery(t *testing.T) {
+	t.Parallel()
+	s := ldaptest.Start(t, ldaptest.GroupOfNamesTree())
+	ns := env.Namespace(t)
+	create(t, exampleDirectory(t, ns, s, s.URL))
+	synced(t, ns, "example")
+	s.Stop()
+	syncNow(t, ns, "example")
+	d := waitDir(t, ns, "example", "not ready", cond(iamv1alpha1.ConditionReady, metav1.ConditionFalse, "Unreachable"))
+	if msg := condition(d, iamv1alpha1.ConditionReady).Message; !strings.Contains(msg, "connection refused") || !strings.Contains(msg, "No User was deactivated") {
+		t.Errorf("Ready message %q", msg)
+	}
+	if c := condition(d, iamv1alpha1.ConditionDegraded); c.Status != metav1.ConditionTrue {
+		t.Errorf("Degraded = %+v", c)
+	}
+	for n, u := range users(t, ns) {
+		if !u.Spec.IsActive() {
+			t.Errorf("user %s deactivated during an outage", n)
+		}
+	}
+	if len(users(t, ns)) != 4 {
+		t.Errorf("users lost during an outage: %v", names(users(t, ns)))
+	}
+	waitEvent(t, ns, "Directory/example Warning SyncFailed", "connection refused")
+	if v, _ := metric(t, "gatehouse_directory_sync_errors_total", map[string]string{"namespace": ns, "directory": "example", "reason": "Unreachable"}); v < 1 {
+		t.Errorf("gatehouse_directory_sync_errors_total{reason=Unreachable} = %v", v)
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	d = waitDir(t, ns, "example", "recovered", cond(iamv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
+	if d.Status.UsersFound != 4 {
+		t.Errorf("after recovery: %+v", d.Status)
+	}
+}
+
+// The connection is cut after the first page of the user search: a failed
+// sync, never a partial one that deactivates the rest.
+func TestConnectionLostMidPaging(t *testing.T) {
+	t.Parallel()
+	s := ldaptest.Start(t, ldaptest.BigTree(250, 0, 0))
+	p := ldaptest.NewProxy(t, s.Addr)
+	ns := env.Namespace(t)
+	d := exampleDirectory(t, ns, s, p.URL)
+	d.Spec.Groups = nil
+	d.Spec.PageSize = 100
+	create(t, d)
+	d = synced(t, ns, "example")
+	if d.Status.Created != 250 {
+		t.Fatalf("first sync created %d", d.Status.Created)
+	}
+	p.CutAfterSearchDone(1)
+	syncNow(t, ns, "example")
+	d = waitDir(t, ns, "example", "failed", cond(iamv1alpha1.ConditionSynced, metav1.ConditionFalse, "Unreachable"))
+	if msg := condition(d, iamv1alpha1.ConditionSynced).Message; !strings.Contains(msg, "page 2") || !strings.Contains(msg, "incomplete") {
+		t.Errorf("Synced message %q", msg)
+	}
+	if d.Status.UsersFound != 250 {
+		t.Errorf("usersFound after a cut read = %d, want the last complete read's 250", d.Status.UsersFound)
+	}
+	us := users(t, ns)
+	for n, u := range us {
+		if !u.Spec.IsActive() {
+			t.Fatalf("user %s deactivated after a cut read", n)
+		}
+	}
+	if len(us) != 250 {
+		t.Errorf("%d users after a cut read", len(us))
+	}
+	p.CutAfterSearchDone(0)
+	waitDir(t, ns, "example", "recovered", cond(iamv1alpha1.ConditionSynced, metav1.ConditionTrue, iamv1alpha1.ReasonSyncSucceeded))
+}
+
+// OnDemand: only Users an administrator created with source LDAP are
+// filled in; a login the directory does not know gets a clear condition;
+// a login such as *)(uid=* matches nothing.
+func TestOnDemand(t *testing.T) {
+	t.Parallel()
+	s := planetExpress(t)
+	ns := env.Namespace(t)
+	ldapUser := func(name, login string) *iamv1alpha1.User {
+		return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: iamv1alpha1.UserSpec{Login: login, Source: iamv1alpha1.UserSourceLDAP, Directory: "pe"}}
+	}
+	create(t, ldapUser("fry", "fry"), ldapUser("ghost", "ghost"), ldapUser("injection", "*)(uid=*"))
+	d := peDirectory(t, ns, s.URL)
+	d.Spec.Provisioning = iamv1alpha1.ProvisioningOnDemand
+	create(t, d)
+	d = synced(t, ns, "pe")
+	fry := getUser(t, ns, "fry")
+	if fry.Spec.DisplayName != "Fry" || fry.Spec.Email != "fry@planetexpress.com" || !slices.Contains(fry.Spec.DirectoryGroups, "ship_crew") ||
+		fry.Labels[iamv1alpha1.LabelDirectory] != "pe" {
+		t.Errorf("fry not filled in: %+v %v", fry.Spec, fry.Labels)
+	}
+	for _, n := range []string{"ghost", "injection"} {
+		if u := getUser(t, ns, n); u.Spec.DisplayName != "" || u.Spec.Email != "" || len(u.Spec.DirectoryGroups) != 0 || u.Labels[iamv1alpha1.LabelDirectory] != "" {
+			t.Errorf("%s was filled in: %+v", n, u.Spec)
+		}
+	}
+	if got := names(users(t, ns)); !slices.Equal(got, []string{"fry", "ghost", "injection"}) {
+		t.Errorf("OnDemand created Users: %v", got)
+	}
+	c := condition(d, iamv1alpha1.ConditionDegraded)
+	if c.Status != metav1.ConditionTrue || c.Reason != iamv1alpha1.ReasonUnknownLogins ||
+		!strings.Contains(c.Message, `User ghost (login "ghost")`) || !strings.Contains(c.Message, `User injection (login "*)(uid=*")`) {
+		t.Errorf("Degraded = %+v", c)
+	}
+	if d.Status.UsersFound != 1 {
+		t.Errorf("usersFound = %d, want 1", d.Status.UsersFound)
+	}
+	waitEvent(t, ns, "Directory/pe Warning UnknownLogins", "ghost")
+
+	// A User created later is filled in without waiting for the interval.
+	create(t, ldapUser("leela", "Leela"))
+	waitUser(t, ns, "leela", "filled in", func(u *iamv1alpha1.User) bool { return u.Spec.Email == "leela@planetexpress.com" })
+}
+
+// A User created by hand with a directory login is never taken over: the
+// conflict is reported in the Directory's status and in Events.
+func TestHandMadeUserNotTakenOver(t *testing.T) {
+	t.Parallel()
+	s := planetExpress(t)
+	ns := env.Namespace(t)
+	create(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "philip", Namespace: ns},
+		Spec: iamv1alpha1.UserSpec{Login: "fry", DisplayName: "Philip (local)", Groups: []string{"local"}}})
+	create(t, peDirectory(t, ns, s.URL))
+	d := synced(t, ns, "pe")
+	c := condition(d, iamv1alpha1.ConditionDegraded)
+	if c.Status != metav1.ConditionTrue || c.Reason != iamv1alpha1.ReasonLoginConflict || !strings.Contains(c.Message, `login "fry": User philip is a local User`) {
+		t.Errorf("Degraded = %+v", c)
+	}
+	if d.Status.Created != 6 {
+		t.Errorf("created %d, want 6", d.Status.Created)
+	}
+	p := getUser(t, ns, "philip")
+	if p.Spec.DisplayName != "Philip (local)" || p.Spec.Source != iamv1alpha1.UserSourceLocal || p.Labels[iamv1alpha1.LabelDirectory] != "" || len(p.Spec.DirectoryGroups) != 0 {
+		t.Errorf("the hand-made User was changed: %+v %v", p.Spec, p.Labels)
+	}
+	if _, ok := users(t, ns)["fry"]; ok {
+		t.Errorf("a second User with login fry was created")
+	}
+	waitEvent(t, ns, "User/philip Warning NotManagedByDirectory", "left alone")
+	waitEvent(t, ns, "Directory/pe Warning LoginConflict", "fry")
+}
+
+// dryRun: the plan goes into status and nothing is written.
+func TestDryRun(t *testing.T) {
+	t.Parallel()
+	s := planetExpress(t)
+	ns := env.Namespace(t)
+	d := peDirectory(t, ns, s.URL)
+	d.Spec.DryRun = true
+	create(t, d)
+	d = synced(t, ns, "pe")
+	want := &iamv1alpha1.DirectoryPlan{Create: 7, CreateNames: peLogins}
+	if diff := cmp.Diff(want, d.Status.Plan); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	if c := condition(d, iamv1alpha1.ConditionSynced); c.Reason != iamv1alpha1.ReasonDryRun {
+		t.Errorf("Synced = %+v", c)
+	}
+	if us := users(t, ns); len(us) != 0 {
+		t.Errorf("a dry run created %v", names(us))
+	}
+	waitEvent(t, ns, "Directory/pe Normal DryRun", "would create 7")
+
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.DryRun = false })
+	d = synced(t, ns, "pe")
+	if d.Status.Plan != nil || d.Status.Created != 7 || len(users(t, ns)) != 7 {
+		t.Errorf("after the dry run: %+v", d.Status)
+	}
+}
+
+// No Secret value reaches an Event, a status, a condition or a log line,
+// also when the bind fails; a Secret change re-syncs at once.
+func TestBindPasswordNeverShown(t *testing.T) {
+	t.Parallel()
+	s := planetExpress(t)
+	ns := env.Namespace(t)
+	const wrong = "Wrong-Password-Zebra-42"
+	d := peDirectory(t, ns, s.URL)
+	setPassword(t, ns, wrong)
+	create(t, d)
+	d = waitDir(t, ns, "pe", "bind failed", cond(iamv1alpha1.ConditionReady, metav1.ConditionFalse, "BindFailed"))
+	if msg := condition(d, iamv1alpha1.ConditionReady).Message; !strings.Contains(msg, "invalid credentials") || !strings.Contains(msg, `Secret "ldap-bind" key "password"`) {
+		t.Errorf("Ready message %q", msg)
+	}
+	waitEvent(t, ns, "Warning SyncFailed", "invalid credentials")
+
+	// The right password: the Secret's change re-syncs without sync-now.
+	setPassword(t, ns, ldaptest.PlanetExpressAdminPassword)
+	d = synced(t, ns, "pe")
+	if d.Status.Created != 7 {
+		t.Errorf("created %d after the password was fixed", d.Status.Created)
+	}
+
+	// Also a missing Secret says which one, and nothing else.
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.BindPasswordSecretRef.Name = "missing" })
+	d = waitDir(t, ns, "pe", "secret missing", cond(iamv1alpha1.ConditionReady, metav1.ConditionFalse, iamv1alpha1.ReasonSecretNotFound))
+
+	var everything []string
+	b, _ := json.Marshal(d)
+	everything = append(everything, string(b))
+	b, _ = json.Marshal(users(t, ns))
+	everything = append(everything, string(b))
+	everything = append(everything, events(t, ns)...)
+	everything = append(everything, logs.String())
+	for _, pw := range []string{wrong, ldaptest.PlanetExpressAdminPassword} {
+		for _, text := range everything {
+			if strings.Contains(text, pw) {
+				t.Fatalf("the bind password %q appears in:\n%.2000s", pw, text)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "directory") {
+		t.Errorf("the captured log is empty; the test proves nothing")
+	}
+}
+
+// ldaps:// with the CA from a Secret; insecureSkipVerify works but raises
+// the Insecure condition and a Warning Event.
+func TestTLSAndInsecure(t *testing.T) {
+	t.Parallel()
+	s := ldaptest.Start(t, ldaptest.GroupOfNamesTree())
+	ns := env.Namespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ldap-ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": s.CA.CertPEM}})
+	d := exampleDirectory(t, ns, s, s.LDAPSURL)
+	d.Spec.TLS = &iamv1alpha1.DirectoryTLS{CASecretRef: &iamv1alpha1.SecretKeySelector{Name: "ldap-ca", Key: "ca.crt"}}
+	create(t, d)
+	d = synced(t, ns, "example")
+	if d.Status.UsersFound != 4 || condition(d, iamv1alpha1.ConditionInsecure).Status != metav1.ConditionFalse {
+		t.Errorf("ldaps with a CA: %+v", d.Status)
+	}
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.TLS = &iamv1alpha1.DirectoryTLS{InsecureSkipVerify: true} })
+	d = waitDir(t, ns, "example", "insecure", cond(iamv1alpha1.ConditionInsecure, metav1.ConditionTrue, iamv1alpha1.ReasonInsecureSkipVerify))
+	if condition(d, iamv1alpha1.ConditionReady).Status != metav1.ConditionTrue {
+		t.Errorf("Ready with insecureSkipVerify: %+v", condition(d, iamv1alpha1.ConditionReady))
+	}
+	waitEvent(t, ns, "Directory/example Warning InsecureSkipVerify")
+}
+
+// TestLargeSync syncs a BigTree of 10,000 users and 1,000 groups (100
+// members each) and then makes a no-change resync, and logs how long each
+// took. GATEHOUSE_LARGE=1 runs it; a number above 1 is the number of users
+// (groups are a tenth of it):
+//
+//	GATEHOUSE_LARGE=1 KUBEBUILDER_ASSETS=$PWD/bin/k8s/1.37.2 go test ./controllers/directory -run TestLargeSync -v -timeout 60m
+func TestLargeSync(t *testing.T) {
+	large := os.Getenv("GATEHOUSE_LARGE")
+	if testing.Short() || large == "" {
+		t.Skip("set GATEHOUSE_LARGE=1 to sync 10,000 users")
+	}
+	nUsers, perGroup := 10000, 100
+	if n, err := strconv.Atoi(large); err == nil && n > 1 {
+		nUsers = n
+	}
+	nGroups := nUsers / 10
+	start := time.Now()
+	s := ldaptest.Start(t, ldaptest.BigTree(nUsers, nGroups, perGroup))
+	t.Logf("slapd with %d users and %d groups started in %s", nUsers, nGroups, time.Since(start).Round(time.Millisecond))
+	ns := env.Namespace(t)
+	d := exampleDirectory(t, ns, s, s.URL)
+	d.Spec.PageSize = 1000
+	create(t, d)
+	first := largeWait(t, ns, func(d *iamv1alpha1.Directory) bool {
+		return d.Status.ObservedGeneration == d.Generation && d.Status.LastSuccessTime != nil
+	})
+	t.Logf("first sync: %d users, %d groups, created %d, sync duration %s", first.Status.UsersFound, first.Status.GroupsFound,
+		first.Status.Created, first.Status.LastSyncDuration.Duration)
+	labels := map[string]string{"namespace": ns, "directory": "example"}
+	writes, _ := metric(t, "gatehouse_directory_user_writes_total", labels)
+	d = syncNow(t, ns, "example")
+	after, _ := metric(t, "gatehouse_directory_user_writes_total", labels)
+	t.Logf("no-change resync: sync duration %s, %v User writes", d.Status.LastSyncDuration.Duration, after-writes)
+	if after != writes {
+		t.Errorf("the no-change resync wrote %v Users", after-writes)
+	}
+}
+
+func largeWait(t *testing.T, ns string, ok func(*iamv1alpha1.Directory) bool) *iamv1alpha1.Directory {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	for ctx.Err() == nil {
+		var d iamv1alpha1.Directory
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "example"}, &d); err == nil && ok(&d) {
+			return &d
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatal("the large sync did not finish within 30 minutes")
+	return nil
+}

@@ -1,0 +1,369 @@
+package directory_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers"
+	"github.com/gatehouse-dev/gatehouse/controllers/directory"
+	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+)
+
+var (
+	env  *testenv.Env
+	logs syncBuffer
+)
+
+// syncBuffer is the manager's log, every level.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) line(prefix, args string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.WriteString(prefix + " " + args + "\n")
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Run(m, &env, startManager))
+}
+
+// startManager runs the manager with every controller and the Directory
+// controller against the test control plane, logging into logs.
+func startManager(ctx context.Context, e *testenv.Env) error {
+	cfg := rest.CopyConfig(e.Config)
+	cfg.QPS, cfg.Burst = 1000, 2000
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 e.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: controllers.CacheByObject()},
+		Logger:                 funcr.New(logs.line, funcr.Options{Verbosity: 10}),
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Directory: directory.Options{
+		BackoffBase: 200 * time.Millisecond, BackoffMax: 2 * time.Second, Writers: 8,
+	}}); err != nil {
+		return err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "the manager stopped: %v\n", err)
+		}
+	}()
+	return nil
+}
+
+// Builders and helpers.
+
+func tctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+const (
+	peBase     = "ou=people,dc=planetexpress,dc=com"
+	bindSecret = "ldap-bind"
+)
+
+// planetExpress starts a slapd with the Planet Express tree.
+func planetExpress(t *testing.T) *ldaptest.Server {
+	t.Helper()
+	dir, err := ldaptest.PlanetExpressDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := ldaptest.PlanetExpress(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ldaptest.Start(t, tree)
+}
+
+// peDirectory is a Directory of the Planet Express tree at url, provisioning
+// All, with the bind Secret created.
+func peDirectory(t *testing.T, ns, url string) *iamv1alpha1.Directory {
+	t.Helper()
+	createSecret(t, ns, bindSecret, ldaptest.PlanetExpressAdminPassword)
+	return &iamv1alpha1.Directory{
+		ObjectMeta: metav1.ObjectMeta{Name: "pe", Namespace: ns},
+		Spec: iamv1alpha1.DirectorySpec{
+			URL:                   url,
+			BindDN:                ldaptest.PlanetExpressAdminDN,
+			BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: bindSecret, Key: "password"},
+			Users:                 iamv1alpha1.DirectoryUsers{BaseDN: peBase},
+			Groups:                &iamv1alpha1.DirectoryGroups{BaseDN: peBase},
+			Provisioning:          iamv1alpha1.ProvisioningAll,
+		},
+	}
+}
+
+// exampleDirectory is a Directory of a tree below ldaptest.DefaultSuffix
+// (people and groups OUs), provisioning All.
+func exampleDirectory(t *testing.T, ns string, s *ldaptest.Server, url string) *iamv1alpha1.Directory {
+	t.Helper()
+	createSecret(t, ns, bindSecret, s.AdminPassword)
+	return &iamv1alpha1.Directory{
+		ObjectMeta: metav1.ObjectMeta{Name: "example", Namespace: ns},
+		Spec: iamv1alpha1.DirectorySpec{
+			URL:                   url,
+			BindDN:                s.AdminDN,
+			BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: bindSecret, Key: "password"},
+			Users:                 iamv1alpha1.DirectoryUsers{BaseDN: ldaptest.People(s.Suffix)},
+			Groups:                &iamv1alpha1.DirectoryGroups{BaseDN: ldaptest.Groups(s.Suffix)},
+			Provisioning:          iamv1alpha1.ProvisioningAll,
+		},
+	}
+}
+
+func createSecret(t *testing.T, ns, name, password string) {
+	t.Helper()
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string][]byte{"password": []byte(password)}})
+}
+
+func create(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := env.Client.Create(tctx(t), o); err != nil {
+			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// update changes an object with retries on conflict.
+func update[T client.Object](t *testing.T, obj T, change func(T)) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if err := env.Client.Get(tctx(t), client.ObjectKeyFromObject(obj), obj); err != nil {
+			t.Fatalf("cannot read %s: %v", obj.GetName(), err)
+		}
+		change(obj)
+		err := env.Client.Update(tctx(t), obj)
+		if err == nil {
+			return
+		}
+		if i > 20 {
+			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
+		}
+	}
+}
+
+// eventually polls until cond holds, and fails with the last explanation.
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	var why string
+	for time.Now().Before(deadline) {
+		var ok bool
+		if ok, why = cond(); ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: not so after 45s: %s", what, why)
+}
+
+func getDir(t *testing.T, ns, name string) *iamv1alpha1.Directory {
+	t.Helper()
+	var d iamv1alpha1.Directory
+	if err := env.Client.Get(tctx(t), client.ObjectKey{Namespace: ns, Name: name}, &d); err != nil {
+		t.Fatalf("cannot read directory %s: %v", name, err)
+	}
+	return &d
+}
+
+// waitDir waits until the Directory satisfies cond.
+func waitDir(t *testing.T, ns, name, what string, cond func(*iamv1alpha1.Directory) bool) *iamv1alpha1.Directory {
+	t.Helper()
+	var d *iamv1alpha1.Directory
+	eventually(t, "directory "+name+": "+what, func() (bool, string) {
+		d = getDir(t, ns, name)
+		b, _ := json.Marshal(d.Status)
+		return cond(d), string(b)
+	})
+	return d
+}
+
+// cond is a Directory condition check.
+func cond(typ string, status metav1.ConditionStatus, reason string) func(*iamv1alpha1.Directory) bool {
+	return func(d *iamv1alpha1.Directory) bool {
+		c := meta.FindStatusCondition(d.Status.Conditions, typ)
+		return c != nil && c.Status == status && (reason == "" || c.Reason == reason) && c.ObservedGeneration == d.Generation
+	}
+}
+
+func condition(d *iamv1alpha1.Directory, typ string) metav1.Condition {
+	if c := meta.FindStatusCondition(d.Status.Conditions, typ); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+// synced waits for a successful sync of the current generation.
+func synced(t *testing.T, ns, name string) *iamv1alpha1.Directory {
+	t.Helper()
+	return waitDir(t, ns, name, "synced", func(d *iamv1alpha1.Directory) bool {
+		return cond(iamv1alpha1.ConditionReady, metav1.ConditionTrue, "")(d) && d.Status.ObservedGeneration == d.Generation
+	})
+}
+
+var syncCounter atomic.Int64
+
+// syncNow asks for a sync with a new sync-now value and waits until it ran.
+func syncNow(t *testing.T, ns, name string) *iamv1alpha1.Directory {
+	t.Helper()
+	v := fmt.Sprintf("t%d", syncCounter.Add(1))
+	update(t, &iamv1alpha1.Directory{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, func(d *iamv1alpha1.Directory) {
+		if d.Annotations == nil {
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[iamv1alpha1.AnnotationSyncNow] = v
+	})
+	return waitDir(t, ns, name, "sync-now "+v+" handled", func(d *iamv1alpha1.Directory) bool { return d.Status.SyncNowHandled == v })
+}
+
+func users(t *testing.T, ns string) map[string]iamv1alpha1.User {
+	t.Helper()
+	var list iamv1alpha1.UserList
+	if err := env.Client.List(tctx(t), &list, client.InNamespace(ns)); err != nil {
+		t.Fatalf("cannot list users: %v", err)
+	}
+	out := map[string]iamv1alpha1.User{}
+	for _, u := range list.Items {
+		out[u.Name] = u
+	}
+	return out
+}
+
+func getUser(t *testing.T, ns, name string) *iamv1alpha1.User {
+	t.Helper()
+	var u iamv1alpha1.User
+	if err := env.Client.Get(tctx(t), client.ObjectKey{Namespace: ns, Name: name}, &u); err != nil {
+		t.Fatalf("cannot read user %s: %v", name, err)
+	}
+	return &u
+}
+
+// waitUser waits until the user satisfies cond.
+func waitUser(t *testing.T, ns, name, what string, cond func(*iamv1alpha1.User) bool) *iamv1alpha1.User {
+	t.Helper()
+	var u *iamv1alpha1.User
+	eventually(t, "user "+name+": "+what, func() (bool, string) {
+		var got iamv1alpha1.User
+		if err := env.Client.Get(tctx(t), client.ObjectKey{Namespace: ns, Name: name}, &got); err != nil {
+			return false, err.Error()
+		}
+		u = &got
+		b, _ := json.Marshal(u)
+		return cond(u), string(b)
+	})
+	return u
+}
+
+func names(us map[string]iamv1alpha1.User) []string {
+	var out []string
+	for n := range us {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// events returns the Events of a namespace, as "Kind/name Type Reason: note".
+func events(t *testing.T, ns string) []string {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := env.Client.List(tctx(t), &list, client.InNamespace(ns)); err != nil {
+		t.Fatalf("cannot list events: %v", err)
+	}
+	var out []string
+	for _, e := range list.Items {
+		out = append(out, fmt.Sprintf("%s/%s %s %s: %s", e.Regarding.Kind, e.Regarding.Name, e.Type, e.Reason, e.Note))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// waitEvent waits for an Event whose line contains every text.
+func waitEvent(t *testing.T, ns string, texts ...string) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("an Event with %q", texts), func() (bool, string) {
+		evs := events(t, ns)
+	next:
+		for _, e := range evs {
+			for _, text := range texts {
+				if !strings.Contains(e, text) {
+					continue next
+				}
+			}
+			return true, ""
+		}
+		return false, strings.Join(evs, "\n")
+	})
+}
+
+// metric sums the values of a metric family over the series with labels.
+func metric(t *testing.T, name string, labels map[string]string) (sum float64, found bool) {
+	t.Helper()
+	mfs, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatalf("cannot gather metrics: %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue series
+				}
+			}
+			found = true
+			switch {
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				sum += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return sum, found
+}
