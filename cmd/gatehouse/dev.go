@@ -46,6 +46,7 @@ the CRDs there and runs the manager against it, but applies no samples.`,
 	f.StringArrayVar(&opts.ManagerArgs, "manager-arg", nil, "an extra flag for the manager (repeatable)")
 	f.StringVar(&opts.SamplesDir, "samples", "", "a directory of manifests to apply on the local control plane")
 	f.StringVar(&opts.SamplesNamespace, "namespace", "demo", "the namespace samples without one go into")
+	f.BoolVar(&opts.SamplesPostgres, "samples-postgres", true, "start a local PostgreSQL (when installed) for the samples' PostgreSQL connections, so they show Reachable")
 	f.BoolVar(&quiet, "quiet", false, "do not show the manager's log")
 	f.BoolVar(&verbose, "verbose", false, "also show kube-apiserver's and etcd's logs")
 	return cmd

@@ -86,7 +86,7 @@ func (r *Reconciler) desiredStatus(s *scope, out *outcome) iamv1alpha1.Directory
 func (r *Reconciler) conditions(s *scope, out *outcome) (ready, synced, degraded metav1.Condition) {
 	switch {
 	case out.fail != nil:
-		msg := out.fail.message
+		msg := strings.TrimRight(out.fail.message, ".") + "."
 		if out.fail.retry {
 			msg += " No User was deactivated; the sync is retried with back-off."
 		} else {

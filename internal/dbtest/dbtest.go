@@ -32,6 +32,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -383,4 +384,28 @@ func Run(m *testing.M, kinds ...Kind) int {
 		}
 	}
 	return code
+}
+
+// identifier matches the user and database names CreateDatabase accepts.
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// CreateDatabase creates the user of c with its password, and its database,
+// on the server (for `gatehouse dev`, which points the samples' connection
+// at a local server). Names must be lower-case SQL identifiers; the
+// password must not contain a quote.
+func (s *Server) CreateDatabase(c Conn) error {
+	if !identifier.MatchString(c.User) || !identifier.MatchString(c.Database) {
+		return fmt.Errorf("user %q or database %q is not a plain lower-case identifier", c.User, c.Database)
+	}
+	if strings.ContainsAny(c.Password, `'\`) {
+		return fmt.Errorf("the password of user %s contains a quote or a backslash", c.User)
+	}
+	c.Host, c.Port = s.Admin.Host, s.Admin.Port
+	switch s.Kind {
+	case PostgreSQL:
+		return s.pgCreate(c)
+	case MariaDB:
+		return s.mariaCreate(c)
+	}
+	return fmt.Errorf("unknown server kind %s", s.Kind)
 }

@@ -45,6 +45,10 @@ type Options struct {
 	StateDir string
 	// ManagerPath is the manager binary; empty runs no manager.
 	ManagerPath string
+	// SamplesPostgres starts a local PostgreSQL for the samples' Global
+	// PostgreSQL Connections (when its binaries are there) and points them
+	// at it.
+	SamplesPostgres bool
 	// ManagerArgs are extra manager flags.
 	ManagerArgs []string
 	// SamplesDir is applied into SamplesNamespace on a local control plane.
@@ -159,6 +163,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 			docs, err := manifest.ReadPaths(opts.SamplesDir)
 			if err != nil {
 				return err
+			}
+			if opts.SamplesPostgres {
+				stop := localPostgres(out, docs)
+				defer stop()
 			}
 			if err := ApplyDocuments(ctx, c, docs, opts.SamplesNamespace); err != nil {
 				return interrupted(err)

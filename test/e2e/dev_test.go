@@ -208,6 +208,9 @@ func TestDevLocalControlPlane(t *testing.T) {
 	// The manager binary computes every status, and a change made with
 	// kubectl reaches the user's status.
 	kubectl(t, s.kubeconfig, "wait", "--for=condition=Ready", "--timeout=60s", "-n", "demo", "users,groups,licenses,shares,resourcegrants", "--all")
+	// gatehouse dev points the warehouse sample at a local PostgreSQL: the
+	// operator logs in to it for real.
+	kubectl(t, s.kubeconfig, "wait", "--for=condition=Reachable", "--timeout=60s", "-n", "demo", "connection/warehouse")
 	if seat := kubectl(t, s.kubeconfig, "get", "pu", "dave", "-n", "demo", "-o", "jsonpath={.status.seat}"); seat != "Pending" {
 		t.Errorf("dave (the fourth designer for 3 seats) has seat %q, want Pending", seat)
 	}
