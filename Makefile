@@ -41,6 +41,10 @@ build: ## Build the manager and the CLI into bin/.
 test: verify vet lint controlplane deps ## Everything CI runs: generated files up to date, vet, lint, unit, envtest and real-server tests.
 	go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: test-e2e
+test-e2e: controlplane deps ## Only the end-to-end suite: the built binaries driven with kubectl (also part of `make test`).
+	go test $(GO_TEST_FLAGS) ./test/e2e/...
+
 .PHONY: test-unit
 test-unit: ## Only the tests that need no control plane.
 	go test $(GO_TEST_FLAGS) ./internal/access/... ./internal/audit/... ./internal/manifest/... ./internal/credentials/...

@@ -181,7 +181,8 @@ func TestDevLocalControlPlane(t *testing.T) {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Fatal("kubectl is not on the PATH; the e2e tests drive the cluster with it")
 	}
-	s := startDev(t, environWithout("KUBECONFIG"), "--samples", "../../config/samples")
+	auditLog := filepath.Join(t.TempDir(), "audit.log")
+	s := startDev(t, environWithout("KUBECONFIG"), "--samples", "../../config/samples", "--manager-arg=--audit-log="+auditLog)
 	addr := apiServerAddress(t, s.kubeconfig)
 
 	names := kubectl(t, s.kubeconfig, "get", "pu,pg,lic,conn,share,rg,dir", "-n", "demo", "-o", "name")
@@ -237,6 +238,35 @@ func TestDevLocalControlPlane(t *testing.T) {
 			t.Errorf("kubectl gatehouse %s on the live cluster says\n%s\noffline on the samples\n%s", strings.Join(args, " "), live, offline)
 		}
 	}
+
+	// A group membership changed with kubectl reaches the user's status:
+	// carol joins data-team, and with it the warehouse connection.
+	kubectl(t, s.kubeconfig, "patch", "pu", "carol", "-n", "demo", "--type=merge", "-p", `{"spec":{"groups":["analysts","data-team"]}}`)
+	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.groups[1]}=data-team", "--timeout=30s", "-n", "demo", "pu/carol")
+	if res := kubectl(t, s.kubeconfig, "get", "pu", "carol", "-n", "demo", "-o", "jsonpath={.status.resources[*].name}"); !strings.Contains(res, "warehouse") {
+		t.Errorf("carol joined data-team but reaches only %q", res)
+	}
+
+	// A person is denied a share they may not make, and told why: carol
+	// (Editor with allowSharing through analysts) cannot grant Owner.
+	kubectl(t, s.kubeconfig, "create", "clusterrole", "platform-users", "--verb=*", "--resource=*.iam.gatehouse.dev")
+	kubectl(t, s.kubeconfig, "create", "clusterrolebinding", "platform-users", "--clusterrole=platform-users", "--group=platform-users")
+	out, err := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "--as=carol", "--as-group=platform-users", "-n", "demo",
+		"patch", "share", "sales", "--type=json", "-p", `[{"op":"add","path":"/spec/grantees/-","value":{"kind":"User","name":"dave","role":"Owner"}}]`).CombinedOutput()
+	if want := "carol is Editor on dataset/sales and cannot grant Owner to User dave (rule 2"; err == nil || !strings.Contains(string(out), want) {
+		t.Errorf("kubectl --as=carol granting Owner: %v\n%s\nwant a denial saying %q", err, out, want)
+	}
+
+	// The audit log says what changed for carol and why.
+	eventuallyTrue(t, "the audit log records carol's new access", func() bool {
+		b, _ := os.ReadFile(auditLog)
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, `"user":"carol"`) && strings.Contains(l, `"resource":"connection/warehouse"`) && strings.Contains(l, `"cause":["User carol changed"]`) {
+				return true
+			}
+		}
+		return false
+	})
 
 	kubectl(t, s.kubeconfig, "patch", "pu", "alice", "-n", "demo", "--type=merge", "-p", `{"spec":{"active":false}}`)
 	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.seat}=Granted", "--timeout=30s", "-n", "demo", "pu/dave")
@@ -323,4 +353,15 @@ func TestKustomizeInstall(t *testing.T) {
 	if shares := kubectl(t, kubeconfig, "get", "share", "-n", "demo", "-o", "name"); strings.TrimSpace(shares) != "" {
 		t.Errorf("Shares were admitted with no webhook answering:\n%s", shares)
 	}
+}
+
+// eventuallyTrue polls cond for up to 30 s.
+func eventuallyTrue(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Errorf("%s: not so after 30s", what)
 }
