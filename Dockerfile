@@ -7,6 +7,7 @@ RUN go mod download
 COPY api/ api/
 COPY cmd/ cmd/
 COPY config/crd/ config/crd/
+COPY config/webhook/ config/webhook/
 COPY controllers/ controllers/
 COPY internal/ internal/
 ARG TARGETOS=linux
