@@ -69,6 +69,7 @@ generate: $(CONTROLLER_GEN) ## Regenerate deepcopy, CRDs and RBAC from the marke
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=gatehouse-manager paths=./... output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) webhook paths=./internal/admission/... output:webhook:artifacts:config=config/webhook
+	hack/chart.sh
 
 .PHONY: verify
 verify: ## Fail if regenerating changes any file (run `make generate` and commit).
@@ -96,3 +97,13 @@ $(GOLANGCI_LINT): hack/tools/lint/go.mod
 .PHONY: clean
 clean: ## Remove bin/ (the build cache in ~/.cache/gatehouse stays).
 	rm -rf bin .gatehouse
+
+##@ Helm chart
+
+.PHONY: chart
+chart: ## Regenerate charts/gatehouse's CRDs, RBAC and webhooks from config/ (part of make generate).
+	hack/chart.sh
+
+.PHONY: helm
+helm: ## Build helm into bin/ (first time: about 2 minutes).
+	hack/tools.sh helm

@@ -5,6 +5,7 @@
 #   controlplane   kube-apiserver and etcd into bin/k8s/<version>/ (envtest, gatehouse dev)
 #   controller-gen deepcopy, CRDs and RBAC from markers
 #   golangci-lint  make lint
+#   helm           lints, renders and installs charts/gatehouse (make test, test/e2e)
 #
 # Versions are pinned in the modules under hack/tools/. A built binary is also
 # kept in $GATEHOUSE_CACHE (default ~/.cache/gatehouse), so a fresh clone on
@@ -64,9 +65,24 @@ for tool in "$@"; do
 		build lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$root/bin/golangci-lint-$v" "golangci-lint $v" "3 minutes"
 		ln -sf "golangci-lint-$v" "$root/bin/golangci-lint"
 		;;
+	helm)
+		# The flags helm's own Makefile sets: its version, and the Kubernetes
+		# version `helm lint` and `helm template` assume (that of its client-go).
+		v=$(version_of helm helm.sh/helm/v3)
+		cg=$(version_of helm k8s.io/client-go)
+		minor=${cg#v0.}
+		minor=${minor%%.*}
+		ld="-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.metadata="
+		ld+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+		for p in pkg/lint/rules pkg/chartutil; do
+			ld+=" -X helm.sh/helm/v3/$p.k8sVersionMajor=1 -X helm.sh/helm/v3/$p.k8sVersionMinor=$minor"
+		done
+		build helm helm.sh/helm/v3/cmd/helm "$root/bin/helm-$v" "helm $v" "2 minutes" -trimpath -ldflags "$ld"
+		ln -sf "helm-$v" "$root/bin/helm"
+		;;
 	k8s-version) v=$(version_of controlplane k8s.io/kubernetes) && echo "${v#v}" ;;
 	*)
-		echo "hack/tools.sh: unknown tool $tool (controlplane, controller-gen, golangci-lint, k8s-version)" >&2
+		echo "hack/tools.sh: unknown tool $tool (controlplane, controller-gen, golangci-lint, helm, k8s-version)" >&2
 		exit 2
 		;;
 	esac
