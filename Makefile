@@ -53,6 +53,10 @@ test-unit: ## Only the tests that need no control plane.
 bench: ## Go benchmarks of the pure packages (figures in BENCHMARKS.md).
 	go test -run='^$$' -bench=. -benchmem -cpu=1 ./internal/...
 
+.PHONY: bench-directory
+bench-directory: controlplane deps ## Sync 10,000 users and 1,000 groups from a local slapd (figures in BENCHMARKS.md; about 2 minutes).
+	GATEHOUSE_LARGE=1 go test -count=1 -timeout 20m -run TestLargeSync -v ./controllers/directory/
+
 .PHONY: vet
 vet: ## go vet.
 	go vet ./...
