@@ -51,6 +51,7 @@ type options struct {
 	webhookCerts     string
 	webhookSecret    string
 	webhookService   string
+	webhookConfig    string
 	adminGroups      string
 	adminUsers       string
 	zap              zap.Options
@@ -74,6 +75,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"), "directory with the webhook server's tls.crt and tls.key")
 	fs.StringVar(&o.webhookCerts, "webhook-certs", "self-managed", "who provides the webhook certificate: \"self-managed\" (the operator keeps a self-signed CA in --webhook-secret, renews it, and sets the caBundle) or \"external\" (cert-manager or another writes --webhook-cert-dir)")
 	fs.StringVar(&o.webhookSecret, "webhook-secret", "gatehouse-webhook-tls", "the Secret, in the operator's namespace, of the self-managed webhook certificate")
+	fs.StringVar(&o.webhookConfig, "webhook-configuration", webhookconfig.Name, "the ValidatingWebhookConfiguration whose caBundle the self-managed certificate keeps current")
 	fs.StringVar(&o.webhookService, "webhook-service", "gatehouse-webhook-service", "the webhook Service in the operator's namespace (the self-managed certificate's name)")
 	fs.StringVar(&o.adminGroups, "admin-groups", "system:masters", "comma-separated groups whose members are exempt from the sharing, grant and seat rules (a GitOps service account's group, for instance)")
 	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames exempt from the rules (the operator's own identity always is)")
@@ -224,7 +226,7 @@ func selfManagedCerts(ctx context.Context, mgr ctrl.Manager, o *options) error {
 	r := &certs.Rotator{
 		Client: c, Secret: client.ObjectKey{Namespace: ns, Name: o.webhookSecret}, Dir: o.webhookCertDir,
 		DNSNames:             []string{svc + "." + ns + ".svc", svc + "." + ns + ".svc.cluster.local", svc + "." + ns, svc},
-		WebhookConfiguration: webhookconfig.Name, Log: ctrl.Log.WithName("certs"),
+		WebhookConfiguration: o.webhookConfig, Log: ctrl.Log.WithName("certs"),
 	}
 	if err := r.Ensure(ctx); err != nil {
 		return err

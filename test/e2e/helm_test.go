@@ -141,7 +141,7 @@ func TestHelmTemplateDefaults(t *testing.T) {
 		"--set", "auditLog=/var/log/gatehouse/audit.log"))
 
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
-	m.get(t, "ValidatingWebhookConfiguration", webhookconfig.Name, &vwc)
+	m.get(t, "ValidatingWebhookConfiguration", "acme-gatehouse-validating-webhook-configuration", &vwc)
 	var svc corev1.Service
 	m.get(t, "Service", "acme-gatehouse-webhook-service", &svc)
 	if len(vwc.Webhooks) != 7 {
@@ -217,6 +217,7 @@ func TestHelmTemplateDefaults(t *testing.T) {
 		"--audit-log=/var/log/gatehouse/audit.log",
 		"--webhook-certs=self-managed", "--webhook-secret=acme-gatehouse-webhook-tls",
 		"--webhook-service=" + svc.Name, "--webhook-cert-dir=/tmp/k8s-webhook-server/serving-certs",
+		"--webhook-configuration=" + vwc.Name,
 	} {
 		if !slices.Contains(c.Args, arg) {
 			t.Errorf("the manager's args %q lack %s", c.Args, arg)
@@ -300,7 +301,7 @@ func TestHelmTemplateOptions(t *testing.T) {
 		"--set", "networkPolicy.enabled=true"))
 
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
-	m.get(t, "ValidatingWebhookConfiguration", webhookconfig.Name, &vwc)
+	m.get(t, "ValidatingWebhookConfiguration", "acme-gatehouse-validating-webhook-configuration", &vwc)
 	if got := vwc.Annotations["cert-manager.io/inject-ca-from"]; got != ns+"/acme-gatehouse-webhook" {
 		t.Errorf("cert-manager.io/inject-ca-from is %q, want the Certificate %s/acme-gatehouse-webhook", got, ns)
 	}

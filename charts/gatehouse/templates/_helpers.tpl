@@ -73,12 +73,12 @@ app.kubernetes.io/component: manager
 {{- end }}
 
 {{/*
-The ValidatingWebhookConfiguration. Fixed, not the release's: the manager
-keeps the caBundle of the configuration of this name (config/webhook.Name),
-so there is one Gatehouse per cluster (its CRDs are cluster-wide anyway).
+The ValidatingWebhookConfiguration, named after the release (for release
+"gatehouse", the name config/default uses); the manager is told with
+--webhook-configuration which one's caBundle it keeps.
 */}}
 {{- define "gatehouse.webhookConfigurationName" -}}
-gatehouse-validating-webhook-configuration
+{{ include "gatehouse.fullname" . }}-validating-webhook-configuration
 {{- end }}
 
 {{/* Where the webhook server reads tls.crt and tls.key. */}}
