@@ -181,8 +181,7 @@ func TestDevLocalControlPlane(t *testing.T) {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Fatal("kubectl is not on the PATH; the e2e tests drive the cluster with it")
 	}
-	auditLog := filepath.Join(t.TempDir(), "audit.log")
-	s := startDev(t, environWithout("KUBECONFIG"), "--samples", "../../config/samples", "--manager-arg=--audit-log="+auditLog)
+	s := startDev(t, environWithout("KUBECONFIG"), "--samples", "../../config/samples")
 	addr := apiServerAddress(t, s.kubeconfig)
 
 	names := kubectl(t, s.kubeconfig, "get", "pu,pg,lic,conn,share,rg,dir", "-n", "demo", "-o", "name")
@@ -215,6 +214,34 @@ func TestDevLocalControlPlane(t *testing.T) {
 	if seat := kubectl(t, s.kubeconfig, "get", "pu", "dave", "-n", "demo", "-o", "jsonpath={.status.seat}"); seat != "Pending" {
 		t.Errorf("dave (the fourth designer for 3 seats) has seat %q, want Pending", seat)
 	}
+	kubectl(t, s.kubeconfig, "patch", "pu", "alice", "-n", "demo", "--type=merge", "-p", `{"spec":{"active":false}}`)
+	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.seat}=Granted", "--timeout=30s", "-n", "demo", "pu/dave")
+	if events := kubectl(t, s.kubeconfig, "get", "events", "-n", "demo", "--field-selector", "reason=SeatGranted,involvedObject.name=dave"); !strings.Contains(events, "dave holds one of the 3 seats of profile designer") {
+		t.Errorf("no SeatGranted Event on dave:\n%s", events)
+	}
+
+	s.stop(t)
+	if _, err := os.Stat(s.kubeconfig); !os.IsNotExist(err) {
+		t.Errorf("the kubeconfig %s was left behind (stat: %v)", s.kubeconfig, err)
+	}
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		_ = conn.Close()
+		t.Errorf("the API server at %s still answers after Ctrl-C", addr)
+	}
+}
+
+// TestOperatorWithKubectl is the operator as a platform team uses it: the
+// manager binary runs as its own process against a local control plane
+// (gatehouse dev, without samples), and everything else is real kubectl:
+// the samples applied with kubectl apply -k, statuses awaited with kubectl
+// wait, a membership changed, a share denied to a person, the audit log
+// read, and kubectl gatehouse on the live cluster.
+func TestOperatorWithKubectl(t *testing.T) {
+	auditLog := filepath.Join(t.TempDir(), "audit.log")
+	s := startDev(t, environWithout("KUBECONFIG"), "--manager-arg=--audit-log="+auditLog)
+	kubectl(t, s.kubeconfig, "apply", "--server-side", "-k", "../../config/samples")
+	kubectl(t, s.kubeconfig, "wait", "--for=condition=Ready", "--timeout=60s", "-n", "demo", "users,groups,licenses,shares,resourcegrants", "--all")
+
 	// kubectl gatehouse reads the live cluster and says what the offline
 	// CLI says of the same manifests.
 	for _, args := range [][]string{
@@ -268,20 +295,6 @@ func TestDevLocalControlPlane(t *testing.T) {
 		return false
 	})
 
-	kubectl(t, s.kubeconfig, "patch", "pu", "alice", "-n", "demo", "--type=merge", "-p", `{"spec":{"active":false}}`)
-	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.seat}=Granted", "--timeout=30s", "-n", "demo", "pu/dave")
-	if events := kubectl(t, s.kubeconfig, "get", "events", "-n", "demo", "--field-selector", "reason=SeatGranted,involvedObject.name=dave"); !strings.Contains(events, "dave holds one of the 3 seats of profile designer") {
-		t.Errorf("no SeatGranted Event on dave:\n%s", events)
-	}
-
-	s.stop(t)
-	if _, err := os.Stat(s.kubeconfig); !os.IsNotExist(err) {
-		t.Errorf("the kubeconfig %s was left behind (stat: %v)", s.kubeconfig, err)
-	}
-	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		_ = conn.Close()
-		t.Errorf("the API server at %s still answers after Ctrl-C", addr)
-	}
 }
 
 // startCluster starts a bare control plane (no CRDs), standing in for a
