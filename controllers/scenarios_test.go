@@ -213,7 +213,7 @@ func TestSeats(t *testing.T) {
 	update(t, user(ns, "first", ""), func(u *iamv1alpha1.User) { u.Spec.Active = ptr.To(false) })
 	waitUser(t, ns, "first", "None", seat("None"))
 	waitUser(t, ns, "third", "Granted", seat("Granted"))
-	waitEvent(t, ns, "User", "third", "SeatGranted", "holds one of the 2 seats of profile designer")
+	waitEvent(t, ns, "User", "third", "SeatGranted", "third holds a seat of profile designer")
 
 	// Re-activating the first: it is the oldest, so the newest loses.
 	update(t, user(ns, "first", ""), func(u *iamv1alpha1.User) { u.Spec.Active = ptr.To(true) })

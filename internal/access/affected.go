@@ -20,7 +20,12 @@ import (
 //   - a Connection: the users its usableBy admits before and after, the users
 //     its Shares and ResourceGrants reach, and the administrators when it
 //     appears or disappears;
-//   - the License: every user;
+//   - the License: when only a profile's seats change, the users of that
+//     profile from the smaller seat count on (those whose seat flips, and
+//     the pending ones, whose message counts the seats); else the users of
+//     every profile that changed, and of the profiles the License does not
+//     name (their message lists the valid ones); every user when the License
+//     appears, goes, or expires or is renewed;
 //   - a User: that user and, when its seat order changes, the users of its
 //     profile(s) whose seat may change.
 func (ix *Index) AffectedUsers(before, after metav1.Object) []string {
@@ -165,9 +170,7 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 				addAdmins()
 			}
 		case *iamv1alpha1.License:
-			for n := range ix.users {
-				out[n] = struct{}{}
-			}
+			ix.licenseAffected(before, after, out)
 		case *iamv1alpha1.User:
 			out[o.Name] = struct{}{}
 		}
@@ -260,4 +263,95 @@ func (ix *Index) seatNeighbours(name string, before, after metav1.Object, out ma
 			}
 		}
 	}
+}
+
+// licenseAffected adds the users a License change touches (idempotent: the
+// loop in affected calls it for before and for after).
+func (ix *Index) licenseAffected(before, after metav1.Object, out map[string]struct{}) {
+	b, _ := before.(*iamv1alpha1.License)
+	a, _ := after.(*iamv1alpha1.License)
+	all := func() {
+		for n := range ix.users {
+			out[n] = struct{}{}
+		}
+	}
+	expired := func(l *iamv1alpha1.License) bool {
+		return l.Spec.ExpiresAt != nil && !ix.now.Before(l.Spec.ExpiresAt.Time)
+	}
+	if b == nil || a == nil || b.Name != a.Name || expired(b) != expired(a) {
+		all()
+		return
+	}
+	if expired(a) {
+		// Every user's message names the expiry time.
+		if !b.Spec.ExpiresAt.Equal(a.Spec.ExpiresAt) {
+			all()
+		}
+		return
+	}
+	index := func(l *iamv1alpha1.License) map[string]int {
+		m := make(map[string]int, len(l.Spec.Profiles))
+		for i, p := range l.Spec.Profiles {
+			if _, dup := m[p.Name]; !dup {
+				m[p.Name] = i
+			}
+		}
+		return m
+	}
+	bi, ai := index(b), index(a)
+	changed := map[string]bool{} // every user of the profile
+	fromRank := map[string]int{} // the users of the profile from this seat rank on
+	namesChanged := len(bi) != len(ai)
+	for name, i := range bi {
+		j, ok := ai[name]
+		if !ok || i != j {
+			namesChanged = true
+			changed[name] = true
+			continue
+		}
+		bp, ap := b.Spec.Profiles[i], a.Spec.Profiles[j]
+		if bp.Seats != ap.Seats {
+			fromRank[name] = int(min(bp.Seats, ap.Seats))
+		}
+		bp.Seats, ap.Seats = 0, 0
+		if !equalProfile(bp, ap) {
+			changed[name] = true
+		}
+	}
+	for name := range ai {
+		if _, ok := bi[name]; !ok {
+			namesChanged = true
+			changed[name] = true
+		}
+	}
+	for n, u := range ix.users {
+		_, inB := bi[u.profile]
+		_, inA := ai[u.profile]
+		if changed[u.profile] || (namesChanged && (!inB || !inA)) {
+			out[n] = struct{}{}
+		}
+	}
+	for prof, from := range fromRank {
+		if changed[prof] {
+			continue
+		}
+		if l := ix.seatLists[prof]; l != nil {
+			for k := from; k < len(l.users); k++ {
+				out[l.users[k].name] = struct{}{}
+			}
+		}
+	}
+}
+
+func equalProfile(a, b iamv1alpha1.Profile) bool {
+	if a.Name != b.Name || a.Seats != b.Seats || a.MaxRole != b.MaxRole || (a.GlobalPermissions == nil) != (b.GlobalPermissions == nil) ||
+		len(a.GlobalPermissions) != len(b.GlobalPermissions) {
+		return false
+	}
+	for i := range a.GlobalPermissions {
+		if a.GlobalPermissions[i] != b.GlobalPermissions[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -616,8 +616,10 @@ func (ix *Index) seat(u *userEntry) (iamv1alpha1.SeatState, string, string) {
 			fmt.Sprintf("Profile %q is not in the License; set spec.profile to one of %s, or add the profile to the License.", u.profile, strings.Join(valid, ", "))
 	}
 	if ix.seatLists[u.profile].rank(u) < prof.seats {
+		// No count here: a change of the seats then rewrites only the
+		// users whose seat flips and the pending ones.
 		return iamv1alpha1.SeatGranted, iamv1alpha1.ReasonSeatGranted,
-			fmt.Sprintf("%s holds one of the %d seats of profile %s.", login, prof.seats, prof.name)
+			fmt.Sprintf("%s holds a seat of profile %s.", login, prof.name)
 	}
 	return iamv1alpha1.SeatPending, iamv1alpha1.ReasonSeatLimitReached,
 		fmt.Sprintf("All %d of %d seats of profile %s are taken; %s waits for a seat in order of creation. Add seats to the License or deactivate a user of this profile.",

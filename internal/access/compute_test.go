@@ -1,6 +1,7 @@
 package access
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,7 +225,7 @@ func TestComputeSeatsAndGlobals(t *testing.T) {
 			license: small,
 			users:   []iamv1alpha1.User{at(user("zed", "full"), 0), at(user("bob", "full"), 1), at(user("amy", "full"), 1), at(inactive, 0)},
 			want: map[string]want{
-				"zed":  {Seat: "Granted", Reason: "SeatGranted", Message: "zed holds one of the 2 seats of profile full."},
+				"zed":  {Seat: "Granted", Reason: "SeatGranted", Message: "zed holds a seat of profile full."},
 				"amy":  {Seat: "Granted", Reason: "SeatGranted"},
 				"bob":  {Seat: "Pending", Reason: "SeatLimitReached", Message: "All 2 of 2 seats of profile full are taken; bob waits"},
 				"ivan": {Seat: "None", Reason: "Inactive", Groups: nil, Unknown: []string{"data"}, Message: "set spec.active to true"},
@@ -378,5 +379,35 @@ func TestGroupReport(t *testing.T) {
 	}
 	if ix.GroupReport("nobody") != nil {
 		t.Error("a group the Index does not hold has a report")
+	}
+}
+
+// A change of one profile's seats touches only the users whose seat flips
+// and that profile's pending users (whose message counts the seats), not
+// the other users of the License.
+func TestLicenseSeatChangeAffects(t *testing.T) {
+	l := license()
+	l.Spec.Profiles[0].Seats = 3
+	var users []iamv1alpha1.User
+	for i, n := range []string{"a", "b", "c", "d", "e"} {
+		u := user(n, "full")
+		u.CreationTimestamp = metav1.NewTime(genEpoch.Add(time.Duration(i) * time.Second))
+		users = append(users, u)
+	}
+	users = append(users, user("r", "reader"), user("x", "editor"))
+	ix := NewIndex(Snapshot{Now: genEpoch, License: l, Users: users})
+	shrunk := l.DeepCopy()
+	shrunk.Spec.Profiles[0].Seats = 2
+	got, err := ix.Upsert(shrunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"c", "d", "e"}; !slices.Equal(got, want) {
+		t.Errorf("shrinking full from 3 to 2 seats touches %v, want %v (c loses its seat, d and e wait with a new count)", got, want)
+	}
+	capped := shrunk.DeepCopy()
+	capped.Spec.Profiles[1].MaxRole = "Editor"
+	if got, _ := ix.Upsert(capped); !slices.Equal(got, []string{"r"}) {
+		t.Errorf("changing the reader profile's maxRole touches %v, want its user r", got)
 	}
 }
