@@ -57,6 +57,10 @@ bench: ## Go benchmarks of the pure packages (figures in BENCHMARKS.md).
 bench-directory: controlplane deps ## Sync 10,000 users and 1,000 groups from a local slapd (figures in BENCHMARKS.md; about 2 minutes).
 	GATEHOUSE_LARGE=1 go test -count=1 -timeout 20m -run TestLargeSync -v ./controllers/directory/
 
+.PHONY: bench-scale
+bench-scale: build controlplane ## The scale harness (GATEHOUSE_SCALE=full|small|<users>; figures in BENCHMARKS.md).
+	GATEHOUSE_SCALE=$${GATEHOUSE_SCALE:-full} go test -count=1 -timeout 60m -run TestScale -v ./test/scale/
+
 .PHONY: vet
 vet: ## go vet.
 	go vet ./...
