@@ -38,11 +38,13 @@ build: ## Build the manager and the CLI into bin/.
 ##@ Test
 
 .PHONY: test
-test: verify vet lint controlplane deps ## Everything CI runs: generated files up to date, vet, lint, unit, envtest and real-server tests.
-	go test $(GO_TEST_FLAGS) ./...
+# The tools are built before the tests, not inside them (a cold helm build
+# would eat into go test's timeout).
+test: verify vet lint controlplane deps helm ## Everything CI runs: generated files up to date, vet, lint, unit, envtest and real-server tests.
+	go test -timeout 30m $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-e2e
-test-e2e: controlplane deps ## Only the end-to-end suite: the built binaries driven with kubectl (also part of `make test`).
+test-e2e: controlplane deps helm ## Only the end-to-end suite: the built binaries driven with kubectl (also part of `make test`).
 	go test $(GO_TEST_FLAGS) ./test/e2e/...
 
 .PHONY: test-unit
