@@ -187,7 +187,7 @@ func TestDSSPermissions(t *testing.T) {
 	recs := auditBuf.records(ns)
 	found := false
 	for _, r := range recs {
-		if r["user"] == "ann" && fmt.Sprint(r["cause"]) == "[User ann changed]" && r["removed"] != nil {
+		if r["user"] == "ann" && strings.Contains(fmt.Sprint(r["cause"]), "User ann changed") && r["removed"] != nil {
 			found = true
 		}
 	}

@@ -49,6 +49,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// What led here, taken before the computation: the engine records a
+	// cause after applying it to the Index, so the result below includes
+	// the effect of every cause taken. They belong to this reconcile
+	// whether or not it changes anything, and are never carried over to a
+	// later, unrelated change.
+	causes := r.Engine.TakeCauses(req.NamespacedName)
 	res := r.Engine.ComputeUser(req.Namespace, req.Name)
 	if res == nil || u.DeletionTimestamp != nil {
 		// Not indexed yet (its own event will bring it) or going away.
@@ -90,7 +96,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if change.Empty() {
 		return ctrl.Result{}, nil
 	}
-	causes := r.Engine.TakeCauses(req.NamespacedName)
 	if change.PermissionsChanged() {
 		r.Recorder.Eventf(&u, nil, corev1.EventTypeNormal, EventPermissionsChanged, "Recompute", "%s", change.Message())
 	}
