@@ -88,10 +88,19 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 
 // Builders.
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return c
+func ctx(t *testing.T) context.Context { return testenv.Context(t, 2*time.Minute) }
+
+func create(t *testing.T, objs ...client.Object) { env.Create(t, objs...) }
+
+// update changes an object with retries on conflict.
+func update[T client.Object](t *testing.T, obj T, change func(T)) {
+	testenv.Update(t, env.Client, obj, change)
+}
+
+// eventually polls until cond holds, and fails with the last explanation.
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, what, cond)
 }
 
 func license(ns string, profiles ...iamv1alpha1.Profile) *iamv1alpha1.License {
@@ -125,48 +134,6 @@ func grant(ns, name, res string, subjects []iamv1alpha1.Subject, perms ...iamv1a
 	typ, n, _ := strings.Cut(res, "/")
 	return &iamv1alpha1.ResourceGrant{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: iamv1alpha1.ResourceGrantSpec{Resource: iamv1alpha1.ResourceRef{Type: iamv1alpha1.ResourceType(typ), Name: n}, Subjects: subjects, Permissions: perms}}
-}
-
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(ctx(t), o); err != nil {
-			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
-
-// update changes an object with retries on conflict.
-func update[T client.Object](t *testing.T, obj T, change func(T)) {
-	t.Helper()
-	for i := 0; ; i++ {
-		if err := env.Client.Get(ctx(t), client.ObjectKeyFromObject(obj), obj); err != nil {
-			t.Fatalf("cannot read %s: %v", obj.GetName(), err)
-		}
-		change(obj)
-		err := env.Client.Update(ctx(t), obj)
-		if err == nil {
-			return
-		}
-		if i > 20 {
-			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
-		}
-	}
-}
-
-// eventually polls until cond holds, and fails with the last explanation.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not so after 30s: %s", what, why)
 }
 
 func getUser(t *testing.T, ns, name string) *iamv1alpha1.User {

@@ -137,52 +137,19 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 
 // Builders.
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return testenv.Context(t, time.Minute) }
 
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(ctx(t), o); err != nil {
-			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
+func create(t *testing.T, objs ...client.Object) { env.Create(t, objs...) }
 
 // update changes an object with retries on conflict.
 func update[T client.Object](t *testing.T, obj T, change func(T)) {
-	t.Helper()
-	for i := 0; ; i++ {
-		if err := env.Client.Get(ctx(t), client.ObjectKeyFromObject(obj), obj); err != nil {
-			t.Fatalf("cannot read %s: %v", obj.GetName(), err)
-		}
-		change(obj)
-		err := env.Client.Update(ctx(t), obj)
-		if err == nil {
-			return
-		}
-		if i > 20 {
-			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
-		}
-	}
+	testenv.Update(t, env.Client, obj, change)
 }
 
 // eventually polls until cond holds, and fails with the last explanation.
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not so after 30s: %s", what, why)
+	testenv.Eventually(t, 30*time.Second, what, cond)
 }
 
 func secret(ns, name string, data map[string]string, labels map[string]string) *corev1.Secret {

@@ -89,10 +89,19 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 
 // Builders and helpers.
 
-func tctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return c
+func tctx(t testing.TB) context.Context { return testenv.Context(t, 2*time.Minute) }
+
+func create(t *testing.T, objs ...client.Object) { env.Create(t, objs...) }
+
+// update changes an object with retries on conflict.
+func update[T client.Object](t *testing.T, obj T, change func(T)) {
+	testenv.Update(t, env.Client, obj, change)
+}
+
+// eventually polls until cond holds, and fails with the last explanation.
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	testenv.Eventually(t, 45*time.Second, what, cond)
 }
 
 const (
@@ -153,48 +162,6 @@ func exampleDirectory(t *testing.T, ns string, s *ldaptest.Server, url string) *
 func createSecret(t *testing.T, ns, name, password string) {
 	t.Helper()
 	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string][]byte{"password": []byte(password)}})
-}
-
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(tctx(t), o); err != nil {
-			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
-
-// update changes an object with retries on conflict.
-func update[T client.Object](t *testing.T, obj T, change func(T)) {
-	t.Helper()
-	for i := 0; ; i++ {
-		if err := env.Client.Get(tctx(t), client.ObjectKeyFromObject(obj), obj); err != nil {
-			t.Fatalf("cannot read %s: %v", obj.GetName(), err)
-		}
-		change(obj)
-		err := env.Client.Update(tctx(t), obj)
-		if err == nil {
-			return
-		}
-		if i > 20 {
-			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
-		}
-	}
-}
-
-// eventually polls until cond holds, and fails with the last explanation.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not so after 45s: %s", what, why)
 }
 
 func getDir(t *testing.T, ns, name string) *iamv1alpha1.Directory {
