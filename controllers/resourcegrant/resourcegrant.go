@@ -41,13 +41,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if rep == nil {
 		return ctrl.Result{}, nil
 	}
-	want := iamv1alpha1.ResourceGrantStatus{
-		ObservedGeneration: s.Generation,
-		Users:              rep.Users,
-		Conditions:         status.Conditions(s.Status.Conditions, s.Generation, status.ReportReady(rep.Users, rep.Problems)),
-	}
-	if s.Status.ObservedGeneration == want.ObservedGeneration && s.Status.Users == want.Users &&
-		status.ConditionsEqual(s.Status.Conditions, want.Conditions) {
+	want, changed := status.FromReport(s.Generation, status.Report{
+		ObservedGeneration: s.Status.ObservedGeneration, Users: s.Status.Users, Conditions: s.Status.Conditions,
+	}, rep)
+	if !changed {
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, status.Apply(ctx, r.Client, &s, &want, FieldManager)

@@ -109,16 +109,29 @@ func Condition(typ string, ok bool, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: typ, Status: s, Reason: reason, Message: message}
 }
 
-// ReportReady is the Ready condition of a Share or ResourceGrant from its
-// engine report: True with the users reached, or False with the first
+// Report is the status of a Share or ResourceGrant: both kinds' status
+// structs have exactly these fields and JSON names, so Apply writes a Report
+// as either.
+type Report struct {
+	ObservedGeneration int64              `json:"observedGeneration,omitempty"`
+	Users              int32              `json:"users,omitempty"`
+	Conditions         []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// FromReport is the status of a Share or ResourceGrant of generation from
+// its engine report, with whether it differs from cur (and so needs a
+// write). Ready is True with the users reached, or False with the first
 // problem's reason and every problem's sentence.
-func ReportReady(users int32, problems []access.Problem) metav1.Condition {
-	if len(problems) == 0 {
-		return Condition("Ready", true, "Reconciled", fmt.Sprintf("Reaches %d active users.", users))
+func FromReport(generation int64, cur Report, rep *access.ObjectReport) (want Report, changed bool) {
+	ready := Condition("Ready", true, "Reconciled", fmt.Sprintf("Reaches %d active users.", rep.Users))
+	if len(rep.Problems) > 0 {
+		msgs := make([]string, len(rep.Problems))
+		for i, p := range rep.Problems {
+			msgs[i] = p.Message
+		}
+		ready = Condition("Ready", false, rep.Problems[0].Reason, strings.Join(msgs, " "))
 	}
-	msgs := make([]string, len(problems))
-	for i, p := range problems {
-		msgs[i] = p.Message
-	}
-	return Condition("Ready", false, problems[0].Reason, strings.Join(msgs, " "))
+	want = Report{ObservedGeneration: generation, Users: rep.Users, Conditions: Conditions(cur.Conditions, generation, ready)}
+	changed = cur.ObservedGeneration != want.ObservedGeneration || cur.Users != want.Users || !ConditionsEqual(cur.Conditions, want.Conditions)
+	return want, changed
 }
