@@ -160,11 +160,6 @@ func decode[T runtime.Object](v *Validator, req admission.Request, newObj func()
 	return after, before, nil
 }
 
-// requester maps the request's identity to a User of the namespace.
-func requester(ix *access.Index, u authenticationv1.UserInfo) (string, bool) {
-	return ix.UserForKubernetesName(u.Username)
-}
-
 // exempt records an administrator's change to the audit log and allows it.
 func (v *Validator) exempt(ctx context.Context, req admission.Request, kind string) admission.Response {
 	if req.UserInfo.Username != v.Admins.Self {

@@ -27,7 +27,7 @@ func (v *Validator) share(ctx context.Context, req admission.Request) admission.
 	if err != nil {
 		return errored(err)
 	}
-	me, ok := requester(ix, req.UserInfo)
+	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
 	if !ok {
 		return admission.Denied(notAUser(req.UserInfo.Username, req.Namespace, "share"))
 	}
@@ -55,7 +55,7 @@ func (v *Validator) grant(ctx context.Context, req admission.Request) admission.
 	if err != nil {
 		return errored(err)
 	}
-	me, ok := requester(ix, req.UserInfo)
+	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
 	if !ok {
 		return admission.Denied(notAUser(req.UserInfo.Username, req.Namespace, "grant permissions"))
 	}

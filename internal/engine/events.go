@@ -378,14 +378,8 @@ func (e *Engine) expire() {
 		if ix := e.indexes[ns]; ix != nil {
 			e.enqueueUsersLocked(ns, ix.SetNow(now), "License expired")
 		}
-		for _, l := range e.namesLocked(ns) {
-			e.enqueueLocked(access.KindLicense, ns, l)
-		}
+		e.enqueueLocked(access.KindLicense, ns, e.names(ns, &iamv1alpha1.LicenseList{}, "", "")...)
 	}
-}
-
-func (e *Engine) namesLocked(ns string) []string {
-	return e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
 }
 
 // LicenseInForce returns the License of a namespace that counts: the oldest
