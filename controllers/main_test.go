@@ -25,12 +25,17 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 var (
 	env      *testenv.Env
 	auditBuf syncBuffer
+	// manager and eng are the test manager and its engine, for tests that
+	// call a reconciler themselves.
+	manager ctrl.Manager
+	eng     *engine.Engine
 )
 
 // syncBuffer is the audit log the tests read.
@@ -75,9 +80,11 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf)}); err != nil {
+	eng, err = controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf)})
+	if err != nil {
 		return err
 	}
+	manager = mgr
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "the manager stopped: %v\n", err)
