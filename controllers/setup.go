@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
 	"github.com/gatehouse-dev/gatehouse/controllers/directory"
 	"github.com/gatehouse-dev/gatehouse/controllers/group"
@@ -39,9 +40,14 @@ type Options struct {
 	Directory  directory.Options
 }
 
-// CacheByObject is the cache restriction the manager must be created with:
-// of Secrets, Roles and RoleBindings it caches only Gatehouse's own.
-func CacheByObject() map[client.Object]cache.ByObject { return connection.CacheByObject() }
+// CacheByObject is the cache configuration the manager must be created
+// with: of Secrets, Roles and RoleBindings it caches only Gatehouse's own,
+// and of Users not their status.resources (user.CacheTransform).
+func CacheByObject() map[client.Object]cache.ByObject {
+	by := connection.CacheByObject()
+	by[&iamv1alpha1.User{}] = cache.ByObject{Transform: user.CacheTransform}
+	return by
+}
 
 var registerMetrics sync.Once
 

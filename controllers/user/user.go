@@ -73,11 +73,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	want.Conditions = status.Conditions(u.Status.Conditions, u.Generation, ready, licensed)
 
 	cur := u.Status
+	sameResources, err := writtenResources(&u, want.Resources)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if cur.ObservedGeneration == want.ObservedGeneration && status.Equal(cur.Groups, want.Groups) && cur.Seat == want.Seat &&
 		status.Equal(cur.GlobalPermissions, want.GlobalPermissions) && cur.ResourceCount == want.ResourceCount &&
-		cur.ResourcesTruncated == want.ResourcesTruncated && status.Equal(cur.Resources, want.Resources) &&
+		cur.ResourcesTruncated == want.ResourcesTruncated && sameResources &&
 		status.ConditionsEqual(cur.Conditions, want.Conditions) {
 		return ctrl.Result{}, nil
+	}
+	// What was written, for the Event and the audit line.
+	if cur.Resources, err = previousResources(&u); err != nil {
+		return ctrl.Result{}, err
 	}
 	granting := want.Seat == iamv1alpha1.SeatGranted && cur.Seat != iamv1alpha1.SeatGranted
 	if granting && !r.Engine.MayGrant(u.Namespace, u.Spec.Profile, u.Name, seatsOf(r.Engine, u.Namespace, u.Spec.Profile)) {
