@@ -61,7 +61,7 @@ bench-directory: controlplane deps ## Sync 10,000 users and 1,000 groups from a 
 
 .PHONY: bench-scale
 bench-scale: build controlplane ## The scale harness (GATEHOUSE_SCALE=full|small|<users>; figures in BENCHMARKS.md).
-	GATEHOUSE_SCALE=$${GATEHOUSE_SCALE:-full} go test -count=1 -timeout 60m -run TestScale -v ./test/scale/
+	GATEHOUSE_SCALE=$${GATEHOUSE_SCALE:-full} go test -count=1 -timeout 150m -run TestScale -v ./test/scale/
 
 .PHONY: vet
 vet: ## go vet.

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -36,6 +38,7 @@ type options struct {
 	metricsAddr      string
 	metricsSecure    bool
 	probeAddr        string
+	pprofAddr        string
 	leaderElect      bool
 	leaderElectionNS string
 	namespaces       string
@@ -61,6 +64,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "address of the metrics endpoint; \"0\" turns it off")
 	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "serve metrics over HTTPS, authenticated and authorized by the API server")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof endpoints, for profiling (default: off; bind it to 127.0.0.1 and port-forward)")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles at a time")
 	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's own)")
 	fs.StringVar(&o.namespaces, "namespaces", "", "comma-separated namespaces to watch (default: all)")
@@ -128,6 +132,12 @@ func run(o *options) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if limit, ok, err := memoryLimit(os.Getenv("GOMEMLIMIT"), os.Getenv(envMemoryLimit)); err != nil {
+		return err
+	} else if ok {
+		debug.SetMemoryLimit(limit)
+		ctrl.Log.WithName("setup").Info("soft memory limit set from the container's limit", "bytes", limit)
+	}
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("cannot find the API server (in-cluster, or KUBECONFIG): %w", err)
@@ -150,6 +160,7 @@ func run(o *options) error {
 			Host: o.webhookHost, Port: o.webhookPort, CertDir: o.webhookCertDir, TLSOpts: tlsOpts,
 		}),
 		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              "gatehouse.iam.gatehouse.dev",
 		LeaderElectionNamespace:       o.leaderElectionNS,
@@ -270,4 +281,23 @@ func openAudit(path string) (*audit.Logger, func(), error) {
 		return nil, nil, fmt.Errorf("cannot open the audit log (--audit-log): %w", err)
 	}
 	return audit.NewLogger(f), func() { _ = f.Close() }, nil
+}
+
+// envMemoryLimit carries the container's memory limit in bytes (the
+// Deployment sets it from resourceFieldRef limits.memory).
+const envMemoryLimit = "GATEHOUSE_MEMORY_LIMIT"
+
+// memoryLimit is the Go soft memory limit for a container limit: 90 % of
+// it, so that the garbage collector works harder before the kernel kills
+// the pod rather than after. An explicit GOMEMLIMIT wins (the runtime read
+// it already), and no container limit sets nothing.
+func memoryLimit(gomemlimit, container string) (int64, bool, error) {
+	if gomemlimit != "" || container == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(container, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false, fmt.Errorf("%s=%q is not a number of bytes; set it from the container's resourceFieldRef limits.memory, or remove it", envMemoryLimit, container)
+	}
+	return n / 10 * 9, true, nil
 }

@@ -7,7 +7,10 @@
 //
 // The tests skip unless GATEHOUSE_SCALE is set: "full" is the size
 // (10,000 users), "small" 1,000 users, a number that many users. When
-// GATEHOUSE_SCALE_OUT is set the results table is also written there.
+// GATEHOUSE_SCALE_OUT is set the results table is also written there; when
+// GATEHOUSE_SCALE_PROFILES names a directory, the manager's heap profiles
+// at convergence and after the restart are saved there (the manager runs
+// with --pprof-bind-address).
 //
-//	GATEHOUSE_SCALE=full go test -count=1 -timeout 60m -run TestScale -v ./test/scale/
+//	GATEHOUSE_SCALE=full go test -count=1 -timeout 150m -run TestScale -v ./test/scale/
 package scale

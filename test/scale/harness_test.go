@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -196,6 +197,7 @@ type manager struct {
 	started     time.Time
 	metricsAddr string
 	probeAddr   string
+	pprofAddr   string
 	logPath     string
 	exited      chan struct{}
 }
@@ -232,18 +234,24 @@ func startManager(bin, kubeconfig, logPath string, qps, burst, workers int) (*ma
 	if err != nil {
 		return nil, err
 	}
+	pprofAddr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin,
 		"--metrics-bind-address="+maddr, "--metrics-secure=false", "--enable-webhooks=false",
-		"--health-probe-bind-address="+paddr, "--audit-log=",
+		"--health-probe-bind-address="+paddr, "--pprof-bind-address="+pprofAddr, "--audit-log=",
 		"--kube-api-qps="+strconv.Itoa(qps), "--kube-api-burst="+strconv.Itoa(burst),
 		"--max-concurrent-reconciles="+strconv.Itoa(workers))
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	// The container memory limit of the chart and config/default (1Gi),
+	// passed as the Deployment passes it.
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "GATEHOUSE_MEMORY_LIMIT="+strconv.Itoa(memoryLimit))
 	cmd.Stdout, cmd.Stderr = logf, logf
-	m := &manager{cmd: cmd, metricsAddr: maddr, probeAddr: paddr, logPath: logPath, exited: make(chan struct{})}
+	m := &manager{cmd: cmd, metricsAddr: maddr, probeAddr: paddr, pprofAddr: pprofAddr, logPath: logPath, exited: make(chan struct{})}
 	m.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
@@ -255,6 +263,28 @@ func startManager(bin, kubeconfig, logPath string, qps, burst, workers int) (*ma
 		close(m.exited)
 	}()
 	return m, nil
+}
+
+// saveHeapProfile writes the manager's heap profile (live objects at the
+// last GC) to path, for go tool pprof.
+func (m *manager) saveHeapProfile(path string) error {
+	resp, err := http.Get("http://" + m.pprofAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return fmt.Errorf("cannot read the manager's heap profile: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("cannot read the manager's heap profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // stop sends SIGTERM and waits for the exit.
