@@ -96,6 +96,9 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 			// time, which never changes): status writes and resyncs are
 			// not changes.
 			if o.GetGeneration() == n.GetGeneration() && o.GetUID() == n.GetUID() {
+				if o.GetResourceVersion() != n.GetResourceVersion() {
+					e.recheck(kind, n)
+				}
 				return
 			}
 			e.upsert(kind, o, n)
@@ -112,6 +115,29 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 			}
 		},
 	}
+}
+
+// recheck reconciles a Group, Share, ResourceGrant or License once more
+// when a write the index does not follow (its status, mostly its own
+// controller's) is seen. Their reconcilers compare with the cache, and a
+// reconcile that ran while its previous write was still on its way could
+// find the cache equal to what it computes and skip a write the API server
+// needed (a member count that went 2 → 3 → 2). Rechecking when the write
+// arrives settles it; it reads the cache and the index only, and writes
+// nothing when nothing differs.
+func (e *Engine) recheck(kind access.Kind, obj client.Object) {
+	switch kind {
+	case access.KindGroup, access.KindShare, access.KindResourceGrant, access.KindLicense:
+	default:
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.ready {
+		return
+	}
+	e.enqueueLocked(kind, obj.GetNamespace(), obj.GetName())
+	statusRechecks.WithLabelValues(string(kind)).Inc()
 }
 
 func (e *Engine) upsert(kind access.Kind, old, obj client.Object) {

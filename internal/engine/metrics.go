@@ -12,8 +12,15 @@ var reconcilesEnqueued = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Reconcile requests enqueued by the permission engine, by kind of object.",
 }, []string{"kind"})
 
+// statusRechecks counts the reconciles enqueued to confirm a status write
+// once the cache has it (see Engine.recheck), by kind.
+var statusRechecks = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "gatehouse_engine_status_rechecks_total",
+	Help: "Reconciles enqueued to confirm a status write once the cache holds it, by kind of object.",
+}, []string{"kind"})
+
 // MustRegister registers the engine's metrics with the manager's registry.
 // Call it once per process.
 func MustRegister() {
-	metrics.Registry.MustRegister(reconcilesEnqueued)
+	metrics.Registry.MustRegister(reconcilesEnqueued, statusRechecks)
 }
