@@ -64,6 +64,10 @@ func (s *syncBuffer) records(ns string) []map[string]any {
 	return out
 }
 
+// adminGroup is the administrator group the controllers are configured
+// with (--admin-groups).
+const adminGroup = "gatehouse-admins"
+
 func TestMain(m *testing.M) {
 	os.Exit(testenv.Run(m, &env, startManager))
 }
@@ -80,7 +84,8 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 	if err != nil {
 		return err
 	}
-	eng, err = controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf)})
+	eng, err = controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf),
+		AdminGroups: []string{adminGroup}})
 	if err != nil {
 		return err
 	}

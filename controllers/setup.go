@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
 // Options configure the controllers.
@@ -34,6 +35,9 @@ type Options struct {
 	Audit *audit.Logger
 	// Namespaces are the namespaces the manager watches; empty means all.
 	Namespaces []string
+	// AdminGroups are the administrator groups (--admin-groups and the
+	// break-glass group): no Group may map onto one.
+	AdminGroups []string
 	// Connection and Directory tune those controllers (their
 	// MaxConcurrentReconciles and Namespaces default to the ones above).
 	Connection connection.Options
@@ -42,10 +46,16 @@ type Options struct {
 
 // CacheByObject is the cache configuration the manager must be created
 // with: of Secrets, Roles and RoleBindings it caches only Gatehouse's own,
-// and of Users not their status.resources (user.CacheTransform).
+// of Users not their status.resources (user.CacheTransform), and of every
+// Gatehouse kind which status fields someone other than the operator wrote
+// (statusowner.CacheTransform) in place of managedFields.
 func CacheByObject() map[client.Object]cache.ByObject {
 	by := connection.CacheByObject()
 	by[&iamv1alpha1.User{}] = cache.ByObject{Transform: user.CacheTransform}
+	for _, o := range []client.Object{&iamv1alpha1.Group{}, &iamv1alpha1.License{}, &iamv1alpha1.Share{},
+		&iamv1alpha1.ResourceGrant{}, &iamv1alpha1.Connection{}, &iamv1alpha1.Directory{}} {
+		by[o] = cache.ByObject{Transform: statusowner.CacheTransform}
+	}
 	return by
 }
 
@@ -74,10 +84,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 		rec  reconcile.Reconciler
 	}{
 		{"user", access.KindUser, &user.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-user"), Audit: o.Audit}},
-		{"group", access.KindGroup, &group.Reconciler{Client: c, Engine: eng}},
+		{"group", access.KindGroup, &group.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-group"), AdminGroups: o.AdminGroups}},
 		{"license", access.KindLicense, &license.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-license")}},
-		{"share", access.KindShare, &share.Reconciler{Client: c, Engine: eng}},
-		{"resourcegrant", access.KindResourceGrant, &resourcegrant.Reconciler{Client: c, Engine: eng}},
+		{"share", access.KindShare, &share.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-share")}},
+		{"resourcegrant", access.KindResourceGrant, &resourcegrant.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-resourcegrant")}},
 	} {
 		err := ctrl.NewControllerManagedBy(mgr).
 			Named(r.name).
@@ -94,6 +104,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 	}
 	if co.Namespaces == nil {
 		co.Namespaces = o.Namespaces
+	}
+	if co.AdminGroups == nil {
+		co.AdminGroups = o.AdminGroups
 	}
 	if err := connection.SetupWithManager(ctx, mgr, co); err != nil {
 		return nil, err

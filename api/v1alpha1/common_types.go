@@ -43,6 +43,7 @@ type ResourceRef struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[^\\s\\p{C}\\p{Z}]+( [^\\s\\p{C}\\p{Z}]+)*$')",message="a resource name must be printable: no control characters or bidirectional overrides, no leading, trailing or repeated spaces"
 	Name string `json:"name"`
 }
 

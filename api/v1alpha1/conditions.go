@@ -111,3 +111,20 @@ const (
 	// namespace is the one in force.
 	ReasonDuplicateLicense = "DuplicateLicense"
 )
+
+// Reasons and Events of the perimeter.
+const (
+	// ReasonIdentityConflict (User Ready): another User claims the same
+	// Kubernetes identity (kubernetesUsername, or the login standing for
+	// it). Neither User is judged as that identity until one changes.
+	ReasonIdentityConflict = "IdentityConflict"
+	// ReasonForbiddenKubernetesGroup (Group Ready): spec.kubernetesGroup
+	// names a system: group, an administrator group or the break-glass
+	// group; nothing is bound to it.
+	ReasonForbiddenKubernetesGroup = "ForbiddenKubernetesGroup"
+
+	// EventStatusRepaired is the Warning Event on any Gatehouse object whose
+	// status held fields written by someone other than the operator; they
+	// were removed.
+	EventStatusRepaired = "StatusRepaired"
+)

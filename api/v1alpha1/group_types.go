@@ -37,8 +37,12 @@ type GroupSpec struct {
 	// (as their client certificates or tokens carry it). The operator binds
 	// it in the Roles it projects, such as the one that lets a group read a
 	// Connection's details.
+	// It never names a system: group (checked here) nor an administrator or
+	// break-glass group (checked at admission).
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('system:')",message="kubernetesGroup cannot be a system: group: binding Gatehouse's Roles to it would give them to Kubernetes' own identities (system:authenticated is everyone)"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[^\\s\\p{C}\\p{Z}]+( [^\\s\\p{C}\\p{Z}]+)*$')",message="kubernetesGroup must be printable: no control characters or bidirectional overrides, no leading, trailing or repeated spaces"
 	KubernetesGroup string `json:"kubernetesGroup,omitempty"`
 }
 

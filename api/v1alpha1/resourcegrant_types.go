@@ -24,6 +24,7 @@ type Subject struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[^\\s\\p{C}\\p{Z}]+( [^\\s\\p{C}\\p{Z}]+)*$')",message="a subject's name must be printable: no control characters or bidirectional overrides, no leading, trailing or repeated spaces"
 	Name string `json:"name"`
 }
 

@@ -26,6 +26,7 @@ type Grantee struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[^\\s\\p{C}\\p{Z}]+( [^\\s\\p{C}\\p{Z}]+)*$')",message="a grantee's name must be printable: no control characters or bidirectional overrides, no leading, trailing or repeated spaces"
 	Name string `json:"name"`
 
 	// role is Consumer, Editor or Owner (an environment has no Editor).

@@ -45,6 +45,7 @@ const (
 
 // UserSpec is one platform user as the administrator (or a Directory) declares
 // it.
+// +kubebuilder:validation:XValidation:rule="has(self.kubernetesUsername) || !self.login.startsWith('system:')",message="a login that begins with system: cannot stand for the user's Kubernetes identity (system: names belong to Kubernetes): set spec.kubernetesUsername"
 // +kubebuilder:validation:XValidation:rule="self.source == 'LDAP' ? has(self.directory) : !has(self.directory)",message="spec.directory names the Directory of an LDAP user: set it when source is LDAP and only then"
 type UserSpec struct {
 	// login is the user's login on the platform. It is unique in the
@@ -53,6 +54,7 @@ type UserSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:Pattern=`^\S+$`
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[^\\s\\p{C}\\p{Z}]+$')",message="login must be one word of printable characters: no spaces, control characters or bidirectional overrides"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="login is immutable: create a new User for a new login"
 	Login string `json:"login"`
 
@@ -121,9 +123,12 @@ type UserSpec struct {
 	// kubernetesUsername is the identity the Kubernetes API server sees for
 	// this person (the user name of its client certificate or token). It maps
 	// requests to this User for the sharing rules and RBAC projection.
-	// Omitted means the login.
+	// Omitted means the login. It is unique in the namespace (checked at
+	// admission) and never a system: name, which belongs to Kubernetes.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('system:')",message="kubernetesUsername cannot be a system: name: those identities belong to Kubernetes itself"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[^\\s\\p{C}\\p{Z}]+( [^\\s\\p{C}\\p{Z}]+)*$')",message="kubernetesUsername must be printable: no control characters or bidirectional overrides, no leading, trailing or repeated spaces"
 	KubernetesUsername string `json:"kubernetesUsername,omitempty"`
 }
 

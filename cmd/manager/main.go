@@ -183,7 +183,8 @@ func run(o *options) error {
 	defer closeAudit()
 	ctx := ctrl.SetupSignalHandler()
 	eng, err := controllers.Setup(ctx, mgr, controllers.Options{
-		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces)})
+		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces),
+		AdminGroups: splitList(o.adminGroups)})
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,8 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Tests schedules the connection tests.
 	Tests *Tests
+	// AdminGroups are the administrator groups, which no Group may map onto.
+	AdminGroups []string
 }
 
 // scope is what one reconcile gathers.
@@ -78,6 +80,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// Its Roles and RoleBindings go with it (owner references).
 		return ctrl.Result{}, nil
 	}
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &conn, "Connection")
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	s := &scope{conn: &conn}
 	for _, phase := range []func(context.Context, *scope) error{r.readSecrets, r.readAudience} {
 		if err := phase(ctx, s); err != nil {
@@ -90,7 +96,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		c = countCredentials(&conn, s.users, s.userSecrets)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
-	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, users: s.users, userSecrets: s.userSecrets})
+	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, adminGroups: r.AdminGroups, users: s.users, userSecrets: s.userSecrets})
 	if err := applyAccess(ctx, r.Client, &conn, want); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			// The cache is behind a write of ours: try again shortly.
@@ -112,7 +118,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	want2.Conditions = status.Conditions(conn.Status.Conditions, conn.Generation, readyCondition(creds, access), creds, access, reach)
 	cur := conn.Status
-	if cur.ObservedGeneration == want2.ObservedGeneration && cur.UsersConfigured == want2.UsersConfigured &&
+	if repaired == nil && cur.ObservedGeneration == want2.ObservedGeneration && cur.UsersConfigured == want2.UsersConfigured &&
 		cur.UsersMissing == want2.UsersMissing && cur.UsersInvalid == want2.UsersInvalid &&
 		timeEqual(cur.LastTestTime, want2.LastTestTime) && status.ConditionsEqual(cur.Conditions, want2.Conditions) {
 		return ctrl.Result{RequeueAfter: requeue}, nil

@@ -131,7 +131,8 @@ func (r *CredentialReconciler) warn(secret *corev1.Secret, reason, msg string) {
 // PerUser Connection that admits the user or that the user has a Secret
 // for. It applies that field only, as FieldManager.
 type UserCredentialsReconciler struct {
-	Client client.Client
+	Client   client.Client
+	Recorder events.EventRecorder
 }
 
 // Reconcile computes and applies one User's credentials.
@@ -142,6 +143,10 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if u.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
+	}
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", "credentials")
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	var conns iamv1alpha1.ConnectionList
 	if err := r.Client.List(ctx, &conns, client.InNamespace(u.Namespace)); err != nil {
@@ -167,7 +172,7 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 	}
 	slices.SortFunc(want, func(a, b iamv1alpha1.CredentialStatus) int { return strings.Compare(a.Connection, b.Connection) })
-	if status.Equal(u.Status.Credentials, want) {
+	if repaired == nil && status.Equal(u.Status.Credentials, want) {
 		return ctrl.Result{}, nil
 	}
 	if err := status.Apply(ctx, r.Client, &u, &iamv1alpha1.UserStatus{Credentials: want}, FieldManager); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
 // Labels of the Roles and RoleBindings the controller writes. The manager
@@ -50,6 +51,9 @@ type accessInput struct {
 	detailSecrets []string
 	// groups are the namespace's Groups by name.
 	groups map[string]*iamv1alpha1.Group
+	// adminGroups are the administrator groups, which no Group may map
+	// onto (access.ForbiddenKubernetesGroup).
+	adminGroups []string
 	// users are the namespace's Users.
 	users []iamv1alpha1.User
 	// userSecrets are the per-user credential Secrets of the Connection, by
@@ -100,6 +104,9 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 					problem(iamv1alpha1.ReasonUnknownGroup, fmt.Sprintf("detailsReadableBy names group %s, which does not exist: create it or remove it.", name))
 				case g.Spec.KubernetesGroup == "":
 					problem(iamv1alpha1.ReasonNoKubernetesGroup, fmt.Sprintf("Group %s of detailsReadableBy has no spec.kubernetesGroup, so its members cannot be given access: set it.", name))
+				case access.ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, in.adminGroups) != "":
+					problem(iamv1alpha1.ReasonForbiddenKubernetesGroup, fmt.Sprintf("Group %s of detailsReadableBy maps onto Kubernetes group %q, which %s, so nothing is bound to it: set the group its own members carry.",
+						name, g.Spec.KubernetesGroup, access.ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, in.adminGroups)))
 				default:
 					subjects = append(subjects, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: g.Spec.KubernetesGroup})
 					kgroups = append(kgroups, g.Spec.KubernetesGroup)

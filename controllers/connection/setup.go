@@ -26,6 +26,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
 // Options configure the Connection controllers.
@@ -45,6 +46,9 @@ type Options struct {
 	// ConcurrentTests is how many connection tests may run at once
 	// (DefaultConcurrentTests when 0).
 	ConcurrentTests int
+	// AdminGroups are the administrator groups (--admin-groups and the
+	// break-glass group): no Role is bound to a Group mapped onto one.
+	AdminGroups []string
 }
 
 // Field indexes on Connections.
@@ -114,11 +118,13 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Secrets:  mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
 		Tests:    NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests),
+
+		AdminGroups: o.AdminGroups,
 	}
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("connection").
 		WithOptions(copts).
-		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, statusowner.Written()))).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.Secret{}, oldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -159,7 +165,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("connection-user-credentials").
 		WithOptions(copts).
-		For(&iamv1alpha1.User{}, builder.WithPredicates(userAdmissionChanged())).
+		For(&iamv1alpha1.User{}, builder.WithPredicates(predicate.Or[client.Object](userAdmissionChanged(), statusowner.Written()))).
 		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return usersOf(ctx, c, obj.GetNamespace())
 		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -169,7 +175,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 			}
 			return nil
 		})).
-		Complete(&UserCredentialsReconciler{Client: c})
+		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection")})
 	if err != nil {
 		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
 	}

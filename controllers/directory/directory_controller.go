@@ -39,8 +39,10 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
+	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
 // Defaults of Options and of a Directory spec without the CRD's defaults.
@@ -150,7 +152,8 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("directory").
 		For(&iamv1alpha1.Directory{}, builder.WithPredicates(predicate.Or[client.Object](
-			predicate.GenerationChangedPredicate{}, annotationChanged(iamv1alpha1.AnnotationSyncNow, iamv1alpha1.AnnotationAllowMassRemoval)))).
+			predicate.GenerationChangedPredicate{}, annotationChanged(iamv1alpha1.AnnotationSyncNow, iamv1alpha1.AnnotationAllowMassRemoval),
+			statusowner.Written()))).
 		WatchesRawSource(source.Kind(names, secretnames.Object(), handler.EnqueueRequestsFromMapFunc(r.directoriesOfSecret))).
 		Watches(&iamv1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(directoryOfUser), builder.WithPredicates(pendingUser())).
 		WithOptions(controller.Options{
@@ -258,11 +261,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if dir.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
 	}
+	// A status someone else wrote is removed, and a sync writes it anew.
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &dir, "Directory")
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	s, err := r.newScope(ctx, &dir)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if why := r.due(s); why == "" {
+	if why := r.due(s); why == "" && repaired == nil {
 		return ctrl.Result{RequeueAfter: r.untilNext(s)}, nil
 	}
 

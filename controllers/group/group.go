@@ -9,11 +9,13 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
@@ -26,8 +28,11 @@ const FieldManager = "gatehouse-group"
 
 // Reconciler writes Group.status.
 type Reconciler struct {
-	Client client.Client
-	Engine *engine.Engine
+	Client   client.Client
+	Engine   *engine.Engine
+	Recorder events.EventRecorder
+	// AdminGroups are the administrator groups, which no Group may map onto.
+	AdminGroups []string
 }
 
 // Reconcile reads the group's report from the engine and applies it.
@@ -46,6 +51,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	conds := []metav1.Condition{status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
 		fmt.Sprintf("The group has %d members.", rep.Members))}
+	if why := access.ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, r.AdminGroups); why != "" {
+		conds[0] = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonForbiddenKubernetesGroup,
+			fmt.Sprintf("The group has %d members, but spec.kubernetesGroup %q %s, so Gatehouse binds nothing to it: set the group its own members carry, or leave it empty.",
+				rep.Members, g.Spec.KubernetesGroup, why))
+	}
 	if len(g.Spec.LDAPGroups) > 0 {
 		matched := status.Condition(iamv1alpha1.ConditionDirectoryGroupsMatched, true, iamv1alpha1.ReasonMatched,
 			"Every ldapGroups entry matches at least one user's directory groups.")
@@ -56,12 +66,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		conds = append(conds, matched)
 	}
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &g, "Group")
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	want := iamv1alpha1.GroupStatus{
 		ObservedGeneration: g.Generation,
 		Members:            rep.Members,
 		Conditions:         status.Conditions(g.Status.Conditions, g.Generation, conds...),
 	}
-	if g.Status.ObservedGeneration == want.ObservedGeneration && g.Status.Members == want.Members &&
+	if repaired == nil && g.Status.ObservedGeneration == want.ObservedGeneration && g.Status.Members == want.Members &&
 		status.ConditionsEqual(g.Status.Conditions, want.Conditions, iamv1alpha1.ConditionDirectoryGroupsMatched) {
 		return ctrl.Result{}, nil
 	}

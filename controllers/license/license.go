@@ -55,6 +55,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.List(ctx, &all, client.InNamespace(req.Namespace)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("cannot list the namespace's Licenses: %w", err)
 	}
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &l, "License")
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	want := iamv1alpha1.LicenseStatus{ObservedGeneration: l.Generation}
 	var conds []metav1.Condition
 	switch inForce := engine.LicenseInForce(all.Items); {
@@ -77,7 +81,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			seats(want.Profiles))
 	}
 	want.Conditions = status.Conditions(l.Status.Conditions, l.Generation, conds...)
-	if l.Status.ObservedGeneration == want.ObservedGeneration && status.Equal(l.Status.Profiles, want.Profiles) &&
+	if repaired == nil && l.Status.ObservedGeneration == want.ObservedGeneration && status.Equal(l.Status.Profiles, want.Profiles) &&
 		status.ConditionsEqual(l.Status.Conditions, want.Conditions, iamv1alpha1.ConditionSeatsAvailable) {
 		return ctrl.Result{}, nil
 	}

@@ -6,6 +6,7 @@ package share
 import (
 	"context"
 
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,8 +24,9 @@ const FieldManager = "gatehouse-share"
 
 // Reconciler writes Share.status.
 type Reconciler struct {
-	Client client.Client
-	Engine *engine.Engine
+	Client   client.Client
+	Engine   *engine.Engine
+	Recorder events.EventRecorder
 }
 
 // Reconcile reads the share's report from the engine and applies it.
@@ -41,10 +43,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if rep == nil {
 		return ctrl.Result{}, nil
 	}
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &s, "Share")
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	want, changed := status.FromReport(s.Generation, status.Report{
 		ObservedGeneration: s.Status.ObservedGeneration, Users: s.Status.Users, Conditions: s.Status.Conditions,
 	}, rep)
-	if !changed {
+	if !changed && repaired == nil {
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, status.Apply(ctx, r.Client, &s, &want, FieldManager)

@@ -10,10 +10,9 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
 // The manager's cache does not hold the Users' status.resources: at 10,000
@@ -43,8 +42,8 @@ func CacheTransform(in any) (any, error) {
 	if !ok {
 		return in, nil
 	}
-	u.ManagedFields = nil
-	delete(u.Annotations, corev1.LastAppliedConfigAnnotation)
+	// Which status fields someone else wrote, before managedFields go.
+	statusowner.Mark(u)
 	if _, ok := cachedDigest(u); ok && u.Status.Resources == nil {
 		return u, nil // transformed already
 	}

@@ -60,12 +60,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// Not indexed yet (its own event will bring it) or going away.
 		return ctrl.Result{}, nil
 	}
+	// What someone other than the operator wrote goes first (the
+	// credentials are the Connection controller's to repair).
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", ownFields...)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	want := res.Status()
 	want.ObservedGeneration = u.Generation
 	licensed := want.Conditions[0]
 	ready := status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
 		fmt.Sprintf("Effective permissions computed: %d resources, seat %s.", want.ResourceCount, want.Seat))
-	if len(res.UnknownGroups) > 0 {
+	if others := r.Engine.IdentityConflicts(req.Namespace, req.Name); len(others) > 0 {
+		ready = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonIdentityConflict,
+			fmt.Sprintf("Kubernetes identity %q is also claimed by User %s, so requests as %q are judged as neither; "+
+				"set a distinct spec.kubernetesUsername on one of them, or delete the one that should not exist.",
+				u.Spec.KubernetesIdentity(), strings.Join(others, ", "), u.Spec.KubernetesIdentity()))
+	} else if len(res.UnknownGroups) > 0 {
 		ready = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonUnknownGroup,
 			fmt.Sprintf("spec.groups names groups that do not exist: %s. Create them or remove them from spec.groups; the user's other groups apply.",
 				strings.Join(res.UnknownGroups, ", ")))
@@ -77,7 +88,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if cur.ObservedGeneration == want.ObservedGeneration && status.Equal(cur.Groups, want.Groups) && cur.Seat == want.Seat &&
+	if repaired == nil && cur.ObservedGeneration == want.ObservedGeneration && status.Equal(cur.Groups, want.Groups) && cur.Seat == want.Seat &&
 		status.Equal(cur.GlobalPermissions, want.GlobalPermissions) && cur.ResourceCount == want.ResourceCount &&
 		cur.ResourcesTruncated == want.ResourcesTruncated && sameResources &&
 		status.ConditionsEqual(cur.Conditions, want.Conditions) {
@@ -100,6 +111,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 
+	// A field someone else wrote is no history: the Event and the audit
+	// line compare only what the operator wrote.
+	unforged(&cur, &want, repaired)
 	change := audit.Diff(&cur, &want)
 	if change.Empty() {
 		return ctrl.Result{}, nil
@@ -119,6 +133,35 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Namespace: u.Namespace, User: u.Name, Login: u.Spec.Login, Cause: causes, Change: change,
 	})
 	return ctrl.Result{}, nil
+}
+
+// ownFields are the fields of User.status this controller writes (all but
+// credentials).
+var ownFields = []string{"observedGeneration", "groups", "seat", "globalPermissions", "resources",
+	"resourceCount", "resourcesTruncated", "conditions"}
+
+// unforged sets the fields of before that were just repaired (written by
+// someone else, now removed) to their new value, so that no change is
+// reported for them.
+func unforged(before, after *iamv1alpha1.UserStatus, repaired []string) {
+	for _, f := range repaired {
+		switch f {
+		case "groups":
+			before.Groups = after.Groups
+		case "seat":
+			before.Seat = after.Seat
+		case "globalPermissions":
+			before.GlobalPermissions = after.GlobalPermissions
+		case "resources":
+			before.Resources = after.Resources
+		case "resourceCount":
+			before.ResourceCount = after.ResourceCount
+		case "resourcesTruncated":
+			before.ResourcesTruncated = after.ResourcesTruncated
+		case "conditions":
+			before.Conditions = after.Conditions
+		}
+	}
 }
 
 // seatWait is how long a grant waits before it asks again; normally the

@@ -26,7 +26,8 @@ import (
 //     every profile that changed, and of the profiles the License does not
 //     name (their message lists the valid ones); every user when the License
 //     appears, goes, or expires or is renewed;
-//   - a User: that user and, when its seat order changes, the users of its
+//   - a User: that user, the users claiming its Kubernetes identity before
+//     and after, and, when its seat order changes, the users of its
 //     profile(s) whose seat may change.
 func (ix *Index) AffectedUsers(before, after metav1.Object) []string {
 	ix.mu.Lock()
@@ -173,6 +174,10 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 			ix.licenseAffected(before, after, out)
 		case *iamv1alpha1.User:
 			out[o.Name] = struct{}{}
+			// The users claiming the same identity, whose Ready names it.
+			for _, u := range ix.identities[o.Spec.KubernetesIdentity()] {
+				out[u.name] = struct{}{}
+			}
 		}
 	}
 	if u, ok := firstUser(before, after); ok {

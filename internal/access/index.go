@@ -38,7 +38,8 @@ type Index struct {
 	ldapMembers  map[string][]*userEntry // normalised directory group -> users
 	ldapGroups   map[string][]*groupEntry
 	orgUsers     map[string][]*userEntry
-	seatLists    map[string]*seatList // profile -> its active users in seat order
+	identities   map[string][]*userEntry // Kubernetes identity -> users claiming it (more than one is a conflict)
+	seatLists    map[string]*seatList    // profile -> its active users in seat order
 
 	sharesByUser  map[string][]*shareEntry
 	sharesByGroup map[string][]*shareEntry
@@ -160,6 +161,7 @@ type userEntry struct {
 	org       string
 	groups    []string
 	dirGroups []string // normalised
+	identity  string   // the API-server user name standing for this user
 	created   time.Time
 	mark      uint64 // counted in the report in progress
 }
@@ -296,6 +298,7 @@ func NewIndex(s Snapshot) *Index {
 		ldapMembers:   map[string][]*userEntry{},
 		ldapGroups:    map[string][]*groupEntry{},
 		orgUsers:      map[string][]*userEntry{},
+		identities:    map[string][]*userEntry{},
 		seatLists:     map[string]*seatList{},
 		sharesByUser:  map[string][]*shareEntry{},
 		sharesByGroup: map[string][]*shareEntry{},
@@ -540,13 +543,14 @@ func (ix *Index) releaseResource(r *resEntry) {
 
 func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 	e := &userEntry{obj: u, name: u.Name, active: u.Spec.IsActive(), profile: u.Spec.Profile,
-		org: u.Spec.Organization, groups: unique(u.Spec.Groups), created: u.CreationTimestamp.Time}
+		org: u.Spec.Organization, groups: unique(u.Spec.Groups), identity: u.Spec.KubernetesIdentity(), created: u.CreationTimestamp.Time}
 	dns := make([]string, len(u.Spec.DirectoryGroups))
 	for i, g := range u.Spec.DirectoryGroups {
 		dns[i] = NormalizeDN(g)
 	}
 	e.dirGroups = unique(dns)
 	ix.users[e.name] = e
+	addToBag(ix.identities, e.identity, e)
 	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, e, nil)
 	for _, g := range e.groups {
 		addToBag(ix.localMembers, g, e)
@@ -573,6 +577,7 @@ func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 
 func (ix *Index) dropUser(e *userEntry) {
 	delete(ix.users, e.name)
+	delFromBag(ix.identities, e.identity, e)
 	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, nil, nil)
 	for _, g := range e.groups {
 		delFromBag(ix.localMembers, g, e)

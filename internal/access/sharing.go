@@ -454,19 +454,33 @@ func (ix *Index) ownersOrAdmin(res *resEntry) string {
 
 // UserForKubernetesName returns the name of the User whose
 // kubernetesUsername (or, when unset, login) is the given API-server user
-// name, for mapping an admission request to a Requester.
+// name, for mapping an admission request to a Requester. When two or more
+// Users claim the name (they can only exist if the User webhook was
+// bypassed), it fails closed: the name stands for none of them.
 func (ix *Index) UserForKubernetesName(username string) (string, bool) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	var found []string
-	for name, u := range ix.users {
-		if u.obj.Spec.KubernetesIdentity() == username {
-			found = append(found, name)
+	if l := ix.identities[username]; len(l) == 1 {
+		return l[0].name, true
+	}
+	return "", false
+}
+
+// IdentityConflicts returns, sorted, the other Users that claim the same
+// Kubernetes identity as User name (nil when it is the only one, or unknown).
+func (ix *Index) IdentityConflicts(name string) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	u := ix.users[name]
+	if u == nil {
+		return nil
+	}
+	var out []string
+	for _, o := range ix.identities[u.identity] {
+		if o != u {
+			out = append(out, o.name)
 		}
 	}
-	if len(found) == 0 {
-		return "", false
-	}
-	sort.Strings(found)
-	return found[0], true
+	sort.Strings(out)
+	return out
 }

@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -335,6 +336,66 @@ func TestUserForKubernetesName(t *testing.T) {
 	for in, want := range map[string]string{"oidc:alice@corp": "alice", "bob": "bob", "alice": ""} {
 		if got, _ := ix.UserForKubernetesName(in); got != want {
 			t.Errorf("UserForKubernetesName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Two Users claiming one Kubernetes identity (possible only past the User
+// webhook) fail closed: the name stands for neither, each names the other,
+// and a change to one affects both.
+func TestIdentityConflict(t *testing.T) {
+	thief := user("mallory", "full")
+	thief.Spec.KubernetesUsername = "bob"
+	ix := NewIndex(Snapshot{Users: []iamv1alpha1.User{user("bob", "full"), thief, user("carol", "full")}})
+	if got, ok := ix.UserForKubernetesName("bob"); ok {
+		t.Errorf("UserForKubernetesName(bob) = %q with two Users claiming it; want none", got)
+	}
+	if got, ok := ix.UserForKubernetesName("carol"); !ok || got != "carol" {
+		t.Errorf("UserForKubernetesName(carol) = %q, %v", got, ok)
+	}
+	for name, want := range map[string][]string{"bob": {"mallory"}, "mallory": {"bob"}, "carol": nil, "nobody": nil} {
+		if got := ix.IdentityConflicts(name); !slices.Equal(got, want) {
+			t.Errorf("IdentityConflicts(%s) = %v, want %v", name, got, want)
+		}
+	}
+
+	fixed := thief.DeepCopy()
+	fixed.Spec.KubernetesUsername = ""
+	affected, err := ix.Upsert(fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(affected, "bob") || !slices.Contains(affected, "mallory") {
+		t.Errorf("resolving the conflict affects %v; want bob and mallory", affected)
+	}
+	if got, ok := ix.UserForKubernetesName("bob"); !ok || got != "bob" {
+		t.Errorf("after the fix UserForKubernetesName(bob) = %q, %v", got, ok)
+	}
+	if got := ix.IdentityConflicts("bob"); got != nil {
+		t.Errorf("after the fix IdentityConflicts(bob) = %v", got)
+	}
+	if affected, _ = ix.Delete(KindUser, "bob"); !slices.Equal(affected, []string{"bob"}) {
+		t.Errorf("deleting bob affects %v", affected)
+	}
+	if _, ok := ix.UserForKubernetesName("bob"); ok {
+		t.Error("a deleted User still stands for its identity")
+	}
+}
+
+func TestForbiddenKubernetesGroup(t *testing.T) {
+	admins := []string{"gatehouse-admins", "system:masters"}
+	for kg, forbidden := range map[string]bool{
+		"":                       false,
+		"data-team":              false,
+		"system:authenticated":   true,
+		"system:masters":         true,
+		"system:serviceaccounts": true,
+		"gatehouse-admins":       true,
+		"gatehouse-admins-not":   false,
+		"System:authenticated":   false, // API-server groups are case-sensitive
+	} {
+		if got := ForbiddenKubernetesGroup(kg, admins) != ""; got != forbidden {
+			t.Errorf("ForbiddenKubernetesGroup(%q) forbids: %v, want %v", kg, got, forbidden)
 		}
 	}
 }

@@ -36,19 +36,20 @@ const (
 	PathConnection    = "/validate-connection"
 	PathGroup         = "/validate-group"
 	PathDirectory     = "/validate-directory"
+	PathStatus        = "/validate-status"
 )
 
-// The webhooks. Share and ResourceGrant fail closed (failurePolicy Fail): a
-// security check must not be skipped because the operator is down. The
-// others fail open: the controllers still enforce seats (a user over the
-// seats waits Pending) and report what the warnings would have said.
+// The webhooks. Share, ResourceGrant, User, Group and every status fail
+// closed (failurePolicy Fail): a security check must not be skipped because
+// the operator is down. The others only warn, and fail open.
 //
 // +kubebuilder:webhook:path=/validate-share,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=shares,verbs=create;update;delete,versions=v1alpha1,name=shares.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-resourcegrant,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=resourcegrants,verbs=create;update;delete,versions=v1alpha1,name=resourcegrants.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
-// +kubebuilder:webhook:path=/validate-user,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=users,verbs=create;update,versions=v1alpha1,name=users.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-user,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=users,verbs=create;update,versions=v1alpha1,name=users.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-license,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-connection,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=connections,verbs=create;update,versions=v1alpha1,name=connections.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
-// +kubebuilder:webhook:path=/validate-group,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=groups,verbs=create;update;delete,versions=v1alpha1,name=groups.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-group,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=groups,verbs=create;update;delete,versions=v1alpha1,name=groups.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-status,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=users/status;groups/status;licenses/status;directories/status;connections/status;resourcegrants/status;shares/status,verbs=create;update;delete,versions=v1alpha1,name=status.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-directory,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=directories,verbs=create;update,versions=v1alpha1,name=directories.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
 // Validator holds what the webhooks read.
@@ -80,6 +81,12 @@ type Admins struct {
 	Self string
 }
 
+// ForbiddenKubernetesGroup says why a Group may not map onto the API-server
+// group kg ("" when it may), by access.ForbiddenKubernetesGroup.
+func (a Admins) ForbiddenKubernetesGroup(kg string) string {
+	return access.ForbiddenKubernetesGroup(kg, a.Groups)
+}
+
 // is reports whether the request comes from an administrator identity.
 func (a Admins) is(u authenticationv1.UserInfo) bool {
 	if u.Username == a.Self || slices.Contains(a.Users, u.Username) {
@@ -103,6 +110,7 @@ func (v *Validator) Register(srv webhook.Server) {
 		PathConnection:    v.connection,
 		PathGroup:         v.group,
 		PathDirectory:     v.directory,
+		PathStatus:        v.status,
 	} {
 		srv.Register(path, &webhook.Admission{Handler: admission.HandlerFunc(fn)})
 	}

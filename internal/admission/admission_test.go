@@ -57,6 +57,10 @@ func (l *lockedBuffer) String() string {
 // webhooks.
 const platformUsers = "platform-users"
 
+// adminGroup is an administrator group (--admin-groups) besides
+// system:masters.
+const adminGroup = "gatehouse-admins"
+
 func TestMain(m *testing.M) {
 	os.Exit(testenv.RunWith(m, &env, testenv.Options{Webhooks: true}, startManager))
 }
@@ -78,7 +82,7 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 	if err != nil {
 		return err
 	}
-	if err := admission.Setup(ctx, mgr, eng, admission.Admins{Groups: []string{"system:masters"}}, log); err != nil {
+	if err := admission.Setup(ctx, mgr, eng, admission.Admins{Groups: []string{"system:masters", adminGroup}}, log); err != nil {
 		return err
 	}
 	go func() { _ = mgr.Start(ctx) }()

@@ -13,8 +13,10 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
-// user rejects a new active Local user (or a re-activation, or a move to
-// another profile) into a full profile, a login another User has, and a
+// user rejects, for everyone, a login another User has and a Kubernetes
+// identity another User claims or that belongs to Kubernetes (system:);
+// and, for everyone but administrators, a new active Local user (or a
+// re-activation, or a move to another profile) into a full profile, and a
 // profile the License does not have. Directory-managed users are never
 // rejected for seats: they wait Pending.
 func (v *Validator) user(ctx context.Context, req admission.Request) admission.Response {
@@ -25,15 +27,8 @@ func (v *Validator) user(ctx context.Context, req admission.Request) admission.R
 	if after == nil {
 		return admission.Allowed("")
 	}
-	var list iamv1alpha1.UserList
-	if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexLogin: after.Spec.Login}); err != nil {
-		return errored(fmt.Errorf("cannot look up the login: %w", err))
-	}
-	for _, u := range list.Items {
-		if u.Name != after.Name {
-			return admission.Denied(fmt.Sprintf("login %q is already User %s's in namespace %s; a login names one user: pick another login or edit User %s.",
-				after.Spec.Login, u.Name, req.Namespace, u.Name))
-		}
+	if resp, done := v.identity(ctx, req, before, after); done {
+		return resp
 	}
 	if v.Admins.is(req.UserInfo) {
 		return v.exempt(ctx, req, "User")
@@ -74,6 +69,55 @@ func (v *Validator) user(ctx context.Context, req admission.Request) admission.R
 	}
 	return admission.Denied(fmt.Sprintf("profile %q is not in License %s/%s; set spec.profile to one of %s, or add the profile to the License.",
 		after.Spec.Profile, req.Namespace, license.Name, strings.Join(valid, ", ")))
+}
+
+// identity judges the login and the Kubernetes identity of a User, for
+// everyone: two Users standing for one identity would let either act as
+// the other. A User that already collides (made while the webhook was
+// down, or before this rule) may still be changed in any way that keeps or
+// frees its identity, deactivated or deleted; it is judged as nobody until
+// the collision ends (access.Index.UserForKubernetesName).
+func (v *Validator) identity(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (admission.Response, bool) {
+	if before == nil {
+		var list iamv1alpha1.UserList
+		if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexLogin: after.Spec.Login}); err != nil {
+			return errored(fmt.Errorf("cannot look up the login: %w", err)), true
+		}
+		for _, u := range list.Items {
+			if u.Name != after.Name {
+				return admission.Denied(fmt.Sprintf("login %q is already User %s's in namespace %s; a login names one user: pick another login or edit User %s.",
+					after.Spec.Login, u.Name, req.Namespace, u.Name)), true
+			}
+		}
+	}
+	id := after.Spec.KubernetesIdentity()
+	if before != nil && before.Spec.KubernetesIdentity() == id {
+		return admission.Response{}, false
+	}
+	if strings.HasPrefix(id, "system:") {
+		return admission.Denied(fmt.Sprintf("login %q would stand for the Kubernetes identity %q, and system: names belong to Kubernetes itself; "+
+			"set spec.kubernetesUsername to the identity this person's requests carry.", after.Spec.Login, id)), true
+	}
+	var list iamv1alpha1.UserList
+	if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexIdentity: id}); err != nil {
+		return errored(fmt.Errorf("cannot look up the Kubernetes identity: %w", err)), true
+	}
+	for _, u := range list.Items {
+		if u.Name != after.Name {
+			return admission.Denied(fmt.Sprintf("the Kubernetes identity %q is already User %s's in namespace %s (its %s); one identity stands for one user, "+
+				"or either could act as the other: set a different spec.kubernetesUsername, or change User %s first.",
+				id, u.Name, req.Namespace, identityField(&u), u.Name)), true
+		}
+	}
+	return admission.Response{}, false
+}
+
+// identityField names where a User's Kubernetes identity comes from.
+func identityField(u *iamv1alpha1.User) string {
+	if u.Spec.KubernetesUsername != "" {
+		return "spec.kubernetesUsername"
+	}
+	return "login, as it sets no spec.kubernetesUsername"
 }
 
 // license1 returns the namespace's License in force, nil if none.

@@ -47,10 +47,26 @@ func (v *Validator) connection(ctx context.Context, req admission.Request) admis
 	return admission.Allowed("").WithWarnings(warnings...)
 }
 
-// group warns when a deleted Group is still named by Shares or
-// ResourceGrants.
+// group refuses a kubernetesGroup that names an administrator group (the
+// operator would bind its Roles to every administrator, and membership of
+// the Group would read as administrator membership), and warns when a
+// deleted Group is still named by Shares or ResourceGrants.
 func (v *Validator) group(ctx context.Context, req admission.Request) admission.Response {
 	if !isDelete(req) {
+		after, before, err := decode(v, req, func() *iamv1alpha1.Group { return &iamv1alpha1.Group{} })
+		if err != nil {
+			return admission.Errored(400, err)
+		}
+		kg := after.Spec.KubernetesGroup
+		if why := v.Admins.ForbiddenKubernetesGroup(kg); why != "" {
+			if before != nil && before.Spec.KubernetesGroup == kg {
+				// Made before the rule: it may still be edited or deleted,
+				// and the controller binds nothing to it.
+				return admission.Allowed("").WithWarnings(fmt.Sprintf("spec.kubernetesGroup %q %s; nothing is bound to it until it changes", kg, why))
+			}
+			return admission.Denied(fmt.Sprintf("spec.kubernetesGroup %q %s, so Gatehouse will not bind Roles to it; "+
+				"name the API-server group this group's own members carry, or leave it empty.", kg, why))
+		}
 		return admission.Allowed("")
 	}
 	var shares iamv1alpha1.ShareList

@@ -221,6 +221,15 @@ func (e *Engine) ComputeUser(namespace, name string) *access.UserResult {
 	return ix.ComputeUser(name)
 }
 
+// IdentityConflicts returns the other Users of the namespace that claim the
+// same Kubernetes identity as User name.
+func (e *Engine) IdentityConflicts(namespace, name string) []string {
+	if ix := e.Index(namespace); ix != nil {
+		return ix.IdentityConflicts(name)
+	}
+	return nil
+}
+
 // TakeCauses returns and forgets what changed since the user was last
 // reconciled, as "Share sales-team" or "Group analysts deleted".
 func (e *Engine) TakeCauses(user types.NamespacedName) []string {

@@ -28,6 +28,9 @@ const (
 	IndexLDAPGroup = "gatehouse.ldapGroup"
 	// IndexLogin indexes Users by spec.login.
 	IndexLogin = "gatehouse.login"
+	// IndexIdentity indexes Users by their Kubernetes identity
+	// (kubernetesUsername, or the login standing for it).
+	IndexIdentity = "gatehouse.identity"
 )
 
 // RegisterIndexes registers the engine's field indexes.
@@ -54,6 +57,12 @@ func RegisterIndexes(ctx context.Context, fi client.FieldIndexer) error {
 		{&iamv1alpha1.User{}, IndexLogin, func(o client.Object) []string {
 			if l := o.(*iamv1alpha1.User).Spec.Login; l != "" {
 				return []string{l}
+			}
+			return nil
+		}},
+		{&iamv1alpha1.User{}, IndexIdentity, func(o client.Object) []string {
+			if id := o.(*iamv1alpha1.User).Spec.KubernetesIdentity(); id != "" {
+				return []string{id}
 			}
 			return nil
 		}},
@@ -117,20 +126,17 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 	}
 }
 
-// recheck reconciles a Group, Share, ResourceGrant or License once more
-// when a write the index does not follow (its status, mostly its own
-// controller's) is seen. Their reconcilers compare with the cache, and a
-// reconcile that ran while its previous write was still on its way could
-// find the cache equal to what it computes and skip a write the API server
-// needed (a member count that went 2 → 3 → 2). Rechecking when the write
-// arrives settles it; it reads the cache and the index only, and writes
-// nothing when nothing differs.
+// recheck reconciles an object once more when a write the index does not
+// follow (its status, mostly its own controller's) is seen. The reconcilers
+// compare with the cache, and a reconcile that ran while its previous write
+// was still on its way could find the cache equal to what it computes and
+// skip a write the API server needed (a member count that went 2 → 3 → 2,
+// a User's permissions that flipped and flipped back). Rechecking when the
+// write arrives settles it; it reads the cache and the index only (for a
+// User, one ComputeUser), and writes nothing when nothing differs. It also
+// brings a status someone other than the operator wrote (statusowner) to
+// the reconciler that removes it.
 func (e *Engine) recheck(kind access.Kind, obj client.Object) {
-	switch kind {
-	case access.KindGroup, access.KindShare, access.KindResourceGrant, access.KindLicense:
-	default:
-		return
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.ready {

@@ -52,7 +52,7 @@
       name: {{ include "gatehouse.webhookServiceName" . }}
       namespace: {{ .Release.Namespace }}
       path: /validate-group
-  failurePolicy: Ignore
+  failurePolicy: Fail
   name: groups.iam.gatehouse.dev
   {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
   rules:
@@ -142,8 +142,37 @@
     service:
       name: {{ include "gatehouse.webhookServiceName" . }}
       namespace: {{ .Release.Namespace }}
+      path: /validate-status
+  failurePolicy: Fail
+  name: status.iam.gatehouse.dev
+  {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
+  rules:
+  - apiGroups:
+    - iam.gatehouse.dev
+    apiVersions:
+    - v1alpha1
+    operations:
+    - CREATE
+    - UPDATE
+    - DELETE
+    resources:
+    - users/status
+    - groups/status
+    - licenses/status
+    - directories/status
+    - connections/status
+    - resourcegrants/status
+    - shares/status
+  sideEffects: None
+  timeoutSeconds: 10
+- admissionReviewVersions:
+  - v1
+  clientConfig:
+    service:
+      name: {{ include "gatehouse.webhookServiceName" . }}
+      namespace: {{ .Release.Namespace }}
       path: /validate-user
-  failurePolicy: Ignore
+  failurePolicy: Fail
   name: users.iam.gatehouse.dev
   {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
   rules:

@@ -31,7 +31,7 @@ var writes = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // MustRegister registers the status metrics with the manager's registry.
 // Call it once per process.
-func MustRegister() { metrics.Registry.MustRegister(writes) }
+func MustRegister() { metrics.Registry.MustRegister(writes, repairs) }
 
 // Apply applies status (a pointer to the kind's status struct, holding only
 // the fields this field manager owns) to obj's status subresource. A field

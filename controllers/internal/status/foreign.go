@@ -1,0 +1,72 @@
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
+)
+
+var repairs = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "gatehouse_status_repairs_total",
+	Help: "Status fields written by someone other than the operator and removed, by kind.",
+}, []string{"kind"})
+
+// Repair removes fields from obj's status (a JSON patch of remove
+// operations, which leaves no manager owning them), records a
+// StatusRepaired Warning Event on obj, and counts it. The caller then
+// applies its own status, whatever the cache says.
+func Repair(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object, kind string, fields, managers []string) error {
+	ops := make([]map[string]string, 0, len(fields)+1)
+	// The patch applies to the object read, or fails and is retried.
+	ops = append(ops, map[string]string{"op": "test", "path": "/metadata/resourceVersion", "value": obj.GetResourceVersion()})
+	for _, f := range fields {
+		ops = append(ops, map[string]string{"op": "remove", "path": "/status/" + f})
+	}
+	body, err := json.Marshal(ops)
+	if err != nil {
+		return fmt.Errorf("cannot encode the status repair: %w", err)
+	}
+	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.JSONPatchType, body), client.FieldOwner("gatehouse-status-repair")); err != nil {
+		return fmt.Errorf("cannot remove the status fields %s of %s %s/%s written by %s: %w",
+			strings.Join(fields, ", "), kind, obj.GetNamespace(), obj.GetName(), strings.Join(managers, ", "), err)
+	}
+	repairs.WithLabelValues(kind).Inc()
+	if rec != nil {
+		rec.Eventf(obj, nil, corev1.EventTypeWarning, iamv1alpha1.EventStatusRepaired, "RepairStatus",
+			"status.%s %s written by %s, not by Gatehouse, and removed: only the operator writes status. The API server's audit log records who it was.",
+			strings.Join(fields, ", status."), plural(len(fields), "was", "were"), strings.Join(managers, ", "))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// RepairForeign repairs the foreign fields of obj's status within scope
+// (all when empty), as statusowner.Fields and Repair do, and reports whether it did
+// (the caller must then apply its status even where the cache agrees) and
+// which fields.
+func RepairForeign(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object, kind string, scope ...string) ([]string, error) {
+	fields, managers := statusowner.Fields(obj, scope...)
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	if err := Repair(ctx, c, rec, obj, kind, fields, managers); err != nil {
+		return nil, err
+	}
+	return fields, nil
+}

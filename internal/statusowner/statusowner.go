@@ -1,0 +1,162 @@
+// Package statusowner tells which fields of a Gatehouse object's status
+// were written by someone other than the operator.
+//
+// Status belongs to the operator. The status webhook admits nobody else,
+// and independently of it every reconcile removes what someone else wrote:
+// the API server records in managedFields which manager wrote which status
+// field, and the cache transform below keeps, in a cache-only annotation
+// tied to the resourceVersion, the top-level status fields that a manager
+// other than the operator's own status writers holds. The reconciler that
+// owns such a field removes it (a JSON patch of remove operations only,
+// which leaves no owner behind) and applies its own status again.
+//
+// A name is all the API server records of a manager, so a writer that
+// spoofs one of the operator's names with a server-side apply is not seen
+// here; the operator's next apply, under the same name, then replaces that
+// manager's fields with its own, which removes what it does not write.
+package statusowner
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+)
+
+// AnnotationForeign is the cache-only annotation (never written to the API
+// server) that Mark sets.
+const AnnotationForeign = "cache.iam.gatehouse.dev/foreign-status"
+
+// operatorManagers are the field managers the operator writes status with,
+// always by server-side apply.
+var operatorManagers = map[string]bool{
+	"gatehouse-user":                  true,
+	"gatehouse-group":                 true,
+	"gatehouse-license":               true,
+	"gatehouse-share":                 true,
+	"gatehouse-resourcegrant":         true,
+	"gatehouse-connection":            true,
+	iamv1alpha1.FieldManagerDirectory: true,
+}
+
+// foreign is what Mark records.
+type foreign struct {
+	ResourceVersion string   `json:"rv"`
+	Fields          []string `json:"fields"`
+	Managers        []string `json:"managers"`
+}
+
+// Mark records in obj's annotations (of the cached copy) the
+// top-level status fields written by managers other than the operator's,
+// and drops managedFields and kubectl's last-applied configuration, which
+// nothing else reads. It is part of the cache transform of every Gatehouse
+// kind; an object already transformed is left as it is.
+func Mark(obj metav1.Object) {
+	mf := obj.GetManagedFields()
+	ann := obj.GetAnnotations()
+	if mf == nil {
+		// Transformed already (or never written): keep a record of this
+		// resourceVersion, drop any other.
+		if v, ok := ann[AnnotationForeign]; ok {
+			var f foreign
+			if json.Unmarshal([]byte(v), &f) != nil || f.ResourceVersion != obj.GetResourceVersion() {
+				delete(ann, AnnotationForeign)
+			}
+		}
+		return
+	}
+	delete(ann, AnnotationForeign)
+	delete(ann, corev1.LastAppliedConfigAnnotation)
+	f := foreign{ResourceVersion: obj.GetResourceVersion()}
+	for _, e := range mf {
+		if e.Subresource != "status" || e.FieldsV1 == nil ||
+			(operatorManagers[e.Manager] && e.Operation == metav1.ManagedFieldsOperationApply) {
+			continue
+		}
+		var set map[string]json.RawMessage
+		if json.Unmarshal(e.FieldsV1.GetRawBytes(), &set) != nil {
+			continue
+		}
+		var st map[string]json.RawMessage
+		if json.Unmarshal(set["f:status"], &st) != nil {
+			continue
+		}
+		found := false
+		for k := range st {
+			if name, ok := strings.CutPrefix(k, "f:"); ok {
+				found = true
+				if !slices.Contains(f.Fields, name) {
+					f.Fields = append(f.Fields, name)
+				}
+			}
+		}
+		if found && !slices.Contains(f.Managers, e.Manager) {
+			f.Managers = append(f.Managers, e.Manager)
+		}
+	}
+	obj.SetManagedFields(nil)
+	if len(f.Fields) == 0 {
+		obj.SetAnnotations(ann)
+		return
+	}
+	slices.Sort(f.Fields)
+	slices.Sort(f.Managers)
+	b, _ := json.Marshal(f)
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[AnnotationForeign] = string(b)
+	obj.SetAnnotations(ann)
+}
+
+// CacheTransform is Mark as a cache transform.
+func CacheTransform(in any) (any, error) {
+	if o, ok := in.(metav1.Object); ok {
+		Mark(o)
+	}
+	return in, nil
+}
+
+// Fields returns the top-level status fields of obj (of those in scope;
+// all when scope is empty) that someone other than the operator wrote, and
+// who wrote them, as the cache recorded them for obj's resourceVersion.
+func Fields(obj metav1.Object, scope ...string) (fields, managers []string) {
+	v, ok := obj.GetAnnotations()[AnnotationForeign]
+	if !ok {
+		return nil, nil
+	}
+	var f foreign
+	if json.Unmarshal([]byte(v), &f) != nil || f.ResourceVersion != obj.GetResourceVersion() {
+		return nil, nil
+	}
+	for _, name := range f.Fields {
+		if len(scope) == 0 || slices.Contains(scope, name) {
+			fields = append(fields, name)
+		}
+	}
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	return fields, f.Managers
+}
+
+// Written is a predicate for controllers that otherwise react only
+// to spec changes: it passes an update whose status now holds fields
+// someone other than the operator wrote.
+func Written() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			f, _ := Fields(e.ObjectNew)
+			return len(f) > 0
+		},
+	}
+}
