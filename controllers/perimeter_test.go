@@ -64,6 +64,16 @@ func TestForgedStatusRepaired(t *testing.T) {
 			to(iamv1alpha1.GranteeGroup, "analysts", iamv1alpha1.RoleConsumer)))
 	consistent(t, ns)
 	carol := waitUser(t, ns, "carol", "Consumer on sales", roleOn("dataset/sales", iamv1alpha1.RoleConsumer))
+	// The Event and audit line of that write come after it.
+	waitEvent(t, ns, "User", "carol", "PermissionsChanged", "dataset/sales")
+	eventually(t, "carol's audit line", func() (bool, string) {
+		for _, r := range auditBuf.records(ns) {
+			if r["user"] == "carol" {
+				return true, ""
+			}
+		}
+		return false, "none"
+	})
 	permsBefore := len(events(t, ns, "User", "carol", "PermissionsChanged"))
 	auditBefore := len(auditBuf.records(ns))
 

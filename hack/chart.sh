@@ -12,6 +12,8 @@
 #                                      Role in config/rbac/role.yaml (markers)
 #   templates/_generated_webhooks.tpl  the webhooks of config/webhook/manifests.yaml,
 #                                      pointed at the release's Service
+#   templates/user-roles.yaml          config/rbac/user_roles.yaml (the ClusterRoles
+#                                      for people), inside `if .Values.userRoles.create`
 #
 # The objects around them (names, labels, bindings, annotations) are the
 # chart's own templates: rbac.yaml, webhook.yaml.
@@ -101,7 +103,9 @@ role_rules=$(rules_of Role)
 mv "$out/_generated_rbac.tpl.tmp" "$out/_generated_rbac.tpl"
 
 # Webhooks: everything under `webhooks:`, each calling the release's Service
-# in the release namespace, scoped to the watched namespaces if any.
+# in the release namespace, scoped to the watched namespaces if any; the
+# Share and ResourceGrant webhooks exempt the break-glass group (as
+# config/webhook's BreakGlassWebhooks and matchconditions.yaml do).
 src=config/webhook/manifests.yaml
 grep -q '^  name: validating-webhook-configuration$' "$src" ||
 	fail "$src does not name validating-webhook-configuration; update hack/chart.sh"
@@ -111,7 +115,18 @@ body=$(escape "$src" | awk '
 	!on { next }
 	$0 == "      name: webhook-service" { print "      name: {{ include \"gatehouse.webhookServiceName\" . }}"; next }
 	$0 == "      namespace: system" { print "      namespace: {{ .Release.Namespace }}"; next }
-	/^  name: / { print; print "  {{- with include \"gatehouse.webhookNamespaceSelector\" . }}{{ . | nindent 2 }}{{ end }}"; next }
+	/^  name: / {
+		print
+		print "  {{- with include \"gatehouse.webhookNamespaceSelector\" . }}{{ . | nindent 2 }}{{ end }}"
+		if ($2 == "shares.iam.gatehouse.dev" || $2 == "resourcegrants.iam.gatehouse.dev") {
+			print "  matchConditions:"
+			print "  - name: not-break-glass"
+			print "    expression: {{ printf \"!(\047%s\047 in request.userInfo.groups)\" .Values.breakGlass.group | quote }}"
+			glass++
+		}
+		next
+	}
+	END { if (glass != 2) { print "hack/chart.sh: found " glass + 0 " of the 2 break-glass webhooks; update hack/chart.sh" > "/dev/stderr"; exit 1 } }
 	{ print }')
 svc=$(grep -c 'name: {{ include "gatehouse.webhookServiceName"' <<<"$body" || true)
 ns=$(grep -c 'namespace: {{ .Release.Namespace }}' <<<"$body" || true)
@@ -125,3 +140,17 @@ ns=$(grep -c 'namespace: {{ .Release.Namespace }}' <<<"$body" || true)
 	echo '{{- end }}'
 } >"$out/_generated_webhooks.tpl.tmp"
 mv "$out/_generated_webhooks.tpl.tmp" "$out/_generated_webhooks.tpl"
+
+# The ClusterRoles for people, as config/rbac ships them, with the chart's
+# labels added to their own.
+src=config/rbac/user_roles.yaml
+{
+	header "$src"
+	echo '{{- if .Values.userRoles.create }}'
+	escape "$src" | awk '
+		/^  labels:$/ { print; print "    {{- include \"gatehouse.labels\" . | nindent 4 }}"; n++; next }
+		{ print }
+		END { if (n != 3) { print "hack/chart.sh: config/rbac/user_roles.yaml has " n + 0 " labelled roles, want 3; update hack/chart.sh" > "/dev/stderr"; exit 1 } }'
+	echo '{{- end }}'
+} >"$out/user-roles.yaml.tmp"
+mv "$out/user-roles.yaml.tmp" "$out/user-roles.yaml"

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,7 @@ type options struct {
 	webhookConfig    string
 	adminGroups      string
 	adminUsers       string
+	breakGlassGroup  string
 	zap              zap.Options
 }
 
@@ -81,8 +83,9 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.webhookSecret, "webhook-secret", "gatehouse-webhook-tls", "the Secret, in the operator's namespace, of the self-managed webhook certificate")
 	fs.StringVar(&o.webhookConfig, "webhook-configuration", webhookconfig.Name, "the ValidatingWebhookConfiguration whose caBundle the self-managed certificate keeps current")
 	fs.StringVar(&o.webhookService, "webhook-service", "gatehouse-webhook-service", "the webhook Service in the operator's namespace (the self-managed certificate's name)")
-	fs.StringVar(&o.adminGroups, "admin-groups", "system:masters", "comma-separated groups whose members are exempt from the sharing, grant and seat rules (a GitOps service account's group, for instance)")
-	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames exempt from the rules (the operator's own identity always is)")
+	fs.StringVar(&o.adminGroups, "admin-groups", "system:masters", "comma-separated groups whose members are Gatehouse administrators: exempt from the sharing, grant and seat rules, and the only ones who may change the License (a GitOps service account's group, for instance)")
+	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames who are administrators as --admin-groups' members are (the operator's own identity always is)")
+	fs.StringVar(&o.breakGlassGroup, "break-glass-group", webhookconfig.DefaultBreakGlassGroup, "the group exempted (by the webhook configuration's matchConditions, which must name the same group) from the Share and ResourceGrant webhooks only, so access can be revoked while the operator is down; distinct from --admin-groups, and no Group may map onto it")
 	o.zap.BindFlags(fs)
 }
 
@@ -96,6 +99,12 @@ func (o *options) validate() error {
 	}
 	if o.webhookCerts != "self-managed" && o.webhookCerts != "external" {
 		errs = append(errs, fmt.Errorf("--webhook-certs must be self-managed or external, got %q", o.webhookCerts))
+	}
+	if err := webhookconfig.ValidateBreakGlassGroup(o.breakGlassGroup); err != nil {
+		errs = append(errs, fmt.Errorf("--break-glass-group: %w", err))
+	}
+	if slices.Contains(splitList(o.adminGroups), o.breakGlassGroup) {
+		errs = append(errs, fmt.Errorf("--break-glass-group %q is also in --admin-groups: the break-glass group is for outages only, keep it distinct from the everyday administrators", o.breakGlassGroup))
 	}
 	if o.burst < 1 {
 		errs = append(errs, fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.burst))
@@ -184,7 +193,7 @@ func run(o *options) error {
 	ctx := ctrl.SetupSignalHandler()
 	eng, err := controllers.Setup(ctx, mgr, controllers.Options{
 		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces),
-		AdminGroups: splitList(o.adminGroups)})
+		AdminGroups: append(splitList(o.adminGroups), o.breakGlassGroup)})
 	if err != nil {
 		return err
 	}
@@ -194,7 +203,7 @@ func run(o *options) error {
 		}
 	}
 	if o.webhooks {
-		admins := admission.Admins{Groups: splitList(o.adminGroups), Users: splitList(o.adminUsers)}
+		admins := admission.Admins{Groups: splitList(o.adminGroups), Users: splitList(o.adminUsers), BreakGlass: o.breakGlassGroup}
 		if err := admission.Setup(ctx, mgr, eng, admins, auditLog); err != nil {
 			return err
 		}

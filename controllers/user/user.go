@@ -40,6 +40,8 @@ type Reconciler struct {
 	Engine   *engine.Engine
 	Recorder events.EventRecorder
 	Audit    *audit.Logger
+
+	repaired status.Repaired
 }
 
 // Reconcile computes the user from the engine's Index and applies the status
@@ -62,10 +64,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	// What someone other than the operator wrote goes first (the
 	// credentials are the Connection controller's to repair).
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", ownFields...)
+	fields, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", ownFields...)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	r.repaired.Add(req.NamespacedName, fields)
 	want := res.Status()
 	want.ObservedGeneration = u.Generation
 	licensed := want.Conditions[0]
@@ -88,10 +91,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if repaired == nil && cur.ObservedGeneration == want.ObservedGeneration && status.Equal(cur.Groups, want.Groups) && cur.Seat == want.Seat &&
+	if fields == nil && cur.ObservedGeneration == want.ObservedGeneration && status.Equal(cur.Groups, want.Groups) && cur.Seat == want.Seat &&
 		status.Equal(cur.GlobalPermissions, want.GlobalPermissions) && cur.ResourceCount == want.ResourceCount &&
 		cur.ResourcesTruncated == want.ResourcesTruncated && sameResources &&
 		status.ConditionsEqual(cur.Conditions, want.Conditions) {
+		r.repaired.Done(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	// What was written, for the Event and the audit line.
@@ -113,7 +117,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	// A field someone else wrote is no history: the Event and the audit
 	// line compare only what the operator wrote.
-	unforged(&cur, &want, repaired)
+	unforged(&cur, &want, r.repaired.Get(req.NamespacedName))
 	change := audit.Diff(&cur, &want)
 	if change.Empty() {
 		return ctrl.Result{}, nil

@@ -39,18 +39,19 @@ const (
 	PathStatus        = "/validate-status"
 )
 
-// The webhooks. Share, ResourceGrant, User, Group and every status fail
-// closed (failurePolicy Fail): a security check must not be skipped because
-// the operator is down. The others only warn, and fail open.
+// The webhooks. Every one that enforces a perimeter rule fails closed
+// (failurePolicy Fail) and judges CREATE, UPDATE and DELETE: a security
+// check must not be skipped because the operator is down. The Connection's
+// only warns, and fails open.
 //
 // +kubebuilder:webhook:path=/validate-share,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=shares,verbs=create;update;delete,versions=v1alpha1,name=shares.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-resourcegrant,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=resourcegrants,verbs=create;update;delete,versions=v1alpha1,name=resourcegrants.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
-// +kubebuilder:webhook:path=/validate-user,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=users,verbs=create;update,versions=v1alpha1,name=users.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
-// +kubebuilder:webhook:path=/validate-license,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-user,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=users,verbs=create;update;delete,versions=v1alpha1,name=users.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=licenses,verbs=create;update;delete,versions=v1alpha1,name=licenses.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-connection,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=connections,verbs=create;update,versions=v1alpha1,name=connections.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-group,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=groups,verbs=create;update;delete,versions=v1alpha1,name=groups.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-status,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=users/status;groups/status;licenses/status;directories/status;connections/status;resourcegrants/status;shares/status,verbs=create;update;delete,versions=v1alpha1,name=status.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
-// +kubebuilder:webhook:path=/validate-directory,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=directories,verbs=create;update,versions=v1alpha1,name=directories.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-directory,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=directories,verbs=create;update;delete,versions=v1alpha1,name=directories.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
 // Validator holds what the webhooks read.
 type Validator struct {
@@ -76,6 +77,10 @@ type Validator struct {
 type Admins struct {
 	Groups []string
 	Users  []string
+	// BreakGlass is the break-glass group, which the webhook configuration
+	// exempts from the Share and ResourceGrant webhooks only; it is no
+	// administrator group, and no Group may map onto it.
+	BreakGlass string
 	// Self is the operator's own identity; its changes are not audited
 	// (the directory sync would flood the log).
 	Self string
@@ -84,7 +89,7 @@ type Admins struct {
 // ForbiddenKubernetesGroup says why a Group may not map onto the API-server
 // group kg ("" when it may), by access.ForbiddenKubernetesGroup.
 func (a Admins) ForbiddenKubernetesGroup(kg string) string {
-	return access.ForbiddenKubernetesGroup(kg, a.Groups)
+	return access.ForbiddenKubernetesGroup(kg, append(slices.Clip(a.Groups), a.BreakGlass))
 }
 
 // is reports whether the request comes from an administrator identity.

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/internal/admission"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -82,7 +83,7 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 	if err != nil {
 		return err
 	}
-	if err := admission.Setup(ctx, mgr, eng, admission.Admins{Groups: []string{"system:masters", adminGroup}}, log); err != nil {
+	if err := admission.Setup(ctx, mgr, eng, admission.Admins{Groups: []string{"system:masters", adminGroup}, BreakGlass: webhookconfig.DefaultBreakGlassGroup}, log); err != nil {
 		return err
 	}
 	go func() { _ = mgr.Start(ctx) }()
@@ -163,18 +164,22 @@ func share(ns, name, res string, grantees ...iamv1alpha1.Grantee) *iamv1alpha1.S
 // world is the seeds' sharing example: dataset/sales shared by Owner bob
 // with alice (Editor, allowSharing), carl (Consumer, allowSharing) and dan
 // (Editor); eve is inactive; dataset/orphanish has Owner pat, who waits for
-// a seat, and alice as its only seated sharer.
+// a seat, and alice as its only seated sharer. hr (hr@acme.example) is an
+// administrator of the namespace: a User in Group admins, which gives admin.
 func world(t *testing.T) string {
 	t.Helper()
 	ns := env.Namespace(t)
 	lic := &iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}, Spec: iamv1alpha1.LicenseSpec{Profiles: []iamv1alpha1.Profile{
-		{Name: "designer", Seats: 200}, {Name: "small", Seats: 1}, {Name: "waiting", Seats: 0},
+		{Name: "designer", Seats: 200}, {Name: "small", Seats: 1}, {Name: "waiting", Seats: 0}, {Name: "staff", Seats: 5},
 	}}}
+	hr := user(ns, "hr", "staff")
+	hr.Spec.Groups = []string{"admins"}
 	eve := user(ns, "eve", "designer")
 	eve.Spec.Active = ptr.To(false)
 	objs := []client.Object{lic, user(ns, "bob", "designer"), user(ns, "alice", "designer"), user(ns, "carl", "designer"),
 		user(ns, "dan", "designer"), eve, user(ns, "pat", "waiting"),
 		&iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: ns}},
+		&iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: "admins", Namespace: ns}, Spec: iamv1alpha1.GroupSpec{GlobalPermissions: []iamv1alpha1.GlobalPermission{"admin"}}}, hr,
 		share(ns, "sales", "dataset/sales", to("User", "bob", "Owner"), sharing(to("User", "alice", "Editor")),
 			sharing(to("User", "carl", "Consumer")), to("User", "dan", "Editor")),
 		share(ns, "orphanish", "dataset/orphanish", to("User", "pat", "Owner"), sharing(to("User", "alice", "Editor"))),

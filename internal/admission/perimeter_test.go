@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 )
 
 // admin is an administrator identity (in an --admin-groups group) that is
@@ -24,11 +25,13 @@ func admin(t *testing.T) person {
 	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: "root@acme.example", Groups: []string{"system:masters"}}
+	var warnings []string
+	cfg.WarningHandler = &warningRecorder{out: &warnings}
 	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return person{Client: c, warnings: new([]string)}
+	return person{Client: c, warnings: &warnings}
 }
 
 // TestStatusOnlyByOperator: nobody but the operator writes a status, not
@@ -109,7 +112,7 @@ func TestKubernetesGroupNotPrivileged(t *testing.T) {
 	ns := world(t)
 	for kg, want := range map[string]string{
 		"system:authenticated": "kubernetesGroup cannot be a system: group",
-		adminGroup:             `spec.kubernetesGroup "` + adminGroup + `" is an administrator group of Gatehouse`,
+		adminGroup:             `spec.kubernetesGroup "` + adminGroup + `" is an administrator or break-glass group of Gatehouse`,
 	} {
 		g := &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "everyone"}, Spec: iamv1alpha1.GroupSpec{KubernetesGroup: kg}}
 		err := admin(t).Create(bg(), g)
@@ -125,5 +128,135 @@ func TestKubernetesGroupNotPrivileged(t *testing.T) {
 		if err := as(t, "bob@acme.example").Update(bg(), &data); err == nil || !strings.Contains(err.Error(), want) && !apierrors.IsForbidden(err) {
 			t.Errorf("kubernetesGroup %q on update: %v", kg, err)
 		}
+	}
+}
+
+// TestOwnUserOnly: carol may change her display name and e-mail, and
+// nothing else of her User (not her groups: joining administrators would
+// make her Owner of everything; not source: LDAP to Local would escape the
+// directory), and nobody else's User; creating and deleting Users is
+// administrators' work, and an administrator User (hr) may do it.
+func TestOwnUserOnly(t *testing.T) {
+	ns := world(t)
+	carl := as(t, "carl@acme.example")
+	allowed(t, updateUser(t, carl, ns, "carl", func(u *iamv1alpha1.User) {
+		u.Spec.DisplayName, u.Spec.Email = "Carl C.", "carl@new.example"
+	}))
+	const own = "may change only spec.displayName and spec.email of its own User"
+	for what, edit := range map[string]func(*iamv1alpha1.User){
+		"join administrators": func(u *iamv1alpha1.User) { u.Spec.Groups = append(u.Spec.Groups, "admins") },
+		"change profile":      func(u *iamv1alpha1.User) { u.Spec.Profile = "staff" },
+		"leave the directory": func(u *iamv1alpha1.User) { u.Spec.Source, u.Spec.Directory = iamv1alpha1.UserSourceLDAP, "corp" },
+		"change identity":     func(u *iamv1alpha1.User) { u.Spec.KubernetesUsername = "carl2@acme.example" },
+		"organization":        func(u *iamv1alpha1.User) { u.Spec.Organization = "other" },
+		"authMethod":          func(u *iamv1alpha1.User) { u.Spec.AuthMethod = iamv1alpha1.AuthMethodSSO },
+		"a label":             func(u *iamv1alpha1.User) { u.Labels = map[string]string{"tier": "gold"} },
+	} {
+		t.Run(what, func(t *testing.T) { denied(t, updateUser(t, carl, ns, "carl", edit), own) })
+	}
+	denied(t, updateUser(t, carl, ns, "dan", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Dan the Man" }),
+		"carl@acme.example cannot change User "+ns+"/dan: only administrators")
+	denied(t, carl.Create(bg(), user(ns, "carl-twin", "designer")), "carl@acme.example cannot create User "+ns+"/carl-twin")
+	denied(t, carl.Delete(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dan"}}), "cannot delete User")
+
+	// An administrator User may.
+	hr := as(t, "hr@acme.example")
+	allowed(t, updateUser(t, hr, ns, "carl", func(u *iamv1alpha1.User) { u.Spec.Organization = "other" }))
+	allowed(t, hr.Create(bg(), user(ns, "newbie", "designer")))
+	allowed(t, hr.Delete(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "newbie"}}))
+}
+
+// TestAdministratorsOnly: Groups and Directories are administrators'; the
+// License is the configured identities' alone, not even a User holding
+// admin may raise its seats.
+func TestAdministratorsOnly(t *testing.T) {
+	ns := world(t)
+	carl, hr := as(t, "carl@acme.example"), as(t, "hr@acme.example")
+	admins := &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mine"},
+		Spec: iamv1alpha1.GroupSpec{GlobalPermissions: []iamv1alpha1.GlobalPermission{"admin"}}}
+	denied(t, carl.Create(bg(), admins), "carl@acme.example cannot create Group "+ns+"/mine")
+	var data iamv1alpha1.Group
+	if err := env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: "data"}, &data); err != nil {
+		t.Fatal(err)
+	}
+	data.Spec.GlobalPermissions = []iamv1alpha1.GlobalPermission{"admin"}
+	denied(t, carl.Update(bg(), data.DeepCopy()), "cannot change Group "+ns+"/data")
+	denied(t, carl.Delete(bg(), &data), "cannot delete Group")
+	dir := &iamv1alpha1.Directory{ObjectMeta: metav1.ObjectMeta{Name: "corp", Namespace: ns}, Spec: iamv1alpha1.DirectorySpec{
+		URL: "ldaps://ldap.example", Users: iamv1alpha1.DirectoryUsers{BaseDN: "ou=people"}}}
+	denied(t, carl.Create(bg(), dir), "cannot create Directory")
+	allowed(t, hr.Create(bg(), admins))
+
+	raise := func(p person) error {
+		for {
+			var l iamv1alpha1.License
+			if err := env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: "default"}, &l); err != nil {
+				t.Fatal(err)
+			}
+			l.Spec.Profiles[1].Seats = 1000
+			if err := p.Update(bg(), &l); !apierrors.IsConflict(err) {
+				return err
+			}
+		}
+	}
+	for _, p := range []person{carl, hr} {
+		denied(t, raise(p), "only the configured administrator identities (--admin-groups, --admin-users) change it, not a User holding admin")
+	}
+	allowed(t, raise(admin(t)))
+}
+
+// TestSystemCollectors: the namespace controller and the garbage collector
+// delete and remove finalizers whatever the rules say, and nothing more.
+func TestSystemCollectors(t *testing.T) {
+	ns := world(t)
+	gc := func(name string) person {
+		cfg := rest.CopyConfig(env.Config)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: name, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", platformUsers}}
+		c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return person{Client: c, warnings: new([]string)}
+	}
+	collector := gc("system:serviceaccount:kube-system:generic-garbage-collector")
+	nsctl := gc("system:serviceaccount:kube-system:namespace-controller")
+	// It may not change the sharing.
+	denied(t, change(t, collector, ns, "sales", addGrantee(to("User", "eve", "Owner"))), "")
+	// A finalizer someone left (as an administrator may) is removed, and
+	// the Share deleted, though bob would refuse (rule 4).
+	if err := change(t, person{Client: env.Client}, ns, "orphanish", func(s *iamv1alpha1.Share) { s.Finalizers = []string{"example.com/hold"} }); err != nil {
+		t.Fatal(err)
+	}
+	allowed(t, nsctl.Delete(bg(), share(ns, "orphanish", "dataset/orphanish")))
+	allowed(t, change(t, collector, ns, "orphanish", func(s *iamv1alpha1.Share) { s.Finalizers = nil }))
+	for _, obj := range []client.Object{
+		&iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pat"}},
+		&iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "data"}},
+		&iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}},
+	} {
+		allowed(t, nsctl.Delete(bg(), obj))
+	}
+}
+
+// TestBreakGlass: a member of the break-glass group passes the Share and
+// ResourceGrant webhooks (the matchConditions skip them), so access can be
+// revoked while the operator is down; it passes no other rule.
+func TestBreakGlass(t *testing.T) {
+	ns := world(t)
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "oncall@acme.example", Groups: []string{webhookconfig.DefaultBreakGlassGroup, platformUsers}}
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oncall := person{Client: c, warnings: new([]string)}
+	// Revoking dan's access: bob would be asked, the webhook is not.
+	allowed(t, change(t, oncall, ns, "sales", without("dan")))
+	denied(t, oncall.Status().Patch(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dan"}},
+		client.RawPatch(types.MergePatchType, []byte(`{"status":{"seat":"Granted"}}`))), "only the Gatehouse operator writes the status")
+	denied(t, oncall.Create(bg(), user(ns, "glass", "designer")), "cannot create User")
+	g := &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "glass"}, Spec: iamv1alpha1.GroupSpec{KubernetesGroup: webhookconfig.DefaultBreakGlassGroup}}
+	if err := admin(t).Create(bg(), g); err == nil || !strings.Contains(err.Error(), "break-glass") {
+		t.Errorf("a Group mapped onto the break-glass group: %v", err)
 	}
 }

@@ -13,6 +13,9 @@ import (
 
 // share judges a Share change by SPEC rules 1–5 (access.CheckShare).
 func (v *Validator) share(ctx context.Context, req admission.Request) admission.Response {
+	if resp, ok := collector(req); ok {
+		return resp
+	}
 	after, before, err := decode(v, req, func() *iamv1alpha1.Share { return &iamv1alpha1.Share{} })
 	if err != nil {
 		return admission.Errored(400, err)
@@ -41,6 +44,9 @@ func (v *Validator) share(ctx context.Context, req admission.Request) admission.
 // does not hold, and changing grants needs admin or editPermissions on the
 // resource (access.CheckGrant).
 func (v *Validator) grant(ctx context.Context, req admission.Request) admission.Response {
+	if resp, ok := collector(req); ok {
+		return resp
+	}
 	after, before, err := decode(v, req, func() *iamv1alpha1.ResourceGrant { return &iamv1alpha1.ResourceGrant{} })
 	if err != nil {
 		return admission.Errored(400, err)

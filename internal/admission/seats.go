@@ -20,14 +20,27 @@ import (
 // profile the License does not have. Directory-managed users are never
 // rejected for seats: they wait Pending.
 func (v *Validator) user(ctx context.Context, req admission.Request) admission.Response {
+	if resp, ok := collector(req); ok {
+		return resp
+	}
 	after, before, err := decode(v, req, func() *iamv1alpha1.User { return &iamv1alpha1.User{} })
 	if err != nil {
 		return admission.Errored(400, err)
 	}
 	if after == nil {
+		if resp, denied := v.adminOnly(ctx, req, "User", "deleting a User ends a person's access and frees its seat"); denied {
+			return resp
+		}
 		return admission.Allowed("")
 	}
 	if resp, done := v.identity(ctx, req, before, after); done {
+		return resp
+	}
+	if before == nil {
+		if resp, denied := v.adminOnly(ctx, req, "User", "a User is a person's seat and access"); denied {
+			return resp
+		}
+	} else if resp, denied := v.ownUser(ctx, req, before, after); denied {
 		return resp
 	}
 	if v.Admins.is(req.UserInfo) {
@@ -69,6 +82,35 @@ func (v *Validator) user(ctx context.Context, req admission.Request) admission.R
 	}
 	return admission.Denied(fmt.Sprintf("profile %q is not in License %s/%s; set spec.profile to one of %s, or add the profile to the License.",
 		after.Spec.Profile, req.Namespace, license.Name, strings.Join(valid, ", ")))
+}
+
+// ownUser admits a change to an existing User by an administrator, or by
+// the person the User stands for when it changes only its display name
+// and e-mail: groups, profile, active, organization, source, directory,
+// authMethod and Kubernetes identity are administrators' (flipping source
+// to Local, say, would escape the directory).
+func (v *Validator) ownUser(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (admission.Response, bool) {
+	admin, err := v.administrator(ctx, req)
+	if err != nil {
+		return errored(err), true
+	}
+	if admin {
+		return admission.Response{}, false
+	}
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return errored(err), true
+	}
+	if me, ok := ix.UserForKubernetesName(req.UserInfo.Username); ok && me == before.Name {
+		if selfEditable(before, after) {
+			return admission.Allowed("one's own display name and e-mail"), true
+		}
+		return admission.Denied(fmt.Sprintf("%s may change only spec.displayName and spec.email of its own User %s/%s; "+
+			"its groups, profile, activity, organization, source, directory, authMethod, Kubernetes identity and metadata are administrators' to change: ask one.",
+			req.UserInfo.Username, req.Namespace, before.Name)), true
+	}
+	return admission.Denied(fmt.Sprintf("%s cannot change User %s/%s: only administrators (the groups of --admin-groups, or a User holding admin) change other people's Users; ask one.",
+		req.UserInfo.Username, req.Namespace, before.Name)), true
 }
 
 // identity judges the login and the Kubernetes identity of a User, for
@@ -132,6 +174,13 @@ func (v *Validator) license1(ctx context.Context, ns string) (*iamv1alpha1.Licen
 // license allows one License per namespace, and warns when a change takes
 // seats from users: who will lose them, the newest first.
 func (v *Validator) license(ctx context.Context, req admission.Request) admission.Response {
+	if resp, ok := collector(req); ok {
+		return resp
+	}
+	if !v.Admins.is(req.UserInfo) {
+		return admission.Denied(fmt.Sprintf("%s cannot %s License %s/%s: the License holds the seats bought from the vendor, so only the configured administrator identities (--admin-groups, --admin-users) change it, not a User holding admin; ask your platform team.",
+			req.UserInfo.Username, verb(req.Operation), req.Namespace, req.Name))
+	}
 	after, before, err := decode(v, req, func() *iamv1alpha1.License { return &iamv1alpha1.License{} })
 	if err != nil {
 		return admission.Errored(400, err)

@@ -43,7 +43,7 @@ func TestUserSeats(t *testing.T) {
 	allowed(t, hr.Create(bg(), ldap))
 
 	// Unknown profile, duplicate login.
-	denied(t, hr.Create(bg(), user(ns, "typo", "architect")), `profile "architect" is not in License `+ns+"/default; set spec.profile to one of designer, small, waiting")
+	denied(t, hr.Create(bg(), user(ns, "typo", "architect")), `profile "architect" is not in License `+ns+"/default; set spec.profile to one of designer, small, waiting, staff")
 	dup := user(ns, "bob2", "designer")
 	dup.Spec.Login = "bob"
 	denied(t, hr.Create(bg(), dup), `login "bob" is already User bob's in namespace `+ns)
@@ -54,7 +54,7 @@ func TestUserSeats(t *testing.T) {
 // loses a seat.
 func TestLicense(t *testing.T) {
 	ns := world(t)
-	hr := as(t, "hr@acme.example")
+	hr := admin(t) // the License is the configured administrators' alone
 	second := &iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "second", Namespace: ns},
 		Spec: iamv1alpha1.LicenseSpec{Profiles: []iamv1alpha1.Profile{{Name: "x", Seats: 1}}}}
 	denied(t, hr.Create(bg(), second), "namespace "+ns+" already has License default, and a namespace has one License; edit License default instead")

@@ -52,6 +52,12 @@ func (v *Validator) connection(ctx context.Context, req admission.Request) admis
 // the Group would read as administrator membership), and warns when a
 // deleted Group is still named by Shares or ResourceGrants.
 func (v *Validator) group(ctx context.Context, req admission.Request) admission.Response {
+	if resp, ok := collector(req); ok {
+		return resp
+	}
+	if resp, denied := v.adminOnly(ctx, req, "Group", "a Group gives its members global permissions and access"); denied {
+		return resp
+	}
 	if !isDelete(req) {
 		after, before, err := decode(v, req, func() *iamv1alpha1.Group { return &iamv1alpha1.Group{} })
 		if err != nil {
@@ -90,6 +96,12 @@ func (v *Validator) group(ctx context.Context, req admission.Request) admission.
 
 // directory warns about missing Secrets and profiles the License lacks.
 func (v *Validator) directory(ctx context.Context, req admission.Request) admission.Response {
+	if resp, ok := collector(req); ok {
+		return resp
+	}
+	if resp, denied := v.adminOnly(ctx, req, "Directory", "a Directory decides who the users are and which seats they take"); denied {
+		return resp
+	}
 	d, _, err := decode(v, req, func() *iamv1alpha1.Directory { return &iamv1alpha1.Directory{} })
 	if err != nil || d == nil {
 		return admission.Allowed("")

@@ -32,7 +32,7 @@ func rotator(ns, dir string, now func() time.Time) *certs.Rotator {
 func TestRotator(t *testing.T) {
 	ns := env.Namespace(t)
 	ctx := context.Background()
-	cfg, err := webhook.Load()
+	cfg, err := webhook.Load(webhook.DefaultBreakGlassGroup)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		if opts.ManagerPath != "" {
 			// The API server calls the manager's webhooks on a loopback
 			// port, with a certificate generated for it.
-			wh, err := webhook.Load()
+			wh, err := webhook.Load(webhook.DefaultBreakGlassGroup)
 			if err != nil {
 				return err
 			}
@@ -137,11 +137,24 @@ func Run(ctx context.Context, opts Options) (err error) {
 			return interrupted(err)
 		}
 	}
+	// The ClusterRoles for people; on the local control plane also the
+	// manager's own ServiceAccount and RBAC, which it then runs as.
+	if err := InstallRBAC(ctx, c, local); err != nil {
+		return interrupted(err)
+	}
+	managerKubeconfigPath := kubeconfigPath
+	if local && opts.ManagerPath != "" {
+		managerKubeconfigPath = filepath.Join(filepath.Dir(kubeconfigPath), "manager.kubeconfig")
+		if err := managerKubeconfig(ctx, c, cfg, managerKubeconfigPath); err != nil {
+			return interrupted(err)
+		}
+		defer func() { err = errors.Join(err, removeFile(managerKubeconfigPath)) }()
+	}
 
 	var manager *process
 	if opts.ManagerPath != "" {
 		cmd := exec.Command(opts.ManagerPath, managerArgs...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+managerKubeconfigPath)
 		cmd.Stdout, cmd.Stderr = opts.ManagerOutput, opts.ManagerOutput
 		// Its own process group: Ctrl-C reaches this process, which then
 		// stops the manager in order, before the control plane.

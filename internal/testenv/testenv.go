@@ -65,7 +65,7 @@ func StartWith(opts Options) (*Env, error) {
 	}
 	cpOpts := controlplane.Options{CRDs: crds}
 	if opts.Webhooks {
-		wh, err := webhook.Load()
+		wh, err := webhook.Load(webhook.DefaultBreakGlassGroup)
 		if err != nil {
 			return nil, err
 		}

@@ -30,7 +30,7 @@
       name: {{ include "gatehouse.webhookServiceName" . }}
       namespace: {{ .Release.Namespace }}
       path: /validate-directory
-  failurePolicy: Ignore
+  failurePolicy: Fail
   name: directories.iam.gatehouse.dev
   {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
   rules:
@@ -41,6 +41,7 @@
     operations:
     - CREATE
     - UPDATE
+    - DELETE
     resources:
     - directories
   sideEffects: None
@@ -75,7 +76,7 @@
       name: {{ include "gatehouse.webhookServiceName" . }}
       namespace: {{ .Release.Namespace }}
       path: /validate-license
-  failurePolicy: Ignore
+  failurePolicy: Fail
   name: licenses.iam.gatehouse.dev
   {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
   rules:
@@ -86,6 +87,7 @@
     operations:
     - CREATE
     - UPDATE
+    - DELETE
     resources:
     - licenses
   sideEffects: None
@@ -100,6 +102,9 @@
   failurePolicy: Fail
   name: resourcegrants.iam.gatehouse.dev
   {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
+  matchConditions:
+  - name: not-break-glass
+    expression: {{ printf "!('%s' in request.userInfo.groups)" .Values.breakGlass.group | quote }}
   rules:
   - apiGroups:
     - iam.gatehouse.dev
@@ -123,6 +128,9 @@
   failurePolicy: Fail
   name: shares.iam.gatehouse.dev
   {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
+  matchConditions:
+  - name: not-break-glass
+    expression: {{ printf "!('%s' in request.userInfo.groups)" .Values.breakGlass.group | quote }}
   rules:
   - apiGroups:
     - iam.gatehouse.dev
@@ -183,6 +191,7 @@
     operations:
     - CREATE
     - UPDATE
+    - DELETE
     resources:
     - users
   sideEffects: None

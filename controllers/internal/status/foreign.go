@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
@@ -69,4 +71,47 @@ func RepairForeign(ctx context.Context, c client.Client, rec events.EventRecorde
 		return nil, err
 	}
 	return fields, nil
+}
+
+// Repaired remembers, per object, the status fields a reconcile removed as
+// someone else's, until a reconcile finds the status as it wants it (the
+// cache has caught up with its write). A reconcile in between sees those
+// fields absent, the repair's intermediate state, and must not report
+// their reappearance as a change: the Event and audit line of the fields
+// it names take their new value as the old. Safe for concurrent use; the
+// zero value is ready.
+type Repaired struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName][]string
+}
+
+// Add records fields as repaired on key.
+func (r *Repaired) Add(key types.NamespacedName, fields []string) {
+	if len(fields) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[types.NamespacedName][]string{}
+	}
+	for _, f := range fields {
+		if !slices.Contains(r.m[key], f) {
+			r.m[key] = append(r.m[key], f)
+		}
+	}
+}
+
+// Get returns the fields recorded on key.
+func (r *Repaired) Get(key types.NamespacedName) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.m[key])
+}
+
+// Done forgets key: its status is written as wanted.
+func (r *Repaired) Done(key types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, key)
 }
