@@ -275,13 +275,48 @@ func TestOperatorWithKubectl(t *testing.T) {
 	}
 
 	// A person is denied a share they may not make, and told why: carol
-	// (Editor with allowSharing through analysts) cannot grant Owner.
-	kubectl(t, s.kubeconfig, "create", "clusterrole", "platform-users", "--verb=*", "--resource=*.iam.gatehouse.dev")
-	kubectl(t, s.kubeconfig, "create", "clusterrolebinding", "platform-users", "--clusterrole=platform-users", "--group=platform-users")
+	// (Editor with allowSharing through analysts) cannot grant Owner. The
+	// samples bind platform-users to the shipped gatehouse-user role.
 	out, err := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "--as=carol", "--as-group=platform-users", "-n", "demo",
 		"patch", "share", "sales", "--type=json", "-p", `[{"op":"add","path":"/spec/grantees/-","value":{"kind":"User","name":"dave","role":"Owner"}}]`).CombinedOutput()
 	if want := "carol is Editor on dataset/sales and cannot grant Owner to User dave (rule 2"; err == nil || !strings.Contains(string(out), want) {
 		t.Errorf("kubectl --as=carol granting Owner: %v\n%s\nwant a denial saying %q", err, out, want)
+	}
+
+	// The perimeter against a person holding every verb on every Gatehouse
+	// kind: each attack of the attacker's trial is refused by the webhooks.
+	kubectl(t, s.kubeconfig, "create", "clusterrole", "broad", "--verb=*", "--resource=*.iam.gatehouse.dev")
+	kubectl(t, s.kubeconfig, "create", "clusterrolebinding", "broad", "--clusterrole=broad", "--group=broad-rbac")
+	for _, a := range []struct {
+		what string
+		args []string
+		want string
+	}{
+		{"carol joins administrators", []string{"patch", "pu", "carol", "--type=merge", "-p", `{"spec":{"groups":["analysts","administrators"]}}`},
+			"may change only spec.displayName and spec.email of its own User"},
+		{"carol writes her own status", []string{"patch", "pu", "carol", "--subresource=status", "--type=merge", "-p", `{"status":{"globalPermissions":["admin"]}}`},
+			"only the Gatehouse operator writes the status"},
+		{"carol raises the seats", []string{"patch", "lic", "default", "--type=json", "-p", `[{"op":"replace","path":"/spec/profiles/0/seats","value":100}]`},
+			"only the configured administrator identities"},
+		{"carol maps analysts onto everyone", []string{"patch", "pg", "analysts", "--type=merge", "-p", `{"spec":{"kubernetesGroup":"system:authenticated"}}`},
+			"kubernetesGroup cannot be a system: group"},
+		{"carol gives her group admin", []string{"patch", "pg", "analysts", "--type=merge", "-p", `{"spec":{"globalPermissions":["admin"]}}`},
+			"cannot change Group demo/analysts"},
+		{"carol changes dave", []string{"patch", "pu", "dave", "--type=merge", "-p", `{"spec":{"active":false}}`},
+			"only administrators (the groups of --admin-groups, or a User holding admin) change other people's Users"},
+	} {
+		out, err := exec.Command("kubectl", append([]string{"--kubeconfig", s.kubeconfig, "--as=carol", "--as-group=broad-rbac", "-n", "demo"}, a.args...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), a.want) {
+			t.Errorf("%s (kubectl %s): %v\n%s\nwant a refusal saying %q", a.what, strings.Join(a.args, " "), err, out, a.want)
+		}
+	}
+	// An administrator of the platform (alice, in Group administrators) may
+	// create Users, but not one that takes over bob's identity.
+	thief := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "--as=alice", "--as-group=gatehouse:administrators", "-n", "demo", "apply", "-f", "-")
+	thief.Stdin = strings.NewReader(`{"apiVersion":"iam.gatehouse.dev/v1alpha1","kind":"User","metadata":{"name":"mallory"},
+		"spec":{"login":"mallory","profile":"reader","kubernetesUsername":"bob@acme.example"}}`)
+	if out, err := thief.CombinedOutput(); err == nil || !strings.Contains(string(out), `the Kubernetes identity "bob@acme.example" is already User bob's`) {
+		t.Errorf("alice creating a User with bob's identity: %v\n%s", err, out)
 	}
 
 	// The audit log says what changed for carol and why.
@@ -353,18 +388,23 @@ func TestKustomizeInstall(t *testing.T) {
 	if deploy != "ghcr.io/gatehouse-dev/gatehouse:v0.1.0" {
 		t.Errorf("the manager's image is %q", deploy)
 	}
-	// The CRDs are served: the samples apply on top of the install, except
-	// the Shares and ResourceGrants: their webhooks fail closed, and no
-	// operator pod runs here (a security check is never skipped).
+	// The CRDs are served, but no operator pod runs here, and every
+	// perimeter webhook fails closed: a security check is never skipped.
+	// The samples' Namespace, Secrets and RBAC apply; no Gatehouse object
+	// does (the Connections' webhook only warns, and fails open).
 	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "apply", "--server-side", "-k", "../../config/samples").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), `failed calling webhook "shares.iam.gatehouse.dev"`) {
-		t.Errorf("with no operator running, applying the samples' Shares: %v\n%s", err, out)
+	for _, hook := range []string{"users", "groups", "licenses", "shares", "resourcegrants", "directories"} {
+		if err == nil || !strings.Contains(string(out), `failed calling webhook "`+hook+`.iam.gatehouse.dev"`) {
+			t.Errorf("with no operator running, applying the samples' %s: %v\n%s", hook, err, out)
+		}
 	}
-	if users := kubectl(t, kubeconfig, "get", "pu", "-n", "demo", "-o", "name"); len(strings.Fields(users)) != 6 {
-		t.Errorf("after kubectl apply -k config/samples, kubectl get pu shows:\n%s", users)
+	if objs := kubectl(t, kubeconfig, "get", "pu,pg,lic,share,rg,dir", "-n", "demo", "-o", "name"); strings.TrimSpace(objs) != "" {
+		t.Errorf("objects were admitted with no webhook answering:\n%s", objs)
 	}
-	if shares := kubectl(t, kubeconfig, "get", "share", "-n", "demo", "-o", "name"); strings.TrimSpace(shares) != "" {
-		t.Errorf("Shares were admitted with no webhook answering:\n%s", shares)
+	// The break-glass group of the perimeter ConfigMap is in the webhooks.
+	if expr := kubectl(t, kubeconfig, "get", "validatingwebhookconfiguration", "gatehouse-validating-webhook-configuration",
+		"-o", `jsonpath={.webhooks[?(@.name=="shares.iam.gatehouse.dev")].matchConditions[0].expression}`); expr != "!('gatehouse:break-glass' in request.userInfo.groups)" {
+		t.Errorf("the Share webhook's matchCondition is %q", expr)
 	}
 }
 

@@ -144,8 +144,8 @@ func TestHelmTemplateDefaults(t *testing.T) {
 	m.get(t, "ValidatingWebhookConfiguration", "acme-gatehouse-validating-webhook-configuration", &vwc)
 	var svc corev1.Service
 	m.get(t, "Service", "acme-gatehouse-webhook-service", &svc)
-	if len(vwc.Webhooks) != 7 {
-		t.Errorf("the webhook configuration has %d webhooks, want the 7 of config/webhook", len(vwc.Webhooks))
+	if len(vwc.Webhooks) != 8 {
+		t.Errorf("the webhook configuration has %d webhooks, want the 8 of config/webhook", len(vwc.Webhooks))
 	}
 	for _, w := range vwc.Webhooks {
 		s := w.ClientConfig.Service
@@ -384,7 +384,10 @@ func TestHelmInstall(t *testing.T) {
 	kubeconfig := startCluster(t)
 	const ns = "gatehouse-system"
 
-	notes := helm(t, "install", "gatehouse", chartDir, "--namespace", ns, "--create-namespace", "--wait=false", "--kubeconfig", kubeconfig)
+	// First without the webhooks, so that the samples can be created with
+	// no operator running (every perimeter webhook fails closed).
+	notes := helm(t, "install", "gatehouse", chartDir, "--namespace", ns, "--create-namespace", "--wait=false", "--kubeconfig", kubeconfig,
+		"--set", "webhook.enabled=false")
 	if !strings.Contains(notes, "kubectl get pu") {
 		t.Errorf("helm install printed no next steps:\n%s", notes)
 	}
@@ -392,15 +395,19 @@ func TestHelmInstall(t *testing.T) {
 	if crds := kubectl(t, kubeconfig, "get", "crd", "-l", "app.kubernetes.io/part-of=gatehouse", "-o", "name"); len(strings.Fields(crds)) != 7 {
 		t.Errorf("helm install created the CRDs\n%s", crds)
 	}
-	kubectl(t, kubeconfig, "get", "-n", ns, "deployment/gatehouse-manager", "service/gatehouse-webhook-service",
+	kubectl(t, kubeconfig, "get", "-n", ns, "deployment/gatehouse-manager",
 		"service/gatehouse-metrics-service", "role/gatehouse-manager", "rolebinding/gatehouse-manager",
 		"serviceaccount/gatehouse-manager", "poddisruptionbudget/gatehouse-manager")
-	kubectl(t, kubeconfig, "get", "validatingwebhookconfiguration/"+webhookconfig.Name,
-		"clusterrole/gatehouse-manager", "clusterrolebinding/gatehouse-manager")
+	kubectl(t, kubeconfig, "get", "clusterrole/gatehouse-manager", "clusterrolebinding/gatehouse-manager",
+		"clusterrole/gatehouse-viewer", "clusterrole/gatehouse-user", "clusterrole/gatehouse-admin")
+	kubectl(t, kubeconfig, "apply", "--server-side", "-k", "../../config/samples")
+	helm(t, "upgrade", "gatehouse", chartDir, "--namespace", ns, "--reuse-values", "--set", "webhook.enabled=true", "--wait=false", "--kubeconfig", kubeconfig)
+	kubectl(t, kubeconfig, "get", "validatingwebhookconfiguration/"+webhookconfig.Name)
+	kubectl(t, kubeconfig, "get", "-n", ns, "service/gatehouse-webhook-service")
 	// The webhooks are live: with no operator answering, a Share is refused.
-	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "apply", "--server-side", "-k", "../../config/samples").CombinedOutput()
+	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "-n", "demo", "annotate", "share", "sales", "x=y").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), `failed calling webhook "shares.iam.gatehouse.dev"`) {
-		t.Errorf("with no operator running, applying the samples' Shares: %v\n%s", err, out)
+		t.Errorf("with no operator running, changing a Share: %v\n%s", err, out)
 	}
 
 	// The caBundle the manager sets survives a helm upgrade (helm patches
