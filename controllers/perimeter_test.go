@@ -202,3 +202,23 @@ func TestForbiddenKubernetesGroup(t *testing.T) {
 		return meta.IsStatusConditionTrue(g.Status.Conditions, iamv1alpha1.ConditionReady), fmt.Sprintf("%+v", g.Status.Conditions)
 	})
 }
+
+// TestTerminatingShareGrantsNothing: a Share held by a finalizer after its
+// deletion gives nothing while it waits (the trial kept a revoked user's
+// access while the Share stayed Terminating).
+func TestTerminatingShareGrantsNothing(t *testing.T) {
+	ns := env.Namespace(t)
+	s := share(ns, "sales", "dataset/sales", to(iamv1alpha1.GranteeUser, "dave", iamv1alpha1.RoleOwner), to(iamv1alpha1.GranteeUser, "carol", iamv1alpha1.RoleEditor))
+	s.Finalizers = []string{"example.com/hold"}
+	create(t, license(ns, profile("full", 5)), user(ns, "carol", "full"), user(ns, "dave", "full"), s)
+	waitUser(t, ns, "carol", "Editor on sales", roleOn("dataset/sales", iamv1alpha1.RoleEditor))
+	if err := env.Client.Delete(ctx(t), s); err != nil {
+		t.Fatal(err)
+	}
+	waitUser(t, ns, "carol", "no access to sales", func(u *iamv1alpha1.User) bool { return access1(u, "dataset/sales") == nil })
+	var still iamv1alpha1.Share
+	if err := env.Client.Get(ctx(t), client.ObjectKeyFromObject(s), &still); err != nil || still.DeletionTimestamp == nil {
+		t.Fatalf("the Share should still be there, Terminating: %v %+v", err, still.ObjectMeta)
+	}
+	update(t, &still, func(s *iamv1alpha1.Share) { s.Finalizers = nil })
+}

@@ -73,6 +73,15 @@ type typeDef struct {
 	// manage are the permissions that let their holder change the type's
 	// ResourceGrants (besides Owner and admin).
 	manage []iamv1alpha1.Permission
+	// share are the type's sharing permissions (SPEC rule 2; CATALOGUE.md):
+	// holding one lets a user share up to its own role. They are, in order,
+	// the permissions to add a grantee, to change a grantee's level and to
+	// remove one (one name for all three on most types). None: only Owners
+	// share; a data type (dataset, connection): Owner or allowSharing.
+	share []iamv1alpha1.Permission
+	// create is the global permission needed to create a resource of the
+	// type, that is to make its first Share (SPEC rule 4); "" if none.
+	create iamv1alpha1.GlobalPermission
 }
 
 func p(names ...string) []iamv1alpha1.Permission {
@@ -106,6 +115,8 @@ var catalogue = []typeDef{
 			"publishToDataCollections": p("manageDashboardAuthorizations"),
 		},
 		manage: p("editPermissions"),
+		share:  p("shareProject", "shareProject", "shareProject"),
+		create: "createProjects",
 	},
 	{
 		t: iamv1alpha1.ResourceDataset, columns: "C CA E EA O",
@@ -139,6 +150,7 @@ var catalogue = []typeDef{
 			{p("removeUsers"), "nyy"},
 			{p("replaceModel", "delete"), "nny"},
 		},
+		share: p("addUser", "changePermissionLevels", "removeUsers"),
 	},
 	{
 		t: iamv1alpha1.ResourceModelPackage, columns: "CEO",
@@ -146,6 +158,7 @@ var catalogue = []typeDef{
 			{p("view", "deploy", "share"), "yyy"},
 			{p("archive"), "nny"},
 		},
+		share: p("share", "share", "share"),
 	},
 	{
 		t: iamv1alpha1.ResourceCustomModel, columns: "CEO",
@@ -170,6 +183,7 @@ var catalogue = []typeDef{
 			{p("upgrade", "updateSettings"), "nyy"},
 			{p("deactivate", "delete"), "nny"},
 		},
+		share: p("share", "share", "share"),
 	},
 	{
 		t: iamv1alpha1.ResourceCodeEnv, columns: "CEO",
@@ -179,6 +193,8 @@ var catalogue = []typeDef{
 			{p("manageUsers"), "nny"},
 		},
 		manage: p("manageUsers"),
+		share:  p("manageUsers", "manageUsers", "manageUsers"),
+		create: "createCodeEnvs",
 	},
 	{
 		t: iamv1alpha1.ResourceCluster, columns: "CEO",
@@ -188,6 +204,8 @@ var catalogue = []typeDef{
 			{p("manageUsers"), "nny"},
 		},
 		manage: p("manageUsers"),
+		share:  p("manageUsers", "manageUsers", "manageUsers"),
+		create: "createClusters",
 	},
 }
 
@@ -207,7 +225,18 @@ type typeInfo struct {
 	implies []PermissionSet // per permission, its closure (itself included)
 	all     PermissionSet
 	manage  PermissionSet
+	// share[op] is the sharing permission of shareAdd, shareChange and
+	// shareRemove (0: Owners only, or on data types Owner or allowSharing).
+	share  [3]PermissionSet
+	create iamv1alpha1.GlobalPermission
 }
+
+// The kinds of change to a Share's grantees, for typeInfo.share.
+const (
+	shareAdd = iota
+	shareChange
+	shareRemove
+)
 
 var (
 	typeInfos   []*typeInfo
@@ -325,6 +354,10 @@ func compileType(d typeDef) *typeInfo {
 	for _, m := range d.manage {
 		ti.manage |= PermissionSet(1) << ti.index[m]
 	}
+	for op, s := range d.share {
+		ti.share[op] = PermissionSet(1) << ti.index[s]
+	}
+	ti.create = d.create
 	return ti
 }
 

@@ -324,11 +324,17 @@ func NewIndex(s Snapshot) *Index {
 	for i := range s.Connections {
 		ix.putConn(&s.Connections[i])
 	}
+	// A Share or ResourceGrant being deleted grants nothing, whatever
+	// finalizers hold it.
 	for i := range s.Shares {
-		ix.putShare(&s.Shares[i])
+		if s.Shares[i].DeletionTimestamp == nil {
+			ix.putShare(&s.Shares[i])
+		}
 	}
 	for i := range s.ResourceGrants {
-		ix.putGrant(&s.ResourceGrants[i])
+		if s.ResourceGrants[i].DeletionTimestamp == nil {
+			ix.putGrant(&s.ResourceGrants[i])
+		}
 	}
 	return ix
 }
@@ -362,7 +368,9 @@ func (ix *Index) allUserNames() []string {
 
 // Upsert adds or replaces one object (*User, *Group, *Connection, *Share,
 // *ResourceGrant or *License, by name) and returns the users whose result
-// may change, sorted. The object must not be modified afterwards.
+// may change, sorted. A Share or ResourceGrant being deleted (a deletion
+// timestamp, held by finalizers) is removed: it grants nothing. The object
+// must not be modified afterwards.
 func (ix *Index) Upsert(obj metav1.Object) ([]string, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -391,12 +399,16 @@ func (ix *Index) Upsert(obj metav1.Object) ([]string, error) {
 		if old := ix.shares[o.Name]; old != nil {
 			ix.dropShare(old)
 		}
-		ix.putShare(o)
+		if o.DeletionTimestamp == nil {
+			ix.putShare(o)
+		}
 	case *iamv1alpha1.ResourceGrant:
 		if old := ix.grants[o.Name]; old != nil {
 			ix.dropGrant(old)
 		}
-		ix.putGrant(o)
+		if o.DeletionTimestamp == nil {
+			ix.putGrant(o)
+		}
 	case *iamv1alpha1.License:
 		ix.setLicense(o)
 	}

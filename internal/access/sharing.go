@@ -2,8 +2,14 @@ package access
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
@@ -42,6 +48,9 @@ type requesterAccess struct {
 	final    PermissionSet
 	canShare bool // Owner or allowSharing (or admin)
 	admin    bool
+	seated   bool // active and holding a seat: only such a user shares
+	global   []iamv1alpha1.GlobalPermission
+	maxRank  int // the profile's cap
 }
 
 // requester computes what a user holds on a resource; ix.mu is held.
@@ -53,10 +62,16 @@ func (ix *Index) requesterOn(name string, res *resEntry) requesterAccess {
 	}
 	ra.exists = true
 	r := ix.computeUser(u)
+	ra.global = r.GlobalPermissions
 	for _, g := range r.GlobalPermissions {
 		if g == iamv1alpha1.GlobalAdmin {
 			ra.admin = true
 		}
+	}
+	st, _, _ := ix.seat(u)
+	ra.seated = st == iamv1alpha1.SeatGranted
+	if p := ix.profiles[u.profile]; p != nil {
+		ra.maxRank = p.maxRank
 	}
 	if res != nil && res.accEpoch == ix.epoch {
 		a := &ix.accs[res.accSlot]
@@ -214,6 +229,10 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 	if !me.exists {
 		return violation(2, "%s is not a User of this namespace and cannot share %s (rule 2: share only as Owner or with allowSharing); ask an administrator.", req.User, resName)
 	}
+	if !me.seated {
+		return violation(2, "%s holds no seat (it is inactive, or waits Pending for one), so it has no sharing rights on %s (rule 2); ask an administrator for a seat, or ask %s.",
+			req.User, resName, ix.ownersOrAdmin(res))
+	}
 	oldBy := map[granteeKey]iamv1alpha1.Grantee{}
 	for _, g := range old {
 		oldBy[granteeKey{g.Kind, g.Name}] = g
@@ -232,22 +251,14 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 			continue
 		}
 		raised = append(raised, g)
-		if !had {
-			if v := ix.checkGranteeExists(g.Kind, g.Name, resName); v != nil {
-				return v
-			}
+		// Rule 1 for every grantee added or raised, also one listed before.
+		if v := ix.checkGranteeExists(g.Kind, g.Name, resName); v != nil {
+			return v
 		}
 	}
 	sort.Slice(raised, func(i, j int) bool { return raised[i].Name < raised[j].Name })
 	if creating {
-		selfOwner := false
-		for _, g := range nu {
-			selfOwner = selfOwner || (isSelf(g) && g.Role == iamv1alpha1.RoleOwner)
-		}
-		if !selfOwner {
-			return violation(4, "%s is not shared yet, so this Share creates it and must keep an Owner (rule 4: every shared resource keeps at least one Owner); add yourself (User %s) as Owner.", resName, req.User)
-		}
-		return nil
+		return ix.checkFirstShare(ti, ref, nu, me, req.User)
 	}
 	myRole := rankRoles[me.rank]
 	standing := fmt.Sprintf("%s is %s on %s", req.User, myRole, resName)
@@ -255,17 +266,25 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 		myRole = "no role"
 		standing = fmt.Sprintf("%s has no role on %s", req.User, resName)
 	}
-	changed := len(raised) > 0
-	for k, o := range oldBy {
-		if n, ok := newBy[k]; !ok || n != o {
-			if !isSelf(o) {
-				changed = true
-			}
+	// Rule 2: the right to share, per type and kind of change.
+	var ops [3]bool
+	for _, g := range nu {
+		if o, had := oldBy[granteeKey{g.Kind, g.Name}]; !had {
+			ops[shareAdd] = true
+		} else if o != g && !isSelf(o) {
+			ops[shareChange] = true
 		}
 	}
-	if changed && !me.canShare && !me.admin {
-		return violation(2, "%s without allowSharing and cannot change who it is shared with (rule 2: share only as Owner or with allowSharing); ask %s to share it or to give you allowSharing.",
-			standing, ix.owners(res))
+	for k, o := range oldBy {
+		if _, kept := newBy[k]; !kept && !isSelf(o) {
+			ops[shareRemove] = true
+		}
+	}
+	for op, needed := range ops {
+		if needed && !me.admin && !ti.mayShare(op, me) {
+			return violation(2, "%s and cannot change who it is shared with: %s (rule 2: only those who may share a resource share it); ask %s.",
+				standing, ti.shareRight(op), ix.owners(res))
+		}
 	}
 	for _, g := range raised {
 		if roleRank(g.Role) > me.rank {
@@ -312,6 +331,90 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 	return nil
 }
 
+// mayShare reports whether the requester may make a change of kind op
+// (shareAdd, shareChange, shareRemove) to the resource's grantees (SPEC rule
+// 2): on a dataset or connection an Owner or a grantee given allowSharing;
+// on a type with sharing permissions whoever holds the one for op (what its
+// status lists); on any other type Owners only.
+func (ti *typeInfo) mayShare(op int, me requesterAccess) bool {
+	switch {
+	case ti.data:
+		return me.canShare
+	case ti.share[op] == 0:
+		return me.rank == rankOwner
+	}
+	return me.final&ti.share[op] != 0
+}
+
+// shareRight says who may make a change of kind op, for messages.
+func (ti *typeInfo) shareRight(op int) string {
+	switch {
+	case ti.data:
+		return "that needs Owner or allowSharing"
+	case ti.share[op] == 0:
+		return "only Owners share a " + string(ti.t)
+	}
+	return "that needs " + strings.Join(permStrings(ti.namesOf(ti.share[op])), ", ") + " on it"
+}
+
+// checkFirstShare judges the first Share of a resource (SPEC rule 4): its
+// creation. The requester (active and seated, checked before) lists itself
+// as Owner, holds the global permission to create the type where the
+// catalogue names one, and grants no one more than its own profile allows;
+// the name must not pass for another resource's, and a connection must
+// exist as a Connection.
+func (ix *Index) checkFirstShare(ti *typeInfo, ref iamv1alpha1.ResourceRef, nu []iamv1alpha1.Grantee, me requesterAccess, user string) *Violation {
+	resName := ref.String()
+	if ref.Type == iamv1alpha1.ResourceConnection {
+		return violation(4, "There is no Connection %s, so %s cannot be shared (rule 4: a connection is created as a Connection, by an administrator); check the name.", ref.Name, resName)
+	}
+	if other := ix.lookalike(ref); other != "" {
+		return violation(4, "%s is not shared yet, but its name is ambiguous: it reads as %s/%s, which exists (names are compared after Unicode NFKC case folding); share %s/%s, or pick a name nobody could mistake for it.",
+			resName, ref.Type, other, ref.Type, other)
+	}
+	if ti.create != "" && !slices.Contains(me.global, ti.create) && !me.admin {
+		return violation(4, "%s is not shared yet, so this Share creates it, and creating a %s needs the global permission %s, which %s does not hold (rule 4); ask an administrator.",
+			resName, ref.Type, ti.create, user)
+	}
+	selfOwner := false
+	for _, g := range nu {
+		selfOwner = selfOwner || (g.Kind == iamv1alpha1.GranteeUser && g.Name == user && g.Role == iamv1alpha1.RoleOwner)
+	}
+	if !selfOwner {
+		return violation(4, "%s is not shared yet, so this Share creates it and must keep an Owner (rule 4: every shared resource keeps at least one Owner); add yourself (User %s) as Owner.", resName, user)
+	}
+	for _, g := range nu {
+		if roleRank(g.Role) > me.maxRank {
+			return violation(4, "%s is not shared yet, so this Share creates it, and %s's profile allows at most %s: it cannot grant %s to %s %s (rule 4); grant %s at most, or ask an administrator.",
+				resName, user, rankRoles[me.maxRank], g.Role, g.Kind, g.Name, rankRoles[me.maxRank])
+		}
+	}
+	return nil
+}
+
+// lookalike returns the name of a resource of ref's type that differs from
+// ref's name but reads the same after Unicode NFKC normalisation and case
+// folding ("" if none).
+func (ix *Index) lookalike(ref iamv1alpha1.ResourceRef) string {
+	want := foldName(ref.Name)
+	typ := typeByName[ref.Type]
+	var found []string
+	for k := range ix.resources {
+		if k.typ == typ && k.name != ref.Name && foldName(k.name) == want {
+			found = append(found, k.name)
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	sort.Strings(found)
+	return found[0]
+}
+
+// foldName is a resource name as a person reads it: NFKC-normalised and
+// case-folded.
+func foldName(s string) string { return cases.Fold().String(norm.NFKC.String(s)) }
+
 func shareRef(before, after *iamv1alpha1.Share) iamv1alpha1.ResourceRef {
 	if after != nil {
 		return after.Spec.Resource
@@ -337,6 +440,9 @@ func (ix *Index) checkGranteeExists(kind iamv1alpha1.GranteeKind, name, resName 
 		}
 		if !u.active {
 			return violation(1, "User %s is inactive, so %s cannot be shared with it (rule 1: share only with active users and existing groups); ask an administrator to activate it first.", name, resName)
+		}
+		if st, _, _ := ix.seat(u); st != iamv1alpha1.SeatGranted {
+			return violation(1, "User %s holds no seat (it waits Pending for one), so %s cannot be shared with it (rule 1: share only with active, seated users and existing groups); ask an administrator for a seat first.", name, resName)
 		}
 	case iamv1alpha1.GranteeGroup:
 		if ix.groups[name] == nil {
@@ -483,4 +589,120 @@ func (ix *Index) IdentityConflicts(name string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// metaChange is what a change does to an object besides its spec.
+type metaChange struct {
+	finalizers, labels bool
+}
+
+func metaChanged(before, after metav1.Object) metaChange {
+	var c metaChange
+	var bf []string
+	var bLabels, bAnn map[string]string
+	if before != nil {
+		bf, bLabels, bAnn = before.GetFinalizers(), before.GetLabels(), before.GetAnnotations()
+	}
+	c.finalizers = !slices.Equal(sortedCopy(bf), sortedCopy(after.GetFinalizers()))
+	c.labels = !maps.Equal(bLabels, after.GetLabels()) || !maps.Equal(withoutLastApplied(bAnn), withoutLastApplied(after.GetAnnotations()))
+	return c
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+// withoutLastApplied drops kubectl's record of its last apply, which
+// changes with every kubectl apply and means nothing.
+func withoutLastApplied(m map[string]string) map[string]string {
+	if _, ok := m["kubectl.kubernetes.io/last-applied-configuration"]; !ok {
+		return m
+	}
+	c := maps.Clone(m)
+	delete(c, "kubectl.kubernetes.io/last-applied-configuration")
+	return c
+}
+
+// CheckShareMeta judges what a change does to a Share besides its
+// grantees (before nil: create; after nil: delete, which CheckShare
+// judges): a new note needs the right to change the grantees; labels and
+// annotations the right to delete the Share (a prune label would let a
+// GitOps bot delete it for you); finalizers, which hold a Share in place,
+// are administrators'.
+func CheckShareMeta(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Violation {
+	if req.Admin || after == nil {
+		return nil
+	}
+	var prev metav1.Object
+	if before != nil {
+		prev = before
+	}
+	c := metaChanged(prev, after)
+	ref := after.Spec.Resource
+	ti, err := info(ref.Type)
+	if err != nil {
+		return violation(0, "The share is invalid: %v.", err)
+	}
+	ix.mu.Lock()
+	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
+	me := ix.requesterOn(req.User, res)
+	owners := ix.ownersOrAdmin(res)
+	ix.mu.Unlock()
+	if me.admin {
+		return nil
+	}
+	if c.finalizers {
+		return violation(2, "%s cannot change the finalizers of Share %s: a finalizer holds a Share in place, and so its access, so only administrators set or remove them.", req.User, after.Name)
+	}
+	if before == nil {
+		return nil
+	}
+	if before.Spec.Note != after.Spec.Note && !ti.mayShare(shareChange, me) {
+		return violation(2, "%s cannot change the note of Share %s: a note needs the right to change its grantees, and %s; ask %s.", req.User, after.Name, ti.shareRight(shareChange), owners)
+	}
+	if c.labels {
+		if v := CheckShare(ix, before, nil, req); v != nil {
+			return violation(v.Rule, "%s cannot change the labels or annotations of Share %s: that needs the right to delete it (a label can make a GitOps tool delete it), and %s", req.User, after.Name, lowerFirst(v.Message))
+		}
+	}
+	return nil
+}
+
+// CheckGrantMeta is CheckShareMeta for a ResourceGrant: labels and
+// annotations need the right to delete it, finalizers an administrator.
+func CheckGrantMeta(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Requester) *Violation {
+	if req.Admin || after == nil {
+		return nil
+	}
+	var prev metav1.Object
+	if before != nil {
+		prev = before
+	}
+	c := metaChanged(prev, after)
+	ref := after.Spec.Resource
+	ix.mu.Lock()
+	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
+	me := ix.requesterOn(req.User, res)
+	ix.mu.Unlock()
+	if me.admin {
+		return nil
+	}
+	if c.finalizers {
+		return violation(2, "%s cannot change the finalizers of ResourceGrant %s: a finalizer holds a grant in place, and so its access, so only administrators set or remove them.", req.User, after.Name)
+	}
+	if before != nil && c.labels {
+		if v := CheckGrant(ix, before, nil, req); v != nil {
+			return violation(v.Rule, "%s cannot change the labels or annotations of ResourceGrant %s: that needs the right to delete it (a label can make a GitOps tool delete it), and %s", req.User, after.Name, lowerFirst(v.Message))
+		}
+	}
+	return nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
@@ -31,6 +33,10 @@ func sharingWorld() Snapshot {
 			share("sales", "dataset/sales", to("User", "bob", "Owner"), sharing(to("User", "alice", "Editor")),
 				sharing(to("User", "carl", "Consumer")), to("User", "dan", "Editor"), to("User", "rita", "Owner")),
 			share("orphanish", "dataset/orphanish", to("User", "pat", "Owner"), sharing(to("User", "alice", "Editor"))),
+			share("legacy", "dataset/legacy", to("User", "bob", "Owner"), to("User", "eve", "Consumer")),
+			share("dep", "deployment/d", to("User", "bob", "Owner"), to("User", "dan", "Editor"), to("User", "carl", "Consumer")),
+			share("mp", "modelPackage/m", to("User", "bob", "Owner"), to("User", "dan", "Editor"), to("User", "carl", "Consumer")),
+			share("cm", "customModel/c", to("User", "bob", "Owner"), to("User", "dan", "Editor"), to("User", "carl", "Consumer")),
 		},
 		ResourceGrants: []iamv1alpha1.ResourceGrant{
 			grant("pm", "project/churn", []iamv1alpha1.Subject{{Kind: "User", Name: "pm"}}, "editPermissions", "writeProjectContent"),
@@ -70,6 +76,7 @@ func TestCheckShare(t *testing.T) {
 	ix := NewIndex(w)
 	sales := findShare(w, "sales")
 	orph := findShare(w, "orphanish")
+	legacy, dep, mp, cm := findShare(w, "legacy"), findShare(w, "dep"), findShare(w, "mp"), findShare(w, "cm")
 	g := sales.Spec.Grantees
 	add := func(extra ...iamv1alpha1.Grantee) *iamv1alpha1.Share {
 		return withGrantees(sales, append(append([]iamv1alpha1.Grantee(nil), g...), extra...)...)
@@ -96,10 +103,10 @@ func TestCheckShare(t *testing.T) {
 		"Editor cannot grant Owner":                    {sales, add(to("User", "frank", "Owner")), Requester{User: "alice"}, 2, "alice is Editor on dataset/sales and cannot grant Owner to User frank (rule 2: share only up to your own role); grant Editor at most, or ask an Owner (bob, rita) for a higher role."},
 		"Consumer cannot grant Editor":                 {sales, add(to("Group", "data", "Editor")), Requester{User: "carl"}, 2, "carl is Consumer on dataset/sales and cannot grant Editor"},
 		"Consumer without data cannot grant data":      {sales, add(withData(to("User", "frank", "Consumer"))), Requester{User: "carl"}, 2, "carl cannot grant Consumer with canUseData to User frank on dataset/sales: it does not hold downloadDataSample"},
-		"no allowSharing, no sharing":                  {sales, add(to("User", "frank", "Consumer")), Requester{User: "dan"}, 2, "dan is Editor on dataset/sales without allowSharing and cannot change who it is shared with (rule 2"},
+		"no allowSharing, no sharing":                  {sales, add(to("User", "frank", "Consumer")), Requester{User: "dan"}, 2, "dan is Editor on dataset/sales and cannot change who it is shared with: that needs Owner or allowSharing (rule 2"},
 		"profile-capped Owner shares only as Consumer": {sales, add(to("User", "frank", "Editor")), Requester{User: "rita"}, 2, "rita is Consumer on dataset/sales and cannot grant Editor"},
 		"capped Owner may share as Consumer":           {sales, add(to("User", "frank", "Consumer")), Requester{User: "rita"}, -1, ""},
-		"a stranger cannot share":                      {sales, add(to("User", "frank", "Consumer")), Requester{User: "frank"}, 2, "frank has no role on dataset/sales without allowSharing"},
+		"a stranger cannot share":                      {sales, add(to("User", "frank", "Consumer")), Requester{User: "frank"}, 2, "frank has no role on dataset/sales and cannot change who it is shared with: that needs Owner or allowSharing"},
 		"inactive users cannot be shared with":         {sales, add(to("User", "eve", "Consumer")), Requester{User: "bob"}, 1, "User eve is inactive, so dataset/sales cannot be shared with it (rule 1"},
 		"unknown groups cannot be shared with":         {sales, add(to("Group", "ghosts", "Consumer")), Requester{User: "bob"}, 1, "Group ghosts does not exist"},
 		"unknown organizations cannot be shared with":  {sales, add(to("Organization", "initech", "Consumer")), Requester{User: "bob"}, 1, "No active user belongs to organization initech"},
@@ -113,12 +120,34 @@ func TestCheckShare(t *testing.T) {
 		"deleting the share leaves no Owner":          {sales, nil, Requester{User: "bob"}, 4, "without an Owner"},
 		"the last seated sharer cannot stop sharing": {orph, withGrantees(orph, orph.Spec.Grantees[0], to("User", "alice", "Editor")), Requester{User: "alice"}, 5,
 			"dataset/orphanish would be left with nobody who can share it (rule 5"},
-		"creating a new resource names oneself Owner":  {nil, newShare("dataset/fresh", to("User", "alice", "Owner"), to("User", "dan", "Editor")), Requester{User: "alice"}, -1, ""},
-		"creating a new resource without oneself":      {nil, newShare("dataset/fresh", to("User", "dan", "Owner")), Requester{User: "alice"}, 4, "add yourself (User alice) as Owner"},
-		"a known connection cannot be claimed":         {nil, newShare("connection/pg", to("User", "alice", "Owner")), Requester{User: "alice"}, 2, "alice has no role on connection/pg without allowSharing"},
-		"an environment has no Editor":                 {nil, newShare("environment/py", to("User", "alice", "Editor")), Requester{User: "alice"}, 0, "environment has no Editor role: use Consumer or Owner"},
-		"administrators are exempt":                    {sales, nil, Requester{Admin: true}, -1, ""},
-		"an unknown requester is told to ask an admin": {sales, add(to("User", "frank", "Consumer")), Requester{User: "mallory"}, 2, "mallory is not a User of this namespace"},
+		"creating a new resource names oneself Owner": {nil, newShare("dataset/fresh", to("User", "alice", "Owner"), to("User", "dan", "Editor")), Requester{User: "alice"}, -1, ""},
+		"creating a new resource without oneself":     {nil, newShare("dataset/fresh", to("User", "dan", "Owner")), Requester{User: "alice"}, 4, "add yourself (User alice) as Owner"},
+		"a known connection cannot be claimed":        {nil, newShare("connection/pg", to("User", "alice", "Owner")), Requester{User: "alice"}, 2, "alice has no role on connection/pg and cannot change who it is shared with: that needs Owner or allowSharing"},
+		"an environment has no Editor":                {nil, newShare("environment/py", to("User", "alice", "Editor")), Requester{User: "alice"}, 0, "environment has no Editor role: use Consumer or Owner"},
+		"administrators are exempt":                   {sales, nil, Requester{Admin: true}, -1, ""},
+
+		// Rule 1 for every grantee added or raised; seats.
+		"a Pending user cannot be shared with": {sales, add(to("User", "pat", "Consumer")), Requester{User: "bob"}, 1, "User pat holds no seat (it waits Pending for one)"},
+		"an inactive grantee already listed cannot be raised": {legacy, withGrantees(legacy, legacy.Spec.Grantees[0], to("User", "eve", "Editor")), Requester{User: "bob"}, 1,
+			"User eve is inactive, so dataset/legacy cannot be shared with it (rule 1"},
+		"an inactive grantee already listed may stay": {legacy, withGrantees(legacy, legacy.Spec.Grantees[0], to("User", "eve", "Consumer"), to("User", "dan", "Consumer")), Requester{User: "bob"}, -1, ""},
+		"a Pending Owner has no sharing rights":       {orph, withGrantees(orph, append(orph.Spec.Grantees, to("User", "dan", "Consumer"))...), Requester{User: "pat"}, 2, "pat holds no seat (it is inactive, or waits Pending for one), so it has no sharing rights"},
+
+		// Rule 2 per type: the sharing permission the status lists.
+		"deployment: an Editor holds addUser":                {dep, withGrantees(dep, append(dep.Spec.Grantees, to("User", "frank", "Editor"))...), Requester{User: "dan"}, -1, ""},
+		"deployment: an Editor changes levels up to its own": {dep, withGrantees(dep, dep.Spec.Grantees[0], dep.Spec.Grantees[1], to("User", "carl", "Editor")), Requester{User: "dan"}, -1, ""},
+		"deployment: an Editor cannot grant Owner":           {dep, withGrantees(dep, append(dep.Spec.Grantees, to("User", "frank", "Owner"))...), Requester{User: "dan"}, 2, "dan is Editor on deployment/d and cannot grant Owner"},
+		"deployment: a Consumer holds no addUser":            {dep, withGrantees(dep, append(dep.Spec.Grantees, to("User", "frank", "Consumer"))...), Requester{User: "carl"}, 2, "carl is Consumer on deployment/d and cannot change who it is shared with: that needs addUser on it"},
+		"deployment: a Consumer holds no removeUsers":        {dep, withGrantees(dep, dep.Spec.Grantees[0], dep.Spec.Grantees[2]), Requester{User: "carl"}, 2, "that needs removeUsers on it"},
+		"modelPackage: a Consumer holds share":               {mp, withGrantees(mp, append(mp.Spec.Grantees, to("User", "frank", "Consumer"))...), Requester{User: "carl"}, -1, ""},
+		"customModel: only Owners share":                     {cm, withGrantees(cm, append(cm.Spec.Grantees, to("User", "frank", "Consumer"))...), Requester{User: "dan"}, 2, "only Owners share a customModel"},
+		"customModel: the Owner shares":                      {cm, withGrantees(cm, append(cm.Spec.Grantees, to("User", "frank", "Editor"))...), Requester{User: "bob"}, -1, ""},
+		"project: createProjects is needed to create one":    {nil, newShare("project/fresh", to("User", "alice", "Owner")), Requester{User: "alice"}, 4, "creating a project needs the global permission createProjects"},
+		"a reader cannot create a resource":                  {nil, newShare("dataset/mine", to("User", "rita", "Owner"), to("User", "dan", "Owner")), Requester{User: "rita"}, 4, "rita's profile allows at most Consumer"},
+		"a first Share cannot pass for another (case)":       {nil, newShare("dataset/Sales", to("User", "alice", "Owner")), Requester{User: "alice"}, 4, "it reads as dataset/sales, which exists"},
+		"a first Share cannot pass for another (width)":      {nil, newShare("dataset/ｓａｌｅｓ", to("User", "alice", "Owner")), Requester{User: "alice"}, 4, "it reads as dataset/sales"},
+		"a first Share of a connection needs the Connection": {nil, newShare("connection/lake", to("User", "alice", "Owner")), Requester{User: "alice"}, 4, "There is no Connection lake"},
+		"an unknown requester is told to ask an admin":       {sales, add(to("User", "frank", "Consumer")), Requester{User: "mallory"}, 2, "mallory is not a User of this namespace"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -396,6 +425,106 @@ func TestForbiddenKubernetesGroup(t *testing.T) {
 	} {
 		if got := ForbiddenKubernetesGroup(kg, admins) != ""; got != forbidden {
 			t.Errorf("ForbiddenKubernetesGroup(%q) forbids: %v, want %v", kg, got, forbidden)
+		}
+	}
+}
+
+// TestRule2AgreesWithStatus: for every type and role, whether a user may
+// add a grantee, change one's level or remove one (CheckShare) is exactly
+// whether its status lists the type's sharing permission for that change
+// (CATALOGUE.md: project shareProject; deployment addUser,
+// changePermissionLevels, removeUsers; modelPackage and application share;
+// codeEnv and cluster manageUsers), or, on types with none, whether it is
+// Owner; on datasets and connections, Owner or allowSharing.
+func TestRule2AgreesWithStatus(t *testing.T) {
+	sharePerms := map[iamv1alpha1.ResourceType][3]iamv1alpha1.Permission{
+		"project":      {"shareProject", "shareProject", "shareProject"},
+		"deployment":   {"addUser", "changePermissionLevels", "removeUsers"},
+		"modelPackage": {"share", "share", "share"},
+		"application":  {"share", "share", "share"},
+		"codeEnv":      {"manageUsers", "manageUsers", "manageUsers"},
+		"cluster":      {"manageUsers", "manageUsers", "manageUsers"},
+	}
+	for _, typ := range Types() {
+		roles, _ := RolesOf(typ)
+		for _, role := range roles {
+			for _, allow := range []bool{false, true} {
+				me := to("User", "me", role)
+				me.AllowSharing = allow
+				s := share("s", string(typ)+"/r", to("User", "owner", "Owner"), me, to("User", "low", "Consumer"))
+				w := Snapshot{Now: genEpoch, License: license(), Users: []iamv1alpha1.User{user("owner", "full"), user("me", "full"), user("low", "full"), user("new", "full")},
+					Shares: []iamv1alpha1.Share{s}}
+				if typ == iamv1alpha1.ResourceConnection {
+					w.Connections = []iamv1alpha1.Connection{conn("r", "All")}
+				}
+				ix := NewIndex(w)
+				var held []iamv1alpha1.Permission
+				for _, r := range ix.ComputeUser("me").Resources {
+					held = r.Permissions
+				}
+				// Add a grantee; change low's entry (allowSharing on data
+				// types, canUseData elsewhere, where it gives nothing); remove low.
+				data := typ == iamv1alpha1.ResourceDataset || typ == iamv1alpha1.ResourceConnection
+				changed := to("User", "low", "Consumer")
+				changed.AllowSharing, changed.CanUseData = data, !data
+				changes := [3]*iamv1alpha1.Share{
+					withGrantees(&s, append(append([]iamv1alpha1.Grantee(nil), s.Spec.Grantees...), to("User", "new", "Consumer"))...),
+					withGrantees(&s, s.Spec.Grantees[0], s.Spec.Grantees[1], changed),
+					withGrantees(&s, s.Spec.Grantees[0], s.Spec.Grantees[1]),
+				}
+				for op, after := range changes {
+					var want bool
+					switch perms, ok := sharePerms[typ]; {
+					case data:
+						want = role == "Owner" || allow
+					case ok:
+						want = slices.Contains(held, perms[op])
+					default:
+						want = role == "Owner"
+					}
+					v := CheckShare(ix, &s, after, Requester{User: "me"})
+					if got := v == nil || v.Rule != 2; got != want {
+						t.Errorf("%s as %s (allowSharing %v), change %d: allowed %v (%v), want %v (status lists %v)", typ, role, allow, op, got, v, want, held)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A Share or ResourceGrant being deleted grants nothing, finalizers or not,
+// in the incremental Index and in a full Compute alike.
+func TestTerminatingGrantsNothing(t *testing.T) {
+	w := sharingWorld()
+	ix := NewIndex(w)
+	if r := ix.ComputeUser("dan"); !slices.ContainsFunc(r.Resources, func(a iamv1alpha1.ResourceAccess) bool { return a.Name == "sales" }) {
+		t.Fatal("dan does not reach dataset/sales to begin with")
+	}
+	sales := findShare(w, "sales")
+	sales.Finalizers = []string{"example.com/hold"}
+	sales.DeletionTimestamp = &metav1.Time{Time: genEpoch}
+	affected, err := ix.Upsert(sales)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(affected, "dan") {
+		t.Errorf("the terminating Share affects %v, not dan", affected)
+	}
+	for _, who := range []string{"dan", "carl"} {
+		for _, r := range ix.ComputeUser(who).Resources {
+			if r.Name == "sales" {
+				t.Errorf("%s still reaches dataset/sales through a Share being deleted: %+v", who, r)
+			}
+		}
+	}
+	for i := range w.Shares {
+		if w.Shares[i].Name == "sales" {
+			w.Shares[i] = *sales
+		}
+	}
+	for _, r := range Compute(w).Users["dan"].Resources {
+		if r.Name == "sales" {
+			t.Errorf("a full Compute gives dan dataset/sales through a Share being deleted")
 		}
 	}
 }

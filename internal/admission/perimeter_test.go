@@ -260,3 +260,67 @@ func TestBreakGlass(t *testing.T) {
 		t.Errorf("a Group mapped onto the break-glass group: %v", err)
 	}
 }
+
+// TestShareCompleteness: the attacks on Shares the trial found, each
+// refused: pinning a Share with a finalizer, rewriting its note or labels,
+// creating a first Share with no seat or a look-alike name, and raising an
+// inactive grantee already listed.
+func TestShareCompleteness(t *testing.T) {
+	ns := world(t)
+	bob, carl, dan, pat := as(t, "bob@acme.example"), as(t, "carl@acme.example"), as(t, "dan@acme.example"), as(t, "pat@acme.example")
+	pin := func(s *iamv1alpha1.Share) { s.Finalizers = append(s.Finalizers, "example.com/pin") }
+	denied(t, change(t, carl, ns, "sales", pin), "cannot change the finalizers of Share sales")
+	denied(t, change(t, bob, ns, "sales", pin), "only administrators set or remove them")
+	denied(t, change(t, dan, ns, "sales", func(s *iamv1alpha1.Share) { s.Spec.Note = "dan was here" }),
+		"dan cannot change the note of Share sales: a note needs the right to change its grantees, and that needs Owner or allowSharing") // dan: Editor without allowSharing
+	allowed(t, change(t, as(t, "alice@acme.example"), ns, "sales", func(s *iamv1alpha1.Share) { s.Spec.Note = "Quarterly." }))
+	denied(t, change(t, carl, ns, "sales", func(s *iamv1alpha1.Share) { s.Labels = map[string]string{"argocd.argoproj.io/instance": "prune-me"} }),
+		"cannot change the labels or annotations of Share sales: that needs the right to delete it")
+
+	// A first Share by a user who waits for a seat.
+	denied(t, pat.Create(bg(), share(ns, "pats", "dataset/pats", to("User", "pat", "Owner"))), "holds no seat")
+	// Look-alike names.
+	denied(t, bob.Create(bg(), share(ns, "sales2", "dataset/Sales", to("User", "bob", "Owner"))), "its name is ambiguous: it reads as dataset/sales")
+	if err := bob.Create(bg(), share(ns, "sales3", "dataset/sales ", to("User", "bob", "Owner"))); err == nil || !strings.Contains(err.Error(), "a resource name must be printable") {
+		t.Errorf("a resource name with a trailing space: %v", err)
+	}
+	// A first Share of a connection that does not exist.
+	denied(t, bob.Create(bg(), share(ns, "lake", "connection/lake", to("User", "bob", "Owner"))), "There is no Connection lake")
+
+	// Raising an inactive grantee already listed (rule 1 for every grantee
+	// a change adds or raises).
+	if err := env.Client.Create(bg(), share(ns, "legacy", "dataset/legacy", to("User", "bob", "Owner"), to("User", "eve", "Consumer"))); err != nil {
+		t.Fatal(err)
+	}
+	waitShareIndexed(t, ns, "legacy")
+	denied(t, change(t, bob, ns, "legacy", setGrantee(1, to("User", "eve", "Editor"))), "User eve is inactive")
+}
+
+// TestGrantMetadata: a ResourceGrant's finalizers are administrators', its
+// labels need the right to delete it.
+func TestGrantMetadata(t *testing.T) {
+	ns := world(t)
+	g := &iamv1alpha1.ResourceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "churn"}, Spec: iamv1alpha1.ResourceGrantSpec{
+		Resource: iamv1alpha1.ResourceRef{Type: "project", Name: "churn"},
+		Subjects: []iamv1alpha1.Subject{{Kind: "User", Name: "dan"}}, Permissions: []iamv1alpha1.Permission{"readProjectContent"}}}
+	if err := env.Client.Create(bg(), g); err != nil {
+		t.Fatal(err)
+	}
+	waitGrant(t, ns, "churn")
+	edit := func(p person, fn func(*iamv1alpha1.ResourceGrant)) error {
+		for {
+			var cur iamv1alpha1.ResourceGrant
+			if err := env.Client.Get(bg(), client.ObjectKeyFromObject(g), &cur); err != nil {
+				t.Fatal(err)
+			}
+			fn(&cur)
+			if err := p.Update(bg(), &cur); !apierrors.IsConflict(err) {
+				return err
+			}
+		}
+	}
+	dan := as(t, "dan@acme.example")
+	denied(t, edit(dan, func(g *iamv1alpha1.ResourceGrant) { g.Finalizers = []string{"example.com/pin"} }), "cannot change the finalizers of ResourceGrant churn")
+	denied(t, edit(dan, func(g *iamv1alpha1.ResourceGrant) { g.Labels = map[string]string{"x": "y"} }), "cannot change the labels or annotations of ResourceGrant churn")
+	allowed(t, edit(admin(t), func(g *iamv1alpha1.ResourceGrant) { g.Labels = map[string]string{"x": "y"} }))
+}

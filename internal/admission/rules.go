@@ -3,15 +3,20 @@ package admission
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
-// share judges a Share change by SPEC rules 1–5 (access.CheckShare).
+// share judges a Share change by SPEC rules 1–5 (access.CheckShare), and
+// what it does besides its grantees (access.CheckShareMeta: the note,
+// labels, annotations, finalizers).
 func (v *Validator) share(ctx context.Context, req admission.Request) admission.Response {
 	if resp, ok := collector(req); ok {
 		return resp
@@ -20,7 +25,9 @@ func (v *Validator) share(ctx context.Context, req admission.Request) admission.
 	if err != nil {
 		return admission.Errored(400, err)
 	}
-	if after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec) {
+	sameSharing := after != nil && before != nil && after.Spec.Resource == before.Spec.Resource &&
+		equality.Semantic.DeepEqual(after.Spec.Grantees, before.Spec.Grantees)
+	if sameSharing && after.Spec.Note == before.Spec.Note && sameMeta(before, after) {
 		return admission.Allowed("the sharing does not change")
 	}
 	if v.Admins.is(req.UserInfo) {
@@ -34,7 +41,13 @@ func (v *Validator) share(ctx context.Context, req admission.Request) admission.
 	if !ok {
 		return admission.Denied(notAUser(req.UserInfo.Username, req.Namespace, "share"))
 	}
-	if viol := access.CheckShare(ix, before, after, access.Requester{User: me}); viol != nil {
+	r := access.Requester{User: me}
+	if !sameSharing {
+		if viol := access.CheckShare(ix, before, after, r); viol != nil {
+			return admission.Denied(viol.Message)
+		}
+	}
+	if viol := access.CheckShareMeta(ix, before, after, r); viol != nil {
 		return admission.Denied(viol.Message)
 	}
 	return admission.Allowed("")
@@ -42,7 +55,8 @@ func (v *Validator) share(ctx context.Context, req admission.Request) admission.
 
 // grant judges a ResourceGrant change: one cannot grant a permission one
 // does not hold, and changing grants needs admin or editPermissions on the
-// resource (access.CheckGrant).
+// resource (access.CheckGrant); its labels, annotations and finalizers as
+// access.CheckGrantMeta says.
 func (v *Validator) grant(ctx context.Context, req admission.Request) admission.Response {
 	if resp, ok := collector(req); ok {
 		return resp
@@ -51,7 +65,8 @@ func (v *Validator) grant(ctx context.Context, req admission.Request) admission.
 	if err != nil {
 		return admission.Errored(400, err)
 	}
-	if after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec) {
+	sameGrant := after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec)
+	if sameGrant && sameMeta(before, after) {
 		return admission.Allowed("the grant does not change")
 	}
 	if v.Admins.is(req.UserInfo) {
@@ -65,10 +80,31 @@ func (v *Validator) grant(ctx context.Context, req admission.Request) admission.
 	if !ok {
 		return admission.Denied(notAUser(req.UserInfo.Username, req.Namespace, "grant permissions"))
 	}
-	if viol := access.CheckGrant(ix, before, after, access.Requester{User: me}); viol != nil {
+	r := access.Requester{User: me}
+	if !sameGrant {
+		if viol := access.CheckGrant(ix, before, after, r); viol != nil {
+			return admission.Denied(viol.Message)
+		}
+	}
+	if viol := access.CheckGrantMeta(ix, before, after, r); viol != nil {
 		return admission.Denied(viol.Message)
 	}
 	return admission.Allowed("")
+}
+
+// sameMeta reports whether two versions of an object have the same labels,
+// annotations (kubectl's last-applied record aside) and finalizers.
+func sameMeta(a, b metav1.Object) bool {
+	strip := func(m map[string]string) map[string]string {
+		if _, ok := m["kubectl.kubernetes.io/last-applied-configuration"]; !ok {
+			return m
+		}
+		c := maps.Clone(m)
+		delete(c, "kubectl.kubernetes.io/last-applied-configuration")
+		return c
+	}
+	return maps.Equal(a.GetLabels(), b.GetLabels()) && maps.Equal(strip(a.GetAnnotations()), strip(b.GetAnnotations())) &&
+		slices.Equal(a.GetFinalizers(), b.GetFinalizers())
 }
 
 func notAUser(username, ns, what string) string {

@@ -22,11 +22,13 @@ func TestShareRules(t *testing.T) {
 	denied(t, change(t, carl, ns, "sales", addGrantee(to("Group", "data", "Editor"))),
 		"carl is Consumer on dataset/sales and cannot grant Editor")
 	allowed(t, change(t, carl, ns, "sales", addGrantee(to("Group", "data", "Consumer"))))
-	denied(t, change(t, alice, ns, "sales", addGrantee(to("User", "pat", "Owner"))),
-		"alice is Editor on dataset/sales and cannot grant Owner to User pat (rule 2: share only up to your own role); grant Editor at most, or ask an Owner (bob) for a higher role.")
+	denied(t, change(t, alice, ns, "sales", addGrantee(to("User", "hr", "Owner"))),
+		"alice is Editor on dataset/sales and cannot grant Owner to User hr (rule 2: share only up to your own role); grant Editor at most, or ask an Owner (bob) for a higher role.")
+	// Rule 1: a user waiting for a seat is not shared with.
+	denied(t, change(t, alice, ns, "sales", addGrantee(to("User", "pat", "Consumer"))), "User pat holds no seat")
 	// Without allowSharing, an Editor shares nothing.
-	denied(t, change(t, dan, ns, "sales", addGrantee(to("User", "pat", "Consumer"))),
-		"dan is Editor on dataset/sales without allowSharing and cannot change who it is shared with (rule 2")
+	denied(t, change(t, dan, ns, "sales", addGrantee(to("User", "hr", "Consumer"))),
+		"dan is Editor on dataset/sales and cannot change who it is shared with: that needs Owner or allowSharing (rule 2")
 
 	// Rule 1: only existing, active grantees.
 	denied(t, change(t, bob, ns, "sales", addGrantee(to("User", "eve", "Consumer"))),
