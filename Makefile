@@ -95,7 +95,7 @@ deps: ## Install the Debian packages the real-server tests run (slapd, PostgreSQ
 	hack/deps.sh all
 
 .PHONY: controlplane
-controlplane: ## Build kube-apiserver and etcd into bin/k8s/<version> (first time: about 9 minutes).
+controlplane: ## Build kube-apiserver, etcd and kube-controller-manager into bin/k8s/<version> (first time: about 11 minutes).
 	hack/tools.sh controlplane
 
 $(CONTROLLER_GEN): hack/tools/codegen/go.mod

@@ -2,7 +2,9 @@
 # hack/tools.sh TOOL... builds the pinned tools Gatehouse needs from the Go
 # module proxy into bin/, once. Nothing is downloaded as a prebuilt binary.
 #
-#   controlplane   kube-apiserver and etcd into bin/k8s/<version>/ (envtest, gatehouse dev)
+#   controlplane   kube-apiserver, etcd and kube-controller-manager into bin/k8s/<version>/
+#                  (envtest, gatehouse dev; the controller-manager runs the
+#                  namespace controller and garbage collector where a test needs them)
 #   controller-gen deepcopy, CRDs and RBAC from markers
 #   golangci-lint  make lint
 #   helm           lints, renders and installs charts/gatehouse (make test, test/e2e)
@@ -49,6 +51,9 @@ controlplane() {
 	build controlplane go.etcd.io/etcd/server/v3 "$dir/etcd" "etcd $ev" "1 minute"
 	build controlplane k8s.io/kubernetes/cmd/kube-apiserver "$dir/kube-apiserver" \
 		"kube-apiserver $kv" "9 minutes" \
+		-ldflags "-s -w -X $ver.gitVersion=$kv -X $ver.gitMajor=1 -X $ver.gitMinor=$minor -X $ver.gitTreeState=clean"
+	build controlplane k8s.io/kubernetes/cmd/kube-controller-manager "$dir/kube-controller-manager" \
+		"kube-controller-manager $kv" "2 minutes" \
 		-ldflags "-s -w -X $ver.gitVersion=$kv -X $ver.gitMajor=1 -X $ver.gitMinor=$minor -X $ver.gitTreeState=clean"
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -101,6 +102,11 @@ type Options struct {
 	// Webhooks are installed pointing at a local webhook server, with a
 	// generated serving certificate (see ControlPlane.Webhook).
 	Webhooks []*admissionregistrationv1.ValidatingWebhookConfiguration
+	// ControllerManager also runs kube-controller-manager (from AssetsDir)
+	// with the namespace controller and the garbage collector, each as its
+	// own ServiceAccount (--use-service-account-credentials), so that
+	// namespaces can be deleted and owner references act as in a cluster.
+	ControllerManager bool
 }
 
 // WebhookServing is where the API server expects the webhook server: the
@@ -114,6 +120,10 @@ type WebhookServing struct {
 // ControlPlane is a running kube-apiserver and etcd.
 type ControlPlane struct {
 	env *envtest.Environment
+	kcm *exec.Cmd
+	// kcmDone is closed when kube-controller-manager exits.
+	kcmDone chan struct{}
+	tmp     string
 	// Config reaches the API server as a cluster administrator.
 	Config *rest.Config
 	// Kubeconfig is Config as a kubeconfig file.
@@ -156,7 +166,44 @@ func Start(opts Options) (*ControlPlane, error) {
 		w := env.WebhookInstallOptions
 		cp.Webhook = WebhookServing{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir}
 	}
+	if opts.ControllerManager {
+		if err := cp.startControllerManager(opts.Output); err != nil {
+			_ = env.Stop()
+			return nil, err
+		}
+	}
 	return cp, nil
+}
+
+// startControllerManager runs kube-controller-manager against the API
+// server with the namespace controller and the garbage collector.
+func (c *ControlPlane) startControllerManager(out io.Writer) error {
+	bin := filepath.Join(c.AssetsDir, "kube-controller-manager")
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("kube-controller-manager is not in %s: run `make controlplane` (it builds it beside kube-apiserver): %w", c.AssetsDir, err)
+	}
+	tmp, err := os.MkdirTemp("", "gatehouse-kcm-")
+	if err != nil {
+		return fmt.Errorf("cannot create a directory for kube-controller-manager: %w", err)
+	}
+	c.tmp = tmp
+	kubeconfig := filepath.Join(tmp, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, c.Kubeconfig, 0o600); err != nil {
+		return fmt.Errorf("cannot write kube-controller-manager's kubeconfig: %w", err)
+	}
+	cmd := exec.Command(bin, "--kubeconfig="+kubeconfig, "--controllers=namespace,garbagecollector",
+		"--use-service-account-credentials", "--leader-elect=false", "--secure-port=0",
+		"--concurrent-namespace-syncs=2", "--concurrent-gc-syncs=5", "--v=1")
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot start kube-controller-manager: %w", err)
+	}
+	c.kcm, c.kcmDone = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(c.kcmDone) }()
+	return nil
 }
 
 // WriteKubeconfig writes the administrator kubeconfig to path (mode 0600).
@@ -172,6 +219,18 @@ func (c *ControlPlane) WriteKubeconfig(path string) error {
 
 // Stop stops the processes and removes their data.
 func (c *ControlPlane) Stop() error {
+	if c.kcm != nil {
+		_ = c.kcm.Process.Signal(os.Interrupt)
+		select {
+		case <-c.kcmDone:
+		case <-time.After(10 * time.Second):
+			_ = c.kcm.Process.Kill()
+			<-c.kcmDone
+		}
+	}
+	if c.tmp != "" {
+		_ = os.RemoveAll(c.tmp)
+	}
 	if err := c.env.Stop(); err != nil {
 		return fmt.Errorf("cannot stop the local control plane: %w", err)
 	}

@@ -84,7 +84,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if local {
 		fmt.Fprintf(out, ">> starting a local control plane (kube-apiserver %s and etcd)...\n", controlplane.KubernetesVersion)
 		start := time.Now()
-		cpOpts := controlplane.Options{CRDs: crds, Output: opts.ControlPlaneOutput}
+		// With kube-controller-manager's namespace controller and garbage
+		// collector, as a cluster has them: owner references act, and a
+		// namespace can be deleted.
+		cpOpts := controlplane.Options{CRDs: crds, Output: opts.ControlPlaneOutput, ControllerManager: true}
 		if opts.ManagerPath != "" {
 			// The API server calls the manager's webhooks on a loopback
 			// port, with a certificate generated for it.

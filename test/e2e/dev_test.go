@@ -278,8 +278,8 @@ func TestOperatorWithKubectl(t *testing.T) {
 	// (Editor with allowSharing through analysts) cannot grant Owner. The
 	// samples bind platform-users to the shipped gatehouse-user role.
 	out, err := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "--as=carol", "--as-group=platform-users", "-n", "demo",
-		"patch", "share", "sales", "--type=json", "-p", `[{"op":"add","path":"/spec/grantees/-","value":{"kind":"User","name":"dave","role":"Owner"}}]`).CombinedOutput()
-	if want := "carol is Editor on dataset/sales and cannot grant Owner to User dave (rule 2"; err == nil || !strings.Contains(string(out), want) {
+		"patch", "share", "sales", "--type=json", "-p", `[{"op":"add","path":"/spec/grantees/-","value":{"kind":"User","name":"erin","role":"Owner"}}]`).CombinedOutput()
+	if want := "carol is Editor on dataset/sales and cannot grant Owner to User erin (rule 2"; err == nil || !strings.Contains(string(out), want) {
 		t.Errorf("kubectl --as=carol granting Owner: %v\n%s\nwant a denial saying %q", err, out, want)
 	}
 
@@ -317,6 +317,14 @@ func TestOperatorWithKubectl(t *testing.T) {
 		"spec":{"login":"mallory","profile":"reader","kubernetesUsername":"bob@acme.example"}}`)
 	if out, err := thief.CombinedOutput(); err == nil || !strings.Contains(string(out), `the Kubernetes identity "bob@acme.example" is already User bob's`) {
 		t.Errorf("alice creating a User with bob's identity: %v\n%s", err, out)
+	}
+
+	// The namespace can be deleted, Shares and all: kube-controller-manager's
+	// namespace controller is admitted by every webhook (gatehouse dev runs
+	// it, as each of its controllers' own ServiceAccount).
+	kubectl(t, s.kubeconfig, "delete", "namespace", "demo", "--wait=true", "--timeout=90s")
+	if out, err := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "get", "namespace", "demo").CombinedOutput(); err == nil || !strings.Contains(string(out), "NotFound") {
+		t.Errorf("namespace demo is still there after kubectl delete: %v\n%s", err, out)
 	}
 
 	// The audit log says what changed for carol and why.
