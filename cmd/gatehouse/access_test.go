@@ -48,6 +48,7 @@ func TestGolden(t *testing.T) {
 		"explain-no-access":    {"explain", "bob", "dataset/other", "-f", fx},
 		"access-diff":          {"access", "diff", "--before", fx, "--after", "testdata/after"},
 		"access-diff-nochange": {"access", "diff", "--before", fx, "--after", fx},
+		"check-clean":          {"check", "-f", fx},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -156,6 +157,29 @@ func TestSamples(t *testing.T) {
 		}
 		if err := os.WriteFile(example, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestCheck: gatehouse check lists every object that breaks a perimeter
+// rule, with its fix, and exits 1.
+func TestCheck(t *testing.T) {
+	got, err := runCLI(t, "check", "-f", "testdata/unsafe")
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("gatehouse check on unsafe objects: %v, want exit code 1", err)
+	}
+	for _, want := range []string{
+		"User   bob",
+		`stands for the Kubernetes identity "bob" together with User mallory`,
+		`User   kcm`,
+		`stands for the Kubernetes identity "system:kube-controller-manager", which belongs to Kubernetes`,
+		`kubernetesGroup "system:authenticated" is a system: group`,
+		`kubernetesGroup "gatehouse:break-glass" is an administrator or break-glass group`,
+		`resource name "sales " is not printable`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("gatehouse check does not say %q:\n%s", want, got)
 		}
 	}
 }

@@ -39,6 +39,7 @@ func newRootCommand() *cobra.Command {
 		newAccessCommand(),
 		newWhoCanCommand(),
 		newExplainCommand(),
+		newCheckCommand(),
 	)
 	return root
 }

@@ -1,7 +1,10 @@
 package access
 
 import (
+	"fmt"
+	"regexp"
 	"slices"
+	"sort"
 	"strings"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -37,4 +40,92 @@ func (ix *Index) HoldsAdmin(name string) bool {
 		return false
 	}
 	return slices.Contains(ix.computeUser(u).GlobalPermissions, iamv1alpha1.GlobalAdmin)
+}
+
+// printable is the rule the CRDs hold names to (their CEL rules use the
+// same expression): printable words separated by single spaces, with no
+// control, format (bidirectional overrides), private-use or separator
+// characters, and no leading or trailing space. A login is one word.
+var (
+	printable     = regexp.MustCompile(`^[^\s\p{C}\p{Z}]+( [^\s\p{C}\p{Z}]+)*$`)
+	printableWord = regexp.MustCompile(`^[^\s\p{C}\p{Z}]+$`)
+)
+
+// Finding is an object that breaks a rule of the perimeter: made before
+// the rule landed, or while a webhook was down. Deleting or fixing it is
+// always admitted.
+type Finding struct {
+	Kind, Name string
+	// Problem says what is wrong and how to fix it, in a sentence.
+	Problem string
+}
+
+// CheckPerimeter returns, sorted by kind and name, the objects of a
+// namespace that break a perimeter rule: Users that stand for one
+// Kubernetes identity together or for a system: one, Groups mapped onto a
+// system:, administrator or break-glass group (adminGroups), and names that
+// are not printable. What `kubectl gatehouse check` reports.
+func CheckPerimeter(s Snapshot, adminGroups []string) []Finding {
+	var out []Finding
+	byIdentity := map[string][]string{}
+	for _, u := range s.Users {
+		id := u.Spec.KubernetesIdentity()
+		byIdentity[id] = append(byIdentity[id], u.Name)
+		if !printableWord.MatchString(u.Spec.Login) {
+			out = append(out, Finding{"User", u.Name, fmt.Sprintf("login %q holds spaces, control characters or bidirectional overrides; create a User with a plain login and delete this one.", u.Spec.Login)})
+		}
+		if u.Spec.KubernetesUsername != "" && !printable.MatchString(u.Spec.KubernetesUsername) {
+			out = append(out, Finding{"User", u.Name, fmt.Sprintf("kubernetesUsername %q is not printable; set the identity this person's requests carry.", u.Spec.KubernetesUsername)})
+		}
+		if strings.HasPrefix(id, "system:") {
+			out = append(out, Finding{"User", u.Name, fmt.Sprintf("stands for the Kubernetes identity %q, which belongs to Kubernetes; set spec.kubernetesUsername to this person's own identity.", id)})
+		}
+	}
+	for id, names := range byIdentity {
+		if len(names) < 2 {
+			continue
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			others := slices.DeleteFunc(slices.Clone(names), func(o string) bool { return o == n })
+			out = append(out, Finding{"User", n, fmt.Sprintf("stands for the Kubernetes identity %q together with User %s, so requests as %q are judged as neither; set a distinct spec.kubernetesUsername on one, or delete the one that should not exist.",
+				id, strings.Join(others, ", "), id)})
+		}
+	}
+	for _, g := range s.Groups {
+		if why := ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, adminGroups); why != "" {
+			out = append(out, Finding{"Group", g.Name, fmt.Sprintf("kubernetesGroup %q %s, so nothing is bound to it; set the group its own members carry, or remove it.", g.Spec.KubernetesGroup, why)})
+		}
+	}
+	names := func(kind, name string, ref iamv1alpha1.ResourceRef, subjects []string) {
+		if !printable.MatchString(ref.Name) {
+			out = append(out, Finding{kind, name, fmt.Sprintf("resource name %q is not printable (control characters, bidirectional overrides, or spaces at its ends); it can pass for another resource: delete it and share the resource by its plain name.", ref.Name)})
+		}
+		for _, n := range subjects {
+			if !printable.MatchString(n) {
+				out = append(out, Finding{kind, name, fmt.Sprintf("names %q, which is not printable; remove that entry.", n)})
+			}
+		}
+	}
+	for _, sh := range s.Shares {
+		var subjects []string
+		for _, g := range sh.Spec.Grantees {
+			subjects = append(subjects, g.Name)
+		}
+		names("Share", sh.Name, sh.Spec.Resource, subjects)
+	}
+	for _, g := range s.ResourceGrants {
+		var subjects []string
+		for _, sub := range g.Spec.Subjects {
+			subjects = append(subjects, sub.Name)
+		}
+		names("ResourceGrant", g.Name, g.Spec.Resource, subjects)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
 }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+)
+
+// errFindings makes `gatehouse check` exit 1 when it reports anything.
+var errFindings = errors.New("objects break the perimeter's rules (listed above)")
+
+func newCheckCommand() *cobra.Command {
+	var mf manifestFlags
+	var adminGroups []string
+	var breakGlass string
+	cmd := &cobra.Command{
+		Use:   "check [-f FILE_OR_DIR...] [-n NS] [--admin-groups G,...] [--break-glass-group G]",
+		Short: "List the objects that break the perimeter's rules (made before a rule landed, or past a webhook)",
+		Long: `check lists the objects of a namespace that break a rule the webhooks now enforce:
+Users standing for one Kubernetes identity together or for a system: one, Groups
+mapped onto a system:, administrator or break-glass group, and names that are not
+printable. Each line says how to fix it; deleting or fixing such an object is
+always admitted. It exits 1 when it finds any, 0 when there are none.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := mf.load()
+			if err != nil {
+				return err
+			}
+			findings := access.CheckPerimeter(l.snap, append(adminGroups, breakGlass))
+			out := cmd.OutOrStdout()
+			if len(findings) == 0 {
+				_, err := fmt.Fprintf(out, "Namespace %s keeps every rule of the perimeter.\n", l.namespace)
+				return err
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KIND\tNAME\tPROBLEM")
+			for _, f := range findings {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Kind, f.Name, f.Problem)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return &exitError{code: 1, err: errFindings}
+		},
+	}
+	mf.register(cmd)
+	cmd.Flags().StringSliceVar(&adminGroups, "admin-groups", []string{"system:masters"}, "the operator's --admin-groups (no Group may map onto one)")
+	cmd.Flags().StringVar(&breakGlass, "break-glass-group", webhookconfig.DefaultBreakGlassGroup, "the operator's --break-glass-group")
+	return cmd
+}
