@@ -6,13 +6,16 @@ package admission_test
 // be refused.
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -323,4 +326,60 @@ func TestGrantMetadata(t *testing.T) {
 	denied(t, edit(dan, func(g *iamv1alpha1.ResourceGrant) { g.Finalizers = []string{"example.com/pin"} }), "cannot change the finalizers of ResourceGrant churn")
 	denied(t, edit(dan, func(g *iamv1alpha1.ResourceGrant) { g.Labels = map[string]string{"x": "y"} }), "cannot change the labels or annotations of ResourceGrant churn")
 	allowed(t, edit(admin(t), func(g *iamv1alpha1.ResourceGrant) { g.Labels = map[string]string{"x": "y"} }))
+}
+
+// TestRuleBreakersMayBeFixed: Users that collide (made while the User
+// webhook was away, here by taking it out of the configuration for a
+// moment) are judged as nobody, and may be edited, deactivated and deleted.
+func TestRuleBreakersMayBeFixed(t *testing.T) {
+	ns := world(t)
+	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
+	if err := env.Client.Get(bg(), client.ObjectKey{Name: webhookconfig.Name}, &vwc); err != nil {
+		t.Fatal(err)
+	}
+	saved := vwc.DeepCopy()
+	vwc.Webhooks = slices.DeleteFunc(vwc.Webhooks, func(w admissionregistrationv1.ValidatingWebhook) bool { return w.Name == "users.iam.gatehouse.dev" })
+	if err := env.Client.Update(bg(), &vwc); err != nil {
+		t.Fatal(err)
+	}
+	thief := user(ns, "mallory", "designer")
+	thief.Spec.KubernetesUsername = "bob@acme.example"
+	// The API server takes a moment to see the configuration change.
+	var err error
+	for range 100 {
+		if err = env.Client.Create(bg(), thief.DeepCopy()); err == nil {
+			break
+		}
+		sleep()
+	}
+	restore := func() {
+		var cur admissionregistrationv1.ValidatingWebhookConfiguration
+		if err := env.Client.Get(bg(), client.ObjectKey{Name: webhookconfig.Name}, &cur); err != nil {
+			t.Fatal(err)
+		}
+		cur.Webhooks = saved.Webhooks
+		if err := env.Client.Update(bg(), &cur); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, ns, "mallory")
+	// Neither is bob any more: bob cannot share what he owns.
+	denied(t, change(t, as(t, "bob@acme.example"), ns, "sales", addGrantee(to("User", "hr", "Consumer"))), "is not a Gatehouse User")
+	hr := as(t, "hr@acme.example")
+	allowed(t, updateUser(t, hr, ns, "mallory", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Mallory" }))
+	// Once the User webhook is back (a dry run tells), taking another
+	// identity is refused.
+	for range 100 {
+		if err := as(t, "carl@acme.example").Create(bg(), user(ns, "probe", "designer"), client.DryRunAll); err != nil {
+			break
+		}
+		sleep()
+	}
+	denied(t, updateUser(t, hr, ns, "mallory", func(u *iamv1alpha1.User) { u.Spec.KubernetesUsername = "alice@acme.example" }), "already User alice's")
+	allowed(t, updateUser(t, hr, ns, "mallory", func(u *iamv1alpha1.User) { u.Spec.Active = ptr.To(false) }))
+	allowed(t, hr.Delete(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mallory"}}))
 }
