@@ -98,6 +98,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 			return nil, fmt.Errorf("cannot create the %s controller: %w", r.name, err)
 		}
 	}
+	// What changed while the operator was down, reported once at start.
+	if err := mgr.Add(&startReport{engine: eng, recorder: mgr.GetEventRecorder("gatehouse"), audit: o.Audit}); err != nil {
+		return nil, fmt.Errorf("cannot add the start report: %w", err)
+	}
 	co := o.Connection
 	if co.MaxConcurrentReconciles == 0 {
 		co.MaxConcurrentReconciles = o.MaxConcurrentReconciles

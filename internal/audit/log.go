@@ -87,3 +87,26 @@ func (l *Logger) AdmissionExempt(ctx context.Context, e Exemption) {
 		slog.Any("groups", e.Groups),
 	)
 }
+
+// Unjudged is a Share or ResourceGrant whose spec changed while the
+// operator was not there to judge it (its webhook is skipped for the
+// break-glass group, and a break-glass change is made while the operator
+// is down): generation moved past what the operator last saw.
+type Unjudged struct {
+	Namespace, Kind, Name string
+	// Generation is the object's, ObservedGeneration the operator's last.
+	Generation, ObservedGeneration int64
+}
+
+// ChangedWhileDown records, at start, one object changed while the
+// operator was down. Who changed it is in the API server's audit log.
+func (l *Logger) ChangedWhileDown(ctx context.Context, u Unjudged) {
+	l.l.LogAttrs(ctx, slog.LevelWarn, "changed while the operator was down",
+		slog.String("audit", "ChangedWhileDown"),
+		slog.String("namespace", u.Namespace),
+		slog.String("kind", u.Kind),
+		slog.String("name", u.Name),
+		slog.Int64("generation", u.Generation),
+		slog.Int64("observedGeneration", u.ObservedGeneration),
+	)
+}

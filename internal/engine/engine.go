@@ -53,6 +53,11 @@ type Engine struct {
 	mu      sync.Mutex
 	ready   bool
 	pending map[string]*pendingNS // namespace -> objects seen before ready
+	// unjudged are the Shares and ResourceGrants whose spec changed past
+	// the generation the operator last wrote status for, as the initial
+	// lists showed them; builtAt is when.
+	unjudged []client.Object
+	builtAt  time.Time
 	indexes map[string]*access.Index
 	queues  map[access.Kind]Queue
 	causes  map[types.NamespacedName][]string
@@ -167,10 +172,18 @@ func (e *Engine) build() {
 			snap.Connections = append(snap.Connections, *o.(*iamv1alpha1.Connection))
 		}
 		for _, o := range p.objs[access.KindShare] {
-			snap.Shares = append(snap.Shares, *o.(*iamv1alpha1.Share))
+			s := o.(*iamv1alpha1.Share)
+			snap.Shares = append(snap.Shares, *s)
+			if obs := s.Status.ObservedGeneration; obs > 0 && s.Generation > obs && s.DeletionTimestamp == nil {
+				e.unjudged = append(e.unjudged, s)
+			}
 		}
 		for _, o := range p.objs[access.KindResourceGrant] {
-			snap.ResourceGrants = append(snap.ResourceGrants, *o.(*iamv1alpha1.ResourceGrant))
+			g := o.(*iamv1alpha1.ResourceGrant)
+			snap.ResourceGrants = append(snap.ResourceGrants, *g)
+			if obs := g.Status.ObservedGeneration; obs > 0 && g.Generation > obs && g.DeletionTimestamp == nil {
+				e.unjudged = append(e.unjudged, g)
+			}
 		}
 		e.indexes[ns] = access.NewIndex(snap)
 		if snap.License != nil {
@@ -178,6 +191,7 @@ func (e *Engine) build() {
 		}
 	}
 	e.pending = nil
+	e.builtAt = now
 	e.ready = true
 	close(e.readyCh)
 	for kind := range e.queues {
@@ -202,6 +216,16 @@ func (e *Engine) enqueueAllLocked(kind access.Kind) {
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
 		})
 	}
+}
+
+// Unjudged returns the Shares and ResourceGrants whose spec had changed
+// past the generation the operator last wrote status for when the engine
+// was built (changes made while no operator was running), and when that
+// was. Valid once Ready.
+func (e *Engine) Unjudged() ([]client.Object, time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.unjudged), e.builtAt
 }
 
 // Index returns the namespace's Index, nil before the engine is ready or for

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -58,4 +59,30 @@ spec: {kubernetesGroup: "system:authenticated"}
 	if out, err := exec.Command(filepath.Join(binDir, "gatehouse"), "check", "-n", "demo", "--kubeconfig", s.kubeconfig).CombinedOutput(); err != nil {
 		t.Errorf("gatehouse check after the fix: %v\n%s", err, out)
 	}
+}
+
+// TestChangedWhileDownReported: a Share changed while no operator ran (as
+// the break-glass group does in an outage) is reported when the operator
+// starts again: a Warning Event on it and an audit line.
+func TestChangedWhileDownReported(t *testing.T) {
+	kubeconfig := startCluster(t)
+	env := append(environWithout("KUBECONFIG"), "KUBECONFIG="+kubeconfig)
+	first := startDev(t, env)
+	kubectl(t, kubeconfig, "apply", "--server-side", "-k", "../../config/samples")
+	kubectl(t, kubeconfig, "wait", "--for=condition=Ready", "--timeout=60s", "-n", "demo", "shares", "--all")
+	first.stop(t)
+
+	kubectl(t, kubeconfig, "-n", "demo", "patch", "share", "sales", "--type=json", "-p", `[{"op":"remove","path":"/spec/grantees/1"}]`)
+	auditLog := filepath.Join(t.TempDir(), "audit.log")
+	second := startDev(t, env, "--manager-arg=--audit-log="+auditLog)
+	defer second.stop(t)
+	eventuallyTrue(t, "a ChangedWhileDown Event on Share sales", func() bool {
+		out, _ := exec.Command("kubectl", "--kubeconfig", kubeconfig, "-n", "demo", "get", "events", "--field-selector",
+			"reason=ChangedWhileDown,involvedObject.name=sales", "-o", "name").CombinedOutput()
+		return strings.TrimSpace(string(out)) != ""
+	})
+	eventuallyTrue(t, "a ChangedWhileDown audit line for Share sales", func() bool {
+		b, _ := os.ReadFile(auditLog)
+		return strings.Contains(string(b), `"audit":"ChangedWhileDown"`) && strings.Contains(string(b), `"name":"sales"`)
+	})
 }
