@@ -58,10 +58,10 @@ type Engine struct {
 	// lists showed them; builtAt is when.
 	unjudged []client.Object
 	builtAt  time.Time
-	indexes map[string]*access.Index
-	queues  map[access.Kind]Queue
-	causes  map[types.NamespacedName][]string
-	expiry  map[string]time.Time // namespace -> its License's future expiresAt
+	indexes  map[string]*access.Index
+	queues   map[access.Kind]Queue
+	causes   map[types.NamespacedName][]string
+	expiry   map[string]time.Time // namespace -> its License's future expiresAt
 
 	seatMu   sync.Mutex
 	written  map[seatKey]map[string]struct{}  // users whose status says Granted
