@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gatehouse-dev/gatehouse/config/crd"
+	"github.com/gatehouse-dev/gatehouse/config/rbac"
 	"github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/internal/controlplane"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
@@ -82,7 +83,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		webhookAddr    string
 	)
 	if local {
-		fmt.Fprintf(out, ">> starting a local control plane (kube-apiserver %s and etcd)...\n", controlplane.KubernetesVersion)
+		fmt.Fprintf(out, ">> starting a local control plane (kube-apiserver %s, etcd, kube-controller-manager)...\n", controlplane.KubernetesVersion)
 		start := time.Now()
 		// With kube-controller-manager's namespace controller and garbage
 		// collector, as a cluster has them: owner references act, and a
@@ -152,6 +153,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 			return interrupted(err)
 		}
 		defer func() { err = errors.Join(err, removeFile(managerKubeconfigPath)) }()
+		fmt.Fprintf(out, ">> the manager runs as ServiceAccount %s/%s, bound to its generated ClusterRole\n", rbac.Namespace, rbac.ServiceAccount)
 	}
 
 	var manager *process
