@@ -128,3 +128,17 @@ const (
 	// were removed.
 	EventStatusRepaired = "StatusRepaired"
 )
+
+// Reasons of the Secrets' marker and of plaintext binds.
+const (
+	// ReasonSecretNotMarked: a Secret a Connection or Directory names is not
+	// marked (label iam.gatehouse.dev/credential-for) for it; nothing is
+	// read from it, sent with it or granted on it.
+	ReasonSecretNotMarked = "SecretNotMarked"
+	// ReasonSecretTypeNotAllowed: a referenced Secret is of a type Gatehouse
+	// never uses as a credential (only Opaque, basic-auth and ssh-auth).
+	ReasonSecretTypeNotAllowed = "SecretTypeNotAllowed"
+	// ReasonPlaintextBind (Directory Insecure): a password bind over ldap://
+	// without StartTLS sends the password in clear text.
+	ReasonPlaintextBind = "PlaintextBind"
+)

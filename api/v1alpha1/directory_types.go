@@ -219,9 +219,18 @@ type DirectorySpec struct {
 	// +kubebuilder:validation:MaxLength=1024
 	BindDN string `json:"bindDN,omitempty"`
 
-	// bindPasswordSecretRef selects the bind password in a Secret.
+	// bindPasswordSecretRef selects the bind password in a Secret. The
+	// Secret must be marked for this Directory (label
+	// iam.gatehouse.dev/credential-for: directory.<name>).
 	// +optional
 	BindPasswordSecretRef *SecretKeySelector `json:"bindPasswordSecretRef,omitempty"`
+
+	// allowPlaintextBind accepts a password bind over ldap:// without
+	// StartTLS, which sends the password in clear text to anyone on the
+	// path. Without it such a Directory is refused at admission and never
+	// synced; with it, it is reported Insecure.
+	// +optional
+	AllowPlaintextBind bool `json:"allowPlaintextBind,omitempty"`
 
 	// users says where the users are.
 	// +required

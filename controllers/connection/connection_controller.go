@@ -136,49 +136,59 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // readSecrets reads and validates the Secrets the Connection references:
 // the global credential (mode Global) and the OAuth2 client secret. Each
 // name is checked before anything is read, and read in the Connection's
-// own namespace only.
+// own namespace only. A Secret is used (validated, tested with, projected
+// into RBAC) only when its owner marked it for this Connection
+// (credentials.CheckMarked); otherwise its result says what to run.
 func (r *Reconciler) readSecrets(ctx context.Context, s *scope) error {
 	conn := s.conn
 	cred := conn.Spec.Credentials
 	typ := credentials.EffectiveType(cred)
+	// read returns the Secret when it exists and is marked for conn, and
+	// records the result otherwise.
+	read := func(field, name string, notFound credentials.Result) (*corev1.Secret, error) {
+		if bad := checkSecretName(field, name, conn.Namespace); bad != nil {
+			s.results = append(s.results, *bad)
+			return nil, nil
+		}
+		secret, err := r.getSecret(ctx, conn.Namespace, name)
+		switch {
+		case err != nil:
+			return nil, err
+		case secret == nil:
+			s.results = append(s.results, notFound)
+			return nil, nil
+		}
+		if res := credentials.CheckMarked(secret, credentials.ForConnection, conn.Name); !res.Ready {
+			s.results = append(s.results, res)
+			return nil, nil
+		}
+		if !slices.Contains(s.detailSecrets, name) {
+			s.detailSecrets = append(s.detailSecrets, name)
+		}
+		return secret, nil
+	}
 	if cred.Mode == iamv1alpha1.CredentialModeGlobal && cred.SecretRef != nil {
 		name := cred.SecretRef.Name
-		if bad := checkSecretName("spec.credentials.secretRef.name", name, conn.Namespace); bad != nil {
-			s.results = append(s.results, *bad)
-		} else {
-			s.detailSecrets = append(s.detailSecrets, name)
-			secret, err := r.getSecret(ctx, conn.Namespace, name)
-			switch {
-			case err != nil:
-				return err
-			case secret == nil:
-				s.results = append(s.results, credentials.SecretNotFound(typ, conn.Namespace, name))
-			default:
-				res := credentials.Validate(typ, secret)
-				if res.Ready {
-					s.global = secret
-				}
-				s.results = append(s.results, res)
+		secret, err := read("spec.credentials.secretRef.name", name, credentials.SecretNotFound(typ, conn.Namespace, name))
+		if err != nil {
+			return err
+		}
+		if secret != nil {
+			res := credentials.Validate(typ, secret)
+			if res.Ready {
+				s.global = secret
 			}
+			s.results = append(s.results, res)
 		}
 	}
 	if o := cred.OAuth2; o != nil {
 		sel := o.ClientSecretRef
-		if bad := checkSecretName("spec.credentials.oauth2.clientSecretRef.name", sel.Name, conn.Namespace); bad != nil {
-			s.results = append(s.results, *bad)
-		} else {
-			if !slices.Contains(s.detailSecrets, sel.Name) {
-				s.detailSecrets = append(s.detailSecrets, sel.Name)
-			}
-			secret, err := r.getSecret(ctx, conn.Namespace, sel.Name)
-			switch {
-			case err != nil:
-				return err
-			case secret == nil:
-				s.results = append(s.results, credentials.ClientSecretNotFound(conn.Namespace, sel))
-			default:
-				s.results = append(s.results, credentials.ValidateClientSecret(sel, secret))
-			}
+		secret, err := read("spec.credentials.oauth2.clientSecretRef.name", sel.Name, credentials.ClientSecretNotFound(conn.Namespace, sel))
+		if err != nil {
+			return err
+		}
+		if secret != nil {
+			s.results = append(s.results, credentials.ValidateClientSecret(sel, secret))
 		}
 	}
 	slices.Sort(s.detailSecrets)
@@ -188,7 +198,7 @@ func (r *Reconciler) readSecrets(ctx context.Context, s *scope) error {
 // getSecret reads a Secret live; nil when it does not exist.
 func (r *Reconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 	var secret corev1.Secret
-	if err := r.Secrets.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
+	if err := r.Secrets.Get(credentials.Quiet(ctx), client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}

@@ -1,6 +1,7 @@
 package connection_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 var (
@@ -36,8 +38,8 @@ func TestGlobal(t *testing.T) {
 	t.Parallel()
 	ns := env.Namespace(t)
 	create(t,
-		secret(ns, "valid", basic("svc", "pw-valid-1"), nil),
-		secret(ns, "nopassword", map[string]string{"username": "svc"}, nil),
+		markedFor("valid", secret(ns, "valid", basic("svc", "pw-valid-1"), nil)),
+		markedFor("missing-key", secret(ns, "nopassword", map[string]string{"username": "svc"}, nil)),
 		globalConn(ns, "valid", iamv1alpha1.ConnectionType("Snowflake"), "valid", nil),
 		globalConn(ns, "missing-key", iamv1alpha1.ConnectionType("Snowflake"), "nopassword", nil),
 		globalConn(ns, "missing-secret", iamv1alpha1.ConnectionType("Snowflake"), "later", nil),
@@ -66,7 +68,7 @@ func TestGlobal(t *testing.T) {
 	})
 	t.Run("missing Secret, then created", func(t *testing.T) {
 		waitCondition(t, ns, "missing-secret", iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonSecretNotFound)
-		create(t, secret(ns, "later", basic("svc", "pw-later-3"), nil))
+		create(t, markedFor("missing-secret", secret(ns, "later", basic("svc", "pw-later-3"), nil)))
 		waitCondition(t, ns, "missing-secret", iamv1alpha1.ConditionCredentialsValid, tru, "Valid")
 	})
 }
@@ -220,7 +222,7 @@ func TestRBACGlobal(t *testing.T) {
 	conn.Spec.DetailsReadableBy = groups("readers", "auditors")
 	create(t,
 		group(ns, "readers", "k8s-readers"), group(ns, "auditors", "k8s-auditors"), group(ns, "others", "k8s-others"),
-		secret(ns, "warehouse-creds", basic("svc", "pw-rbac-11"), nil),
+		markedFor("warehouse", secret(ns, "warehouse-creds", basic("svc", "pw-rbac-11"), nil)),
 		secret(ns, "unrelated", basic("svc", "pw-unrelated-12"), nil),
 		conn,
 	)
@@ -327,11 +329,12 @@ func TestReachable(t *testing.T) {
 				return map[string]string{"host": db.Host, "port": strconv.Itoa(port), "database": db.Database}
 			}
 			create(t,
-				secret(ns, "good", basic(db.User, db.Password), nil),
-				secret(ns, "bad", basic(db.User, db.Password+"-wrong"), nil),
+				markedFor("ok", secret(ns, "good", basic(db.User, db.Password), nil)),
+				markedFor("closed", secret(ns, "good-closed", basic(db.User, db.Password), nil)),
+				markedFor("wrong-password", secret(ns, "bad", basic(db.User, db.Password+"-wrong"), nil)),
 				globalConn(ns, "ok", tc.typ, "good", params(db.Port)),
 				globalConn(ns, "wrong-password", tc.typ, "bad", params(db.Port)),
-				globalConn(ns, "closed", tc.typ, "good", params(closedPort(t))),
+				globalConn(ns, "closed", tc.typ, "good-closed", params(closedPort(t))),
 			)
 			c := waitCondition(t, ns, "ok", iamv1alpha1.ConditionReachable, tru, conntest.ReasonReachable)
 			if c.Status.LastTestTime == nil {
@@ -417,8 +420,8 @@ func TestNoCredentialLeak(t *testing.T) {
 	create(t,
 		group(ns, "readers", "k8s-readers"),
 		user(ns, "alice", "readers"), user(ns, "bob", "readers"),
-		secret(ns, "good", basic(db.User, db.Password), nil),
-		secret(ns, "bad", basic(db.User, wrong), nil),
+		markedFor("ok", secret(ns, "good", basic(db.User, db.Password), nil)),
+		markedFor("wrong", secret(ns, "bad", basic(db.User, wrong), nil)),
 		globalConn(ns, "ok", iamv1alpha1.ConnectionPostgreSQL, "good", params),
 		globalConn(ns, "wrong", iamv1alpha1.ConnectionPostgreSQL, "bad", params),
 		perUserConn(ns, "peruser", groups("readers")),
@@ -427,7 +430,7 @@ func TestNoCredentialLeak(t *testing.T) {
 		// name the key, not echo the value.
 		userSecret(ns, "bob-peruser", "peruser", "bob", basic("bob", invalid+"\n")),
 		userSecret(ns, "stray", "nowhere", "alice", basic("alice", perUser)),
-		secret(ns, "oauth-client", map[string]string{"clientSecret": client1 + "\n"}, nil),
+		markedFor("oauth", secret(ns, "oauth-client", map[string]string{"clientSecret": client1 + "\n"}, nil)),
 	)
 	oauth := perUserConn(ns, "oauth", groups("readers"))
 	oauth.Spec.Credentials.Type = iamv1alpha1.CredentialOAuth2
@@ -548,5 +551,82 @@ func TestOperatorRBAC(t *testing.T) {
 	r2.Name, r2.Rules[0].Verbs = "escalated", []string{"delete"}
 	if err := op.Create(ctx(t), r2); !apierrors.IsForbidden(err) {
 		t.Errorf("the operator could create a Role granting delete on Secrets: %v", err)
+	}
+}
+
+// markedFor marks a Secret for Connection conn, as its owner does.
+func markedFor(conn string, s *corev1.Secret) *corev1.Secret {
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	s.Labels[iamv1alpha1.LabelCredentialFor] = "connection." + conn
+	return s
+}
+
+// TestConfusedDeputy: a Connection naming a Secret that is not marked for
+// it (another Connection's, or anyone's) makes the operator send nothing,
+// test nothing and grant nothing: a loopback listener speaking PostgreSQL or
+// MySQL receives no connection at all, and no Role names the Secret. The
+// same listener receives the credential of a marked Secret, so the test can
+// fail.
+func TestConfusedDeputy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		protocol string
+		typ      iamv1alpha1.ConnectionType
+	}{{testenv.DeputyPostgreSQL, iamv1alpha1.ConnectionPostgreSQL}, {testenv.DeputyMySQL, iamv1alpha1.ConnectionMySQL}} {
+		t.Run(tc.protocol, func(t *testing.T) {
+			t.Parallel()
+			ns := env.Namespace(t)
+			deputy := testenv.StartDeputy(t, tc.protocol)
+			params := map[string]string{"host": deputy.Host, "port": strconv.Itoa(deputy.Port), "database": "db"}
+			const stolen, own = "stolen-pw-2f9c1a", "own-pw-7d3e88"
+			scratch := globalConn(ns, "carols-scratch", tc.typ, "warehouse-credentials", params)
+			scratch.Spec.DetailsReadableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}
+			create(t, group(ns, "everyone", "k8s-everyone"), user(ns, "carol", "everyone"),
+				markedFor("warehouse", secret(ns, "warehouse-credentials", basic("svc_warehouse", stolen), nil)),
+				scratch)
+			c := waitCondition(t, ns, "carols-scratch", iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonSecretNotMarked)
+			msg := meta.FindStatusCondition(c.Status.Conditions, iamv1alpha1.ConditionCredentialsValid).Message
+			if !strings.Contains(msg, "is marked for connection.warehouse, not for connection carols-scratch") {
+				t.Errorf("CredentialsValid says %q", msg)
+			}
+			waitCondition(t, ns, "carols-scratch", iamv1alpha1.ConditionReachable, unk, iamv1alpha1.ReasonNotTested)
+			var role rbacv1.Role
+			err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-carols-scratch"}, &role)
+			if err == nil && strings.Contains(mustJSON(role.Rules), "warehouse-credentials") {
+				t.Errorf("a Role grants the unmarked Secret: %s", mustJSON(role.Rules))
+			}
+			// An unrelated Secret, unmarked: the same.
+			create(t, secret(ns, "unrelated", basic("svc_other", stolen), nil))
+			update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "carols-scratch"}}, func(c *iamv1alpha1.Connection) {
+				c.Spec.Credentials.SecretRef.Name = "unrelated"
+			})
+			c = waitCondition(t, ns, "carols-scratch", iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonSecretNotMarked)
+			msg = meta.FindStatusCondition(c.Status.Conditions, iamv1alpha1.ConditionCredentialsValid).Message
+			if !strings.Contains(msg, "kubectl label secret unrelated -n "+ns+" iam.gatehouse.dev/credential-for=connection.carols-scratch") {
+				t.Errorf("CredentialsValid does not say what to run: %q", msg)
+			}
+			time.Sleep(2 * time.Second) // a test, were one to run, would have by now
+			if got, n := deputy.Received(); n != 0 {
+				t.Fatalf("the listener was contacted %d times from unmarked Secrets; it received %q", n, got)
+			}
+
+			// A Secret marked for its Connection: the listener receives the
+			// credential.
+			create(t, markedFor("legit", secret(ns, "legit", basic("svc_legit", own), nil)),
+				globalConn(ns, "legit", tc.typ, "legit", params))
+			eventually(t, "the listener receives the marked credential", func() (bool, string) {
+				got, n := deputy.Received()
+				want := own
+				if tc.protocol == testenv.DeputyMySQL {
+					want = "svc_legit" // go-sql-driver sends no clear password unless allowed; the login shows
+				}
+				return bytes.Contains(got, []byte(want)), fmt.Sprintf("%d connections, %q", n, got)
+			})
+			if got, _ := deputy.Received(); bytes.Contains(got, []byte(stolen)) || bytes.Contains(got, []byte("svc_warehouse")) || bytes.Contains(got, []byte("svc_other")) {
+				t.Errorf("a credential of an unmarked Secret reached the listener: %q", got)
+			}
+		})
 	}
 }

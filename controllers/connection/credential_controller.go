@@ -114,7 +114,8 @@ func (r *CredentialReconciler) own(ctx context.Context, secret *corev1.Secret, u
 	}
 	patch := client.MergeFromWithOptions(secret.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	secret.OwnerReferences = refs
-	if err := r.Client.Patch(ctx, secret, patch); err != nil {
+	// Quiet: the response holds the Secret's data (credentials.Quiet).
+	if err := r.Client.Patch(credentials.Quiet(ctx), secret, patch); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return nil // its update brings it back
 		}

@@ -40,6 +40,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
@@ -302,12 +303,16 @@ func (r *Reconciler) newScope(ctx context.Context, dir *iamv1alpha1.Directory) (
 	s := &scope{dir: dir, key: client.ObjectKeyFromObject(dir), start: r.Now(), pending: map[string]bool{}}
 	var versions []string
 	if ref := dir.Spec.BindPasswordSecretRef; ref != nil {
-		v, rv, f := r.secretValue(ctx, dir.Namespace, ref, "bindPasswordSecretRef")
+		v, rv, f := r.secretValue(ctx, dir, ref, "bindPasswordSecretRef")
 		s.password, s.secretFail = string(v), f
 		versions = append(versions, ref.Name+"@"+rv)
+		if f == nil && PlaintextBind(&dir.Spec) && !dir.Spec.AllowPlaintextBind {
+			// Nothing is sent: the password would travel in clear text.
+			s.password, s.secretFail = "", &failure{reason: iamv1alpha1.ReasonPlaintextBind, message: plaintextMessage}
+		}
 	}
 	if t := dir.Spec.TLS; t != nil && t.CASecretRef != nil {
-		v, rv, f := r.secretValue(ctx, dir.Namespace, t.CASecretRef, "tls.caSecretRef")
+		v, rv, f := r.secretValue(ctx, dir, t.CASecretRef, "tls.caSecretRef")
 		s.ca = v
 		if s.secretFail == nil {
 			s.secretFail = f
@@ -330,17 +335,31 @@ func (r *Reconciler) newScope(ctx context.Context, dir *iamv1alpha1.Directory) (
 	return s, nil
 }
 
-// secretValue reads one key of a Secret of the namespace. The failure names
-// the Secret and the key, never the value.
-func (r *Reconciler) secretValue(ctx context.Context, ns string, ref *iamv1alpha1.SecretKeySelector, field string) ([]byte, string, *failure) {
+// PlaintextBind reports whether a Directory binds with a password over
+// ldap:// without StartTLS: the password travels in clear text.
+func PlaintextBind(spec *iamv1alpha1.DirectorySpec) bool {
+	return spec.BindPasswordSecretRef != nil && strings.HasPrefix(spec.URL, "ldap://") && !spec.StartTLS
+}
+
+const plaintextMessage = "A password bind over ldap:// without StartTLS would send the bind password in clear text to anyone on the path, so nothing was sent; " +
+	"use ldaps:// or set spec.startTLS, or accept the risk with spec.allowPlaintextBind: true."
+
+// secretValue reads one key of a Secret of the Directory's namespace, once
+// its owner marked it for this Directory (credentials.CheckMarked). The
+// failure names the Secret and the key, never the value.
+func (r *Reconciler) secretValue(ctx context.Context, dir *iamv1alpha1.Directory, ref *iamv1alpha1.SecretKeySelector, field string) ([]byte, string, *failure) {
+	ns := dir.Namespace
 	var sec corev1.Secret
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, &sec); err != nil {
+	if err := r.APIReader.Get(credentials.Quiet(ctx), client.ObjectKey{Namespace: ns, Name: ref.Name}, &sec); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, "", &failure{reason: iamv1alpha1.ReasonSecretNotFound, message: fmt.Sprintf(
 				"Secret %s (spec.%s) does not exist in namespace %s; create it with the key %q.", ref.Name, field, ns, ref.Key)}
 		}
 		return nil, "", &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf(
 			"cannot read Secret %s (spec.%s): %v", ref.Name, field, err)}
+	}
+	if res := credentials.CheckMarked(&sec, credentials.ForDirectory, dir.Name); !res.Ready {
+		return nil, sec.ResourceVersion, &failure{reason: res.Reason, message: res.Message}
 	}
 	v, ok := sec.Data[ref.Key]
 	if !ok || len(v) == 0 {

@@ -74,7 +74,10 @@ func (r *Reconciler) desiredStatus(s *scope, out *outcome) iamv1alpha1.Directory
 	ready, synced, degraded := r.conditions(s, out)
 	insecure := status.Condition(iamv1alpha1.ConditionInsecure, false, iamv1alpha1.ReasonTLSVerified,
 		"TLS certificates are verified (or the connection does not use TLS).")
-	if d.Spec.TLS != nil && d.Spec.TLS.InsecureSkipVerify {
+	if PlaintextBind(&d.Spec) {
+		insecure = status.Condition(iamv1alpha1.ConditionInsecure, true, iamv1alpha1.ReasonPlaintextBind,
+			"The bind password travels in clear text: a password bind over ldap:// without StartTLS. Use ldaps:// or set spec.startTLS.")
+	} else if d.Spec.TLS != nil && d.Spec.TLS.InsecureSkipVerify {
 		insecure = status.Condition(iamv1alpha1.ConditionInsecure, true, iamv1alpha1.ReasonInsecureSkipVerify,
 			"tls.insecureSkipVerify is set: the server's certificate is not verified, so anyone between the operator and the server can read the bind password and forge the directory. Put the server's CA into a Secret, name it in tls.caSecretRef and remove insecureSkipVerify.")
 	}

@@ -1,8 +1,10 @@
 package directory_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -18,6 +20,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 var peLogins = []string{"amy", "bender", "fry", "hermes", "leela", "professor", "zoidberg"}
@@ -60,7 +63,8 @@ func TestFullSyncPlanetExpress(t *testing.T) {
 	if c := condition(d, iamv1alpha1.ConditionDegraded); c.Status != metav1.ConditionFalse || c.Reason != iamv1alpha1.ReasonInStep {
 		t.Errorf("Degraded = %+v", c)
 	}
-	if c := condition(d, iamv1alpha1.ConditionInsecure); c.Status != metav1.ConditionFalse {
+	// The test server is plain ldap:// on loopback (allowPlaintextBind).
+	if c := condition(d, iamv1alpha1.ConditionInsecure); c.Status != metav1.ConditionTrue || c.Reason != iamv1alpha1.ReasonPlaintextBind {
 		t.Errorf("Insecure = %+v", c)
 	}
 	us := users(t, ns)
@@ -537,7 +541,8 @@ func TestTLSAndInsecure(t *testing.T) {
 	t.Parallel()
 	s := ldaptest.Start(t, ldaptest.GroupOfNamesTree())
 	ns := env.Namespace(t)
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ldap-ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": s.CA.CertPEM}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ldap-ca", Namespace: ns, Labels: map[string]string{iamv1alpha1.LabelCredentialFor: "directory.example"}},
+		Data: map[string][]byte{"ca.crt": s.CA.CertPEM}})
 	d := exampleDirectory(t, ns, s, s.LDAPSURL)
 	d.Spec.TLS = &iamv1alpha1.DirectoryTLS{CASecretRef: &iamv1alpha1.SecretKeySelector{Name: "ldap-ca", Key: "ca.crt"}}
 	create(t, d)
@@ -604,4 +609,49 @@ func largeWait(t *testing.T, ns string, ok func(*iamv1alpha1.Directory) bool) *i
 	}
 	t.Fatal("the large sync did not finish within 30 minutes")
 	return nil
+}
+
+// TestConfusedDeputy: a Directory whose bind password Secret is not marked
+// for it, or that would bind in clear text without allowPlaintextBind, sends
+// nothing: a loopback listener speaking LDAP receives no connection. With a
+// marked Secret and allowPlaintextBind it receives the password, so the
+// test can fail; and the status says Insecure=True PlaintextBind.
+func TestConfusedDeputy(t *testing.T) {
+	ns := env.Namespace(t)
+	deputy := testenv.StartDeputy(t, testenv.DeputyLDAP)
+	url := fmt.Sprintf("ldap://%s:%d", deputy.Host, deputy.Port)
+	const stolen, own = "erins-key-5a1c", "bind-pw-9e2f"
+	// Another user's per-user key, and a Secret marked for another object.
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "lake-erin", Namespace: ns,
+		Labels: map[string]string{iamv1alpha1.LabelConnection: "lake", iamv1alpha1.LabelUser: "erin"}}, Data: map[string][]byte{"password": []byte(stolen)}})
+	dir := func(name, secret string, plaintext bool) *iamv1alpha1.Directory {
+		return &iamv1alpha1.Directory{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: iamv1alpha1.DirectorySpec{
+			URL: url, BindDN: "cn=admin", AllowPlaintextBind: plaintext,
+			BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: secret, Key: "password"},
+			Users:                 iamv1alpha1.DirectoryUsers{BaseDN: "ou=people"}, Provisioning: iamv1alpha1.ProvisioningAll}}
+	}
+	create(t, dir("thief", "lake-erin", true))
+	waitDir(t, ns, "thief", "Ready=False SecretNotMarked", cond(iamv1alpha1.ConditionReady, metav1.ConditionFalse, iamv1alpha1.ReasonSecretNotMarked))
+
+	// A marked Secret, but a plaintext bind not allowed.
+	createSecret(t, ns, "bind", own, "plain")
+	create(t, dir("plain", "bind", false))
+	d := waitDir(t, ns, "plain", "Ready=False PlaintextBind", cond(iamv1alpha1.ConditionReady, metav1.ConditionFalse, iamv1alpha1.ReasonPlaintextBind))
+	if c := condition(d, iamv1alpha1.ConditionInsecure); c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "clear text") {
+		t.Errorf("Insecure = %+v", c)
+	}
+	time.Sleep(2 * time.Second)
+	if got, n := deputy.Received(); n != 0 {
+		t.Fatalf("the listener was contacted %d times; it received %q", n, got)
+	}
+
+	// Allowed: the password reaches the listener (so the above could fail).
+	update(t, &iamv1alpha1.Directory{ObjectMeta: metav1.ObjectMeta{Name: "plain", Namespace: ns}}, func(d *iamv1alpha1.Directory) { d.Spec.AllowPlaintextBind = true })
+	eventually(t, "the listener receives the marked password", func() (bool, string) {
+		got, n := deputy.Received()
+		return bytes.Contains(got, []byte(own)), fmt.Sprintf("%d connections, %q", n, got)
+	})
+	if got, _ := deputy.Received(); bytes.Contains(got, []byte(stolen)) {
+		t.Errorf("erin's key reached the listener: %q", got)
+	}
 }

@@ -127,11 +127,14 @@ func planetExpress(t *testing.T) *ldaptest.Server {
 // All, with the bind Secret created.
 func peDirectory(t *testing.T, ns, url string) *iamv1alpha1.Directory {
 	t.Helper()
-	createSecret(t, ns, bindSecret, ldaptest.PlanetExpressAdminPassword)
+	createSecret(t, ns, bindSecret, ldaptest.PlanetExpressAdminPassword, "pe")
 	return &iamv1alpha1.Directory{
 		ObjectMeta: metav1.ObjectMeta{Name: "pe", Namespace: ns},
 		Spec: iamv1alpha1.DirectorySpec{
-			URL:                   url,
+			URL: url,
+			// The test servers listen on loopback; TestPlaintextBind checks
+			// that without this the password is never sent.
+			AllowPlaintextBind:    strings.HasPrefix(url, "ldap://"),
 			BindDN:                ldaptest.PlanetExpressAdminDN,
 			BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: bindSecret, Key: "password"},
 			Users:                 iamv1alpha1.DirectoryUsers{BaseDN: peBase},
@@ -145,11 +148,12 @@ func peDirectory(t *testing.T, ns, url string) *iamv1alpha1.Directory {
 // (people and groups OUs), provisioning All.
 func exampleDirectory(t *testing.T, ns string, s *ldaptest.Server, url string) *iamv1alpha1.Directory {
 	t.Helper()
-	createSecret(t, ns, bindSecret, s.AdminPassword)
+	createSecret(t, ns, bindSecret, s.AdminPassword, "example")
 	return &iamv1alpha1.Directory{
 		ObjectMeta: metav1.ObjectMeta{Name: "example", Namespace: ns},
 		Spec: iamv1alpha1.DirectorySpec{
 			URL:                   url,
+			AllowPlaintextBind:    strings.HasPrefix(url, "ldap://"),
 			BindDN:                s.AdminDN,
 			BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: bindSecret, Key: "password"},
 			Users:                 iamv1alpha1.DirectoryUsers{BaseDN: ldaptest.People(s.Suffix)},
@@ -159,9 +163,11 @@ func exampleDirectory(t *testing.T, ns string, s *ldaptest.Server, url string) *
 	}
 }
 
-func createSecret(t *testing.T, ns, name, password string) {
+// createSecret creates a bind password Secret marked for Directory dir.
+func createSecret(t *testing.T, ns, name, password, dir string) {
 	t.Helper()
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string][]byte{"password": []byte(password)}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+		Labels: map[string]string{iamv1alpha1.LabelCredentialFor: "directory." + dir}}, Data: map[string][]byte{"password": []byte(password)}})
 }
 
 func getDir(t *testing.T, ns, name string) *iamv1alpha1.Directory {

@@ -375,3 +375,32 @@ func TestErrorNamesSecretNotValue(t *testing.T) {
 		t.Errorf("error %q contains the password", err)
 	}
 }
+
+func TestCheckMarked(t *testing.T) {
+	marked := func(typ corev1.SecretType, labels map[string]string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "pg", Labels: labels}, Type: typ}
+	}
+	for name, tc := range map[string]struct {
+		secret *corev1.Secret
+		ready  bool
+		reason string
+		says   string
+	}{
+		"marked for it": {marked(corev1.SecretTypeOpaque, map[string]string{"iam.gatehouse.dev/credential-for": "connection.warehouse"}), true, "Valid", ""},
+		"basic-auth":    {marked(corev1.SecretTypeBasicAuth, map[string]string{"iam.gatehouse.dev/credential-for": "connection.warehouse"}), true, "Valid", ""},
+		"unmarked": {marked(corev1.SecretTypeOpaque, nil), false, "SecretNotMarked",
+			"kubectl label secret pg -n demo iam.gatehouse.dev/credential-for=connection.warehouse"},
+		"marked for another": {marked(corev1.SecretTypeOpaque, map[string]string{"iam.gatehouse.dev/credential-for": "connection.lake"}), false, "SecretNotMarked",
+			"is marked for connection.lake, not for connection warehouse"},
+		"a service-account token": {marked(corev1.SecretTypeServiceAccountToken, map[string]string{"iam.gatehouse.dev/credential-for": "connection.warehouse"}), false, "SecretTypeNotAllowed",
+			"never uses as a credential"},
+		"a TLS secret": {marked(corev1.SecretTypeTLS, map[string]string{"iam.gatehouse.dev/credential-for": "connection.warehouse"}), false, "SecretTypeNotAllowed", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := CheckMarked(tc.secret, ForConnection, "warehouse")
+			if r.Ready != tc.ready || r.Reason != tc.reason || !strings.Contains(r.Message, tc.says) {
+				t.Errorf("CheckMarked = %+v; want ready %v, reason %s, saying %q", r, tc.ready, tc.reason, tc.says)
+			}
+		})
+	}
+}
