@@ -124,9 +124,19 @@ body=$(escape "$src" | awk '
 			print "    expression: {{ printf \"!(\047%s\047 in request.userInfo.groups)\" .Values.breakGlass.group | quote }}"
 			glass++
 		}
+		if ($2 == "secrets.iam.gatehouse.dev") {
+			print "  objectSelector:"
+			print "    matchExpressions:"
+			print "    - key: iam.gatehouse.dev/credential-for"
+			print "      operator: Exists"
+			marker++
+		}
 		next
 	}
-	END { if (glass != 2) { print "hack/chart.sh: found " glass + 0 " of the 2 break-glass webhooks; update hack/chart.sh" > "/dev/stderr"; exit 1 } }
+	END {
+		if (glass != 2) { print "hack/chart.sh: found " glass + 0 " of the 2 break-glass webhooks; update hack/chart.sh" > "/dev/stderr"; exit 1 }
+		if (marker != 1) { print "hack/chart.sh: found no Secret marker webhook; update hack/chart.sh" > "/dev/stderr"; exit 1 }
+	}
 	{ print }')
 svc=$(grep -c 'name: {{ include "gatehouse.webhookServiceName"' <<<"$body" || true)
 ns=$(grep -c 'namespace: {{ .Release.Namespace }}' <<<"$body" || true)

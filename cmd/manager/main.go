@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -28,6 +29,7 @@ import (
 
 	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/controllers"
+	"github.com/gatehouse-dev/gatehouse/controllers/connection"
 	"github.com/gatehouse-dev/gatehouse/internal/admission"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/certs"
@@ -59,6 +61,7 @@ type options struct {
 	adminGroups      string
 	adminUsers       string
 	breakGlassGroup  string
+	testAllowedCIDRs string
 	zap              zap.Options
 }
 
@@ -86,7 +89,21 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.adminGroups, "admin-groups", "system:masters", "comma-separated groups whose members are Gatehouse administrators: exempt from the sharing, grant and seat rules, and the only ones who may change the License (a GitOps service account's group, for instance)")
 	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames who are administrators as --admin-groups' members are (the operator's own identity always is)")
 	fs.StringVar(&o.breakGlassGroup, "break-glass-group", webhookconfig.DefaultBreakGlassGroup, "the group exempted (by the webhook configuration's matchConditions, which must name the same group) from the Share and ResourceGrant webhooks only, so access can be revoked while the operator is down; distinct from --admin-groups, and no Group may map onto it")
+	fs.StringVar(&o.testAllowedCIDRs, "connection-test-allowed-cidrs", "", "comma-separated address ranges (CIDR) of loopback, link-local or metadata addresses that personal connections (created by non-administrators) may still be tested against; none by default")
 	o.zap.BindFlags(fs)
+}
+
+// allowedCIDRs parses --connection-test-allowed-cidrs.
+func (o *options) allowedCIDRs() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range splitList(o.testAllowedCIDRs) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("--connection-test-allowed-cidrs: %q is not an address range such as 127.0.0.0/8: %w", s, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func (o *options) validate() error {
@@ -105,6 +122,9 @@ func (o *options) validate() error {
 	}
 	if slices.Contains(splitList(o.adminGroups), o.breakGlassGroup) {
 		errs = append(errs, fmt.Errorf("--break-glass-group %q is also in --admin-groups: the break-glass group is for outages only, keep it distinct from the everyday administrators", o.breakGlassGroup))
+	}
+	if _, err := o.allowedCIDRs(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.burst < 1 {
 		errs = append(errs, fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.burst))
@@ -191,9 +211,11 @@ func run(o *options) error {
 	}
 	defer closeAudit()
 	ctx := ctrl.SetupSignalHandler()
+	cidrs, _ := o.allowedCIDRs() // validated above
 	eng, err := controllers.Setup(ctx, mgr, controllers.Options{
 		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces),
-		AdminGroups: append(splitList(o.adminGroups), o.breakGlassGroup)})
+		AdminGroups: append(splitList(o.adminGroups), o.breakGlassGroup),
+		Connection:  connection.Options{TestAllowedCIDRs: cidrs}})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -34,6 +35,18 @@ var BreakGlassWebhooks = []string{"shares.iam.gatehouse.dev", "resourcegrants.ia
 
 // MatchConditionName names the matchCondition that exempts the group.
 const MatchConditionName = "not-break-glass"
+
+// SecretMarkerWebhook judges the marker label of Secrets; its
+// objectSelector (SecretMarkerSelector) keeps every other Secret of the
+// cluster away from it, so that no Secret write depends on Gatehouse unless
+// it concerns Gatehouse.
+const SecretMarkerWebhook = "secrets.iam.gatehouse.dev"
+
+// SecretMarkerSelector selects the Secrets that carry the marker, before or
+// after the change.
+var SecretMarkerSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+	{Key: "iam.gatehouse.dev/credential-for", Operator: metav1.LabelSelectorOpExists},
+}}
 
 var validGroup = regexp.MustCompile(`^[A-Za-z0-9:._@/-]+$`)
 
@@ -69,6 +82,9 @@ func Load(breakGlassGroup string) (*admissionregistrationv1.ValidatingWebhookCon
 	for i := range cfg.Webhooks {
 		if slices.Contains(BreakGlassWebhooks, cfg.Webhooks[i].Name) {
 			cfg.Webhooks[i].MatchConditions = MatchConditions(breakGlassGroup)
+		}
+		if cfg.Webhooks[i].Name == SecretMarkerWebhook {
+			cfg.Webhooks[i].ObjectSelector = SecretMarkerSelector.DeepCopy()
 		}
 	}
 	return cfg, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -50,6 +52,9 @@ type Reconciler struct {
 	Tests *Tests
 	// AdminGroups are the administrator groups, which no Group may map onto.
 	AdminGroups []string
+	// TestAllowedCIDRs are the loopback, link-local or metadata ranges a
+	// personal connection may still be tested against (none by default).
+	TestAllowedCIDRs []netip.Prefix
 }
 
 // scope is what one reconcile gathers.
@@ -287,6 +292,12 @@ func (r *Reconciler) reachability(ctx context.Context, s *scope, credsValid bool
 	if err != nil {
 		return notTested(), nil, 0, nil
 	}
+	personal := conn.Annotations[iamv1alpha1.AnnotationCreatedBy] != ""
+	if personal {
+		if c, refused := r.personalTarget(ctx, conn); refused {
+			return c, nil, 0, nil
+		}
+	}
 	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
 	inputs := fmt.Sprintf("%s/%d/%s", conn.UID, conn.Generation, s.global.ResourceVersion)
 	rec, wait, err := r.Tests.Run(ctx, key, inputs, func(ctx context.Context) (conntest.Result, error) {
@@ -297,8 +308,51 @@ func (r *Reconciler) reachability(ctx context.Context, s *scope, credsValid bool
 		return metav1.Condition{}, nil, 0, fmt.Errorf("cannot test Connection %s/%s: %w", conn.Namespace, conn.Name, err)
 	}
 	t := metav1.NewTime(rec.At)
+	if personal {
+		// Only whether it answered: telling refused, closed and wrong
+		// password apart for any host and port would be a port scanner.
+		if rec.Result.Reachable {
+			return status.Condition(iamv1alpha1.ConditionReachable, true, conntest.ReasonReachable, "The connection answered the test."), &t, wait, nil
+		}
+		return status.Condition(iamv1alpha1.ConditionReachable, false, iamv1alpha1.ReasonUnreachable,
+			"The connection test failed (a personal connection reports no more than that; an administrator can test it from a Connection of their own)."), &t, wait, nil
+	}
 	return reachableCondition(rec.Result), &t, wait, nil
 }
+
+// personalTarget refuses to test a personal connection (created by a
+// non-administrator) whose host resolves to a loopback, link-local
+// (cloud metadata), unspecified or multicast address, unless
+// --connection-test-allowed-cidrs allows it: the operator's network
+// position is not the creator's to use.
+func (r *Reconciler) personalTarget(ctx context.Context, conn *iamv1alpha1.Connection) (metav1.Condition, bool) {
+	host := conn.Spec.Parameters["host"]
+	notAllowed := func(what string) (metav1.Condition, bool) {
+		c := status.Condition(iamv1alpha1.ConditionReachable, false, ReasonAddressNotAllowed, fmt.Sprintf(
+			"Not tested: host %q %s, and personal connections are never tested against loopback, link-local or metadata addresses; an administrator may allow ranges with --connection-test-allowed-cidrs.", host, what))
+		return c, true
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return status.Condition(iamv1alpha1.ConditionReachable, false, iamv1alpha1.ReasonUnreachable, "The connection test failed: its host does not resolve."), true
+	}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if !(a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() || a.IsMulticast()) {
+			continue
+		}
+		if !slices.ContainsFunc(r.TestAllowedCIDRs, func(p netip.Prefix) bool { return p.Contains(a) }) {
+			return notAllowed("resolves to " + a.String())
+		}
+	}
+	return metav1.Condition{}, false
+}
+
+// ReasonAddressNotAllowed (Reachable): a personal connection's host is an
+// address the operator does not test for non-administrators.
+const ReasonAddressNotAllowed = "AddressNotAllowed"
 
 // recordReachability records an Event when Reachable changes.
 func (r *Reconciler) recordReachability(conn *iamv1alpha1.Connection, before []metav1.Condition, reach metav1.Condition) {

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/connection"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
@@ -628,5 +629,26 @@ func TestConfusedDeputy(t *testing.T) {
 				t.Errorf("a credential of an unmarked Secret reached the listener: %q", got)
 			}
 		})
+	}
+}
+
+// TestPersonalConnectionTargets: a personal connection (created by a
+// non-administrator, annotation created-by) is never tested against a
+// loopback address, and its test reports no more than whether it answered.
+func TestPersonalConnectionTargets(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	deputy := testenv.StartDeputy(t, testenv.DeputyPostgreSQL)
+	c := globalConn(ns, "mine", iamv1alpha1.ConnectionPostgreSQL, "mine",
+		map[string]string{"host": deputy.Host, "port": strconv.Itoa(deputy.Port), "database": "db"})
+	c.Annotations = map[string]string{iamv1alpha1.AnnotationCreatedBy: "carol"}
+	create(t, markedFor("mine", secret(ns, "mine", basic("carol", "carols-pw-41"), nil)), c)
+	got := waitCondition(t, ns, "mine", iamv1alpha1.ConditionReachable, fls, connection.ReasonAddressNotAllowed)
+	if msg := meta.FindStatusCondition(got.Status.Conditions, iamv1alpha1.ConditionReachable).Message; !strings.Contains(msg, "resolves to 127.0.0.1") {
+		t.Errorf("Reachable says %q", msg)
+	}
+	time.Sleep(time.Second)
+	if b, n := deputy.Received(); n != 0 {
+		t.Errorf("a personal connection was tested against loopback: %d connections, %q", n, b)
 	}
 }

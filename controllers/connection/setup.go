@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -49,6 +50,10 @@ type Options struct {
 	// AdminGroups are the administrator groups (--admin-groups and the
 	// break-glass group): no Role is bound to a Group mapped onto one.
 	AdminGroups []string
+	// TestAllowedCIDRs (--connection-test-allowed-cidrs) are the loopback,
+	// link-local or metadata ranges personal connections may be tested
+	// against.
+	TestAllowedCIDRs []netip.Prefix
 }
 
 // Field indexes on Connections.
@@ -119,7 +124,8 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
 		Tests:    NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests),
 
-		AdminGroups: o.AdminGroups,
+		AdminGroups:      o.AdminGroups,
+		TestAllowedCIDRs: o.TestAllowedCIDRs,
 	}
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("connection").

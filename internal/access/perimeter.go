@@ -29,6 +29,18 @@ func ForbiddenKubernetesGroup(kg string, adminGroups []string) string {
 	return ""
 }
 
+// HoldsGlobal reports whether User name holds global permission p
+// (effective: active, seated, through its groups, within its profile).
+func (ix *Index) HoldsGlobal(name string, p iamv1alpha1.GlobalPermission) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	u := ix.users[name]
+	if u == nil {
+		return false
+	}
+	return slices.Contains(ix.computeUser(u).GlobalPermissions, p)
+}
+
 // HoldsAdmin reports whether User name holds the global permission admin:
 // active, seated, in a group giving it, within its profile. Such a User is
 // an administrator of the namespace (SPEC "The perimeter").

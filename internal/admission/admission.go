@@ -37,18 +37,20 @@ const (
 	PathGroup         = "/validate-group"
 	PathDirectory     = "/validate-directory"
 	PathStatus        = "/validate-status"
+	PathSecretMarker  = "/validate-secret-marker"
 )
 
 // The webhooks. Every one that enforces a perimeter rule fails closed
 // (failurePolicy Fail) and judges CREATE, UPDATE and DELETE: a security
-// check must not be skipped because the operator is down. The Connection's
-// only warns, and fails open.
+// check must not be skipped because the operator is down. The Secret
+// marker's judges only Secrets that carry the marker (objectSelector), so
+// the cluster's other Secrets never depend on Gatehouse.
 //
 // +kubebuilder:webhook:path=/validate-share,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=shares,verbs=create;update;delete,versions=v1alpha1,name=shares.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-resourcegrant,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=resourcegrants,verbs=create;update;delete,versions=v1alpha1,name=resourcegrants.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-user,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=users,verbs=create;update;delete,versions=v1alpha1,name=users.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=licenses,verbs=create;update;delete,versions=v1alpha1,name=licenses.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
-// +kubebuilder:webhook:path=/validate-connection,mutating=false,failurePolicy=ignore,sideEffects=None,groups=iam.gatehouse.dev,resources=connections,verbs=create;update,versions=v1alpha1,name=connections.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+// +kubebuilder:webhook:path=/validate-connection,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=connections,verbs=create;update;delete,versions=v1alpha1,name=connections.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-group,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=groups,verbs=create;update;delete,versions=v1alpha1,name=groups.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-status,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=users/status;groups/status;licenses/status;directories/status;connections/status;resourcegrants/status;shares/status,verbs=create;update;delete,versions=v1alpha1,name=status.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 // +kubebuilder:webhook:path=/validate-directory,mutating=false,failurePolicy=fail,sideEffects=None,groups=iam.gatehouse.dev,resources=directories,verbs=create;update;delete,versions=v1alpha1,name=directories.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
@@ -61,6 +63,9 @@ type Validator struct {
 	Client client.Reader
 	// APIReader reads what the cache does not hold (Secrets), uncached.
 	APIReader client.Reader
+	// Authorizer creates SubjectAccessReviews (may the requester read a
+	// Secret it names?).
+	Authorizer client.Client
 	// Scheme decodes the objects.
 	Scheme *runtime.Scheme
 	// Admins are the identities exempt from the rules.
@@ -116,6 +121,7 @@ func (v *Validator) Register(srv webhook.Server) {
 		PathGroup:         v.group,
 		PathDirectory:     v.directory,
 		PathStatus:        v.status,
+		PathSecretMarker:  v.secretMarker,
 	} {
 		srv.Register(path, &webhook.Admission{Handler: admission.HandlerFunc(fn)})
 	}
@@ -204,7 +210,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, eng *engine.Engine, admins Adm
 	if log == nil {
 		log = audit.Discard()
 	}
-	v := &Validator{Engine: eng, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Admins: admins, Audit: log}
+	v := &Validator{Engine: eng, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Authorizer: c, Scheme: mgr.GetScheme(), Admins: admins, Audit: log}
 	v.Register(mgr.GetWebhookServer())
 	return nil
 }

@@ -98,7 +98,7 @@ func updateUser(t *testing.T, p person, ns, name string, edit func(*iamv1alpha1.
 // later in a GitOps apply.
 func TestWarnings(t *testing.T) {
 	ns := world(t)
-	hr := as(t, "hr@acme.example")
+	hr := admin(t) // may read every Secret it names
 	has := func(want string) {
 		t.Helper()
 		if !slices.ContainsFunc(*hr.warnings, func(w string) bool { return strings.Contains(w, want) }) {
@@ -115,7 +115,7 @@ func TestWarnings(t *testing.T) {
 	has("spec.credentials.secretRef: Secret not-yet does not exist (yet) in namespace " + ns)
 
 	dir := &iamv1alpha1.Directory{ObjectMeta: metav1.ObjectMeta{Name: "corp", Namespace: ns}, Spec: iamv1alpha1.DirectorySpec{
-		URL: "ldap://ldap.example", BindDN: "cn=gatehouse", BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: "bind", Key: "password"},
+		URL: "ldaps://ldap.example", BindDN: "cn=gatehouse", BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: "bind", Key: "password"},
 		Users:          iamv1alpha1.DirectoryUsers{BaseDN: "ou=people"},
 		DefaultProfile: "nobody",
 	}}

@@ -21,30 +21,26 @@ import (
 // reference is a name in the object's own namespace: the API has no field
 // that could name another.)
 
-// connection warns about groups of usableBy/detailsReadableBy that do not
-// exist and Secrets that are missing.
-func (v *Validator) connection(ctx context.Context, req admission.Request) admission.Response {
-	c, _, err := decode(v, req, func() *iamv1alpha1.Connection { return &iamv1alpha1.Connection{} })
-	if err != nil || c == nil {
-		return admission.Allowed("")
-	}
+// connectionWarnings are about groups of usableBy/detailsReadableBy that
+// do not exist and Secrets that are missing.
+func (v *Validator) connectionWarnings(ctx context.Context, ns string, c *iamv1alpha1.Connection) []string {
 	var warnings []string
 	for field, a := range map[string]*iamv1alpha1.Audience{"usableBy": c.Spec.UsableBy, "detailsReadableBy": c.Spec.DetailsReadableBy} {
 		if a == nil {
 			continue
 		}
-		if missing := v.missingGroups(ctx, req.Namespace, a.Groups); len(missing) > 0 {
+		if missing := v.missingGroups(ctx, ns, a.Groups); len(missing) > 0 {
 			warnings = append(warnings, fmt.Sprintf("spec.%s names groups that do not exist (yet): %s; they admit nobody until created", field, strings.Join(missing, ", ")))
 		}
 	}
 	if ref := c.Spec.Credentials.SecretRef; ref != nil {
-		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, ref.Name, "spec.credentials.secretRef")...)
+		warnings = append(warnings, v.missingSecret(ctx, ns, ref.Name, "spec.credentials.secretRef")...)
 	}
 	if o := c.Spec.Credentials.OAuth2; o != nil {
-		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, o.ClientSecretRef.Name, "spec.credentials.oauth2.clientSecretRef")...)
+		warnings = append(warnings, v.missingSecret(ctx, ns, o.ClientSecretRef.Name, "spec.credentials.oauth2.clientSecretRef")...)
 	}
 	slices.Sort(warnings)
-	return admission.Allowed("").WithWarnings(warnings...)
+	return warnings
 }
 
 // group refuses a kubernetesGroup that names an administrator group (the
@@ -102,8 +98,14 @@ func (v *Validator) directory(ctx context.Context, req admission.Request) admiss
 	if resp, denied := v.adminOnly(ctx, req, "Directory", "a Directory decides who the users are and which seats they take"); denied {
 		return resp
 	}
-	d, _, err := decode(v, req, func() *iamv1alpha1.Directory { return &iamv1alpha1.Directory{} })
-	if err != nil || d == nil {
+	d, before, err := decode(v, req, func() *iamv1alpha1.Directory { return &iamv1alpha1.Directory{} })
+	if err != nil {
+		return admission.Errored(400, err)
+	}
+	if resp, denied := v.directorySecretsRule(ctx, req, before, d); denied {
+		return resp
+	}
+	if d == nil {
 		return admission.Allowed("")
 	}
 	var warnings []string

@@ -17,7 +17,7 @@ var gatehouseResources = []string{"licenses", "users", "groups", "directories", 
 
 // warningOnly are the resources whose webhook only warns (and so fails
 // open); every other resource and every status is a perimeter rule.
-var warningOnly = []string{"connections"}
+var warningOnly = []string{}
 
 // coverage is, for each "resource operation" (resource or resource/status,
 // CREATE, UPDATE or DELETE), the webhooks that judge it: name, failure
@@ -30,6 +30,9 @@ func coverage(cfg *admissionregistrationv1.ValidatingWebhookConfiguration) map[s
 			conds = append(conds, c.Name+"="+c.Expression)
 		}
 		desc := fmt.Sprintf("%s policy=%s conditions=%v", w.Name, *w.FailurePolicy, conds)
+		if w.ObjectSelector != nil && len(w.ObjectSelector.MatchExpressions)+len(w.ObjectSelector.MatchLabels) > 0 {
+			desc += fmt.Sprintf(" objectSelector=%v", w.ObjectSelector)
+		}
 		for _, r := range w.Rules {
 			if !slices.Contains(r.APIGroups, "iam.gatehouse.dev") && !slices.Contains(r.APIGroups, "*") {
 				continue
@@ -120,6 +123,23 @@ func TestWebhookCoverage(t *testing.T) {
 					t.Errorf("%s: break-glass exemption %v, want %v (%v)", key, glass, exempt && sub == res, hooks)
 				}
 			}
+		}
+	}
+	// The Secret marker's webhook judges only marked Secrets, in all three.
+	for name, cfg := range map[string]*admissionregistrationv1.ValidatingWebhookConfiguration{"embedded": embedded, "kustomize": &fromKustomize, "helm": &fromHelm} {
+		found := false
+		for _, w := range cfg.Webhooks {
+			if w.Name != webhookconfig.SecretMarkerWebhook {
+				continue
+			}
+			found = true
+			if w.ObjectSelector == nil || fmt.Sprint(w.ObjectSelector.MatchExpressions) != fmt.Sprint(webhookconfig.SecretMarkerSelector.MatchExpressions) ||
+				*w.FailurePolicy != admissionregistrationv1.Fail {
+				t.Errorf("%s: the Secret marker webhook judges %v with policy %s; want only marked Secrets, failing closed", name, w.ObjectSelector, *w.FailurePolicy)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no Secret marker webhook", name)
 		}
 	}
 	// A different break-glass group renders into Helm's matchConditions.

@@ -319,6 +319,27 @@ func TestOperatorWithKubectl(t *testing.T) {
 		t.Errorf("alice creating a User with bob's identity: %v\n%s", err, out)
 	}
 
+	// The confused deputy: a Connection naming the warehouse's Secret, to
+	// have it granted to everyone and sent to a host of one's choosing.
+	scratch := `{"apiVersion":"iam.gatehouse.dev/v1alpha1","kind":"Connection","metadata":{"name":"carols-scratch","annotations":{"iam.gatehouse.dev/created-by":"carol"}},
+		"spec":{"type":"PostgreSQL","parameters":{"host":"127.0.0.1","port":"5432","database":"x"},
+		"credentials":{"mode":"Global","secretRef":{"name":"warehouse-credentials"}},"detailsReadableBy":{"mode":"All"}}}`
+	for who, want := range map[string]string{
+		// carol holds createPersonalConnections (through data-team, above).
+		"--as-group=broad-rbac":               "may be used and read only by groups you belong to, and spec.detailsReadableBy is All",
+		"--as-group=gatehouse:administrators": "naming Secret warehouse-credentials (spec.credentials.secretRef): it may not read that Secret itself",
+	} {
+		user := "--as=carol"
+		if strings.Contains(who, "administrators") {
+			user = "--as=alice"
+		}
+		cmd := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, user, who, "-n", "demo", "apply", "-f", "-")
+		cmd.Stdin = strings.NewReader(scratch)
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("kubectl %s %s creating carols-scratch: %v\n%s\nwant a refusal saying %q", user, who, err, out, want)
+		}
+	}
+
 	// The namespace can be deleted, Shares and all: kube-controller-manager's
 	// namespace controller is admitted by every webhook (gatehouse dev runs
 	// it, as each of its controllers' own ServiceAccount).
@@ -398,10 +419,10 @@ func TestKustomizeInstall(t *testing.T) {
 	}
 	// The CRDs are served, but no operator pod runs here, and every
 	// perimeter webhook fails closed: a security check is never skipped.
-	// The samples' Namespace, Secrets and RBAC apply; no Gatehouse object
-	// does (the Connections' webhook only warns, and fails open).
+	// The samples' Namespace, RBAC and unmarked Secrets apply; no Gatehouse
+	// object does, nor a Secret marked for Gatehouse.
 	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "apply", "--server-side", "-k", "../../config/samples").CombinedOutput()
-	for _, hook := range []string{"users", "groups", "licenses", "shares", "resourcegrants", "directories"} {
+	for _, hook := range []string{"users", "groups", "licenses", "shares", "resourcegrants", "directories", "connections", "secrets"} {
 		if err == nil || !strings.Contains(string(out), `failed calling webhook "`+hook+`.iam.gatehouse.dev"`) {
 			t.Errorf("with no operator running, applying the samples' %s: %v\n%s", hook, err, out)
 		}

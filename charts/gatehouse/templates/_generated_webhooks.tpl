@@ -8,7 +8,7 @@
       name: {{ include "gatehouse.webhookServiceName" . }}
       namespace: {{ .Release.Namespace }}
       path: /validate-connection
-  failurePolicy: Ignore
+  failurePolicy: Fail
   name: connections.iam.gatehouse.dev
   {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
   rules:
@@ -19,6 +19,7 @@
     operations:
     - CREATE
     - UPDATE
+    - DELETE
     resources:
     - connections
   sideEffects: None
@@ -116,6 +117,32 @@
     - DELETE
     resources:
     - resourcegrants
+  sideEffects: None
+  timeoutSeconds: 10
+- admissionReviewVersions:
+  - v1
+  clientConfig:
+    service:
+      name: {{ include "gatehouse.webhookServiceName" . }}
+      namespace: {{ .Release.Namespace }}
+      path: /validate-secret-marker
+  failurePolicy: Fail
+  name: secrets.iam.gatehouse.dev
+  {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
+  objectSelector:
+    matchExpressions:
+    - key: iam.gatehouse.dev/credential-for
+      operator: Exists
+  rules:
+  - apiGroups:
+    - ""
+    apiVersions:
+    - v1
+    operations:
+    - CREATE
+    - UPDATE
+    resources:
+    - secrets
   sideEffects: None
   timeoutSeconds: 10
 - admissionReviewVersions:
