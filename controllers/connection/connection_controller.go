@@ -340,10 +340,8 @@ func (r *Reconciler) personalTarget(ctx context.Context, conn *iamv1alpha1.Conne
 	}
 	for _, a := range addrs {
 		a = a.Unmap()
-		if !(a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() || a.IsMulticast()) {
-			continue
-		}
-		if !slices.ContainsFunc(r.TestAllowedCIDRs, func(p netip.Prefix) bool { return p.Contains(a) }) {
+		special := a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() || a.IsMulticast()
+		if special && !slices.ContainsFunc(r.TestAllowedCIDRs, func(p netip.Prefix) bool { return p.Contains(a) }) {
 			return notAllowed("resolves to " + a.String())
 		}
 	}
