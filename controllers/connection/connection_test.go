@@ -415,14 +415,17 @@ func TestNoCredentialLeak(t *testing.T) {
 		_, _ = rand.Read(b)
 		return what + "-" + base64.RawURLEncoding.EncodeToString(b)
 	}
-	wrong, perUser, invalid, client1 := token("wrongpw"), token("peruser"), token("invalid"), token("clientsecret")
-	values := []string{db.Password, wrong, perUser, invalid, client1}
+	wrong, perUser, invalid, client1, unmarked := token("wrongpw"), token("peruser"), token("invalid"), token("clientsecret"), token("unmarked")
+	values := []string{db.Password, wrong, perUser, invalid, client1, unmarked}
 	params := map[string]string{"host": db.Host, "port": strconv.Itoa(db.Port), "database": db.Database}
 	create(t,
 		group(ns, "readers", "k8s-readers"),
 		user(ns, "alice", "readers"), user(ns, "bob", "readers"),
 		markedFor("ok", secret(ns, "good", basic(db.User, db.Password), nil)),
 		markedFor("wrong", secret(ns, "bad", basic(db.User, wrong), nil)),
+		// An unmarked Secret named by a Connection: its refusal names it, never a value.
+		secret(ns, "unmarked", basic(db.User, unmarked), nil),
+		globalConn(ns, "unmarked", iamv1alpha1.ConnectionPostgreSQL, "unmarked", params),
 		globalConn(ns, "ok", iamv1alpha1.ConnectionPostgreSQL, "good", params),
 		globalConn(ns, "wrong", iamv1alpha1.ConnectionPostgreSQL, "bad", params),
 		perUserConn(ns, "peruser", groups("readers")),
@@ -448,6 +451,7 @@ func TestNoCredentialLeak(t *testing.T) {
 		iamv1alpha1.CredentialStatus{Connection: "peruser", Reason: iamv1alpha1.CredentialInvalid, Message: "line break"})
 	waitEvent(t, ns, "Secret", "stray", "UnknownConnection", "nowhere")
 	waitEvent(t, ns, "Connection", "wrong", "Unreachable", "AuthenticationFailed")
+	waitCondition(t, ns, "unmarked", iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonSecretNotMarked)
 
 	var everything []string
 	add := func(what string, v any) { everything = append(everything, what+": "+mustJSON(v)) }
