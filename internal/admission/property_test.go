@@ -254,7 +254,14 @@ func randomChange(r *rand.Rand, ns string, snap access.Snapshot) randomEdit {
 		s := snap.Shares[r.IntN(len(snap.Shares))].DeepCopy()
 		return randomEdit{what: what + " Share " + s.Name, do: func(c client.Client) error { return updateAs(c, s, fn) }}
 	}
-	switch r.IntN(12) {
+	switch r.IntN(13) {
+	case 12:
+		name := fmt.Sprintf("c%d", r.IntN(1000))
+		return randomEdit{what: "create Connection " + name + " usable by all", do: func(c client.Client) error {
+			return c.Create(bg(), &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				Spec: iamv1alpha1.ConnectionSpec{Type: "PostgreSQL", Credentials: iamv1alpha1.ConnectionCredentials{Mode: "PerUser", Type: "Basic"},
+					UsableBy: &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}}})
+		}}
 	case 0:
 		return editShare("add a grantee to", func(s *iamv1alpha1.Share) {
 			g := grantee()
