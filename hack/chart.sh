@@ -131,11 +131,19 @@ body=$(escape "$src" | awk '
 			print "      operator: Exists"
 			marker++
 		}
+		if ($2 == "usercredentials.iam.gatehouse.dev") {
+			print "  objectSelector:"
+			print "    matchExpressions:"
+			print "    - key: iam.gatehouse.dev/user"
+			print "      operator: Exists"
+			percred++
+		}
 		next
 	}
 	END {
 		if (glass != 2) { print "hack/chart.sh: found " glass + 0 " of the 2 break-glass webhooks; update hack/chart.sh" > "/dev/stderr"; exit 1 }
 		if (marker != 1) { print "hack/chart.sh: found no Secret marker webhook; update hack/chart.sh" > "/dev/stderr"; exit 1 }
+		if (percred != 1) { print "hack/chart.sh: found no per-user credential webhook; update hack/chart.sh" > "/dev/stderr"; exit 1 }
 	}
 	{ print }')
 svc=$(grep -c 'name: {{ include "gatehouse.webhookServiceName"' <<<"$body" || true)

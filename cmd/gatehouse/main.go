@@ -40,6 +40,7 @@ func newRootCommand() *cobra.Command {
 		newWhoCanCommand(),
 		newExplainCommand(),
 		newCheckCommand(),
+		newCredentialsCommand(),
 	)
 	return root
 }

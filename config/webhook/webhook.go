@@ -42,6 +42,16 @@ const MatchConditionName = "not-break-glass"
 // it concerns Gatehouse.
 const SecretMarkerWebhook = "secrets.iam.gatehouse.dev"
 
+// UserCredentialWebhook judges per-user credential Secrets; its
+// objectSelector (UserCredentialSelector) is the per-user label.
+const UserCredentialWebhook = "usercredentials.iam.gatehouse.dev"
+
+// UserCredentialSelector selects the Secrets labelled as a user's
+// credential, before or after the change.
+var UserCredentialSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+	{Key: "iam.gatehouse.dev/user", Operator: metav1.LabelSelectorOpExists},
+}}
+
 // SecretMarkerSelector selects the Secrets that carry the marker, before or
 // after the change.
 var SecretMarkerSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
@@ -83,8 +93,11 @@ func Load(breakGlassGroup string) (*admissionregistrationv1.ValidatingWebhookCon
 		if slices.Contains(BreakGlassWebhooks, cfg.Webhooks[i].Name) {
 			cfg.Webhooks[i].MatchConditions = MatchConditions(breakGlassGroup)
 		}
-		if cfg.Webhooks[i].Name == SecretMarkerWebhook {
+		switch cfg.Webhooks[i].Name {
+		case SecretMarkerWebhook:
 			cfg.Webhooks[i].ObjectSelector = SecretMarkerSelector.DeepCopy()
+		case UserCredentialWebhook:
+			cfg.Webhooks[i].ObjectSelector = UserCredentialSelector.DeepCopy()
 		}
 	}
 	return cfg, nil

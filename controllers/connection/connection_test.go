@@ -656,3 +656,25 @@ func TestPersonalConnectionTargets(t *testing.T) {
 		t.Errorf("a personal connection was tested against loopback: %d connections, %q", n, b)
 	}
 }
+
+// TestSupersede: a user stores a new credential (create-only self-service);
+// the operator deletes the one it replaces and says so on the User.
+func TestSupersede(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	create(t, group(ns, "readers", "k8s-readers"), user(ns, "alice", "readers"), perUserConn(ns, "lake", groups("readers")),
+		userSecret(ns, "lake-alice-old", "lake", "alice", basic("alice", "old-pw-1")))
+	waitCredentials(t, ns, "alice", iamv1alpha1.CredentialStatus{Connection: "lake", Ready: true, Reason: iamv1alpha1.CredentialConfigured})
+	time.Sleep(1100 * time.Millisecond) // creation times have a second's resolution
+	create(t, userSecret(ns, "lake-alice-new", "lake", "alice", basic("alice", "new-pw-2")))
+	eventually(t, "the old credential deleted", func() (bool, string) {
+		var s corev1.Secret
+		err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "lake-alice-old"}, &s)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	var s corev1.Secret
+	if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "lake-alice-new"}, &s); err != nil {
+		t.Fatalf("the new credential is gone too: %v", err)
+	}
+	waitEvent(t, ns, "User", "alice", connection.EventSuperseded, "replaces the one in Secret lake-alice-old")
+}

@@ -33,6 +33,9 @@ const (
 	EventUnknownUser = "UnknownUser"
 	// EventOwnedElsewhere: another controller owns the Secret.
 	EventOwnedElsewhere = "OwnedElsewhere"
+	// EventSuperseded (on the User): a newer credential Secret for the same
+	// connection replaced an older one, which the operator deleted.
+	EventSuperseded = "CredentialSuperseded"
 )
 
 // CredentialReconciler makes each per-user credential Secret owned by its
@@ -87,7 +90,45 @@ func (r *CredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if user.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
 	}
+	if superseded, err := r.supersede(ctx, &secret, key, &user); superseded || err != nil {
+		return ctrl.Result{}, err
+	}
 	return ctrl.Result{}, r.own(ctx, &secret, &user)
+}
+
+// supersede keeps one credential per connection and user: the newest
+// (creation time, then name). Self-service is create-only — a user stores a
+// new credential and never updates or deletes one — so an older Secret of
+// the same connection and user is deleted here, and reported on the User.
+// It returns whether secret itself was the older one.
+func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Secret, key credentials.UserKey, user *iamv1alpha1.User) (bool, error) {
+	same, err := listCredentialSecrets(ctx, r.Client, secret.Namespace,
+		client.MatchingLabels{iamv1alpha1.LabelConnection: key.Connection, iamv1alpha1.LabelUser: key.User})
+	if err != nil || len(same) < 2 {
+		return false, err
+	}
+	newest := slices.MaxFunc(same, func(a, b *corev1.Secret) int {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for _, old := range same {
+		if old.Name == newest.Name {
+			continue
+		}
+		// Quiet: the response holds the Secret's data (credentials.Quiet).
+		err := r.Client.Delete(credentials.Quiet(ctx), old, client.Preconditions{UID: &old.UID, ResourceVersion: &old.ResourceVersion})
+		switch {
+		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+			continue // gone, or changed: its own event brings it back
+		case err != nil:
+			return false, fmt.Errorf("cannot delete the superseded credential Secret %s/%s: %w", old.Namespace, old.Name, err)
+		}
+		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, EventSuperseded, "Supersede",
+			"The credential for Connection %s in Secret %s replaces the one in Secret %s, which was deleted.", key.Connection, newest.Name, old.Name)
+	}
+	return newest.Name != secret.Name, nil
 }
 
 // own makes user the controller of secret, dropping owner references to

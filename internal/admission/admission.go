@@ -29,15 +29,16 @@ import (
 
 // Paths of the webhooks, as the markers below name them.
 const (
-	PathShare         = "/validate-share"
-	PathResourceGrant = "/validate-resourcegrant"
-	PathUser          = "/validate-user"
-	PathLicense       = "/validate-license"
-	PathConnection    = "/validate-connection"
-	PathGroup         = "/validate-group"
-	PathDirectory     = "/validate-directory"
-	PathStatus        = "/validate-status"
-	PathSecretMarker  = "/validate-secret-marker"
+	PathShare          = "/validate-share"
+	PathResourceGrant  = "/validate-resourcegrant"
+	PathUser           = "/validate-user"
+	PathLicense        = "/validate-license"
+	PathConnection     = "/validate-connection"
+	PathGroup          = "/validate-group"
+	PathDirectory      = "/validate-directory"
+	PathStatus         = "/validate-status"
+	PathSecretMarker   = "/validate-secret-marker"
+	PathUserCredential = "/validate-user-credential"
 )
 
 // The webhooks. Every one that enforces a perimeter rule fails closed
@@ -113,15 +114,16 @@ func (a Admins) is(u authenticationv1.UserInfo) bool {
 // Register adds the webhooks to the manager's webhook server.
 func (v *Validator) Register(srv webhook.Server) {
 	for path, fn := range map[string]func(context.Context, admission.Request) admission.Response{
-		PathShare:         v.share,
-		PathResourceGrant: v.grant,
-		PathUser:          v.user,
-		PathLicense:       v.license,
-		PathConnection:    v.connection,
-		PathGroup:         v.group,
-		PathDirectory:     v.directory,
-		PathStatus:        v.status,
-		PathSecretMarker:  v.secretMarker,
+		PathShare:          v.share,
+		PathResourceGrant:  v.grant,
+		PathUser:           v.user,
+		PathLicense:        v.license,
+		PathConnection:     v.connection,
+		PathGroup:          v.group,
+		PathDirectory:      v.directory,
+		PathStatus:         v.status,
+		PathSecretMarker:   v.secretMarker,
+		PathUserCredential: v.userCredential,
 	} {
 		srv.Register(path, &webhook.Admission{Handler: admission.HandlerFunc(fn)})
 	}

@@ -230,3 +230,49 @@ func (v *Validator) secretMarker(ctx context.Context, req admission.Request) adm
 	}
 	return admission.Allowed("")
 }
+
+// Per-user credentials are their user's: a Secret carrying the label
+// iam.gatehouse.dev/user (its objectSelector; the rest of the cluster's
+// Secrets never reach this webhook) is created, changed, relabelled or
+// deleted only by the User the label names, before and after, or by an
+// administrator (a platform service storing credentials for users is
+// configured as one). Only the types Gatehouse uses are admitted.
+//
+// +kubebuilder:webhook:path=/validate-user-credential,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update;delete,versions=v1,name=usercredentials.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
+
+// userCredential judges a per-user credential Secret.
+func (v *Validator) userCredential(ctx context.Context, req admission.Request) admission.Response {
+	if resp, ok := collector(req); ok {
+		return resp
+	}
+	after, before, err := decode(v, req, func() *corev1.Secret { return &corev1.Secret{} })
+	if err != nil {
+		return admission.Errored(400, err)
+	}
+	if after != nil && after.Labels[iamv1alpha1.LabelUser] != "" && !credentials.TypeAllowed(after.Type) {
+		return admission.Denied(fmt.Sprintf("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; store a per-user credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",
+			req.Namespace, req.Name, after.Type))
+	}
+	admin, err := v.administrator(ctx, req)
+	if err != nil {
+		return errored(err)
+	}
+	if admin {
+		return admission.Allowed("an administrator")
+	}
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return errored(err)
+	}
+	me, _ := ix.UserForKubernetesName(req.UserInfo.Username)
+	for _, s := range []*corev1.Secret{before, after} {
+		if s == nil {
+			continue
+		}
+		if owner := s.Labels[iamv1alpha1.LabelUser]; owner != "" && owner != me {
+			return admission.Denied(fmt.Sprintf("%s cannot %s Secret %s/%s: it is User %s's credential (label %s), and only that user or an administrator writes it; store your own with kubectl gatehouse credentials set.",
+				req.UserInfo.Username, verb(req.Operation), req.Namespace, req.Name, owner, iamv1alpha1.LabelUser))
+		}
+	}
+	return admission.Allowed("one's own credential")
+}

@@ -23,7 +23,7 @@ func secretRBAC(t *testing.T, ns string, getters map[string][]string) {
 	t.Helper()
 	objs := []client.Object{
 		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "write-secrets"},
-			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create", "update", "patch"}}}},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create", "update", "patch", "delete"}}}},
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "write-secrets"},
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "write-secrets"},
 			Subjects: []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: platformUsers}}},
@@ -182,4 +182,41 @@ func TestDirectorySecretsAndPlaintext(t *testing.T) {
 	denied(t, admin(t).Create(bg(), plain), "sends the password in clear text")
 	plain.Spec.AllowPlaintextBind = true
 	allowed(t, admin(t).Create(bg(), plain))
+}
+
+// TestUserCredentials: a per-user credential Secret is its user's: nobody
+// else creates one in its name, relabels one to or from it, or deletes it;
+// an administrator may.
+func TestUserCredentials(t *testing.T) {
+	ns := world(t)
+	secretRBAC(t, ns, nil)
+	cred := func(name, user string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+			Labels: map[string]string{iamv1alpha1.LabelConnection: "lake", iamv1alpha1.LabelUser: user}},
+			StringData: map[string]string{"accessKeyId": "AKIA", "secretAccessKey": "key"}}
+	}
+	carl, dan := as(t, "carl@acme.example"), as(t, "dan@acme.example")
+	denied(t, carl.Create(bg(), cred("lake-alice", "alice")), "it is User alice's credential")
+	allowed(t, carl.Create(bg(), cred("lake-carl", "carl")))
+	relabel := func(p person, user string) error {
+		for {
+			var s corev1.Secret
+			if err := env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: "lake-carl"}, &s); err != nil {
+				t.Fatal(err)
+			}
+			s.Labels[iamv1alpha1.LabelUser] = user
+			if err := p.Update(bg(), &s); !apierrors.IsConflict(err) {
+				return err
+			}
+		}
+	}
+	denied(t, relabel(carl, "alice"), "it is User alice's credential")
+	denied(t, relabel(dan, "dan"), "it is User carl's credential")
+	denied(t, dan.Delete(bg(), cred("lake-carl", "carl")), "cannot delete Secret")
+	token := cred("lake-token", "carl")
+	token.Type = corev1.SecretTypeServiceAccountToken
+	token.Annotations = map[string]string{corev1.ServiceAccountNameKey: "default"}
+	denied(t, carl.Create(bg(), token), "never uses as a credential")
+	allowed(t, as(t, "hr@acme.example").Create(bg(), cred("lake-alice", "alice"))) // an administrator
+	allowed(t, carl.Delete(bg(), cred("lake-carl", "carl")))
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 )
@@ -125,21 +126,24 @@ func TestWebhookCoverage(t *testing.T) {
 			}
 		}
 	}
-	// The Secret marker's webhook judges only marked Secrets, in all three.
+	// The Secret webhooks judge only Gatehouse's Secrets, in all three.
+	selectors := map[string]*metav1.LabelSelector{webhookconfig.SecretMarkerWebhook: webhookconfig.SecretMarkerSelector,
+		webhookconfig.UserCredentialWebhook: webhookconfig.UserCredentialSelector}
 	for name, cfg := range map[string]*admissionregistrationv1.ValidatingWebhookConfiguration{"embedded": embedded, "kustomize": &fromKustomize, "helm": &fromHelm} {
-		found := false
+		found := 0
 		for _, w := range cfg.Webhooks {
-			if w.Name != webhookconfig.SecretMarkerWebhook {
+			want, ok := selectors[w.Name]
+			if !ok {
 				continue
 			}
-			found = true
-			if w.ObjectSelector == nil || fmt.Sprint(w.ObjectSelector.MatchExpressions) != fmt.Sprint(webhookconfig.SecretMarkerSelector.MatchExpressions) ||
+			found++
+			if w.ObjectSelector == nil || fmt.Sprint(w.ObjectSelector.MatchExpressions) != fmt.Sprint(want.MatchExpressions) ||
 				*w.FailurePolicy != admissionregistrationv1.Fail {
-				t.Errorf("%s: the Secret marker webhook judges %v with policy %s; want only marked Secrets, failing closed", name, w.ObjectSelector, *w.FailurePolicy)
+				t.Errorf("%s: webhook %s judges %v with policy %s; want only %v, failing closed", name, w.Name, w.ObjectSelector, *w.FailurePolicy, want)
 			}
 		}
-		if !found {
-			t.Errorf("%s: no Secret marker webhook", name)
+		if found != len(selectors) {
+			t.Errorf("%s: %d of the %d Secret webhooks", name, found, len(selectors))
 		}
 	}
 	// A different break-glass group renders into Helm's matchConditions.

@@ -340,6 +340,39 @@ func TestOperatorWithKubectl(t *testing.T) {
 		}
 	}
 
+	// Self-service: bob stores his own credential for the lake connection
+	// (as kubectl gatehouse, with the shipped gatehouse-user role); the one
+	// the samples gave him is replaced, and his status says it is ready.
+	dir := t.TempDir()
+	for k, v := range map[string]string{"accessKeyId": "AKIABOBNEW", "secretAccessKey": "bobs-new-key-4711"} {
+		if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asBob := []string{"-n", "demo", "--as=bob@acme.example", "--as-group=platform-users"}
+	set := exec.Command("kubectl", append([]string{"gatehouse", "credentials", "set", "lake",
+		"--from-file", "accessKeyId=" + filepath.Join(dir, "accessKeyId"), "--from-file", "secretAccessKey=" + filepath.Join(dir, "secretAccessKey")}, asBob...)...)
+	set.Env = append(environWithout("KUBECONFIG"), "KUBECONFIG="+s.kubeconfig)
+	if out, err := set.CombinedOutput(); err != nil || !strings.Contains(string(out), "Stored bob's credential for Connection lake") {
+		t.Errorf("kubectl gatehouse credentials set lake as bob: %v\n%s", err, out)
+	}
+	eventuallyTrue(t, "the sample's lake-bob Secret replaced", func() bool {
+		out, _ := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "-n", "demo", "get", "secret", "lake-bob").CombinedOutput()
+		return strings.Contains(string(out), "NotFound")
+	})
+	list := exec.Command("kubectl", append([]string{"gatehouse", "credentials", "list"}, asBob...)...)
+	list.Env = set.Env
+	if out, err := list.CombinedOutput(); err != nil || !strings.Contains(string(out), "lake") || !strings.Contains(string(out), "true") {
+		t.Errorf("kubectl gatehouse credentials list as bob: %v\n%s", err, out)
+	}
+	// carol cannot store one in bob's name.
+	theft := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "--as=carol", "--as-group=platform-users", "-n", "demo", "create", "-f", "-")
+	theft.Stdin = strings.NewReader(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"lake-bob-2","labels":{"iam.gatehouse.dev/connection":"lake","iam.gatehouse.dev/user":"bob"}},
+		"stringData":{"accessKeyId":"x","secretAccessKey":"y"}}`)
+	if out, err := theft.CombinedOutput(); err == nil || !strings.Contains(string(out), "it is User bob's credential") {
+		t.Errorf("carol storing a credential as bob's: %v\n%s", err, out)
+	}
+
 	// The namespace can be deleted, Shares and all: kube-controller-manager's
 	// namespace controller is admitted by every webhook (gatehouse dev runs
 	// it, as each of its controllers' own ServiceAccount).

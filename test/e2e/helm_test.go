@@ -144,8 +144,8 @@ func TestHelmTemplateDefaults(t *testing.T) {
 	m.get(t, "ValidatingWebhookConfiguration", "acme-gatehouse-validating-webhook-configuration", &vwc)
 	var svc corev1.Service
 	m.get(t, "Service", "acme-gatehouse-webhook-service", &svc)
-	if len(vwc.Webhooks) != 9 {
-		t.Errorf("the webhook configuration has %d webhooks, want the 9 of config/webhook", len(vwc.Webhooks))
+	if len(vwc.Webhooks) != 10 {
+		t.Errorf("the webhook configuration has %d webhooks, want the 10 of config/webhook", len(vwc.Webhooks))
 	}
 	for _, w := range vwc.Webhooks {
 		s := w.ClientConfig.Service

@@ -6,6 +6,7 @@
   resources:
   - secrets
   verbs:
+  - delete
   - get
   - list
   - patch

@@ -206,6 +206,33 @@
     service:
       name: {{ include "gatehouse.webhookServiceName" . }}
       namespace: {{ .Release.Namespace }}
+      path: /validate-user-credential
+  failurePolicy: Fail
+  name: usercredentials.iam.gatehouse.dev
+  {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}
+  objectSelector:
+    matchExpressions:
+    - key: iam.gatehouse.dev/user
+      operator: Exists
+  rules:
+  - apiGroups:
+    - ""
+    apiVersions:
+    - v1
+    operations:
+    - CREATE
+    - UPDATE
+    - DELETE
+    resources:
+    - secrets
+  sideEffects: None
+  timeoutSeconds: 10
+- admissionReviewVersions:
+  - v1
+  clientConfig:
+    service:
+      name: {{ include "gatehouse.webhookServiceName" . }}
+      namespace: {{ .Release.Namespace }}
       path: /validate-user
   failurePolicy: Fail
   name: users.iam.gatehouse.dev
