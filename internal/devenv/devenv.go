@@ -157,13 +157,17 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 
 	var manager *process
-	if opts.ManagerPath != "" {
+	newManager := func() *exec.Cmd {
 		cmd := exec.Command(opts.ManagerPath, managerArgs...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+managerKubeconfigPath)
 		cmd.Stdout, cmd.Stderr = opts.ManagerOutput, opts.ManagerOutput
 		// Its own process group: Ctrl-C reaches this process, which then
 		// stops the manager in order, before the control plane.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		return cmd
+	}
+	if opts.ManagerPath != "" {
+		cmd := newManager()
 		if manager, err = start(cmd); err != nil {
 			return fmt.Errorf("cannot start the manager %s: %w", opts.ManagerPath, err)
 		}
@@ -207,16 +211,45 @@ Gatehouse is running. In another terminal:
 Press Ctrl-C to stop; nothing is left running.
 `, kubeconfigPath, ns, ns, ns)
 
-	var managerDone <-chan struct{} // nil (never ready) without a manager
-	if manager != nil {
-		managerDone = manager.done
-	}
-	select {
-	case <-ctx.Done():
+	if manager == nil {
+		<-ctx.Done()
 		fmt.Fprintln(out, "\n>> interrupted")
 		return nil
-	case <-managerDone:
-		return fmt.Errorf("the manager exited unexpectedly (%v); its log is above", manager.err)
+	}
+	return supervise(ctx, out, &manager, newManager)
+}
+
+// supervise keeps the manager running until ctx is cancelled, as a
+// cluster's kubelet would: a manager that exits is logged and started
+// again after a back-off (1s, doubling to 30s, back to 1s once it ran a
+// minute), and the control plane keeps running meanwhile.
+func supervise(ctx context.Context, out io.Writer, manager **process, newManager func() *exec.Cmd) error {
+	backoff, started := time.Second, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out, "\n>> interrupted")
+			return nil
+		case <-(*manager).done:
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		fmt.Fprintf(out, ">> the manager exited (%v); restarting it in %s, the control plane keeps running\n", (*manager).err, backoff)
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out, "\n>> interrupted")
+			return nil
+		case <-time.After(backoff):
+		}
+		cmd := newManager()
+		p, err := start(cmd)
+		if err != nil {
+			return fmt.Errorf("cannot restart the manager: %w", err)
+		}
+		*manager, started = p, time.Now()
+		fmt.Fprintf(out, ">> manager restarted (pid %d)\n", cmd.Process.Pid)
+		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 

@@ -61,7 +61,30 @@ type session struct {
 	managerPID int
 }
 
-var pidRE = regexp.MustCompile(`manager .* started \(pid (\d+)\)`)
+var pidRE = regexp.MustCompile(`manager (?:.* started|restarted) \(pid (\d+)\)`)
+
+// waitLine waits for a line of gatehouse dev's output that contains text,
+// and notes a restarted manager's pid.
+func (s *session) waitLine(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		select {
+		case line, ok := <-s.lines:
+			if !ok {
+				t.Fatalf("gatehouse dev exited before saying %q", text)
+			}
+			if m := pidRE.FindStringSubmatch(line); m != nil {
+				s.managerPID, _ = strconv.Atoi(m[1])
+			}
+			if strings.Contains(line, text) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("gatehouse dev did not say %q within a minute", text)
+		}
+	}
+}
 
 // startDev runs `gatehouse dev` with env and waits until it says it is running.
 func startDev(t *testing.T, env []string, args ...string) *session {
@@ -219,6 +242,26 @@ func TestDevLocalControlPlane(t *testing.T) {
 	if events := kubectl(t, s.kubeconfig, "get", "events", "-n", "demo", "--field-selector", "reason=SeatGranted,involvedObject.name=dave"); !strings.Contains(events, "dave holds a seat of profile designer") {
 		t.Errorf("no SeatGranted Event on dave:\n%s", events)
 	}
+
+	// Deleting a User deletes its per-user credential (the garbage collector
+	// of gatehouse dev's kube-controller-manager follows the owner
+	// reference the operator set).
+	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.metadata.ownerReferences[0].name}=bob", "--timeout=30s", "-n", "demo", "secret/lake-bob")
+	kubectl(t, s.kubeconfig, "delete", "pu", "bob", "-n", "demo")
+	eventuallyTrue(t, "bob's credential Secret garbage-collected", func() bool {
+		out, _ := exec.Command("kubectl", "--kubeconfig", s.kubeconfig, "-n", "demo", "get", "secret", "lake-bob").CombinedOutput()
+		return strings.Contains(string(out), "NotFound")
+	})
+
+	// gatehouse dev supervises the manager: killed, it is started again,
+	// and the control plane (and its state) stays.
+	if err := syscall.Kill(s.managerPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLine(t, "restarting it in")
+	s.waitLine(t, "manager restarted")
+	kubectl(t, s.kubeconfig, "patch", "pu", "alice", "-n", "demo", "--type=merge", "-p", `{"spec":{"active":true}}`)
+	kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.seat}=Granted", "--timeout=60s", "-n", "demo", "pu/alice")
 
 	s.stop(t)
 	if _, err := os.Stat(s.kubeconfig); !os.IsNotExist(err) {
