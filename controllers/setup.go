@@ -109,9 +109,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 	if co.Namespaces == nil {
 		co.Namespaces = o.Namespaces
 	}
-	if co.AdminGroups == nil {
-		co.AdminGroups = o.AdminGroups
-	}
+	co.Engine = eng
 	if err := connection.SetupWithManager(ctx, mgr, co); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
 // FieldManager owns the fields of Connection.status and of
@@ -50,8 +51,9 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Tests schedules the connection tests.
 	Tests *Tests
-	// AdminGroups are the administrator groups, which no Group may map onto.
-	AdminGroups []string
+	// Engine tells who may read a Connection's details
+	// (access.Index.DetailReaders), by Gatehouse's own membership.
+	Engine *engine.Engine
 	// TestAllowedCIDRs are the loopback, link-local or metadata ranges a
 	// personal connection may still be tested against (none by default).
 	TestAllowedCIDRs []netip.Prefix
@@ -96,12 +98,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 
+	readers, ready := r.detailReaders(&conn)
+	if !ready {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	var c counts
 	if isPerUser(&conn) {
 		c = countCredentials(&conn, s.users, s.userSecrets)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
-	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, adminGroups: r.AdminGroups, users: s.users, userSecrets: s.userSecrets})
+	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, readers: readers, users: s.users, userSecrets: s.userSecrets})
 	if err := applyAccess(ctx, r.Client, &conn, want); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			// The cache is behind a write of ours: try again shortly.
@@ -136,6 +142,30 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	r.recordReachability(&conn, cur.Conditions, reach)
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// detailReaders are the Users that may read conn's details, Kubernetes
+// identity by User name, from the engine's Index (not ready: false).
+func (r *Reconciler) detailReaders(conn *iamv1alpha1.Connection) (map[string]string, bool) {
+	if r.Engine == nil {
+		return nil, true
+	}
+	select {
+	case <-r.Engine.Ready():
+	default:
+		return nil, false
+	}
+	ix := r.Engine.Index(conn.Namespace)
+	if ix == nil {
+		return nil, true
+	}
+	out := map[string]string{}
+	for _, name := range ix.DetailReaders(conn.Name) {
+		if id, ok := ix.KubernetesIdentity(name); ok {
+			out[name] = id
+		}
+	}
+	return out, true
 }
 
 // readSecrets reads and validates the Secrets the Connection references:

@@ -6,19 +6,23 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -216,25 +220,43 @@ func waitAccess(t *testing.T, c client.Client, who, ns, name string, want bool) 
 	})
 }
 
+// seatedLicense gives every profile-less User of ns a seat.
+func seatedLicense(ns string, seats int32) *iamv1alpha1.License {
+	return &iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"},
+		Spec: iamv1alpha1.LicenseSpec{Profiles: []iamv1alpha1.Profile{{Name: "full", Seats: seats}}}}
+}
+
+func seated(u *iamv1alpha1.User) *iamv1alpha1.User { u.Spec.Profile = "full"; return u }
+
+// TestRBACGlobal: detailsReadableBy is projected as get on exactly the
+// Connection's Secrets for exactly the Users that may read it by
+// Gatehouse's own membership (active, seated members), by their Kubernetes
+// identity; never a kubernetesGroup, so a member the API server's groups
+// know but Gatehouse does not count reads nothing.
 func TestRBACGlobal(t *testing.T) {
 	t.Parallel()
 	ns := env.Namespace(t)
 	conn := globalConn(ns, "warehouse", iamv1alpha1.ConnectionType("Snowflake"), "warehouse-creds", nil)
 	conn.Spec.DetailsReadableBy = groups("readers", "auditors")
-	create(t,
+	create(t, seatedLicense(ns, 10),
 		group(ns, "readers", "k8s-readers"), group(ns, "auditors", "k8s-auditors"), group(ns, "others", "k8s-others"),
+		seated(user(ns, "eve", "readers")), seated(user(ns, "ann", "auditors")), seated(user(ns, "mallory", "others")),
 		markedFor("warehouse", secret(ns, "warehouse-creds", basic("svc", "pw-rbac-11"), nil)),
 		secret(ns, "unrelated", basic("svc", "pw-unrelated-12"), nil),
 		conn,
 	)
-	reader := as(t, "eve", "k8s-readers")
-	auditor := as(t, "ann", "k8s-auditors")
-	other := as(t, "mallory", "k8s-others")
+	// The API-server groups alone give nothing: only Gatehouse's members.
+	reader := as(t, "eve@example.com", "k8s-auditors")
+	auditor := as(t, "ann@example.com")
+	other := as(t, "mallory@example.com", "k8s-readers")
+	outsider := as(t, "zed@example.com", "k8s-readers", "k8s-auditors")
 	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionSecretAccess, tru, iamv1alpha1.ReasonProjected)
 	waitAccess(t, reader, "eve", ns, "warehouse-creds", true)
 	waitAccess(t, auditor, "ann", ns, "warehouse-creds", true)
-	if ok, _ := canGet(t, other, ns, "warehouse-creds"); ok {
-		t.Error("mallory, in no group of detailsReadableBy, reads the credential")
+	for who, c := range map[string]client.Client{"mallory (in k8s-readers, member of no reading Group)": other, "zed (no User)": outsider} {
+		if ok, _ := canGet(t, c, ns, "warehouse-creds"); ok {
+			t.Errorf("%s reads the credential", who)
+		}
 	}
 	if ok, _ := canGet(t, reader, ns, "unrelated"); ok {
 		t.Error("eve reads a Secret the Connection does not name")
@@ -255,19 +277,23 @@ func TestRBACGlobal(t *testing.T) {
 		t.Errorf("Role is not owned by the Connection: %+v", role.OwnerReferences)
 	}
 
+	// Deactivating eve, or taking her out of readers, ends her access.
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "eve"}}, func(u *iamv1alpha1.User) { u.Spec.Active = ptr.To(false) })
+	waitAccess(t, reader, "eve", ns, "warehouse-creds", false)
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "eve"}}, func(u *iamv1alpha1.User) { u.Spec.Active = nil })
+	waitAccess(t, reader, "eve", ns, "warehouse-creds", true)
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ann"}}, func(u *iamv1alpha1.User) { u.Spec.Groups = nil })
+	waitAccess(t, auditor, "ann", ns, "warehouse-creds", false)
 	// Removing readers from detailsReadableBy removes eve's access.
 	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
 		c.Spec.DetailsReadableBy = groups("auditors")
 	})
 	waitAccess(t, reader, "eve", ns, "warehouse-creds", false)
-	waitAccess(t, auditor, "ann", ns, "warehouse-creds", true)
-	// Changing the Kubernetes group of auditors moves the access.
-	update(t, &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "auditors"}}, func(g *iamv1alpha1.Group) {
-		g.Spec.KubernetesGroup = "k8s-others"
+	// None: nobody but administrators.
+	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
+		c.Spec.DetailsReadableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}
 	})
 	waitAccess(t, other, "mallory", ns, "warehouse-creds", true)
-	waitAccess(t, auditor, "ann", ns, "warehouse-creds", false)
-	// None: nobody but administrators.
 	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
 		c.Spec.DetailsReadableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceNone}
 	})
@@ -278,6 +304,34 @@ func TestRBACGlobal(t *testing.T) {
 	})
 	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionSecretAccess, fls, iamv1alpha1.ReasonUnknownGroup)
 	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionReady, fls, iamv1alpha1.ReasonSecretAccessFailed)
+}
+
+// TestRBACFromOldRelease: a RoleBinding the previous release made to a
+// Group's kubernetesGroup is replaced by the Users that may read.
+func TestRBACFromOldRelease(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	create(t, seatedLicense(ns, 5), group(ns, "readers", "k8s-readers"), seated(user(ns, "eve", "readers")),
+		markedFor("warehouse", secret(ns, "warehouse-creds", basic("svc", "pw-old-31"), nil)))
+	conn := globalConn(ns, "warehouse", iamv1alpha1.ConnectionType("Snowflake"), "warehouse-creds", nil)
+	conn.Spec.DetailsReadableBy = groups("readers")
+	create(t, conn)
+	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionSecretAccess, tru, iamv1alpha1.ReasonProjected)
+	// The old state: the binding names the kubernetesGroup.
+	update(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gatehouse-connection-warehouse"}}, func(b *rbacv1.RoleBinding) {
+		b.Subjects = []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "k8s-readers"}}
+	})
+	// Any reconcile (here: a new annotation of no consequence... a spec change) restores it.
+	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
+		c.Spec.Parameters = map[string]string{"account": "x"}
+	})
+	eventually(t, "the binding names eve, not the group", func() (bool, string) {
+		var b rbacv1.RoleBinding
+		if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-warehouse"}, &b); err != nil {
+			return false, err.Error()
+		}
+		return len(b.Subjects) == 1 && b.Subjects[0].Kind == rbacv1.UserKind && b.Subjects[0].Name == "eve@example.com", mustJSON(b.Subjects)
+	})
 }
 
 func TestRBACPerUser(t *testing.T) {
@@ -553,9 +607,9 @@ func TestOperatorRBAC(t *testing.T) {
 	})
 	// It cannot grant what it does not hold.
 	r2 := r.DeepCopy()
-	r2.Name, r2.Rules[0].Verbs = "escalated", []string{"delete"}
+	r2.Name, r2.Rules[0].Verbs = "escalated", []string{"update"}
 	if err := op.Create(ctx(t), r2); !apierrors.IsForbidden(err) {
-		t.Errorf("the operator could create a Role granting delete on Secrets: %v", err)
+		t.Errorf("the operator could create a Role granting update on Secrets: %v", err)
 	}
 }
 
@@ -677,4 +731,63 @@ func TestSupersede(t *testing.T) {
 		t.Fatalf("the new credential is gone too: %v", err)
 	}
 	waitEvent(t, ns, "User", "alice", connection.EventSuperseded, "replaces the one in Secret lake-alice-old")
+}
+
+// TestRBACMatchesEngine: in a random world (fixed seed) of Users, Groups,
+// seats and Connections with random detailsReadableBy, the API server's own
+// answer to "may U get Secret S?" (a SubjectAccessReview, as kubectl auth
+// can-i asks it) equals the engine's (access.Index.DetailReaders) for every
+// User and every Connection's Secret.
+func TestRBACMatchesEngine(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	r := mrand.New(mrand.NewPCG(13, 7))
+	objs := []client.Object{seatedLicense(ns, 5),
+		group(ns, "g0", "k8s-g0"), group(ns, "g1", "k8s-g1"), group(ns, "g2", "k8s-g2")}
+	var users []string
+	for i := range 9 {
+		u := seated(user(ns, fmt.Sprintf("u%d", i), fmt.Sprintf("g%d", r.IntN(3))))
+		if r.IntN(4) == 0 {
+			u.Spec.Active = ptr.To(false)
+		}
+		objs = append(objs, u)
+		users = append(users, u.Name)
+	}
+	var conns []string
+	for i := range 4 {
+		name := fmt.Sprintf("c%d", i)
+		c := globalConn(ns, name, iamv1alpha1.ConnectionType("Snowflake"), name+"-creds", nil)
+		switch r.IntN(3) {
+		case 0:
+			c.Spec.DetailsReadableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}
+		case 1:
+			c.Spec.DetailsReadableBy = groups(fmt.Sprintf("g%d", r.IntN(3)), fmt.Sprintf("g%d", r.IntN(3)))
+			if c.Spec.DetailsReadableBy.Groups[0] == c.Spec.DetailsReadableBy.Groups[1] {
+				c.Spec.DetailsReadableBy.Groups = c.Spec.DetailsReadableBy.Groups[:1]
+			}
+		}
+		objs = append(objs, markedFor(name, secret(ns, name+"-creds", basic("svc", "pw-"+name), nil)), c)
+		conns = append(conns, name)
+	}
+	create(t, objs...)
+	eventually(t, "RBAC agrees with the engine for every user and Secret", func() (bool, string) {
+		ix := eng.Index(ns)
+		if ix == nil {
+			return false, "no index"
+		}
+		for _, c := range conns {
+			readers := ix.DetailReaders(c)
+			for _, u := range users {
+				sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: u + "@example.com",
+					ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "secrets", Name: c + "-creds"}}}
+				if err := env.Client.Create(ctx(t), sar); err != nil {
+					return false, err.Error()
+				}
+				if want := slices.Contains(readers, u); sar.Status.Allowed != want {
+					return false, fmt.Sprintf("%s may get %s-creds: API server %v, engine %v (readers %v)", u, c, sar.Status.Allowed, want, readers)
+				}
+			}
+		}
+		return true, ""
+	})
 }

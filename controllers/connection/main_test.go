@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
 	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
@@ -123,8 +124,9 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 2,
-		Connection: connection.Options{TestTimeout: 3 * time.Second}}); err != nil {
+	eng, err = controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 2,
+		Connection: connection.Options{TestTimeout: 3 * time.Second}})
+	if err != nil {
 		return err
 	}
 	go func() {
@@ -134,6 +136,9 @@ func startManager(ctx context.Context, e *testenv.Env) error {
 	}()
 	return nil
 }
+
+// eng is the test manager's engine, the oracle of who may read what.
+var eng *engine.Engine
 
 // Builders.
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 
@@ -17,7 +18,6 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
-	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
 // Labels of the Roles and RoleBindings the controller writes. The manager
@@ -51,9 +51,9 @@ type accessInput struct {
 	detailSecrets []string
 	// groups are the namespace's Groups by name.
 	groups map[string]*iamv1alpha1.Group
-	// adminGroups are the administrator groups, which no Group may map
-	// onto (access.ForbiddenKubernetesGroup).
-	adminGroups []string
+	// readers are the Users that may read the Connection's details
+	// (access.Index.DetailReaders): Kubernetes identity by User name.
+	readers map[string]string
 	// users are the namespace's Users.
 	users []iamv1alpha1.User
 	// userSecrets are the per-user credential Secrets of the Connection, by
@@ -62,11 +62,15 @@ type accessInput struct {
 }
 
 // renderAccess computes the Roles and RoleBindings of a Connection and the
-// SecretAccess condition: the Connection's Secrets readable by the
-// Kubernetes groups of detailsReadableBy's Groups (or, for All, by every
-// active User of the namespace), and each per-user Secret by its active
-// User. Nobody else is named: administrators read Secrets through their own
-// ClusterRoles.
+// SecretAccess condition: the Connection's (marked) Secrets readable by
+// exactly the Users that may read its details by Gatehouse's own membership
+// (in.readers, access.Index.DetailReaders: active, seated, members of
+// detailsReadableBy's Groups or, for All, every such User), bound by their
+// Kubernetes identity, in RoleBindings of at most readersPerBinding
+// subjects, each User in the binding its name hashes to (so a seat or
+// membership change rewrites one binding, not all); and each per-user
+// Secret by its active User. Nobody else is named: administrators read
+// Secrets through their own ClusterRoles.
 func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 	var (
 		out      []secretAccess
@@ -81,7 +85,6 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		problems = append(problems, msg)
 	}
 	if len(in.detailSecrets) > 0 {
-		var subjects []rbacv1.Subject
 		aud := in.conn.Spec.DetailsReadableBy
 		mode := iamv1alpha1.AudienceNone
 		if aud != nil && aud.Mode != "" {
@@ -89,40 +92,21 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		}
 		switch mode {
 		case iamv1alpha1.AudienceAll:
-			for i := range in.users {
-				if u := &in.users[i]; u.Spec.IsActive() && u.DeletionTimestamp == nil {
-					subjects = append(subjects, userSubject(u))
-				}
-			}
-			readers = fmt.Sprintf("the %d active users of the namespace (detailsReadableBy All)", len(subjects))
+			readers = fmt.Sprintf("the %d active, seated users of the namespace (detailsReadableBy All)", len(in.readers))
 		case iamv1alpha1.AudienceGroups:
-			var kgroups []string
 			for _, name := range aud.Groups {
-				g := in.groups[name]
-				switch {
-				case g == nil:
+				if in.groups[name] == nil {
 					problem(iamv1alpha1.ReasonUnknownGroup, fmt.Sprintf("detailsReadableBy names group %s, which does not exist: create it or remove it.", name))
-				case g.Spec.KubernetesGroup == "":
-					problem(iamv1alpha1.ReasonNoKubernetesGroup, fmt.Sprintf("Group %s of detailsReadableBy has no spec.kubernetesGroup, so its members cannot be given access: set it.", name))
-				case access.ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, in.adminGroups) != "":
-					problem(iamv1alpha1.ReasonForbiddenKubernetesGroup, fmt.Sprintf("Group %s of detailsReadableBy maps onto Kubernetes group %q, which %s, so nothing is bound to it: set the group its own members carry.",
-						name, g.Spec.KubernetesGroup, access.ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, in.adminGroups)))
-				default:
-					subjects = append(subjects, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: g.Spec.KubernetesGroup})
-					kgroups = append(kgroups, g.Spec.KubernetesGroup)
 				}
 			}
-			slices.Sort(kgroups)
-			readers = "Kubernetes groups " + strings.Join(slices.Compact(kgroups), ", ")
-			if len(kgroups) == 0 {
-				readers = "nobody but administrators"
+			readers = fmt.Sprintf("the %d active, seated members of groups %s", len(in.readers), strings.Join(aud.Groups, ", "))
+			if len(in.readers) == 0 {
+				readers = "nobody but administrators (no active, seated member of " + strings.Join(aud.Groups, ", ") + ")"
 			}
 		default:
 			readers = "nobody but administrators (detailsReadableBy None)"
 		}
-		if subjects = sortSubjects(subjects); len(subjects) > 0 {
-			out = append(out, secretAccess{name: objectName(detailsPrefix, in.conn.Name), secrets: in.detailSecrets, subjects: subjects})
-		}
+		out = append(out, readerBindings(in.conn.Name, in.detailSecrets, in.readers)...)
 	}
 	perUser := 0
 	if isPerUser(in.conn) {
@@ -152,6 +136,43 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		msg = append(msg, "The connection has no Secret to project.")
 	}
 	return out, status.Condition(iamv1alpha1.ConditionSecretAccess, true, iamv1alpha1.ReasonProjected, strings.Join(msg, " "))
+}
+
+// readersPerBinding bounds the subjects of one RoleBinding: at 10,000
+// readers, twenty-odd bindings of which a change rewrites one.
+const readersPerBinding = 500
+
+// readerBindings spreads readers (Kubernetes identities by User name) over
+// the fewest power-of-two number of RoleBindings that keeps each under
+// readersPerBinding, each reader in the one its User name hashes to. One
+// binding keeps the name gatehouse-connection-<name>.
+func readerBindings(conn string, secrets []string, readers map[string]string) []secretAccess {
+	if len(readers) == 0 {
+		return nil
+	}
+	buckets := 1
+	for buckets*readersPerBinding < len(readers) {
+		buckets *= 2
+	}
+	subjects := make([][]rbacv1.Subject, buckets)
+	for name, identity := range readers {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(name))
+		b := int(h.Sum32() % uint32(buckets))
+		subjects[b] = append(subjects[b], rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: identity})
+	}
+	var out []secretAccess
+	for b, subs := range subjects {
+		if len(subs) == 0 {
+			continue
+		}
+		name := objectName(detailsPrefix, conn)
+		if buckets > 1 {
+			name = objectName(detailsPrefix, fmt.Sprintf("%s-%d-of-%d", conn, b+1, buckets))
+		}
+		out = append(out, secretAccess{name: name, secrets: secrets, subjects: sortSubjects(subs)})
+	}
+	return out
 }
 
 func userSubject(u *iamv1alpha1.User) rbacv1.Subject {

@@ -27,6 +27,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
@@ -47,9 +48,8 @@ type Options struct {
 	// ConcurrentTests is how many connection tests may run at once
 	// (DefaultConcurrentTests when 0).
 	ConcurrentTests int
-	// AdminGroups are the administrator groups (--admin-groups and the
-	// break-glass group): no Role is bound to a Group mapped onto one.
-	AdminGroups []string
+	// Engine is the permission engine: who may read a Connection's details.
+	Engine *engine.Engine
 	// TestAllowedCIDRs (--connection-test-allowed-cidrs) are the loopback,
 	// link-local or metadata ranges personal connections may be tested
 	// against.
@@ -124,7 +124,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
 		Tests:    NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests),
 
-		AdminGroups:      o.AdminGroups,
+		Engine:           o.Engine,
 		TestAllowedCIDRs: o.TestAllowedCIDRs,
 	}
 	err = ctrl.NewControllerManagedBy(mgr).
@@ -144,7 +144,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		}))).
 		Watches(&iamv1alpha1.Group{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsBy(ctx, c, obj.GetNamespace(), indexAudience, "details/group/"+obj.GetName())
-		}), builder.WithPredicates(kubernetesGroupChanged())).
+		}), builder.WithPredicates(groupMembershipChanged())).
 		Watches(&iamv1alpha1.User{}, oldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsOfUser(ctx, c, obj.(*iamv1alpha1.User))
 		}), builder.WithPredicates(userAccessChanged())).
@@ -246,11 +246,8 @@ func connectionsBy(ctx context.Context, c client.Reader, namespace, index, value
 // and those u has a credential Secret for.
 func connectionsOfUser(ctx context.Context, c client.Reader, u *iamv1alpha1.User) []reconcile.Request {
 	keys := sets.New("details/all", "usable/all")
-	for _, g := range u.Spec.Groups {
-		keys.Insert("usable/group/" + g)
-	}
-	for _, g := range u.Status.Groups {
-		keys.Insert("usable/group/" + g)
+	for _, g := range append(slices.Clone(u.Spec.Groups), u.Status.Groups...) {
+		keys.Insert("usable/group/"+g, "details/group/"+g)
 	}
 	seen := sets.New[reconcile.Request]()
 	for _, k := range sets.List(keys) {
@@ -320,10 +317,10 @@ func oldAndNew(fn handler.MapFunc) handler.EventHandler {
 
 // kubernetesGroupChanged passes Group creations, deletions and changes of
 // spec.kubernetesGroup.
-func kubernetesGroupChanged() predicate.Predicate {
+func groupMembershipChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*iamv1alpha1.Group), e.ObjectNew.(*iamv1alpha1.Group)
-		return o.Spec.KubernetesGroup != n.Spec.KubernetesGroup
+		return !slices.Equal(o.Spec.LDAPGroups, n.Spec.LDAPGroups) || o.Status.Members != n.Status.Members
 	}}
 }
 
@@ -332,7 +329,7 @@ func kubernetesGroupChanged() predicate.Predicate {
 func userAccessChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
-		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || userAdmissionDiffers(o, n)
+		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || userAdmissionDiffers(o, n) || o.Status.Seat != n.Status.Seat
 	}}
 }
 

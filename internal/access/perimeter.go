@@ -141,3 +141,59 @@ func CheckPerimeter(s Snapshot, adminGroups []string) []Finding {
 	})
 	return out
 }
+
+// DetailReaders returns, sorted, the Users that may read the details (the
+// credentials in clear) of Connection name, by its detailsReadableBy and
+// Gatehouse's own membership: every active, seated User for All; the active,
+// seated members of its Groups, local and directory-mapped, for Groups;
+// nobody for None. A User whose Kubernetes identity another User claims is
+// never among them (its identity stands for nobody). The RBAC projection
+// binds exactly these, by their Kubernetes identity.
+func (ix *Index) DetailReaders(name string) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	c := ix.conns[name]
+	if c == nil || c.obj.Spec.DetailsReadableBy == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	consider := func(u *userEntry) bool {
+		if !u.active || len(ix.identities[u.identity]) != 1 {
+			return true
+		}
+		if st, _, _ := ix.seat(u); st == iamv1alpha1.SeatGranted {
+			out[u.name] = true
+		}
+		return true
+	}
+	switch a := c.obj.Spec.DetailsReadableBy; a.Mode {
+	case iamv1alpha1.AudienceAll:
+		for _, u := range ix.users {
+			consider(u)
+		}
+	case iamv1alpha1.AudienceGroups:
+		for _, g := range a.Groups {
+			ge := ix.groups[g]
+			if ge == nil {
+				continue
+			}
+			ix.forMembers(ge.name, ge.ldap, consider)
+		}
+	}
+	names := make([]string, 0, len(out))
+	for n := range out {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// KubernetesIdentity returns the API-server user name User name stands for.
+func (ix *Index) KubernetesIdentity(name string) (string, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if u := ix.users[name]; u != nil {
+		return u.identity, true
+	}
+	return "", false
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -525,6 +526,43 @@ func TestTerminatingGrantsNothing(t *testing.T) {
 	for _, r := range Compute(w).Users["dan"].Resources {
 		if r.Name == "sales" {
 			t.Errorf("a full Compute gives dan dataset/sales through a Share being deleted")
+		}
+	}
+}
+
+// DetailReaders: active, seated members by Gatehouse's membership (local
+// and directory-mapped), never a Pending, inactive or identity-sharing
+// user; All is every such user.
+func TestDetailReaders(t *testing.T) {
+	l := license()
+	l.Spec.Profiles[2].Seats = 1 // editor: one seat
+	ldapUser := user("lou", "full")
+	ldapUser.Spec.DirectoryGroups = []string{"cn=dba,dc=corp"}
+	dba := group("dba")
+	dba.Spec.LDAPGroups = []string{"cn=dba,dc=corp"}
+	f := false
+	gone := user("gone", "full", "dba")
+	gone.Spec.Active = &f
+	twinA, twinB := user("twin-a", "full", "dba"), user("twin-b", "full")
+	twinA.Spec.KubernetesUsername, twinB.Spec.KubernetesUsername = "twin", "twin"
+	first, second := user("first", "editor", "dba"), user("second", "editor", "dba")
+	second.CreationTimestamp = metav1.Time{Time: genEpoch.Add(time.Hour)}
+	first.CreationTimestamp = metav1.Time{Time: genEpoch}
+	byGroups := conn("vault", "None")
+	byGroups.Spec.DetailsReadableBy = &iamv1alpha1.Audience{Mode: "Groups", Groups: []string{"dba", "ghosts"}}
+	byAll := conn("open", "None")
+	byAll.Spec.DetailsReadableBy = &iamv1alpha1.Audience{Mode: "All"}
+	ix := NewIndex(Snapshot{Now: genEpoch, License: l, Groups: []iamv1alpha1.Group{dba},
+		Users:       []iamv1alpha1.User{user("ann", "full", "dba"), ldapUser, gone, twinA, twinB, first, second, user("out", "full")},
+		Connections: []iamv1alpha1.Connection{byGroups, byAll, conn("closed", "None")}})
+	for name, want := range map[string][]string{
+		"vault":  {"ann", "first", "lou"},
+		"open":   {"ann", "first", "lou", "out"},
+		"closed": nil,
+		"none":   nil,
+	} {
+		if got := ix.DetailReaders(name); !slices.Equal(got, want) {
+			t.Errorf("DetailReaders(%s) = %v, want %v", name, got, want)
 		}
 	}
 }
