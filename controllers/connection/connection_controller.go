@@ -330,9 +330,14 @@ func (r *Reconciler) reachability(ctx context.Context, s *scope, credsValid bool
 	}
 	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
 	inputs := fmt.Sprintf("%s/%d/%s", conn.UID, conn.Generation, s.global.ResourceVersion)
+	tester := r.Tests.Tester
+	if personal {
+		// Checked again at connect time, on the address connected to.
+		tester.Dial = conntest.GuardedDial(r.TestAllowedCIDRs)
+	}
 	rec, wait, err := r.Tests.Run(ctx, key, inputs, func(ctx context.Context) (conntest.Result, error) {
 		ctrl.LoggerFrom(ctx).V(1).Info("testing the connection", "connection", klog.KObj(conn), "type", conn.Spec.Type)
-		return r.Tests.Tester.TestConnection(ctx, &conn.Spec, cred)
+		return tester.TestConnection(ctx, &conn.Spec, cred)
 	})
 	if err != nil {
 		return metav1.Condition{}, nil, 0, fmt.Errorf("cannot test Connection %s/%s: %w", conn.Namespace, conn.Name, err)
@@ -370,8 +375,7 @@ func (r *Reconciler) personalTarget(ctx context.Context, conn *iamv1alpha1.Conne
 	}
 	for _, a := range addrs {
 		a = a.Unmap()
-		special := a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() || a.IsMulticast()
-		if special && !slices.ContainsFunc(r.TestAllowedCIDRs, func(p netip.Prefix) bool { return p.Contains(a) }) {
+		if !conntest.AddressAllowed(a, r.TestAllowedCIDRs) {
 			return notAllowed("resolves to " + a.String())
 		}
 	}

@@ -17,8 +17,11 @@ package conntest
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,6 +140,8 @@ type Input struct {
 	// Password is the user's password. It never shows in the Result, nor
 	// when an Input is printed.
 	Password string
+	// dial is Tester.Dial.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Addr returns host:port, with the default port for a Port of 0.
@@ -286,6 +291,10 @@ func shorten(v string) string {
 type Tester struct {
 	// Timeout bounds each test; 0 is DefaultTimeout.
 	Timeout time.Duration
+	// Dial, when set, opens every network connection of a test from the
+	// host:port the driver asks for (it resolves the host itself), such as
+	// GuardedDial's.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (t Tester) timeout() time.Duration {
@@ -335,6 +344,7 @@ func (t Tester) Test(ctx context.Context, in Input) (Result, error) {
 	}
 	testCtx, cancel := context.WithTimeout(ctx, t.timeout())
 	defer cancel()
+	in.dial = t.Dial
 	err := engine.connect(testCtx, in)
 	if ctx.Err() != nil {
 		return Result{}, fmt.Errorf("connection test of %s at %s interrupted: %w", in.Type, in.Addr(), ctx.Err())
@@ -373,4 +383,44 @@ func reachable(in Input) Result {
 	}
 	return Result{Reachable: true, Reason: ReasonReachable,
 		Message: redact(fmt.Sprintf("logged in to %s at %s%s as user %s", in.Type, in.Addr(), db, in.Username), in.Password)}
+}
+
+// AddressAllowed reports whether a test for someone other than an
+// administrator may reach a: never a loopback, link-local (cloud
+// metadata), unspecified or multicast address, unless a range of allowed
+// holds it. The operator's network position is not theirs to use.
+func AddressAllowed(a netip.Addr, allowed []netip.Prefix) bool {
+	a = a.Unmap()
+	special := a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() || a.IsMulticast()
+	return !special || slices.ContainsFunc(allowed, func(p netip.Prefix) bool { return p.Contains(a) })
+}
+
+// ErrAddressNotAllowed is GuardedDial's refusal.
+var ErrAddressNotAllowed = errors.New("the address is not allowed for this test")
+
+// GuardedDial is a Tester.Dial that resolves the host itself, refuses when
+// any of its addresses is not AddressAllowed, and connects to the address
+// it checked: a host that resolves differently a moment later (DNS
+// rebinding) gains nothing.
+func GuardedDial(allowed []netip.Prefix) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			return nil, err
+		}
+		if len(ips) == 0 {
+			return nil, fmt.Errorf("%s has no address", host)
+		}
+		for _, ip := range ips {
+			if !AddressAllowed(ip, allowed) {
+				return nil, fmt.Errorf("%s resolves to %s: %w", host, ip.Unmap(), ErrAddressNotAllowed)
+			}
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, net.JoinHostPort(ips[0].Unmap().String(), port))
+	}
 }

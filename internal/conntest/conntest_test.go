@@ -2,7 +2,9 @@ package conntest
 
 import (
 	"context"
+	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -295,5 +297,41 @@ func TestCancelled(t *testing.T) {
 	got, err := Tester{Timeout: 10 * time.Second}.Test(ctx, in)
 	if err == nil {
 		t.Fatalf("Test() = %+v, want an error: the caller's context ended first", got)
+	}
+}
+
+// GuardedDial refuses loopback, link-local and metadata addresses unless a
+// range allows them, and connects to the address it checked.
+func TestGuardedDial(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	ctx := context.Background()
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		if _, err := GuardedDial(nil)(ctx, "tcp", net.JoinHostPort(host, port)); !errors.Is(err, ErrAddressNotAllowed) {
+			t.Errorf("dialling %s: %v, want ErrAddressNotAllowed", host, err)
+		}
+	}
+	c, err := GuardedDial([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		t.Fatalf("an allowed range: %v", err)
+	}
+	_ = c.Close()
+	for addr, ok := range map[string]bool{"169.254.169.254": false, "::1": false, "fe80::1": false, "0.0.0.0": false, "10.1.2.3": true, "203.0.113.7": true, "::ffff:127.0.0.1": false} {
+		if got := AddressAllowed(netip.MustParseAddr(addr), nil); got != ok {
+			t.Errorf("AddressAllowed(%s) = %v, want %v", addr, got, ok)
+		}
 	}
 }

@@ -25,6 +25,7 @@ func (mySQL) connect(ctx context.Context, in Input) error {
 		// was verified (LDAP or PAM accounts need it).
 		cfg.AllowCleartextPasswords = mode == SSLModeVerifyCA || mode == SSLModeVerifyFull
 	}
+	cfg.DialFunc = in.dial
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return fmt.Errorf("cannot make a MySQL configuration: %w", err)

@@ -47,6 +47,12 @@ func (postgreSQL) connect(ctx context.Context, in Input) error {
 	default:
 		cfg.TLSConfig, cfg.Fallbacks = tlsCfg, nil
 	}
+	if in.dial != nil {
+		// The dialer resolves the host itself (GuardedDial checks the
+		// address it connects to).
+		cfg.DialFunc = pgconn.DialFunc(in.dial)
+		cfg.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
+	}
 	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
