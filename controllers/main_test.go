@@ -193,24 +193,9 @@ func seat(s iamv1alpha1.SeatState) func(*iamv1alpha1.User) bool {
 // snapshot reads a namespace as the engine sees it.
 func snapshot(t *testing.T, ns string) access.Snapshot {
 	t.Helper()
-	c := ctx(t)
-	in := client.InNamespace(ns)
-	var (
-		ls iamv1alpha1.LicenseList
-		us iamv1alpha1.UserList
-		gs iamv1alpha1.GroupList
-		cs iamv1alpha1.ConnectionList
-		ss iamv1alpha1.ShareList
-		rs iamv1alpha1.ResourceGrantList
-	)
-	for _, l := range []client.ObjectList{&ls, &us, &gs, &cs, &ss, &rs} {
-		if err := env.Client.List(c, l, in); err != nil {
-			t.Fatalf("cannot list: %v", err)
-		}
-	}
-	snap := access.Snapshot{Now: time.Now(), Users: us.Items, Groups: gs.Items, Connections: cs.Items, Shares: ss.Items, ResourceGrants: rs.Items}
-	if len(ls.Items) > 0 {
-		snap.License = &ls.Items[0]
+	snap, err := engine.ReadSnapshot(ctx(t), env.Client, ns, time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return snap
 }

@@ -7,10 +7,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
@@ -25,20 +24,26 @@ func (m *manifestFlags) load() (*loaded, error) {
 	return loadCluster(m.kubeconfig, m.context, m.namespace)
 }
 
-// loadCluster lists the Gatehouse objects of one namespace from the API
-// server. The namespace defaults to the kubeconfig context's.
-func loadCluster(kubeconfig, kubeContext, ns string) (*loaded, error) {
+// clusterClient is a client of the cluster the kubeconfig names (as
+// kubectl finds it: KUBECONFIG, --kubeconfig, --context), with the
+// impersonation of overrides when given, and the namespace: ns, else the
+// context's, else "default".
+func clusterClient(kubeconfig, kubeContext, ns string, impersonate *clientcmdapi.AuthInfo) (client.Client, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
 	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
+	if impersonate != nil {
+		overrides.AuthInfo.Impersonate, overrides.AuthInfo.ImpersonateGroups = impersonate.Impersonate, impersonate.ImpersonateGroups
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, usageError(errors.New("no manifests and no cluster: give files or directories with -f, or point KUBECONFIG (or --kubeconfig) at a cluster"))
+			return nil, "", usageError(errors.New("no manifests and no cluster: give files or directories with -f, or point KUBECONFIG (or --kubeconfig) at a cluster"))
 		}
-		return nil, usageError(fmt.Errorf("cannot load the kubeconfig: %w", err))
+		return nil, "", usageError(fmt.Errorf("cannot load the kubeconfig: %w", err))
 	}
 	if ns == "" {
 		if ns, _, err = cc.Namespace(); err != nil || ns == "" {
@@ -48,24 +53,23 @@ func loadCluster(kubeconfig, kubeContext, ns string) (*loaded, error) {
 	cfg.UserAgent = "gatehouse-cli"
 	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
 	if err != nil {
-		return nil, fmt.Errorf("cannot create a client for %s: %w", cfg.Host, err)
+		return nil, "", fmt.Errorf("cannot create a client for %s: %w", cfg.Host, err)
+	}
+	return c, ns, nil
+}
+
+// loadCluster lists the Gatehouse objects of one namespace from the API
+// server. The namespace defaults to the kubeconfig context's.
+func loadCluster(kubeconfig, kubeContext, ns string) (*loaded, error) {
+	c, ns, err := clusterClient(kubeconfig, kubeContext, ns, nil)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var (
-		ls iamv1alpha1.LicenseList
-		us iamv1alpha1.UserList
-		gs iamv1alpha1.GroupList
-		cs iamv1alpha1.ConnectionList
-		ss iamv1alpha1.ShareList
-		rs iamv1alpha1.ResourceGrantList
-	)
-	for _, list := range []client.ObjectList{&ls, &us, &gs, &cs, &ss, &rs} {
-		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-			return nil, fmt.Errorf("cannot read namespace %s from %s (are the Gatehouse CRDs installed, and may you list them?): %w", ns, cfg.Host, err)
-		}
+	snap, err := engine.ReadSnapshot(ctx, c, ns, now())
+	if err != nil {
+		return nil, err
 	}
-	snap := access.Snapshot{Now: now(), Users: us.Items, Groups: gs.Items, Connections: cs.Items, Shares: ss.Items, ResourceGrants: rs.Items}
-	snap.License = engine.LicenseInForce(ls.Items)
 	return &loaded{namespace: ns, snap: snap}, nil
 }

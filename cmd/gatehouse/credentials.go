@@ -16,12 +16,11 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
-	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
 // clusterFlags reach the cluster as kubectl would, with impersonation for
@@ -49,27 +48,9 @@ type me struct {
 // whoami connects and finds the User the caller's Kubernetes identity
 // stands for.
 func (f *clusterFlags) whoami(ctx context.Context) (*me, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if f.kubeconfig != "" {
-		rules.ExplicitPath = f.kubeconfig
-	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: f.context}
-	overrides.AuthInfo.Impersonate, overrides.AuthInfo.ImpersonateGroups = f.as, f.asGroups
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
-	cfg, err := cc.ClientConfig()
+	c, ns, err := clusterClient(f.kubeconfig, f.context, f.namespace, &clientcmdapi.AuthInfo{Impersonate: f.as, ImpersonateGroups: f.asGroups})
 	if err != nil {
-		return nil, usageError(fmt.Errorf("cannot load the kubeconfig: %w", err))
-	}
-	ns := f.namespace
-	if ns == "" {
-		if ns, _, err = cc.Namespace(); err != nil || ns == "" {
-			ns = "default"
-		}
-	}
-	cfg.UserAgent = "gatehouse-cli"
-	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		return nil, fmt.Errorf("cannot create a client for %s: %w", cfg.Host, err)
+		return nil, err
 	}
 	r := &authenticationv1.SelfSubjectReview{}
 	if err := c.Create(ctx, r); err != nil {

@@ -625,6 +625,13 @@ func withoutLastApplied(m map[string]string) map[string]string {
 	return c
 }
 
+// SameMeta reports whether two versions of an object have the same
+// finalizers, labels and annotations (kubectl's last-applied record aside).
+func SameMeta(a, b metav1.Object) bool {
+	c := metaChanged(a, b)
+	return !c.finalizers && !c.labels
+}
+
 // CheckShareMeta judges what a change does to a Share besides its
 // grantees (before nil: create; after nil: delete, which CheckShare
 // judges): a new note needs the right to change the grantees; labels and
@@ -635,39 +642,22 @@ func CheckShareMeta(ix *Index, before, after *iamv1alpha1.Share, req Requester) 
 	if req.Admin || after == nil {
 		return nil
 	}
+	ti, err := info(after.Spec.Resource.Type)
+	if err != nil {
+		return violation(0, "The share is invalid: %v.", err)
+	}
 	var prev metav1.Object
 	if before != nil {
 		prev = before
 	}
-	c := metaChanged(prev, after)
-	ref := after.Spec.Resource
-	ti, err := info(ref.Type)
-	if err != nil {
-		return violation(0, "The share is invalid: %v.", err)
-	}
-	ix.mu.Lock()
-	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
-	me := ix.requesterOn(req.User, res)
-	owners := ix.ownersOrAdmin(res)
-	ix.mu.Unlock()
-	if me.admin {
-		return nil
-	}
-	if c.finalizers {
-		return violation(2, "%s cannot change the finalizers of Share %s: a finalizer holds a Share in place, and so its access, so only administrators set or remove them.", req.User, after.Name)
-	}
-	if before == nil {
-		return nil
-	}
-	if before.Spec.Note != after.Spec.Note && !ti.mayShare(shareChange, me) {
-		return violation(2, "%s cannot change the note of Share %s: a note needs the right to change its grantees, and %s; ask %s.", req.User, after.Name, ti.shareRight(shareChange), owners)
-	}
-	if c.labels {
-		if v := CheckShare(ix, before, nil, req); v != nil {
-			return violation(v.Rule, "%s cannot change the labels or annotations of Share %s: that needs the right to delete it (a label can make a GitOps tool delete it), and %s", req.User, after.Name, lowerFirst(v.Message))
-		}
-	}
-	return nil
+	return ix.checkMeta("Share", after.Spec.Resource, prev, after, req,
+		func(me requesterAccess, owners string) *Violation {
+			if before.Spec.Note != after.Spec.Note && !ti.mayShare(shareChange, me) {
+				return violation(2, "%s cannot change the note of Share %s: a note needs the right to change its grantees, and %s; ask %s.", req.User, after.Name, ti.shareRight(shareChange), owners)
+			}
+			return nil
+		},
+		func() *Violation { return CheckShare(ix, before, nil, req) })
 }
 
 // CheckGrantMeta is CheckShareMeta for a ResourceGrant: labels and
@@ -680,21 +670,39 @@ func CheckGrantMeta(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Req
 	if before != nil {
 		prev = before
 	}
-	c := metaChanged(prev, after)
-	ref := after.Spec.Resource
+	return ix.checkMeta("ResourceGrant", after.Spec.Resource, prev, after, req, nil,
+		func() *Violation { return CheckGrant(ix, before, nil, req) })
+}
+
+// checkMeta is what CheckShareMeta and CheckGrantMeta share: an
+// administrator may do anything; finalizers are administrators'; then, for
+// a change (before set), extra judges the rest, and labels and annotations
+// need the right to delete the object (mayDelete).
+func (ix *Index) checkMeta(kind string, ref iamv1alpha1.ResourceRef, before, after metav1.Object, req Requester,
+	extra func(me requesterAccess, owners string) *Violation, mayDelete func() *Violation) *Violation {
+	c := metaChanged(before, after)
 	ix.mu.Lock()
 	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
 	me := ix.requesterOn(req.User, res)
+	owners := ix.ownersOrAdmin(res)
 	ix.mu.Unlock()
 	if me.admin {
 		return nil
 	}
 	if c.finalizers {
-		return violation(2, "%s cannot change the finalizers of ResourceGrant %s: a finalizer holds a grant in place, and so its access, so only administrators set or remove them.", req.User, after.Name)
+		return violation(2, "%s cannot change the finalizers of %s %s: a finalizer holds it in place, and so its access, so only administrators set or remove them.", req.User, kind, after.GetName())
 	}
-	if before != nil && c.labels {
-		if v := CheckGrant(ix, before, nil, req); v != nil {
-			return violation(v.Rule, "%s cannot change the labels or annotations of ResourceGrant %s: that needs the right to delete it (a label can make a GitOps tool delete it), and %s", req.User, after.Name, lowerFirst(v.Message))
+	if before == nil {
+		return nil
+	}
+	if extra != nil {
+		if v := extra(me, owners); v != nil {
+			return v
+		}
+	}
+	if c.labels {
+		if v := mayDelete(); v != nil {
+			return violation(v.Rule, "%s cannot change the labels or annotations of %s %s: that needs the right to delete it (a label can make a GitOps tool delete it), and %s", req.User, kind, after.GetName(), lowerFirst(v.Message))
 		}
 	}
 	return nil

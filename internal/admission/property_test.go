@@ -25,6 +25,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
 // propertyResources are the resources of a random world: a data type, a
@@ -90,22 +91,9 @@ func randomWorld(t *testing.T, r *rand.Rand) string {
 // readWorld reads a namespace back as a snapshot.
 func readWorld(t *testing.T, ns string) access.Snapshot {
 	t.Helper()
-	var (
-		ls iamv1alpha1.LicenseList
-		us iamv1alpha1.UserList
-		gs iamv1alpha1.GroupList
-		cs iamv1alpha1.ConnectionList
-		ss iamv1alpha1.ShareList
-		rs iamv1alpha1.ResourceGrantList
-	)
-	for _, l := range []client.ObjectList{&ls, &us, &gs, &cs, &ss, &rs} {
-		if err := env.Client.List(bg(), l, client.InNamespace(ns)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	snap := access.Snapshot{Now: time.Now(), Users: us.Items, Groups: gs.Items, Connections: cs.Items, Shares: ss.Items, ResourceGrants: rs.Items}
-	if len(ls.Items) > 0 {
-		snap.License = &ls.Items[0]
+	snap, err := engine.ReadSnapshot(bg(), env.Client, ns, time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return snap
 }

@@ -3,11 +3,8 @@ package admission
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -27,7 +24,7 @@ func (v *Validator) share(ctx context.Context, req admission.Request) admission.
 	}
 	sameSharing := after != nil && before != nil && after.Spec.Resource == before.Spec.Resource &&
 		equality.Semantic.DeepEqual(after.Spec.Grantees, before.Spec.Grantees)
-	if sameSharing && after.Spec.Note == before.Spec.Note && sameMeta(before, after) {
+	if sameSharing && after.Spec.Note == before.Spec.Note && access.SameMeta(before, after) {
 		return admission.Allowed("the sharing does not change")
 	}
 	if v.Admins.is(req.UserInfo) {
@@ -66,7 +63,7 @@ func (v *Validator) grant(ctx context.Context, req admission.Request) admission.
 		return admission.Errored(400, err)
 	}
 	sameGrant := after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec)
-	if sameGrant && sameMeta(before, after) {
+	if sameGrant && access.SameMeta(before, after) {
 		return admission.Allowed("the grant does not change")
 	}
 	if v.Admins.is(req.UserInfo) {
@@ -90,21 +87,6 @@ func (v *Validator) grant(ctx context.Context, req admission.Request) admission.
 		return admission.Denied(viol.Message)
 	}
 	return admission.Allowed("")
-}
-
-// sameMeta reports whether two versions of an object have the same labels,
-// annotations (kubectl's last-applied record aside) and finalizers.
-func sameMeta(a, b metav1.Object) bool {
-	strip := func(m map[string]string) map[string]string {
-		if _, ok := m["kubectl.kubernetes.io/last-applied-configuration"]; !ok {
-			return m
-		}
-		c := maps.Clone(m)
-		delete(c, "kubectl.kubernetes.io/last-applied-configuration")
-		return c
-	}
-	return maps.Equal(a.GetLabels(), b.GetLabels()) && maps.Equal(strip(a.GetAnnotations()), strip(b.GetAnnotations())) &&
-		slices.Equal(a.GetFinalizers(), b.GetFinalizers())
 }
 
 func notAUser(username, ns, what string) string {
