@@ -129,10 +129,18 @@ func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
 	*w.out = append(*w.out, text)
 }
 
+// as is a person in group platform-users.
 func as(t *testing.T, username string) person {
 	t.Helper()
+	return impersonate(t, username, platformUsers)
+}
+
+// impersonate is a client acting as username in groups, collecting the
+// API server's warnings.
+func impersonate(t *testing.T, username string, groups ...string) person {
+	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: username, Groups: []string{platformUsers}}
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: username, Groups: groups}
 	var warnings []string
 	cfg.WarningHandler = &warningRecorder{out: &warnings}
 	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})

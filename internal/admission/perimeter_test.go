@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,15 +25,7 @@ import (
 // not the operator.
 func admin(t *testing.T) person {
 	t.Helper()
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "root@acme.example", Groups: []string{"system:masters"}}
-	var warnings []string
-	cfg.WarningHandler = &warningRecorder{out: &warnings}
-	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return person{Client: c, warnings: &warnings}
+	return impersonate(t, "root@acme.example", "system:masters")
 }
 
 // TestStatusOnlyByOperator: nobody but the operator writes a status, not
@@ -213,13 +204,7 @@ func TestAdministratorsOnly(t *testing.T) {
 func TestSystemCollectors(t *testing.T) {
 	ns := world(t)
 	gc := func(name string) person {
-		cfg := rest.CopyConfig(env.Config)
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: name, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", platformUsers}}
-		c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return person{Client: c, warnings: new([]string)}
+		return impersonate(t, name, "system:serviceaccounts", "system:serviceaccounts:kube-system", platformUsers)
 	}
 	collector := gc("system:serviceaccount:kube-system:generic-garbage-collector")
 	nsctl := gc("system:serviceaccount:kube-system:namespace-controller")
@@ -246,13 +231,7 @@ func TestSystemCollectors(t *testing.T) {
 // revoked while the operator is down; it passes no other rule.
 func TestBreakGlass(t *testing.T) {
 	ns := world(t)
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "oncall@acme.example", Groups: []string{webhookconfig.DefaultBreakGlassGroup, platformUsers}}
-	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	oncall := person{Client: c, warnings: new([]string)}
+	oncall := impersonate(t, "oncall@acme.example", webhookconfig.DefaultBreakGlassGroup, platformUsers)
 	// Revoking dan's access: bob would be asked, the webhook is not.
 	allowed(t, change(t, oncall, ns, "sales", without("dan")))
 	denied(t, oncall.Status().Patch(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dan"}},

@@ -19,7 +19,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -374,13 +373,7 @@ func TestAdmissionProperty(t *testing.T) {
 				req = requester{identity: "stranger@acme.example"}
 			}
 			ch := randomChange(r, ns, snap)
-			cfg := rest.CopyConfig(env.Config)
-			cfg.Impersonate = rest.ImpersonationConfig{UserName: req.identity, Groups: []string{platformUsers}}
-			c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ch.do(c); err != nil {
+			if err := ch.do(as(t, req.identity)); err != nil {
 				if !strings.Contains(err.Error(), "denied the request") && !apierrors.IsInvalid(err) {
 					t.Errorf("world %d trial %d: %s: %v", w, i, ch.what, err)
 				}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -139,13 +138,7 @@ func TestAdministratorExempt(t *testing.T) {
 	ns := world(t)
 	// A GitOps robot in system:masters (the operator's own identity is
 	// the test's, and is not audited).
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "gitops-bot", Groups: []string{"system:masters"}}
-	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gitops := person{Client: c}
+	gitops := impersonate(t, "gitops-bot", "system:masters")
 	// No Owner left: rule 4 for anyone else.
 	allowed(t, change(t, gitops, ns, "sales", func(s *iamv1alpha1.Share) { s.Spec.Grantees = []iamv1alpha1.Grantee{to("User", "carl", "Editor")} }))
 	allowed(t, gitops.Create(bg(), user(ns, "extra", "small")))
