@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -565,4 +566,116 @@ func TestDetailReaders(t *testing.T) {
 			t.Errorf("DetailReaders(%s) = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// TestRule2PropertyRandomWorlds: over random worlds (fixed seeds), for every
+// seated user and every Share of a resource it reaches, whether CheckShare
+// lets it add a seated user as Consumer under rule 2 equals what its status
+// says: the type's sharing permission with a role (what it may share up
+// to), or, on datasets and connections, a reaching grantee that is Owner or
+// has allowSharing.
+func TestRule2PropertyRandomWorlds(t *testing.T) {
+	sharePerm := map[iamv1alpha1.ResourceType]iamv1alpha1.Permission{"project": "shareProject", "deployment": "addUser",
+		"modelPackage": "share", "application": "share", "codeEnv": "manageUsers", "cluster": "manageUsers"}
+	checked := 0
+	for seed := range 300 {
+		r := rand.New(rand.NewPCG(uint64(seed), 99))
+		b := make([]byte, 256)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		snap := genSnapshot(&byteSource{b: b})
+		ix := NewIndex(snap)
+		res := Compute(snap)
+		for _, sh := range snap.Shares {
+			ref := sh.Spec.Resource
+			if _, err := info(ref.Type); err != nil {
+				continue
+			}
+			for _, u := range snap.Users {
+				ur := res.Users[u.Name]
+				if ur == nil || ur.Seat != iamv1alpha1.SeatGranted {
+					continue
+				}
+				ra := ur.Find(ref)
+				if ra == nil {
+					continue
+				}
+				// A seated user not yet a grantee, added as Consumer.
+				var newcomer string
+				for _, o := range snap.Users {
+					if or := res.Users[o.Name]; or != nil && or.Seat == iamv1alpha1.SeatGranted && o.Name != u.Name &&
+						!slices.ContainsFunc(sh.Spec.Grantees, func(g iamv1alpha1.Grantee) bool { return g.Kind == "User" && g.Name == o.Name }) {
+						newcomer = o.Name
+						break
+					}
+				}
+				if newcomer == "" {
+					continue
+				}
+				after := withGrantees(&sh, append(append([]iamv1alpha1.Grantee(nil), sh.Spec.Grantees...), to("User", newcomer, "Consumer"))...)
+				v := CheckShare(ix, &sh, after, Requester{User: u.Name})
+				if v != nil && v.Rule == 0 {
+					continue // the generated Share is itself invalid for its type
+				}
+				got := v == nil || v.Rule != 2
+				var want bool
+				switch {
+				case slices.Contains(ur.GlobalPermissions, iamv1alpha1.GlobalAdmin):
+					want = true // admin: Owner of everything
+				default:
+					want = rule2Oracle(snap, ur, ra, ref, sharePerm)
+				}
+				if got != want {
+
+					t.Errorf("seed %d: %s on %s (role %q, permissions %v): CheckShare allows adding a Consumer: %v (%v); the status says %v",
+						seed, u.Name, ref, ra.Role, ra.Permissions, got, v, want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d cases checked: the generator does not exercise the property", checked)
+	}
+}
+
+// rule2Oracle is what the status says of the right to add a Consumer.
+func rule2Oracle(snap Snapshot, ur *UserResult, ra *iamv1alpha1.ResourceAccess, ref iamv1alpha1.ResourceRef, sharePerm map[iamv1alpha1.ResourceType]iamv1alpha1.Permission) bool {
+	if ra.Role == "" {
+		return false // no role: nothing to share up to
+	}
+	switch ref.Type {
+	case iamv1alpha1.ResourceDataset, iamv1alpha1.ResourceConnection:
+		return reachingSharer(snap, ur, ref)
+	}
+	if p, ok := sharePerm[ref.Type]; ok {
+		return slices.Contains(ra.Permissions, p)
+	}
+	return ra.Role == iamv1alpha1.RoleOwner
+}
+
+// reachingSharer reports whether a grantee of a Share of ref that reaches
+// user u (u itself, one of its groups, its organization) is Owner or has
+// allowSharing.
+func reachingSharer(snap Snapshot, u *UserResult, ref iamv1alpha1.ResourceRef) bool {
+	var org string
+	for _, x := range snap.Users {
+		if x.Name == u.Name {
+			org = x.Spec.Organization
+		}
+	}
+	for _, sh := range snap.Shares {
+		if sh.Spec.Resource != ref {
+			continue
+		}
+		for _, g := range sh.Spec.Grantees {
+			reaches := (g.Kind == "User" && g.Name == u.Name) || (g.Kind == "Group" && slices.Contains(u.Groups, g.Name)) ||
+				(g.Kind == "Organization" && org != "" && g.Name == org)
+			if reaches && (g.AllowSharing || g.Role == iamv1alpha1.RoleOwner) {
+				return true
+			}
+		}
+	}
+	return false
 }
