@@ -104,7 +104,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	var c counts
 	if isPerUser(&conn) {
-		c = countCredentials(&conn, s.users, s.userSecrets)
+		users, known := connectionUsers(r.Engine, &conn)
+		if !known {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		c = countCredentials(&conn, s.users, s.userSecrets, users)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
 	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, readers: readers, users: s.users, userSecrets: s.userSecrets})
@@ -144,6 +148,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
+// connectionUsers are the Users that may use conn, by the engine
+// (access.Index.ConnectionUsers); known is false while the engine does not
+// hold conn yet (its event is on its way): the caller tries again shortly.
+func connectionUsers(e *engine.Engine, conn *iamv1alpha1.Connection) (users map[string]bool, known bool) {
+	out := map[string]bool{}
+	if e == nil {
+		return out, true
+	}
+	ix := e.Index(conn.Namespace)
+	if ix == nil || !ix.HasConnection(conn.Name) {
+		return out, false
+	}
+	for _, n := range ix.ConnectionUsers(conn.Name) {
+		out[n] = true
+	}
+	return out, true
+}
+
 // detailReaders are the Users that may read conn's details, Kubernetes
 // identity by User name, from the engine's Index (not ready: false).
 func (r *Reconciler) detailReaders(conn *iamv1alpha1.Connection) (map[string]string, bool) {
@@ -156,8 +178,8 @@ func (r *Reconciler) detailReaders(conn *iamv1alpha1.Connection) (map[string]str
 		return nil, false
 	}
 	ix := r.Engine.Index(conn.Namespace)
-	if ix == nil {
-		return nil, true
+	if ix == nil || !ix.HasConnection(conn.Name) {
+		return nil, false // its event is on its way to the engine
 	}
 	out := map[string]string{}
 	for _, name := range ix.DetailReaders(conn.Name) {

@@ -18,37 +18,17 @@ import (
 // This file holds the pure part of the controllers: what the statuses say,
 // given the objects read from the cache. Nothing here reads a cluster.
 
-// admits reports whether usableBy of conn admits u: an active user, with
-// usableBy All or a member of one of its groups (local or directory-mapped).
-func admits(conn *iamv1alpha1.Connection, u *iamv1alpha1.User) bool {
-	ub := conn.Spec.UsableBy
-	if ub == nil || !u.Spec.IsActive() || u.DeletionTimestamp != nil {
-		return false
-	}
-	switch ub.Mode {
-	case iamv1alpha1.AudienceAll:
-		return true
-	case iamv1alpha1.AudienceGroups:
-		for _, g := range ub.Groups {
-			if slices.Contains(u.Spec.Groups, g) || slices.Contains(u.Status.Groups, g) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // isPerUser reports whether conn takes per-user credentials.
 func isPerUser(conn *iamv1alpha1.Connection) bool {
 	return conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser && conn.DeletionTimestamp == nil
 }
 
 // userCredential is the state of u's credential for the PerUser connection
-// conn, given the Secrets labelled as that credential. ok is false when there
-// is nothing to report: usableBy does not admit the user and it has no
-// Secret for the connection.
-func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets []*corev1.Secret) (st iamv1alpha1.CredentialStatus, ok bool) {
-	admitted := admits(conn, u)
+// conn, given the Secrets labelled as that credential and whether u may use
+// the connection (access.Index.ConnectionUsers: the engine decides). ok is
+// false when there is nothing to report: the user may not use it and has no
+// Secret for it.
+func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets []*corev1.Secret, admitted bool) (st iamv1alpha1.CredentialStatus, ok bool) {
 	st.Connection = conn.Name
 	typ := credentials.EffectiveType(conn.Spec.Credentials)
 	switch len(secrets) {
@@ -71,7 +51,7 @@ func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets [
 		st.Reason = iamv1alpha1.CredentialConfigured
 		st.Message = sentence(res.Message)
 		if !admitted {
-			st.Message += fmt.Sprintf(" spec.usableBy of Connection %s does not admit the user (or the user is inactive): the credential is not used.", conn.Name)
+			st.Message += fmt.Sprintf(" The user may not use Connection %s (its spec.usableBy does not admit the user, or the user is inactive or holds no seat): the credential is not used.", conn.Name)
 		}
 		return st, true
 	default:
@@ -91,11 +71,12 @@ func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets [
 type counts struct{ configured, missing, invalid int32 }
 
 // countCredentials counts the users' credentials for the PerUser connection
-// conn; secrets are the Secrets labelled for conn, by user name.
-func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret) counts {
+// conn; secrets are the Secrets labelled for conn, by user name, and
+// admitted the users who may use it.
+func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret, admitted map[string]bool) counts {
 	var c counts
 	for i := range users {
-		st, ok := userCredential(conn, &users[i], secrets[users[i].Name])
+		st, ok := userCredential(conn, &users[i], secrets[users[i].Name], admitted[users[i].Name])
 		if !ok {
 			continue
 		}

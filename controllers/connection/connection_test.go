@@ -107,7 +107,7 @@ func TestOtherNamespace(t *testing.T) {
 func TestPerUser(t *testing.T) {
 	t.Parallel()
 	ns := env.Namespace(t)
-	create(t,
+	create(t, seatedLicense(ns, 20),
 		group(ns, "analysts", ""),
 		user(ns, "alice", "analysts"), user(ns, "bob", "analysts"), user(ns, "carol", "analysts"), user(ns, "dave"),
 		perUserConn(ns, "warehouse", groups("analysts")),
@@ -174,7 +174,7 @@ func TestPerUser(t *testing.T) {
 func TestUnknownUserOrConnection(t *testing.T) {
 	t.Parallel()
 	ns := env.Namespace(t)
-	create(t,
+	create(t, seatedLicense(ns, 20),
 		user(ns, "alice"),
 		perUserConn(ns, "warehouse", &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}),
 		userSecret(ns, "to-nowhere", "nowhere", "alice", basic("alice", "pw-nowhere-8")),
@@ -472,7 +472,7 @@ func TestNoCredentialLeak(t *testing.T) {
 	wrong, perUser, invalid, client1, unmarked := token("wrongpw"), token("peruser"), token("invalid"), token("clientsecret"), token("unmarked")
 	values := []string{db.Password, wrong, perUser, invalid, client1, unmarked}
 	params := map[string]string{"host": db.Host, "port": strconv.Itoa(db.Port), "database": db.Database}
-	create(t,
+	create(t, seatedLicense(ns, 20),
 		group(ns, "readers", "k8s-readers"),
 		user(ns, "alice", "readers"), user(ns, "bob", "readers"),
 		markedFor("ok", secret(ns, "good", basic(db.User, db.Password), nil)),

@@ -19,6 +19,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
 // Event reasons on a per-user credential Secret.
@@ -175,6 +176,8 @@ func (r *CredentialReconciler) warn(secret *corev1.Secret, reason, msg string) {
 type UserCredentialsReconciler struct {
 	Client   client.Client
 	Recorder events.EventRecorder
+	// Engine says who may use which Connection.
+	Engine *engine.Engine
 }
 
 // Reconcile computes and applies one User's credentials.
@@ -185,6 +188,13 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if u.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
+	}
+	if r.Engine != nil {
+		select {
+		case <-r.Engine.Ready():
+		default:
+			return ctrl.Result{RequeueAfter: time.Second}, nil // who may use what is not known yet
+		}
 	}
 	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", "credentials")
 	if err != nil {
@@ -209,7 +219,11 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if !isPerUser(conn) {
 			continue
 		}
-		if st, ok := userCredential(conn, &u, byConn[conn.Name]); ok {
+		users, known := connectionUsers(r.Engine, conn)
+		if !known {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		if st, ok := userCredential(conn, &u, byConn[conn.Name], users[u.Name]); ok {
 			want = append(want, st)
 		}
 	}

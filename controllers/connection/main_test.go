@@ -195,7 +195,7 @@ func groups(names ...string) *iamv1alpha1.Audience {
 
 func user(ns, name string, groups ...string) *iamv1alpha1.User {
 	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.UserSpec{Login: name, Groups: groups, KubernetesUsername: name + "@example.com"}}
+		Spec: iamv1alpha1.UserSpec{Login: name, Groups: groups, KubernetesUsername: name + "@example.com", Profile: "full"}}
 }
 
 func group(ns, name, kubernetesGroup string) *iamv1alpha1.Group {

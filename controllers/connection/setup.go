@@ -181,7 +181,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 			}
 			return nil
 		})).
-		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection")})
+		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection"), Engine: o.Engine})
 	if err != nil {
 		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
 	}
@@ -344,7 +344,8 @@ func userAdmissionChanged() predicate.Predicate {
 
 func userAdmissionDiffers(o, n *iamv1alpha1.User) bool {
 	return o.Spec.IsActive() != n.Spec.IsActive() || !slices.Equal(o.Spec.Groups, n.Spec.Groups) ||
-		!slices.Equal(o.Status.Groups, n.Status.Groups) || (o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil)
+		!slices.Equal(o.Status.Groups, n.Status.Groups) || o.Status.Seat != n.Status.Seat ||
+		!slices.Equal(o.Status.GlobalPermissions, n.Status.GlobalPermissions) || (o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil)
 }
 
 // createOrDelete passes only creations and deletions.

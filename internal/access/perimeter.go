@@ -197,3 +197,60 @@ func (ix *Index) KubernetesIdentity(name string) (string, bool) {
 	}
 	return "", false
 }
+
+// ConnectionUsers returns, sorted, the Users that may use Connection name
+// (hold its `use` permission): the active, seated Users its usableBy
+// admits, by Gatehouse's membership (local and directory-mapped groups),
+// and the administrators.
+// The Connection controllers count per-user credentials for exactly these.
+func (ix *Index) ConnectionUsers(name string) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	c := ix.conns[name]
+	if c == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	consider := func(u *userEntry) bool {
+		if u.active {
+			if st, _, _ := ix.seat(u); st == iamv1alpha1.SeatGranted {
+				out[u.name] = true
+			}
+		}
+		return true
+	}
+	switch c.mode {
+	case iamv1alpha1.AudienceAll:
+		for _, u := range ix.users {
+			consider(u)
+		}
+	case iamv1alpha1.AudienceGroups:
+		for _, g := range c.groups {
+			if ge := ix.groups[g]; ge != nil {
+				ix.forMembers(ge.name, ge.ldap, consider)
+			}
+		}
+	}
+	// Administrators are Owner of every resource, this one's use included.
+	for g := range ix.adminGroups {
+		ix.forMembers(g.name, g.ldap, func(u *userEntry) bool {
+			if !out[u.name] && slices.Contains(ix.computeUser(u).GlobalPermissions, iamv1alpha1.GlobalAdmin) {
+				out[u.name] = true
+			}
+			return true
+		})
+	}
+	names := make([]string, 0, len(out))
+	for n := range out {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// HasConnection reports whether the Index holds Connection name.
+func (ix *Index) HasConnection(name string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.conns[name] != nil
+}

@@ -679,3 +679,35 @@ func reachingSharer(snap Snapshot, u *UserResult, ref iamv1alpha1.ResourceRef) b
 	}
 	return false
 }
+
+// TestConnectionUsersRandomWorlds: over random worlds, the Users a
+// Connection's controllers count (ConnectionUsers) are exactly those whose
+// computed permissions include `use` on it.
+func TestConnectionUsersRandomWorlds(t *testing.T) {
+	checked := 0
+	for seed := range 300 {
+		r := rand.New(rand.NewPCG(uint64(seed), 7))
+		b := make([]byte, 256)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		snap := genSnapshot(&byteSource{b: b})
+		ix := NewIndex(snap)
+		res := Compute(snap)
+		for _, c := range snap.Connections {
+			var want []string
+			for _, name := range res.UserNames() {
+				if ra := res.Users[name].Find(iamv1alpha1.ResourceRef{Type: iamv1alpha1.ResourceConnection, Name: c.Name}); ra != nil && slices.Contains(ra.Permissions, "use") {
+					want = append(want, name)
+				}
+			}
+			if got := ix.ConnectionUsers(c.Name); !slices.Equal(got, want) {
+				t.Errorf("seed %d: ConnectionUsers(%s) = %v; the users holding use are %v", seed, c.Name, got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d Connections checked", checked)
+	}
+}
