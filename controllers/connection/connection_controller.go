@@ -20,6 +20,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
@@ -51,8 +52,8 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Tests schedules the connection tests.
 	Tests *Tests
-	// Engine tells who may read a Connection's details
-	// (access.Index.DetailReaders), by Gatehouse's own membership.
+	// Engine tells who may use a Connection and read its details, by
+	// Gatehouse's own membership (required).
 	Engine *engine.Engine
 	// TestAllowedCIDRs are the loopback, link-local or metadata ranges a
 	// personal connection may still be tested against (none by default).
@@ -98,17 +99,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 
-	readers, ready := r.detailReaders(&conn)
-	if !ready {
+	ix, ok := engineIndex(r.Engine, &conn)
+	if !ok {
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
+	readers := detailReaders(ix, conn.Name)
 	var c counts
 	if isPerUser(&conn) {
-		users, known := connectionUsers(r.Engine, &conn)
-		if !known {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		c = countCredentials(&conn, s.users, s.userSecrets, users)
+		c = countCredentials(&conn, s.users, s.userSecrets, ix)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
 	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, readers: readers, users: s.users, userSecrets: s.userSecrets})
@@ -148,46 +146,25 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
-// connectionUsers are the Users that may use conn, by the engine
-// (access.Index.ConnectionUsers); known is false while the engine does not
-// hold conn yet (its event is on its way): the caller tries again shortly.
-func connectionUsers(e *engine.Engine, conn *iamv1alpha1.Connection) (users map[string]bool, known bool) {
-	out := map[string]bool{}
-	if e == nil {
-		return out, true
-	}
+// engineIndex returns the engine's Index of conn's namespace once it holds
+// conn; false before the engine is ready or while conn's event is still on
+// its way to it (the caller tries again shortly). Who may use a Connection
+// and who may read its details are the engine's to say.
+func engineIndex(e *engine.Engine, conn *iamv1alpha1.Connection) (*access.Index, bool) {
 	ix := e.Index(conn.Namespace)
-	if ix == nil || !ix.HasConnection(conn.Name) {
-		return out, false
-	}
-	for _, n := range ix.ConnectionUsers(conn.Name) {
-		out[n] = true
-	}
-	return out, true
+	return ix, ix != nil && ix.HasConnection(conn.Name)
 }
 
-// detailReaders are the Users that may read conn's details, Kubernetes
-// identity by User name, from the engine's Index (not ready: false).
-func (r *Reconciler) detailReaders(conn *iamv1alpha1.Connection) (map[string]string, bool) {
-	if r.Engine == nil {
-		return nil, true
-	}
-	select {
-	case <-r.Engine.Ready():
-	default:
-		return nil, false
-	}
-	ix := r.Engine.Index(conn.Namespace)
-	if ix == nil || !ix.HasConnection(conn.Name) {
-		return nil, false // its event is on its way to the engine
-	}
+// detailReaders are the Users that may read conn's details
+// (access.Index.DetailReaders): Kubernetes identity by User name.
+func detailReaders(ix *access.Index, conn string) map[string]string {
 	out := map[string]string{}
-	for _, name := range ix.DetailReaders(conn.Name) {
+	for _, name := range ix.DetailReaders(conn) {
 		if id, ok := ix.KubernetesIdentity(name); ok {
 			out[name] = id
 		}
 	}
-	return out, true
+	return out
 }
 
 // readSecrets reads and validates the Secrets the Connection references:

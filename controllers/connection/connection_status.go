@@ -11,6 +11,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 )
@@ -71,12 +72,12 @@ func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets [
 type counts struct{ configured, missing, invalid int32 }
 
 // countCredentials counts the users' credentials for the PerUser connection
-// conn; secrets are the Secrets labelled for conn, by user name, and
-// admitted the users who may use it.
-func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret, admitted map[string]bool) counts {
+// conn; secrets are the Secrets labelled for conn, by user name, and ix
+// says who may use it.
+func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret, ix *access.Index) counts {
 	var c counts
 	for i := range users {
-		st, ok := userCredential(conn, &users[i], secrets[users[i].Name], admitted[users[i].Name])
+		st, ok := userCredential(conn, &users[i], secrets[users[i].Name], ix.MayUse(conn.Name, users[i].Name))
 		if !ok {
 			continue
 		}

@@ -176,7 +176,7 @@ func (r *CredentialReconciler) warn(secret *corev1.Secret, reason, msg string) {
 type UserCredentialsReconciler struct {
 	Client   client.Client
 	Recorder events.EventRecorder
-	// Engine says who may use which Connection.
+	// Engine says who may use which Connection (required).
 	Engine *engine.Engine
 }
 
@@ -188,13 +188,6 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if u.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
-	}
-	if r.Engine != nil {
-		select {
-		case <-r.Engine.Ready():
-		default:
-			return ctrl.Result{RequeueAfter: time.Second}, nil // who may use what is not known yet
-		}
 	}
 	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", "credentials")
 	if err != nil {
@@ -219,11 +212,11 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if !isPerUser(conn) {
 			continue
 		}
-		users, known := connectionUsers(r.Engine, conn)
-		if !known {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
+		ix, ok := engineIndex(r.Engine, conn)
+		if !ok {
+			return ctrl.Result{RequeueAfter: time.Second}, nil // who may use it is not known yet
 		}
-		if st, ok := userCredential(conn, &u, byConn[conn.Name], users[u.Name]); ok {
+		if st, ok := userCredential(conn, &u, byConn[conn.Name], ix.MayUse(conn.Name, u.Name)); ok {
 			want = append(want, st)
 		}
 	}

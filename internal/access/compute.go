@@ -229,6 +229,41 @@ func (ix *Index) userGroups(u *userEntry) ([]*groupEntry, []string) {
 	return gs, dedupSorted(unknown)
 }
 
+// globalOf is the global permissions of a seated user of profile prof in
+// groups: the union over the groups, within the profile, expanded, within
+// the profile again.
+func globalOf(groups []*groupEntry, prof *profileEntry) GlobalSet {
+	var global GlobalSet
+	for _, g := range groups {
+		global |= g.global
+	}
+	return ExpandGlobal(global&prof.global) & prof.global
+}
+
+// effectiveGlobal is u's global permissions without computing its
+// resources (none without a seat); ix.mu is held.
+func (ix *Index) effectiveGlobal(u *userEntry) GlobalSet {
+	if st, _, _ := ix.seat(u); st != iamv1alpha1.SeatGranted {
+		return 0
+	}
+	ix.epoch++
+	groups, _ := ix.userGroups(u)
+	return globalOf(groups, ix.profiles[u.profile])
+}
+
+// inAnyGroup reports whether u is a member (local or directory-mapped) of
+// one of the Groups named; ix.mu is held.
+func (ix *Index) inAnyGroup(u *userEntry, names []string) bool {
+	ix.epoch++
+	groups, _ := ix.userGroups(u)
+	for _, g := range groups {
+		if slices.Contains(names, g.name) {
+			return true
+		}
+	}
+	return false
+}
+
 func dedupSorted(s []string) []string {
 	if len(s) < 2 {
 		return s
@@ -258,14 +293,7 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 		return r
 	}
 	prof := ix.profiles[u.profile]
-
-	// Global permissions: union over groups, within the profile, expanded,
-	// within the profile again.
-	var global GlobalSet
-	for _, g := range groups {
-		global |= g.global
-	}
-	global = ExpandGlobal(global&prof.global) & prof.global
+	global := globalOf(groups, prof)
 	r.GlobalPermissions = GlobalNames(global)
 	admin := global&adminBit != 0
 

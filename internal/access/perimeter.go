@@ -35,24 +35,13 @@ func (ix *Index) HoldsGlobal(name string, p iamv1alpha1.GlobalPermission) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	u := ix.users[name]
-	if u == nil {
-		return false
-	}
-	return slices.Contains(ix.computeUser(u).GlobalPermissions, p)
+	return u != nil && ix.effectiveGlobal(u)&parseGlobalLenient([]iamv1alpha1.GlobalPermission{p}) != 0
 }
 
 // HoldsAdmin reports whether User name holds the global permission admin:
 // active, seated, in a group giving it, within its profile. Such a User is
 // an administrator of the namespace (SPEC "The perimeter").
-func (ix *Index) HoldsAdmin(name string) bool {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	u := ix.users[name]
-	if u == nil {
-		return false
-	}
-	return slices.Contains(ix.computeUser(u).GlobalPermissions, iamv1alpha1.GlobalAdmin)
-}
+func (ix *Index) HoldsAdmin(name string) bool { return ix.HoldsGlobal(name, iamv1alpha1.GlobalAdmin) }
 
 // printable is the rule the CRDs hold names to (their CEL rules use the
 // same expression): printable words separated by single spaces, with no
@@ -143,49 +132,51 @@ func CheckPerimeter(s Snapshot, adminGroups []string) []Finding {
 }
 
 // DetailReaders returns, sorted, the Users that may read the details (the
-// credentials in clear) of Connection name, by its detailsReadableBy and
-// Gatehouse's own membership: every active, seated User for All; the active,
-// seated members of its Groups, local and directory-mapped, for Groups;
-// nobody for None. A User whose Kubernetes identity another User claims is
-// never among them (its identity stands for nobody). The RBAC projection
-// binds exactly these, by their Kubernetes identity.
+// credentials in clear) of Connection name (readsDetails). The RBAC
+// projection binds exactly these, by their Kubernetes identity.
 func (ix *Index) DetailReaders(name string) []string {
+	return ix.usersWhere(name, ix.readsDetails)
+}
+
+// readsDetails is the rule of DetailReaders, by detailsReadableBy and
+// Gatehouse's own membership: every active, seated User for All; the
+// active, seated members of its Groups, local and directory-mapped, for
+// Groups; nobody for None. A User whose Kubernetes identity another User
+// claims never reads (its identity stands for nobody). ix.mu is held.
+func (ix *Index) readsDetails(c *connEntry, u *userEntry) bool {
+	a := c.obj.Spec.DetailsReadableBy
+	if a == nil || !u.active || len(ix.identities[u.identity]) != 1 {
+		return false
+	}
+	if st, _, _ := ix.seat(u); st != iamv1alpha1.SeatGranted {
+		return false
+	}
+	switch a.Mode {
+	case iamv1alpha1.AudienceAll:
+		return true
+	case iamv1alpha1.AudienceGroups:
+		return ix.inAnyGroup(u, a.Groups)
+	}
+	return false
+}
+
+// usersWhere returns, sorted, the Users for which rule holds of Connection
+// name (none when the Index does not hold it).
+func (ix *Index) usersWhere(name string, rule func(*connEntry, *userEntry) bool) []string {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	c := ix.conns[name]
-	if c == nil || c.obj.Spec.DetailsReadableBy == nil {
+	if c == nil {
 		return nil
 	}
-	out := map[string]bool{}
-	consider := func(u *userEntry) bool {
-		if !u.active || len(ix.identities[u.identity]) != 1 {
-			return true
-		}
-		if st, _, _ := ix.seat(u); st == iamv1alpha1.SeatGranted {
-			out[u.name] = true
-		}
-		return true
-	}
-	switch a := c.obj.Spec.DetailsReadableBy; a.Mode {
-	case iamv1alpha1.AudienceAll:
-		for _, u := range ix.users {
-			consider(u)
-		}
-	case iamv1alpha1.AudienceGroups:
-		for _, g := range a.Groups {
-			ge := ix.groups[g]
-			if ge == nil {
-				continue
-			}
-			ix.forMembers(ge.name, ge.ldap, consider)
+	var out []string
+	for _, u := range ix.users {
+		if rule(c, u) {
+			out = append(out, u.name)
 		}
 	}
-	names := make([]string, 0, len(out))
-	for n := range out {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	sort.Strings(out)
+	return out
 }
 
 // KubernetesIdentity returns the API-server user name User name stands for.
@@ -198,54 +189,34 @@ func (ix *Index) KubernetesIdentity(name string) (string, bool) {
 	return "", false
 }
 
-// ConnectionUsers returns, sorted, the Users that may use Connection name
-// (hold its `use` permission): the active, seated Users its usableBy
-// admits, by Gatehouse's membership (local and directory-mapped groups),
-// and the administrators.
-// The Connection controllers count per-user credentials for exactly these.
-func (ix *Index) ConnectionUsers(name string) []string {
+// MayUse reports whether User user may use Connection conn (mayUse).
+func (ix *Index) MayUse(conn, user string) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	c := ix.conns[name]
-	if c == nil {
-		return nil
+	c, u := ix.conns[conn], ix.users[user]
+	return c != nil && u != nil && ix.mayUse(c, u)
+}
+
+// mayUse is the rule of holding a Connection's `use` permission: an
+// active, seated User its usableBy admits, by Gatehouse's membership (local
+// and directory-mapped groups), or an administrator (Owner of every
+// resource). ix.mu is held.
+func (ix *Index) mayUse(c *connEntry, u *userEntry) bool {
+	if !u.active {
+		return false
 	}
-	out := map[string]bool{}
-	consider := func(u *userEntry) bool {
-		if u.active {
-			if st, _, _ := ix.seat(u); st == iamv1alpha1.SeatGranted {
-				out[u.name] = true
-			}
-		}
-		return true
+	if st, _, _ := ix.seat(u); st != iamv1alpha1.SeatGranted {
+		return false
 	}
 	switch c.mode {
 	case iamv1alpha1.AudienceAll:
-		for _, u := range ix.users {
-			consider(u)
-		}
+		return true
 	case iamv1alpha1.AudienceGroups:
-		for _, g := range c.groups {
-			if ge := ix.groups[g]; ge != nil {
-				ix.forMembers(ge.name, ge.ldap, consider)
-			}
+		if ix.inAnyGroup(u, c.groups) {
+			return true
 		}
 	}
-	// Administrators are Owner of every resource, this one's use included.
-	for g := range ix.adminGroups {
-		ix.forMembers(g.name, g.ldap, func(u *userEntry) bool {
-			if !out[u.name] && slices.Contains(ix.computeUser(u).GlobalPermissions, iamv1alpha1.GlobalAdmin) {
-				out[u.name] = true
-			}
-			return true
-		})
-	}
-	names := make([]string, 0, len(out))
-	for n := range out {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return ix.effectiveGlobal(u)&adminBit != 0
 }
 
 // HasConnection reports whether the Index holds Connection name.

@@ -23,11 +23,11 @@ var repairs = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Status fields written by someone other than the operator and removed, by kind.",
 }, []string{"kind"})
 
-// Repair removes fields from obj's status (a JSON patch of remove
+// repair removes fields from obj's status (a JSON patch of remove
 // operations, which leaves no manager owning them), records a
 // StatusRepaired Warning Event on obj, and counts it. The caller then
 // applies its own status, whatever the cache says.
-func Repair(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object, kind string, fields, managers []string) error {
+func repair(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object, kind string, fields, managers []string) error {
 	ops := make([]map[string]string, 0, len(fields)+1)
 	// The patch applies to the object read, or fails and is retried.
 	ops = append(ops, map[string]string{"op": "test", "path": "/metadata/resourceVersion", "value": obj.GetResourceVersion()})
@@ -59,7 +59,7 @@ func plural(n int, one, many string) string {
 }
 
 // RepairForeign repairs the foreign fields of obj's status within scope
-// (all when empty), as statusowner.Fields and Repair do, and reports whether it did
+// (all when empty), as statusowner.Fields and repair do, and reports whether it did
 // (the caller must then apply its status even where the cache agrees) and
 // which fields.
 func RepairForeign(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object, kind string, scope ...string) ([]string, error) {
@@ -67,7 +67,7 @@ func RepairForeign(ctx context.Context, c client.Client, rec events.EventRecorde
 	if len(fields) == 0 {
 		return nil, nil
 	}
-	if err := Repair(ctx, c, rec, obj, kind, fields, managers); err != nil {
+	if err := repair(ctx, c, rec, obj, kind, fields, managers); err != nil {
 		return nil, err
 	}
 	return fields, nil
