@@ -26,7 +26,7 @@ func isPerUser(conn *iamv1alpha1.Connection) bool {
 
 // userCredential is the state of u's credential for the PerUser connection
 // conn, given the Secrets labelled as that credential and whether u may use
-// the connection (access.Index.ConnectionUsers: the engine decides). ok is
+// the connection (access.Index.MayUse: the engine decides). ok is
 // false when there is nothing to report: the user may not use it and has no
 // Secret for it.
 func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets []*corev1.Secret, admitted bool) (st iamv1alpha1.CredentialStatus, ok bool) {

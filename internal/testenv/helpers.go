@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -28,7 +30,10 @@ func (e *Env) Create(t testing.TB, objs ...client.Object) {
 }
 
 // Update reads obj, applies change and writes it, retrying (up to 20 times)
-// when the operator wrote the object meanwhile.
+// when the operator, or another writer of the test, wrote the object
+// meanwhile. Writers that collide back off for a few milliseconds, at
+// random, so that several of them on one object do not collide again in
+// lockstep.
 func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T)) {
 	t.Helper()
 	for i := 0; ; i++ {
@@ -42,6 +47,9 @@ func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T
 		}
 		if i > 20 {
 			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
+		}
+		if apierrors.IsConflict(err) {
+			time.Sleep(time.Duration(1+rand.IntN(10*(i+1))) * time.Millisecond) //nolint:gosec // G404: jitter, not a secret
 		}
 	}
 }
