@@ -50,7 +50,7 @@ func TestSamples(t *testing.T) {
 	}
 	dave := getUser(t, ns, "dave")
 	if c := meta.FindStatusCondition(dave.Status.Conditions, "Licensed"); c == nil || c.Reason != "SeatLimitReached" ||
-		!strings.Contains(c.Message, "All 3 of 3 seats of profile designer are taken") {
+		!strings.Contains(c.Message, "All 3 seats of profile designer are taken") {
 		t.Errorf("dave Licensed = %+v", c)
 	}
 	var l iamv1alpha1.License
@@ -60,7 +60,7 @@ func TestSamples(t *testing.T) {
 	if c := meta.FindStatusCondition(l.Status.Conditions, "SeatsAvailable"); c == nil || c.Reason != "OverCommitted" {
 		t.Errorf("license SeatsAvailable = %+v", c)
 	}
-	waitEvent(t, ns, "License", "default", "OverCommitted", "profile designer has 4 active users for 3 seats, 1 wait Pending")
+	waitEvent(t, ns, "License", "default", "OverCommitted", "profile designer has 4 active users for 3 seats, 1 waits Pending")
 
 	// The samples' directory and warehouse are .example hosts, which never
 	// resolve: both report it, and so nothing of this test is still on its
@@ -281,7 +281,7 @@ func TestSeats(t *testing.T) {
 	// Shrink to one seat: second loses it, with a Warning Event.
 	update(t, license(ns), func(l *iamv1alpha1.License) { l.Spec.Profiles[0].Seats = 1 })
 	waitUser(t, ns, "second", "Pending", seat("Pending"))
-	waitEvent(t, ns, "User", "second", "SeatLost", "All 1 of 1 seats of profile designer are taken")
+	waitEvent(t, ns, "User", "second", "SeatLost", "The 1 seat of profile designer is taken")
 	consistent(t, ns)
 
 	// Inactive: nothing at all.

@@ -16,7 +16,7 @@ const (
 // ResourceType is one of the platform's resource types. Each type has a fixed
 // list of permissions and a fixed mapping from roles to permissions (the
 // catalogue, internal/access).
-// +kubebuilder:validation:Enum=project;dataset;connection;deployment;modelPackage;customModel;environment;application;codeEnv;cluster
+// +kubebuilder:validation:Enum=project;dataset;connection;deployment;modelPackage;customModel;environment;application;codeEnv;cluster;containerExecConfig;deployerInfrastructure
 type ResourceType string
 
 // The resource types of the catalogue.
@@ -31,6 +31,11 @@ const (
 	ResourceApplication  ResourceType = "application"
 	ResourceCodeEnv      ResourceType = "codeEnv"
 	ResourceCluster      ResourceType = "cluster"
+	// ResourceContainerExecConfig is a DSS containerized execution
+	// configuration; ResourceDeployerInfrastructure a DSS Deployer
+	// infrastructure.
+	ResourceContainerExecConfig    ResourceType = "containerExecConfig"
+	ResourceDeployerInfrastructure ResourceType = "deployerInfrastructure"
 )
 
 // ResourceRef names one resource of the platform.

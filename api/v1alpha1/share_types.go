@@ -63,7 +63,8 @@ type ShareSpec struct {
 	// +kubebuilder:validation:MaxItems=100
 	Grantees []Grantee `json:"grantees"`
 
-	// note is sent to the collaborators, up to 500 characters.
+	// note is sent to the collaborators, up to 500 characters: the Shared
+	// Event the operator records on each new User grantee's User quotes it.
 	// +optional
 	// +kubebuilder:validation:MaxLength=500
 	Note string `json:"note,omitempty"`
@@ -84,6 +85,24 @@ type ShareStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// notifiedUsers are the User grantees the operator has told of this
+	// Share, sorted: a Shared Event on each one's User names the resource,
+	// the role and the note. A User grantee not listed is new: it is
+	// notified once its User exists. A grantee removed from spec.grantees
+	// leaves the list, so that adding it again notifies it again.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=253
+	NotifiedUsers []string `json:"notifiedUsers,omitempty"`
+
+	// notifiedGeneration is the generation of the spec that notifiedUsers
+	// accounts for. 0 with an observedGeneration means an operator without
+	// notifications reconciled the Share last: its User grantees are taken
+	// as told, not notified again.
+	// +optional
+	NotifiedGeneration int64 `json:"notifiedGeneration,omitempty"`
 }
 
 // Share shares one resource with users, groups or organizations at a role.

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/crdvalidate"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
@@ -75,7 +76,8 @@ func objectName(caseName string) string {
 }
 
 // runCreateCases creates base() mutated by each case in a namespace of its
-// own and checks the outcome.
+// own and checks the outcome, and that the offline judge (internal/
+// crdvalidate) gives the API server's verdict.
 func runCreateCases[T client.Object](t *testing.T, base func() T, cases map[string]createCase[T]) {
 	t.Helper()
 	ns := env.Namespace(t)
@@ -89,13 +91,17 @@ func runCreateCases[T client.Object](t *testing.T, base func() T, cases map[stri
 				tc.mutate(obj)
 			}
 			var err error
+			var offline *crdvalidate.Result
 			if tc.raw != nil {
 				u := toUnstructured(t, obj)
 				tc.raw(u.Object)
+				offline = judgeOffline(t, u)
 				err = env.Client.Create(ctx, u)
 			} else {
+				offline = judgeOffline(t, obj)
 				err = env.Client.Create(ctx, obj)
 			}
+			compareVerdicts(t, err, offline)
 			checkOutcome(t, err, tc.field, tc.want)
 		})
 	}
@@ -928,10 +934,15 @@ func TestDefaults(t *testing.T) {
 			Users:  iamv1alpha1.DirectoryUsers{BaseDN: "ou=people,dc=acme,dc=example"},
 			Groups: &iamv1alpha1.DirectoryGroups{BaseDN: "ou=groups,dc=acme,dc=example"},
 		}}
+		var offline []*crdvalidate.Result
 		for _, obj := range []client.Object{u, l, c, d} {
+			offline = append(offline, judgeOffline(t, obj))
 			if err := env.Client.Create(ctx, obj); err != nil {
 				t.Fatalf("cannot create %T: %v", obj, err)
 			}
+		}
+		for _, res := range offline {
+			compareVerdicts(t, nil, res)
 		}
 		// Create decodes the server's answer into the object: the defaults
 		// are what the API server stored.
@@ -1011,6 +1022,8 @@ func diffSpec(t *testing.T, kind string, want, got any) {
 	}
 }
 
+// createYAML creates the object of a YAML document as kubectl sends it, and
+// checks that the offline judge defaults it as the API server did.
 func createYAML(t *testing.T, ns, doc string) {
 	t.Helper()
 	u := &unstructured.Unstructured{}
@@ -1018,9 +1031,11 @@ func createYAML(t *testing.T, ns, doc string) {
 		t.Fatalf("bad test YAML: %v\n%s", err, doc)
 	}
 	u.SetNamespace(ns)
+	offline := judgeOffline(t, u)
 	if err := env.Client.Create(ctxFor(t), u); err != nil {
 		t.Fatalf("cannot create %s %s: %v", u.GetKind(), u.GetName(), err)
 	}
+	compareVerdicts(t, nil, offline)
 }
 
 func get(t *testing.T, ns, name string, obj client.Object) {

@@ -13,6 +13,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // manifestFlags are the flags of the commands that read a namespace: from
@@ -22,10 +23,16 @@ type manifestFlags struct {
 	namespace  string
 	kubeconfig string
 	context    string
+	// stdin is the command's standard input, read for -f -.
+	stdin func() io.Reader
 }
 
+// filenameUsage is the help of -f and of diff's --before and --after.
+const filenameUsage = "manifest file, directory (recursive; one holding a kustomization is built with kustomize, as kubectl apply -k does) or - for standard input; repeatable"
+
 func (m *manifestFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVarP(&m.files, "filename", "f", nil, "manifest file or directory (recursive); repeatable. Without -f, the namespace is read from the cluster")
+	m.stdin = cmd.InOrStdin
+	cmd.Flags().StringArrayVarP(&m.files, "filename", "f", nil, filenameUsage+". Without -f, the namespace is read from the cluster")
 	cmd.Flags().StringVarP(&m.namespace, "namespace", "n", "", `the namespace: of manifests without one (default "default"; required when they hold several), or in the cluster (default: the kubeconfig context's)`)
 	cmd.Flags().StringVar(&m.kubeconfig, "kubeconfig", "", "the kubeconfig of the cluster to read (default: KUBECONFIG, ~/.kube/config)")
 	cmd.Flags().StringVar(&m.context, "context", "", "the kubeconfig context to use")
@@ -46,12 +53,20 @@ func newAccessCommand() *cobra.Command {
 	var mf manifestFlags
 	var login, resource, output string
 	cmd := &cobra.Command{
-		Use:   "access [-f FILE_OR_DIR...] [-n NS] [--user LOGIN] [--resource TYPE/NAME] [-o table|json|yaml]",
+		Use:   "access [-f FILE|DIR|-]... [-n NS] [--user LOGIN] [--resource TYPE/NAME] [-o table|json|yaml]",
 		Short: "Show every user's effective access, computed from manifests",
-		Long: `access reads the manifests one would apply (files or directories, multi-document
-YAML or JSON; objects of other API groups are ignored) and prints, per user, the
-seat, the global permissions and every resource the user can reach with its
-role and permissions: what the operator writes into User.status.`,
+		Long: `access reads the manifests one would apply and prints, per user, the seat, the
+global permissions and every resource the user can reach with its role and
+permissions: what the operator writes into User.status.
+
+-f takes files and directories (read recursively, multi-document YAML or JSON;
+objects of other API groups are ignored), as kubectl apply -f reads them. A
+directory holding a kustomization is built with kustomize, as kubectl apply -k
+builds it: bases, overlays, patches, name prefixes, namespace and generators
+apply. A directory that holds kustomizations further down is refused: give the
+one to build. -f - reads standard input, e.g.
+
+  helm template my-release chart/ | gatehouse access -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" && output != "yaml" {
@@ -141,7 +156,7 @@ func writeAccessTable(w io.Writer, users []*access.UserResult, out accessOutput,
 	for _, u := range users {
 		profile[u.Name] = u.Profile
 	}
-	fmt.Fprintf(w, "Namespace %s: %d users\n\n", ns, len(out.Users))
+	fmt.Fprintf(w, "Namespace %s: %s\n\n", ns, words.Count(len(out.Users), "user", "users"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "USER\tPROFILE\tSEAT\tGROUPS\tRESOURCES\tGLOBAL PERMISSIONS")
 	for _, u := range out.Users {

@@ -32,23 +32,27 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 func TestGolden(t *testing.T) {
 	const fx = "testdata/fixture"
 	tests := map[string][]string{
-		"access-table":         {"access", "-f", fx},
-		"access-json":          {"access", "-f", fx, "-o", "json"},
-		"access-yaml-user":     {"access", "-f", fx, "-o", "yaml", "--user", "erin"},
-		"access-resource":      {"access", "-f", fx, "--resource", "connection/pg"},
-		"access-namespace":     {"access", "-f", "testdata/bad/two-namespaces.yaml", "-n", "two"},
-		"who-can-download":     {"who-can", "downloadDataset", "dataset/sales", "-f", fx},
-		"who-can-use-json":     {"who-can", "use", "connection/pg", "-f", fx, "-o", "json"},
-		"who-can-nobody":       {"who-can", "deleteProject", "project/churn", "-f", fx + "/more"},
-		"explain-capped":       {"explain", "erin", "dataset/sales", "-f", fx},
-		"explain-connection":   {"explain", "dave", "connection/pg", "-f", fx},
-		"explain-grant":        {"explain", "bob", "project/churn", "-f", fx},
-		"explain-admin":        {"explain", "alice", "project/churn", "-f", fx},
-		"explain-inactive":     {"explain", "zed", "dataset/sales", "-f", fx},
-		"explain-no-access":    {"explain", "bob", "dataset/other", "-f", fx},
-		"access-diff":          {"access", "diff", "--before", fx, "--after", "testdata/after"},
-		"access-diff-nochange": {"access", "diff", "--before", fx, "--after", fx},
-		"check-clean":          {"check", "-f", fx},
+		"access-table":             {"access", "-f", fx},
+		"access-json":              {"access", "-f", fx, "-o", "json"},
+		"access-yaml-user":         {"access", "-f", fx, "-o", "yaml", "--user", "erin"},
+		"access-resource":          {"access", "-f", fx, "--resource", "connection/pg"},
+		"access-namespace":         {"access", "-f", "testdata/bad/two-namespaces.yaml", "-n", "two"},
+		"who-can-download":         {"who-can", "downloadDataset", "dataset/sales", "-f", fx},
+		"who-can-use-json":         {"who-can", "use", "connection/pg", "-f", fx, "-o", "json"},
+		"who-can-nobody":           {"who-can", "deleteProject", "project/churn", "-f", fx + "/more"},
+		"explain-capped":           {"explain", "erin", "dataset/sales", "-f", fx},
+		"explain-connection":       {"explain", "dave", "connection/pg", "-f", fx},
+		"explain-grant":            {"explain", "bob", "project/churn", "-f", fx},
+		"explain-admin":            {"explain", "alice", "project/churn", "-f", fx},
+		"explain-inactive":         {"explain", "zed", "dataset/sales", "-f", fx},
+		"explain-no-access":        {"explain", "bob", "dataset/other", "-f", fx},
+		"access-diff":              {"access", "diff", "--before", fx, "--after", "testdata/after"},
+		"access-diff-nochange":     {"access", "diff", "--before", fx, "--after", fx},
+		"check-clean":              {"check", "-f", fx},
+		"who-can-use-peruser":      {"who-can", "use", "connection/warehouse", "-f", "testdata/peruser"},
+		"who-can-use-peruser-json": {"who-can", "use", "connection/warehouse", "-f", "testdata/peruser", "-o", "json"},
+		"explain-peruser-invalid":  {"explain", "lee", "connection/warehouse", "-f", "testdata/peruser"},
+		"explain-peruser-ready":    {"explain", "kim", "connection/warehouse", "-f", "testdata/peruser"},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -91,7 +95,15 @@ func TestBadInput(t *testing.T) {
 		"unknown permission": {[]string{"who-can", "view", "connection/pg", "-f", "testdata/bad/bad-permission.yaml"},
 			[]string{"testdata/bad/bad-permission.yaml (document 1, ResourceGrant g)", `unknown permission "fly" for dataset: valid are viewMetadata`}},
 		"environment Editor": {[]string{"explain", "alice", "environment/py", "-f", "testdata/bad/env-editor.yaml"},
-			[]string{"testdata/bad/env-editor.yaml (document 1, Share env)", "environment has no Editor role: use Consumer or Owner"}},
+			[]string{"testdata/bad/env-editor.yaml (document 1, Share env)", `Share.iam.gatehouse.dev "env" is invalid: spec: Invalid value: environments have no Editor role`}},
+		// Refused by the CRD's defaults and rules, as the API server
+		// refuses them, not computed as if valid.
+		"usableBy groups without mode": {[]string{"access", "-f", "testdata/bad/usableby-without-mode.yaml"},
+			[]string{"testdata/bad/usableby-without-mode.yaml (document 1, Connection lake): " +
+				`Connection.iam.gatehouse.dev "lake" is invalid: spec.usableBy: Invalid value: groups are listed exactly when mode is Groups`}},
+		"negative seats": {[]string{"access", "-f", "testdata/bad/negative-seats.yaml"},
+			[]string{"testdata/bad/negative-seats.yaml (document 1, License default): " +
+				`License.iam.gatehouse.dev "default" is invalid: spec.profiles[0].seats: Invalid value: -5: spec.profiles[0].seats in body should be greater than or equal to 0`}},
 		"not YAML": {[]string{"access", "-f", "testdata/bad/not-yaml.yaml"},
 			[]string{"testdata/bad/not-yaml.yaml (document 1) is not valid YAML"}},
 		"several namespaces": {[]string{"access", "-f", "testdata/bad/two-namespaces.yaml"},

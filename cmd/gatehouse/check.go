@@ -19,7 +19,7 @@ func newCheckCommand() *cobra.Command {
 	var adminGroups []string
 	var breakGlass string
 	cmd := &cobra.Command{
-		Use:   "check [-f FILE_OR_DIR...] [-n NS] [--admin-groups G,...] [--break-glass-group G]",
+		Use:   "check [-f FILE|DIR|-]... [-n NS] [--admin-groups G,...] [--break-glass-group G]",
 		Short: "List the objects that break the perimeter's rules (made before a rule landed, or past a webhook)",
 		Long: `check lists the objects of a namespace that break a rule the webhooks now enforce:
 Users standing for one Kubernetes identity together or for a system: one, Groups
@@ -28,7 +28,15 @@ printable. Each line says how to fix it; deleting or fixing such an object is
 always admitted. It exits 1 when it finds any, 0 when there are none.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := mf.load()
+			// The objects check looks for predate the rules that would
+			// refuse their creation: read them as stored, not as created.
+			var l *loaded
+			var err error
+			if len(mf.files) > 0 {
+				l, err = loadManifests(mf.stdin(), mf.files, mf.namespace, asStored)
+			} else {
+				l, err = mf.load()
+			}
 			if err != nil {
 				return err
 			}

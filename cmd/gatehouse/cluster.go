@@ -14,12 +14,12 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
-// load reads the namespace from the manifests given with -f, or else from
-// the cluster the kubeconfig names (KUBECONFIG, --kubeconfig, --context),
-// as kubectl would.
+// load reads the namespace from the manifests given with -f (standard input
+// for -), or else from the cluster the kubeconfig names (KUBECONFIG,
+// --kubeconfig, --context), as kubectl would.
 func (m *manifestFlags) load() (*loaded, error) {
 	if len(m.files) > 0 {
-		return loadManifests(m.files, m.namespace)
+		return loadManifests(m.stdin(), m.files, m.namespace)
 	}
 	return loadCluster(m.kubeconfig, m.context, m.namespace)
 }
@@ -71,5 +71,5 @@ func loadCluster(kubeconfig, kubeContext, ns string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &loaded{namespace: ns, snap: snap}, nil
+	return &loaded{namespace: ns, snap: snap, fromCluster: true}, nil
 }

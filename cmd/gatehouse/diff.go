@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,25 +13,46 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 )
 
 func newAccessDiffCommand() *cobra.Command {
 	var before, after []string
-	var namespace string
+	var beforeRev, namespace string
 	cmd := &cobra.Command{
-		Use:   "diff --before DIR --after DIR [-n NS]",
+		Use:   "diff (--before FILE|DIR|- | --before-rev REV) --after FILE|DIR|- [-n NS]",
 		Short: "Show who gains or loses what between two sets of manifests (e.g. a GitOps change)",
-		Args:  cobra.NoArgs,
+		Long: `diff computes everyone's access from the --before manifests and from the
+--after ones, read as access -f reads them (a kustomization directory is built
+with kustomize; - is standard input, for one side), and prints per user what
+changes.
+
+--before-rev REV takes the before side from git: the --after paths as they are
+at revision REV of the git repository that holds them (the whole repository is
+read at REV, so kustomize bases outside the paths are too), e.g. the review of
+a GitOps change before it is merged:
+
+  gatehouse access diff --before-rev origin/main --after overlays/prod`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(before) == 0 || len(after) == 0 {
-				return usageError(errors.New("give both --before and --after"))
+			if err := checkDiffSides(before, after, beforeRev); err != nil {
+				return err
 			}
-			lb, err := loadManifests(before, namespace)
+			la, err := loadManifests(cmd.InOrStdin(), after, namespace)
 			if err != nil {
 				return err
 			}
-			la, err := loadManifests(after, namespace)
-			if err != nil {
+			var lb *loaded
+			if beforeRev != "" {
+				docs, err := readAtRevision(beforeRev, after)
+				if err != nil {
+					return err
+				}
+				lb, err = loadDocuments(docs, namespace)
+				if err != nil {
+					return err
+				}
+			} else if lb, err = loadManifests(cmd.InOrStdin(), before, namespace); err != nil {
 				return err
 			}
 			var buf bytes.Buffer
@@ -41,10 +63,29 @@ func newAccessDiffCommand() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringArrayVar(&before, "before", nil, "manifests before the change (file or directory; repeatable)")
-	cmd.Flags().StringArrayVar(&after, "after", nil, "manifests after the change (file or directory; repeatable)")
+	cmd.Flags().StringArrayVar(&before, "before", nil, "manifests before the change: "+filenameUsage)
+	cmd.Flags().StringVar(&beforeRev, "before-rev", "", "git revision (commit, branch, tag) at which to read the --after paths for the before side, instead of --before")
+	cmd.Flags().StringArrayVar(&after, "after", nil, "manifests after the change: "+filenameUsage)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the objects without one")
 	return cmd
+}
+
+// checkDiffSides checks that the flags give each side once, and standard
+// input to one side at most.
+func checkDiffSides(before, after []string, beforeRev string) error {
+	switch {
+	case len(after) == 0:
+		return usageError(errors.New("give the manifests after the change with --after, and the before side with --before or --before-rev"))
+	case beforeRev != "" && len(before) > 0:
+		return usageError(errors.New("give the before side with --before or with --before-rev, not both"))
+	case beforeRev == "" && len(before) == 0:
+		return usageError(errors.New("give the manifests before the change with --before, or a git revision to read the --after paths at with --before-rev"))
+	case beforeRev != "" && slices.Contains(after, manifest.Stdin):
+		return usageError(errors.New("--before-rev reads the --after paths at a git revision, and standard input (-) has none: give --after files or directories of a git repository, or the before side with --before"))
+	case slices.Contains(before, manifest.Stdin) && slices.Contains(after, manifest.Stdin):
+		return usageError(errors.New("standard input (-) can be read only once: give it to --before or to --after, not both"))
+	}
+	return nil
 }
 
 // writeDiff writes, per user whose access changes, what changes; it returns

@@ -3,18 +3,19 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 func newExplainCommand() *cobra.Command {
 	var mf manifestFlags
 	cmd := &cobra.Command{
-		Use:   "explain LOGIN TYPE/NAME [-f FILE_OR_DIR...] [-n NS]",
+		Use:   "explain LOGIN TYPE/NAME [-f FILE|DIR|-]... [-n NS]",
 		Short: "Explain, in words, why a user holds what it holds on a resource",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -31,7 +32,7 @@ func newExplainCommand() *cobra.Command {
 				return err
 			}
 			var buf bytes.Buffer
-			explain(&buf, u, ref, l.snap)
+			explain(&buf, u, ref, l)
 			_, err = cmd.OutOrStdout().Write(buf.Bytes())
 			return err
 		},
@@ -41,17 +42,14 @@ func newExplainCommand() *cobra.Command {
 }
 
 // explain writes every contribution to a user's access and every cap on it.
-func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, snap access.Snapshot) {
+func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, l *loaded) {
 	login := u.Login
 	if len(u.Groups) > 0 {
-		noun := "groups"
-		if len(u.Groups) == 1 {
-			noun = "group"
-		}
-		fmt.Fprintf(buf, "%s is in %s %s.\n", login, noun, strings.Join(u.Groups, ", "))
+		fmt.Fprintf(buf, "%s is in %s %s.\n", login, words.Plural(len(u.Groups), "group", "groups"), words.List(u.Groups))
 	}
 	if len(u.UnknownGroups) > 0 {
-		fmt.Fprintf(buf, "%s lists groups that do not exist: %s.\n", login, strings.Join(u.UnknownGroups, ", "))
+		fmt.Fprintf(buf, "%s lists %s that %s not exist: %s.\n", login, words.Plural(len(u.UnknownGroups), "a group", "groups"),
+			words.Plural(len(u.UnknownGroups), "does", "do"), words.List(u.UnknownGroups))
 	}
 	if u.Seat != iamv1alpha1.SeatGranted {
 		fmt.Fprintf(buf, "%s holds no seat (%s, %s): %s\nA user without a seat has no permissions at all, so %s can do nothing on %s.\n",
@@ -68,7 +66,7 @@ func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRe
 	if ra.Role != "" {
 		role = fmt.Sprintf("is %s on %s and holds", ra.Role, ref)
 	} else {
-		role = fmt.Sprintf("has no role on %s (only grants reach it) and holds", ref)
+		role = fmt.Sprintf("has no role on %s (no Share reaches %s, only %s) and holds", ref, login, words.List(roleless(ra.Via)))
 	}
 	fmt.Fprintf(buf, "%s %s %s.\n", login, role, joinList(ra.Permissions))
 	fmt.Fprintln(buf, "Because:")
@@ -88,18 +86,62 @@ func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRe
 		}
 		fmt.Fprintln(buf, ". Sharing never overrides the profile.")
 	}
-	if ref.Type == iamv1alpha1.ResourceConnection && !hasPermission(ra.Permissions, "use") {
-		admitted := false
-		for _, c := range snap.Connections {
-			if c.Name == ref.Name {
-				admitted = true // the connection exists; its usableBy decides
-				fmt.Fprintf(buf, "Connection %s's usableBy does not admit %s, so %s cannot use it whatever a Share or grant says.\n", ref.Name, login, login)
-			}
+	if ref.Type == iamv1alpha1.ResourceConnection {
+		explainConnection(buf, u, ref, ra, l)
+	}
+}
+
+// roleless names what gives permissions without a role: ResourceGrants
+// and a Connection's usableBy.
+func roleless(vias []iamv1alpha1.AccessVia) []string {
+	var out []string
+	for _, v := range vias {
+		var s string
+		switch v.Kind {
+		case iamv1alpha1.ViaResourceGrant:
+			s = "ResourceGrant " + v.Name
+		case iamv1alpha1.ViaConnection:
+			s = "Connection " + v.Name + "'s usableBy"
+		default:
+			continue
 		}
-		if !admitted {
-			fmt.Fprintf(buf, "No Connection %s exists in the manifests, so nobody but administrators can use it.\n", ref.Name)
+		if !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
+	return out
+}
+
+// explainConnection says what usableBy and, for a PerUser Connection, the
+// user's own credential mean for using it.
+func explainConnection(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, ra *iamv1alpha1.ResourceAccess, l *loaded) {
+	login := u.Login
+	conn := l.connection(ref.Name)
+	switch {
+	case conn == nil && !hasPermission(ra.Permissions, "use"):
+		fmt.Fprintf(buf, "No Connection %s exists in the %s, so nobody but administrators can use it.\n", ref.Name, source(l))
+	case conn == nil:
+	case !hasPermission(ra.Permissions, "use"):
+		fmt.Fprintf(buf, "Connection %s's usableBy does not admit %s, so %s cannot use it whatever a Share or grant says.\n", ref.Name, login, login)
+	case conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser:
+		st, known := l.credentialOf(conn, u.Name)
+		switch {
+		case !known:
+			fmt.Fprintf(buf, "Connection %s takes each user's own credential (mode PerUser), and the operator has not yet said whether %s has one (User %s's status.credentials).\n", ref.Name, login, u.Name)
+		case st.Ready:
+			fmt.Fprintf(buf, "Connection %s takes each user's own credential (mode PerUser), and %s's is ready.\n", ref.Name, login)
+		default:
+			fmt.Fprintf(buf, "But Connection %s takes each user's own credential (mode PerUser), and %s has no valid one, so %s cannot use it yet: %s\n", ref.Name, login, login, st.Message)
+		}
+	}
+}
+
+// source names where the namespace was read from.
+func source(l *loaded) string {
+	if l.fromCluster {
+		return "cluster"
+	}
+	return "manifests"
 }
 
 // joinList joins names as "a, b and c", or "nothing".
@@ -107,12 +149,5 @@ func joinList[T ~string](xs []T) string {
 	if len(xs) == 0 {
 		return "nothing"
 	}
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = string(x)
-	}
-	if len(s) == 1 {
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+	return words.List(xs)
 }

@@ -3,14 +3,20 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsjson "sigs.k8s.io/json"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/config/crd"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/crdvalidate"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 )
 
@@ -18,27 +24,44 @@ import (
 // it.
 var now = time.Now
 
-// loaded is one namespace read from manifests.
+// loaded is one namespace read from manifests or from a cluster.
 type loaded struct {
 	namespace string
 	snap      access.Snapshot
+	// credentials are the per-user credential Secrets of the namespace
+	// found in the manifests (never read from a cluster: there the Users'
+	// status.credentials say what the operator found).
+	credentials []*corev1.Secret
+	// fromCluster is set when the namespace was read from a cluster.
+	fromCluster bool
+	// asStored reads manifests as the API server reads stored objects
+	// (see asStored).
+	asStored bool
 }
 
 // gatehouseKinds are the kinds of iam.gatehouse.dev the CLI reads.
 var gatehouseKinds = []string{"Connection", "Directory", "Group", "License", "ResourceGrant", "Share", "User"}
 
-// loadManifests reads the Gatehouse objects of one namespace from files and
-// directories, as `kubectl apply -f` would read them, decoding strictly and
-// validating roles and permissions against the catalogue. Every error names
-// the file and the object, and is a usage error (exit code 2).
-func loadManifests(paths []string, ns string) (*loaded, error) {
+// loadManifests reads the Gatehouse objects of one namespace from files,
+// directories and stdin (for "-") as manifest.Read does: as `kubectl apply
+// -f` would read them, or `kubectl apply -k` for a kustomization directory.
+// Then as loadDocuments.
+func loadManifests(stdin io.Reader, paths []string, ns string, opts ...loadOption) (*loaded, error) {
 	if len(paths) == 0 {
 		return nil, usageError(errors.New("no manifests: give files or directories with -f"))
 	}
-	docs, err := manifest.ReadPaths(paths...)
+	docs, err := manifest.Read(stdin, paths...)
 	if err != nil {
 		return nil, usageError(err)
 	}
+	return loadDocuments(docs, ns, opts...)
+}
+
+// loadDocuments reads the Gatehouse objects of one namespace from docs,
+// decoding strictly and validating roles and permissions against the
+// catalogue. Every error names the file and the object, and is a usage
+// error (exit code 2).
+func loadDocuments(docs []manifest.Document, ns string, opts ...loadOption) (_ *loaded, err error) {
 	type entry struct {
 		doc manifest.Document
 		ns  string
@@ -57,9 +80,6 @@ func loadManifests(paths []string, ns string) (*loaded, error) {
 			return nil, usageError(fmt.Errorf("%s: unknown kind %s in %s: valid are %s", d.Source(), gvk.Kind, iamv1alpha1.GroupVersion, strings.Join(gatehouseKinds, ", ")))
 		}
 		objNS := d.Object.GetNamespace()
-		if objNS == "" {
-			objNS = d.Namespace // set by a kustomization, as kubectl apply -k would
-		}
 		if objNS == "" {
 			objNS = ns
 		}
@@ -89,6 +109,12 @@ func loadManifests(paths []string, ns string) (*loaded, error) {
 	}
 
 	l := &loaded{namespace: target, snap: access.Snapshot{Now: now()}}
+	for _, o := range opts {
+		o(l)
+	}
+	if l.credentials, err = perUserSecrets(docs, target); err != nil {
+		return nil, usageError(err)
+	}
 	seen := map[string]string{}
 	for _, e := range ours {
 		if e.ns != target {
@@ -107,34 +133,84 @@ func loadManifests(paths []string, ns string) (*loaded, error) {
 	return l, nil
 }
 
+// loadOption changes how loadDocuments reads objects.
+type loadOption func(*loaded)
+
+// asStored reads objects as the API server reads the ones it has stored:
+// defaulted, not judged as a create. For check, whose objects may predate
+// the rules (CEL rules ratchet: an update that leaves such a field alone is
+// admitted).
+func asStored(l *loaded) { l.asStored = true }
+
+// crdValidator judges objects as the API server does with the Gatehouse
+// CRDs installed; built on first use.
+var crdValidator = sync.OnceValues(func() (*crdvalidate.Validator, error) {
+	crds, err := crd.Load()
+	if err != nil {
+		return nil, err
+	}
+	return crdvalidate.New(crds), nil
+})
+
+// admit judges a Gatehouse object of namespace ns as the API server judges
+// its creation, with the CRDs' defaults, OpenAPI schema and CEL rules, and
+// returns it as the server would store it (defaulted). A refusal reads as
+// the API server's (kubectl create, strict field validation). With stored,
+// only unknown fields are refused.
+func admit(d manifest.Document, ns string, stored bool) (*unstructured.Unstructured, error) {
+	v, err := crdValidator()
+	if err != nil {
+		return nil, err
+	}
+	obj := d.Object.DeepCopy()
+	obj.SetNamespace(ns)
+	res, err := v.Create(obj)
+	if err != nil {
+		return nil, err
+	}
+	if stored {
+		res.Errors = nil
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	return res.Object, nil
+}
+
 // decodeStrict decodes an object into a typed value; unknown or duplicate
 // fields are errors.
-func decodeStrict(d manifest.Document, into any) error {
-	data, err := d.Object.MarshalJSON()
+func decodeStrict(obj *unstructured.Unstructured, into any) error {
+	data, err := obj.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("cannot re-encode: %w", err)
 	}
 	strict, err := sigsjson.UnmarshalStrict(data, into)
 	if err != nil {
-		return fmt.Errorf("does not decode as %s: %w", d.Object.GetKind(), err)
+		return fmt.Errorf("does not decode as %s: %w", obj.GetKind(), err)
 	}
 	if len(strict) > 0 {
 		msgs := make([]string, len(strict))
 		for i, e := range strict {
 			msgs[i] = e.Error()
 		}
-		return fmt.Errorf("does not decode as %s: %s", d.Object.GetKind(), strings.Join(msgs, "; "))
+		return fmt.Errorf("does not decode as %s: %s", obj.GetKind(), strings.Join(msgs, "; "))
 	}
 	return nil
 }
 
-// add decodes one object into the snapshot and checks what the API server's
-// enums would (roles, permissions, types) against the catalogue.
+// add judges one object as the API server would (admit), decodes the
+// defaulted object into the snapshot, and checks against the catalogue what
+// the CRDs cannot express (which permissions and roles a resource type has)
+// and, should the CRDs and the catalogue ever disagree, their enums.
 func (l *loaded) add(d manifest.Document) error {
-	switch d.Object.GetKind() {
+	obj, err := admit(d, l.namespace, l.asStored)
+	if err != nil {
+		return err
+	}
+	switch obj.GetKind() {
 	case "License":
 		var o iamv1alpha1.License
-		if err := decodeStrict(d, &o); err != nil {
+		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
 		if l.snap.License != nil {
@@ -151,13 +227,13 @@ func (l *loaded) add(d manifest.Document) error {
 		l.snap.License = &o
 	case "User":
 		var o iamv1alpha1.User
-		if err := decodeStrict(d, &o); err != nil {
+		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
 		l.snap.Users = append(l.snap.Users, o)
 	case "Group":
 		var o iamv1alpha1.Group
-		if err := decodeStrict(d, &o); err != nil {
+		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
 		if _, err := access.ParseGlobal(o.Spec.GlobalPermissions); err != nil {
@@ -166,13 +242,13 @@ func (l *loaded) add(d manifest.Document) error {
 		l.snap.Groups = append(l.snap.Groups, o)
 	case "Connection":
 		var o iamv1alpha1.Connection
-		if err := decodeStrict(d, &o); err != nil {
+		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
 		l.snap.Connections = append(l.snap.Connections, o)
 	case "ResourceGrant":
 		var o iamv1alpha1.ResourceGrant
-		if err := decodeStrict(d, &o); err != nil {
+		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
 		if _, err := access.ParsePermissions(o.Spec.Resource.Type, o.Spec.Permissions); err != nil {
@@ -181,7 +257,7 @@ func (l *loaded) add(d manifest.Document) error {
 		l.snap.ResourceGrants = append(l.snap.ResourceGrants, o)
 	case "Share":
 		var o iamv1alpha1.Share
-		if err := decodeStrict(d, &o); err != nil {
+		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
 		for _, g := range o.Spec.Grantees {
@@ -192,7 +268,7 @@ func (l *loaded) add(d manifest.Document) error {
 		l.snap.Shares = append(l.snap.Shares, o)
 	case "Directory":
 		var o iamv1alpha1.Directory
-		return decodeStrict(d, &o) // checked, not needed to compute access
+		return decodeStrict(obj, &o) // checked, not needed to compute access
 	}
 	return nil
 }

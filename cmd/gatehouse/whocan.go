@@ -11,6 +11,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // whoCanRow is one user who holds the permission, as -o json prints it.
@@ -19,13 +20,17 @@ type whoCanRow struct {
 	Name  string                  `json:"name"`
 	Role  iamv1alpha1.Role        `json:"role,omitempty"`
 	Via   []iamv1alpha1.AccessVia `json:"via"`
+	// Credential is the user's own credential, for `use` of a PerUser
+	// Connection; Known is false when the operator has not checked it yet.
+	Credential *iamv1alpha1.CredentialStatus `json:"credential,omitempty"`
+	Known      *bool                         `json:"credentialKnown,omitempty"`
 }
 
 func newWhoCanCommand() *cobra.Command {
 	var mf manifestFlags
 	var output string
 	cmd := &cobra.Command{
-		Use:   "who-can PERMISSION TYPE/NAME [-f FILE_OR_DIR...] [-n NS]",
+		Use:   "who-can PERMISSION TYPE/NAME [-f FILE|DIR|-]... [-n NS]",
 		Short: "List the users holding a permission on a resource, and how",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,35 +49,20 @@ func newWhoCanCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := access.Compute(l.snap)
-			rows := []whoCanRow{}
-			for _, u := range usersByLogin(res) {
-				ra := u.Find(ref)
-				if ra == nil || !hasPermission(ra.Permissions, perm) {
-					continue
-				}
-				rows = append(rows, whoCanRow{Login: u.Login, Name: u.Name, Role: ra.Role, Via: ra.Via})
-			}
+			rows, blocked := whoCan(l, access.Compute(l.snap), perm, ref)
 			var buf bytes.Buffer
 			if output == "json" {
 				enc := json.NewEncoder(&buf)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"permission": perm, "resource": ref.String(), "users": rows}); err != nil {
+				out := map[string]any{"permission": perm, "resource": ref.String(), "users": rows}
+				if blocked != nil {
+					out["admittedWithoutCredential"] = blocked
+				}
+				if err := enc.Encode(out); err != nil {
 					return fmt.Errorf("cannot encode JSON: %w", err)
 				}
-			} else if len(rows) == 0 {
-				fmt.Fprintf(&buf, "Nobody can %s on %s.\n", perm, ref)
 			} else {
-				tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "USER\tROLE\tVIA")
-				for _, r := range rows {
-					vias := make([]string, len(r.Via))
-					for i, v := range r.Via {
-						vias[i] = describeVia(v, r.Login)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, orDash(string(r.Role)), strings.Join(vias, "; "))
-				}
-				_ = tw.Flush() // into a bytes.Buffer, which cannot fail
+				writeWhoCan(&buf, perm, ref, rows, blocked)
 			}
 			_, err = cmd.OutOrStdout().Write(buf.Bytes())
 			return err
@@ -81,6 +71,82 @@ func newWhoCanCommand() *cobra.Command {
 	mf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
+}
+
+// whoCan returns the users holding perm on ref. For `use` of a PerUser
+// Connection, holding it is not enough: a user also needs a valid
+// credential of its own, so the users usableBy admits who have none are
+// returned apart (blocked, never nil then).
+func whoCan(l *loaded, res *access.Result, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef) (rows, blocked []whoCanRow) {
+	rows = []whoCanRow{}
+	var conn *iamv1alpha1.Connection
+	if ref.Type == iamv1alpha1.ResourceConnection && perm == "use" {
+		if c := l.connection(ref.Name); c != nil && c.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser {
+			conn, blocked = c, []whoCanRow{}
+		}
+	}
+	for _, u := range usersByLogin(res) {
+		ra := u.Find(ref)
+		if ra == nil || !hasPermission(ra.Permissions, perm) {
+			continue
+		}
+		row := whoCanRow{Login: u.Login, Name: u.Name, Role: ra.Role, Via: ra.Via}
+		if conn == nil {
+			rows = append(rows, row)
+			continue
+		}
+		st, known := l.credentialOf(conn, u.Name)
+		row.Credential, row.Known = &st, &known
+		if known && st.Ready {
+			rows = append(rows, row)
+		} else {
+			blocked = append(blocked, row)
+		}
+	}
+	return rows, blocked
+}
+
+// writeWhoCan writes who-can's table: the users who can, then those a
+// PerUser Connection admits who lack a valid credential of their own.
+func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef, rows, blocked []whoCanRow) {
+	if len(rows) == 0 {
+		fmt.Fprintf(buf, "Nobody can %s on %s.\n", perm, ref)
+	} else {
+		tw := tabwriter.NewWriter(buf, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USER\tROLE\tVIA")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, orDash(string(r.Role)), describeVias(r.Via, r.Login))
+		}
+		_ = tw.Flush() // into a bytes.Buffer, which cannot fail
+	}
+	if len(blocked) == 0 {
+		return
+	}
+	admitted := words.Count(len(blocked), "user", "users")
+	if len(rows) > 0 {
+		admitted = words.Count(len(blocked), "more user", "more users")
+	}
+	fmt.Fprintf(buf, "\nConnection %s takes each user's own credential (mode PerUser). Its usableBy admits %s, who cannot use it until %s a valid credential (kubectl gatehouse credentials set %s):\n",
+		ref.Name, admitted, words.Plural(len(blocked), "that user sets", "each sets"), ref.Name)
+	tw := tabwriter.NewWriter(buf, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER\tCREDENTIAL\tWHY")
+	for _, r := range blocked {
+		why := r.Credential.Message
+		if !*r.Known {
+			why = "The operator has not written this user's status.credentials yet."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, describeCredential(*r.Credential, *r.Known), why)
+	}
+	_ = tw.Flush() // into a bytes.Buffer, which cannot fail
+}
+
+// describeVias puts a user's contributions in words, joined by "; ".
+func describeVias(vias []iamv1alpha1.AccessVia, login string) string {
+	out := make([]string, len(vias))
+	for i, v := range vias {
+		out[i] = describeVia(v, login)
+	}
+	return strings.Join(out, "; ")
 }
 
 func hasPermission(perms []iamv1alpha1.Permission, p iamv1alpha1.Permission) bool {

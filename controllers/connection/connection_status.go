@@ -2,7 +2,6 @@ package connection
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,50 +23,6 @@ func isPerUser(conn *iamv1alpha1.Connection) bool {
 	return conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser && conn.DeletionTimestamp == nil
 }
 
-// userCredential is the state of u's credential for the PerUser connection
-// conn, given the Secrets labelled as that credential and whether u may use
-// the connection (access.Index.MayUse: the engine decides). ok is
-// false when there is nothing to report: the user may not use it and has no
-// Secret for it.
-func userCredential(conn *iamv1alpha1.Connection, u *iamv1alpha1.User, secrets []*corev1.Secret, admitted bool) (st iamv1alpha1.CredentialStatus, ok bool) {
-	st.Connection = conn.Name
-	typ := credentials.EffectiveType(conn.Spec.Credentials)
-	switch len(secrets) {
-	case 0:
-		if !admitted {
-			return st, false
-		}
-		st.Reason = iamv1alpha1.CredentialMissing
-		st.Message = fmt.Sprintf("No credential for Connection %s: create a Secret in namespace %s with labels %s=%s and %s=%s holding %s.",
-			conn.Name, conn.Namespace, iamv1alpha1.LabelConnection, conn.Name, iamv1alpha1.LabelUser, u.Name, credentials.Needs(typ))
-		return st, true
-	case 1:
-		res := credentials.Validate(typ, secrets[0])
-		if !res.Ready {
-			st.Reason = iamv1alpha1.CredentialInvalid
-			st.Message = sentence(res.Message)
-			return st, true
-		}
-		st.Ready = true
-		st.Reason = iamv1alpha1.CredentialConfigured
-		st.Message = sentence(res.Message)
-		if !admitted {
-			st.Message += fmt.Sprintf(" The user may not use Connection %s (its spec.usableBy does not admit the user, or the user is inactive or holds no seat): the credential is not used.", conn.Name)
-		}
-		return st, true
-	default:
-		names := make([]string, len(secrets))
-		for i, s := range secrets {
-			names[i] = s.Name
-		}
-		slices.Sort(names)
-		st.Reason = iamv1alpha1.CredentialInvalid
-		st.Message = fmt.Sprintf("Secrets %s are all labelled as the credential of user %s for Connection %s: keep one.",
-			strings.Join(names, ", "), u.Name, conn.Name)
-		return st, true
-	}
-}
-
 // counts are the per-user credential counts of a Connection's status.
 type counts struct{ configured, missing, invalid int32 }
 
@@ -77,7 +32,7 @@ type counts struct{ configured, missing, invalid int32 }
 func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret, ix *access.Index) counts {
 	var c counts
 	for i := range users {
-		st, ok := userCredential(conn, &users[i], secrets[users[i].Name], ix.MayUse(conn.Name, users[i].Name))
+		st, ok := credentials.UserState(conn, users[i].Name, secrets[users[i].Name], ix.MayUse(conn.Name, users[i].Name))
 		if !ok {
 			continue
 		}

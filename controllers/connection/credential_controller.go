@@ -216,7 +216,7 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if !ok {
 			return ctrl.Result{RequeueAfter: time.Second}, nil // who may use it is not known yet
 		}
-		if st, ok := userCredential(conn, &u, byConn[conn.Name], ix.MayUse(conn.Name, u.Name)); ok {
+		if st, ok := credentials.UserState(conn, u.Name, byConn[conn.Name], ix.MayUse(conn.Name, u.Name)); ok {
 			want = append(want, st)
 		}
 	}

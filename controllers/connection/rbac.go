@@ -18,6 +18,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Labels of the Roles and RoleBindings the controller writes. The manager
@@ -92,16 +93,16 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		}
 		switch mode {
 		case iamv1alpha1.AudienceAll:
-			readers = fmt.Sprintf("the %d active, seated users of the namespace (detailsReadableBy All)", len(in.readers))
+			readers = fmt.Sprintf("the %s of the namespace (detailsReadableBy All)", words.Count(len(in.readers), "active, seated user", "active, seated users"))
 		case iamv1alpha1.AudienceGroups:
 			for _, name := range aud.Groups {
 				if in.groups[name] == nil {
 					problem(iamv1alpha1.ReasonUnknownGroup, fmt.Sprintf("detailsReadableBy names group %s, which does not exist: create it or remove it.", name))
 				}
 			}
-			readers = fmt.Sprintf("the %d active, seated members of groups %s", len(in.readers), strings.Join(aud.Groups, ", "))
+			readers = fmt.Sprintf("the %s of %s %s", words.Count(len(in.readers), "active, seated member", "active, seated members"), words.Plural(len(aud.Groups), "group", "groups"), words.List(aud.Groups))
 			if len(in.readers) == 0 {
-				readers = "nobody but administrators (no active, seated member of " + strings.Join(aud.Groups, ", ") + ")"
+				readers = "nobody but administrators (no active, seated member of " + words.List(aud.Groups) + ")"
 			}
 		default:
 			readers = "nobody but administrators (detailsReadableBy None)"
@@ -127,10 +128,10 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 	}
 	var msg []string
 	if len(in.detailSecrets) > 0 {
-		msg = append(msg, fmt.Sprintf("Secret %s is readable by %s.", strings.Join(in.detailSecrets, ", "), readers))
+		msg = append(msg, fmt.Sprintf("%s %s %s readable by %s.", words.Plural(len(in.detailSecrets), "Secret", "Secrets"), words.List(in.detailSecrets), words.Plural(len(in.detailSecrets), "is", "are"), readers))
 	}
 	if isPerUser(in.conn) {
-		msg = append(msg, fmt.Sprintf("%d per-user credential Secrets are each readable by their active user only.", perUser))
+		msg = append(msg, fmt.Sprintf("%s readable by %s only.", words.Count(perUser, "per-user credential Secret is", "per-user credential Secrets are each"), words.Plural(perUser, "its active user", "their active user")))
 	}
 	if len(msg) == 0 {
 		msg = append(msg, "The connection has no Secret to project.")

@@ -26,6 +26,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
@@ -315,12 +316,12 @@ func oldAndNew(fn handler.MapFunc) handler.EventHandler {
 	}
 }
 
-// kubernetesGroupChanged passes Group creations, deletions and changes of
-// spec.kubernetesGroup.
+// groupMembershipChanged passes Group creations, deletions and changes of
+// who is in them (access.GroupMembersChanged).
 func groupMembershipChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*iamv1alpha1.Group), e.ObjectNew.(*iamv1alpha1.Group)
-		return !slices.Equal(o.Spec.LDAPGroups, n.Spec.LDAPGroups) || o.Status.Members != n.Status.Members
+		return access.GroupMembersChanged(o, n)
 	}}
 }
 
@@ -329,7 +330,7 @@ func groupMembershipChanged() predicate.Predicate {
 func userAccessChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
-		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || userAdmissionDiffers(o, n) || o.Status.Seat != n.Status.Seat
+		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || access.AdmissionChanged(o, n) || o.Status.Seat != n.Status.Seat
 	}}
 }
 
@@ -338,14 +339,8 @@ func userAccessChanged() predicate.Predicate {
 func userAdmissionChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
-		return userAdmissionDiffers(o, n) || !slices.Equal(o.Status.Credentials, n.Status.Credentials)
+		return access.AdmissionChanged(o, n) || !slices.Equal(o.Status.Credentials, n.Status.Credentials)
 	}}
-}
-
-func userAdmissionDiffers(o, n *iamv1alpha1.User) bool {
-	return o.Spec.IsActive() != n.Spec.IsActive() || !slices.Equal(o.Spec.Groups, n.Spec.Groups) ||
-		!slices.Equal(o.Status.Groups, n.Status.Groups) || o.Status.Seat != n.Status.Seat ||
-		!slices.Equal(o.Status.GlobalPermissions, n.Status.GlobalPermissions) || (o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil)
 }
 
 // createOrDelete passes only creations and deletions.

@@ -40,8 +40,8 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
-	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
@@ -480,7 +480,7 @@ func (r *Reconciler) sync(ctx context.Context, s *scope) *outcome {
 		out.fail = &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf("cannot list the Licenses: %v", err)}
 		return out
 	}
-	license = engine.LicenseInForce(licenses.Items)
+	license = access.LicenseInForce(licenses.Items)
 	if f := r.read(ctx, conn, s, newProfileChooser(spec, license), &in, out); f != nil {
 		out.fail = f
 		return out

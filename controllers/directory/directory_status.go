@@ -12,6 +12,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Event reasons on a Directory (and on the Users it leaves alone).
@@ -106,11 +107,11 @@ func (r *Reconciler) conditions(s *scope, out *outcome) (ready, synced, degraded
 		return ready, synced, degraded
 	}
 	p := out.plan
-	msg := fmt.Sprintf("Read %d users and %d groups; created %d, updated %d, removed %d Users.", out.found, out.groups, out.created, out.updated, out.removed)
+	msg := fmt.Sprintf("Read %s and %s; Users created: %d, updated: %d, removed: %d.", words.Count(out.found, "user", "users"), words.Count(out.groups, "group", "groups"), out.created, out.updated, out.removed)
 	if s.dir.Spec.DryRun {
 		sum := p.summary()
-		msg = fmt.Sprintf("Dry run: read %d users and %d groups; a sync would create %d, update %d, deactivate %d and delete %d Users (status.plan). Nothing was written; set dryRun to false to sync.",
-			out.found, out.groups, sum.Create, sum.Update, sum.Deactivate, sum.Delete)
+		msg = fmt.Sprintf("Dry run: read %s and %s; a sync would create %d, update %d, deactivate %d and delete %d of the Users (status.plan). Nothing was written; set dryRun to false to sync.",
+			words.Count(out.found, "user", "users"), words.Count(out.groups, "group", "groups"), sum.Create, sum.Update, sum.Deactivate, sum.Delete)
 		synced = status.Condition(iamv1alpha1.ConditionSynced, true, iamv1alpha1.ReasonDryRun, msg)
 	} else {
 		if out.allowed != "" {
@@ -119,25 +120,25 @@ func (r *Reconciler) conditions(s *scope, out *outcome) (ready, synced, degraded
 		synced = status.Condition(iamv1alpha1.ConditionSynced, true, iamv1alpha1.ReasonSyncSucceeded, msg)
 	}
 	if out.skipped > 0 {
-		synced.Message += fmt.Sprintf(" %d entries were skipped (no login, white space in it, or a login two entries share).", out.skipped)
+		synced.Message += fmt.Sprintf(" %s skipped (no login, white space in it, or a login two entries share).", words.Count(out.skipped, "entry was", "entries were"))
 	}
 	if p.Truncated > 0 {
-		synced.Message += fmt.Sprintf(" %d users are in more directory groups than a User can list (%d); their lists were cut.", p.Truncated, maxDirectoryGroups)
+		synced.Message += fmt.Sprintf(" %s in more directory groups than a User can list (%d); %s cut.", words.Count(p.Truncated, "user is", "users are"), maxDirectoryGroups, words.Plural(p.Truncated, "its list was", "their lists were"))
 	}
 	ready = status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled, synced.Message)
 	var problems []string
 	reason := ""
 	if len(p.Conflicts) > 0 {
 		reason = iamv1alpha1.ReasonLoginConflict
-		problems = append(problems, fmt.Sprintf("%d directory logins belong to Users the directory does not manage, which were left alone: %s. Delete those Users to let the directory create them, or set their spec.source to LDAP and spec.directory to %s to hand them over.",
-			len(p.Conflicts), list(p.Conflicts), s.dir.Name))
+		problems = append(problems, fmt.Sprintf("%s to Users the directory does not manage, which were left alone: %s. Delete those Users to let the directory create them, or set their spec.source to LDAP and spec.directory to %s to hand them over.",
+			words.Count(len(p.Conflicts), "directory login belongs", "directory logins belong"), list(p.Conflicts), s.dir.Name))
 	}
 	if len(p.Unknown) > 0 {
 		if reason == "" {
 			reason = iamv1alpha1.ReasonUnknownLogins
 		}
-		problems = append(problems, fmt.Sprintf("%d Users of this directory were not found in it and were not filled in: %s. Check their spec.login against the directory's %s.",
-			len(p.Unknown), list(p.Unknown), strings.Join(loginAttributes(&s.dir.Spec), ", ")))
+		problems = append(problems, fmt.Sprintf("%s of this directory %s not found in it and %s not filled in: %s. Check %s spec.login against the directory's %s.",
+			words.Count(len(p.Unknown), "User", "Users"), words.Plural(len(p.Unknown), "was", "were"), words.Plural(len(p.Unknown), "was", "were"), list(p.Unknown), words.Plural(len(p.Unknown), "its", "their"), strings.Join(loginAttributes(&s.dir.Spec), ", ")))
 	}
 	if reason == "" {
 		degraded = status.Condition(iamv1alpha1.ConditionDegraded, false, iamv1alpha1.ReasonInStep, "Every User of the directory is in step with it.")
@@ -193,7 +194,7 @@ func (r *Reconciler) record(s *scope, out *outcome) {
 		}
 	case out.created+out.updated+out.removed > 0:
 		r.Recorder.Eventf(d, nil, corev1.EventTypeNormal, EventSynced, "Sync",
-			"Created %d, updated %d, removed %d Users (%d in the directory).", out.created, out.updated, out.removed, out.found)
+			"Users created: %d, updated: %d, removed: %d (%s in the directory).", out.created, out.updated, out.removed, words.Count(out.found, "user", "users"))
 	}
 	if c, ok := changed(iamv1alpha1.ConditionDegraded); ok && c.Status == metav1.ConditionTrue &&
 		(c.Reason == iamv1alpha1.ReasonLoginConflict || c.Reason == iamv1alpha1.ReasonUnknownLogins) {

@@ -87,7 +87,7 @@ func TestFullSyncPlanetExpress(t *testing.T) {
 		t.Errorf("amy (no group) has profile %q, want the default reader", p)
 	}
 	waitUser(t, ns, "fry", "gains createProjects through Group crew", hasPermission("createProjects"))
-	waitEvent(t, ns, "Directory/pe Normal Synced", "Created 7")
+	waitEvent(t, ns, "Directory/pe Normal Synced", "Users created: 7,")
 
 	// Metrics, from controller-runtime's registry.
 	labels := map[string]string{"namespace": ns, "directory": "pe"}
@@ -239,7 +239,7 @@ func TestRemovalDeactivates(t *testing.T) {
 	if z := getUser(t, ns, "zoidberg"); z.Spec.DisplayName != "Zoidberg" || z.Spec.Email == "" {
 		t.Errorf("zoidberg lost his fields on deactivation: %+v", z.Spec)
 	}
-	waitEvent(t, ns, "Directory/pe Normal Synced", "removed 1")
+	waitEvent(t, ns, "Directory/pe Normal Synced", "removed: 1 ")
 
 	// Back in the directory: active again.
 	if err := s.Add(ctx, ldaptest.NewEntry(zoidbergDN, "objectClass", "inetOrgPerson", "cn", "John A. Zoidberg", "sn", "Zoidberg",
@@ -274,7 +274,7 @@ func TestSafetyBound(t *testing.T) {
 	syncNow(t, ns, "example")
 	d = waitDir(t, ns, "example", "stopped by the bound", cond(iamv1alpha1.ConditionDegraded, metav1.ConditionTrue, iamv1alpha1.ReasonDeactivationLimit))
 	msg := condition(d, iamv1alpha1.ConditionDegraded).Message
-	for _, want := range []string{"deactivate 1 of the directory's 4 active Users (25%)", "(20%)", "cid", iamv1alpha1.AnnotationAllowMassRemoval} {
+	for _, want := range []string{"deactivate 1 of the directory's 4 active Users (25.0 %)", "(20 %)", "cid", iamv1alpha1.AnnotationAllowMassRemoval} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Degraded message %q lacks %q", msg, want)
 		}

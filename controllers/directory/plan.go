@@ -11,6 +11,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // The bounds of the User fields the directory writes (user_types.go).
@@ -397,7 +398,7 @@ func checkBound(dir *iamv1alpha1.Directory, p *plan) bound {
 		dir.Name, dir.Namespace, iamv1alpha1.AnnotationAllowMassRemoval)
 	if p.Found == 0 && p.Active > 0 {
 		return bound{Reason: iamv1alpha1.ReasonEmptyDirectory, Message: fmt.Sprintf(
-			"The directory returned no user, but %d active Users come from it; nothing was changed. %s", p.Active, proceed)}
+			"The directory returned no user, but %s from it; nothing was changed. %s", words.Count(p.Active, "active User comes", "active Users come"), proceed)}
 	}
 	if p.Removals == 0 || int64(p.Removals)*100 <= int64(pct)*int64(p.Active) {
 		return bound{}
@@ -407,8 +408,8 @@ func checkBound(dir *iamv1alpha1.Directory, p *plan) bound {
 		verb = "delete"
 	}
 	return bound{Reason: iamv1alpha1.ReasonDeactivationLimit, Message: fmt.Sprintf(
-		"The sync would %s %d of the directory's %d active Users (%d%%), more than maxDeactivationPercent (%d%%); nothing was changed. The first: %s. %s",
-		verb, p.Removals, p.Active, p.Removals*100/max(1, p.Active), pct, strings.Join(firstNames(append(p.Deactivates, p.Deletes...)), ", "), proceed)}
+		"The sync would %s %d of the directory's %s (%s), more than maxDeactivationPercent (%d %%); nothing was changed. The first: %s. %s",
+		verb, p.Removals, words.Count(p.Active, "active User", "active Users"), words.Percent(p.Removals, p.Active), pct, strings.Join(firstNames(append(p.Deactivates, p.Deletes...)), ", "), proceed)}
 }
 
 // firstNames returns the sorted names of the first maxPlanNames ops.

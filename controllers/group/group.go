@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // FieldManager owns the fields of Group.status this controller writes.
@@ -50,11 +51,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	conds := []metav1.Condition{status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
-		fmt.Sprintf("The group has %d members.", rep.Members))}
+		fmt.Sprintf("The group has %s.", words.Count(rep.Members, "member", "members")))}
 	if why := access.ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, r.AdminGroups); why != "" {
 		conds[0] = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonForbiddenKubernetesGroup,
-			fmt.Sprintf("The group has %d members, but spec.kubernetesGroup %q %s, so Gatehouse binds nothing to it: set the group its own members carry, or leave it empty.",
-				rep.Members, g.Spec.KubernetesGroup, why))
+			fmt.Sprintf("The group has %s, but spec.kubernetesGroup %q %s, so Gatehouse binds nothing to it: set the group its own members carry, or leave it empty.",
+				words.Count(rep.Members, "member", "members"), g.Spec.KubernetesGroup, why))
 	}
 	if len(g.Spec.LDAPGroups) > 0 {
 		matched := status.Condition(iamv1alpha1.ConditionDirectoryGroupsMatched, true, iamv1alpha1.ReasonMatched,

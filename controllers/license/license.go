@@ -18,7 +18,9 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // FieldManager owns the fields of License.status this controller writes.
@@ -61,7 +63,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	want := iamv1alpha1.LicenseStatus{ObservedGeneration: l.Generation}
 	var conds []metav1.Condition
-	switch inForce := engine.LicenseInForce(all.Items); {
+	switch inForce := access.LicenseInForce(all.Items); {
 	case inForce != nil && inForce.Name != l.Name:
 		conds = append(conds, status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonDuplicateLicense,
 			fmt.Sprintf("License %s is the one in force in this namespace (the oldest); a namespace has one License. Delete this one or merge its profiles into %s.",
@@ -112,10 +114,10 @@ func seats(profiles []iamv1alpha1.ProfileStatus) metav1.Condition {
 	for _, p := range profiles {
 		switch {
 		case p.Pending > 0:
-			over = append(over, fmt.Sprintf("profile %s has %d active users for %d seats, %d wait Pending",
-				p.Name, p.Used+p.Pending, p.Seats, p.Pending))
+			over = append(over, fmt.Sprintf("profile %s has %s for %s, %d %s Pending",
+				p.Name, words.Count(p.Used+p.Pending, "active user", "active users"), words.Count(p.Seats, "seat", "seats"), p.Pending, words.Plural(p.Pending, "waits", "wait")))
 		case p.Seats > 0 && p.Used >= p.Seats:
-			full = append(full, fmt.Sprintf("profile %s has %d of %d seats in use", p.Name, p.Used, p.Seats))
+			full = append(full, fmt.Sprintf("profile %s has %d of %s in use", p.Name, p.Used, words.Count(p.Seats, "seat", "seats")))
 		}
 	}
 	switch {

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // FieldManager owns the fields of User.status this controller writes.
@@ -73,7 +74,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	want.ObservedGeneration = u.Generation
 	licensed := want.Conditions[0]
 	ready := status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
-		fmt.Sprintf("Effective permissions computed: %d resources, seat %s.", want.ResourceCount, want.Seat))
+		fmt.Sprintf("Effective permissions computed: %s, seat %s.", words.Count(want.ResourceCount, "resource", "resources"), want.Seat))
 	if others := r.Engine.IdentityConflicts(req.Namespace, req.Name); len(others) > 0 {
 		ready = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonIdentityConflict,
 			fmt.Sprintf("Kubernetes identity %q is also claimed by User %s, so requests as %q are judged as neither; "+

@@ -207,6 +207,28 @@ var catalogue = []typeDef{
 		share:  p("manageUsers", "manageUsers", "manageUsers"),
 		create: "createClusters",
 	},
+	{
+		// No sharing or management permission: only Owners (and
+		// administrators) share it or change its grants.
+		t: iamv1alpha1.ResourceContainerExecConfig, columns: "CEO",
+		rows: []row{
+			{p("use"), "yyy"},
+		},
+	},
+	{
+		t: iamv1alpha1.ResourceDeployerInfrastructure, columns: "CEO",
+		rows: []row{
+			{p("view"), "yyy"},
+			{p("deploy"), "nyy"},
+			{p("admin"), "nny"},
+		},
+		implies: map[iamv1alpha1.Permission][]iamv1alpha1.Permission{
+			"admin":  p("deploy"),
+			"deploy": p("view"),
+		},
+		manage: p("admin"),
+		share:  p("admin", "admin", "admin"),
+	},
 }
 
 // typeInfo is the compiled form of a typeDef.
@@ -589,7 +611,8 @@ func (c nameCache) names(typ int, perms PermissionSet) []iamv1alpha1.Permission 
 
 // ManagementPermissions returns the permissions that let a non-Owner change a
 // type's ResourceGrants: editPermissions on project, manageUsers on codeEnv
-// and cluster; none elsewhere (only Owners and administrators).
+// and cluster, admin on deployerInfrastructure; none elsewhere (only Owners
+// and administrators).
 func ManagementPermissions(t iamv1alpha1.ResourceType) PermissionSet {
 	ti, err := info(t)
 	if err != nil {

@@ -87,6 +87,18 @@ var catalogueTables = map[iamv1alpha1.ResourceType]catalogueTable{
 		{"operate", "n y y"},
 		{"manageUsers", "n n y"},
 	}},
+	// CATALOGUE.md: "containerExecConfig: use (...); roles: Consumer → use;
+	// Editor → use; Owner → use."
+	"containerExecConfig": {[]string{"Consumer", "Editor", "Owner"}, [][2]string{
+		{"use", "y y y"},
+	}},
+	// CATALOGUE.md: "deployerInfrastructure: view, deploy (...), admin
+	// (...); ... roles: Consumer → view; Editor → view, deploy; Owner → all."
+	"deployerInfrastructure": {[]string{"Consumer", "Editor", "Owner"}, [][2]string{
+		{"view", "y y y"},
+		{"deploy", "n y y"},
+		{"admin", "n n y"},
+	}},
 }
 
 // column maps a table header to a role and its data-access flag.
@@ -113,7 +125,7 @@ func splitNames(s string) []iamv1alpha1.Permission {
 }
 
 func TestCatalogueTables(t *testing.T) {
-	if diff := cmp.Diff([]iamv1alpha1.ResourceType{"project", "dataset", "connection", "deployment", "modelPackage", "customModel", "environment", "application", "codeEnv", "cluster"}, Types()); diff != "" {
+	if diff := cmp.Diff([]iamv1alpha1.ResourceType{"project", "dataset", "connection", "deployment", "modelPackage", "customModel", "environment", "application", "codeEnv", "cluster", "containerExecConfig", "deployerInfrastructure"}, Types()); diff != "" {
 		t.Errorf("Types() (-want +got):\n%s", diff)
 	}
 	for typ, table := range catalogueTables {
@@ -188,7 +200,7 @@ func TestRoleErrors(t *testing.T) {
 	}{
 		"environment has no Editor": {"environment", "Editor", "environment has no Editor role: use Consumer or Owner"},
 		"unknown role":              {"dataset", "Admin", `unknown role "Admin" for dataset: valid are Consumer, Editor, Owner`},
-		"unknown type":              {"notebook", "Owner", `unknown resource type "notebook": valid are project, dataset, connection, deployment, modelPackage, customModel, environment, application, codeEnv, cluster`},
+		"unknown type":              {"notebook", "Owner", `unknown resource type "notebook": valid are project, dataset, connection, deployment, modelPackage, customModel, environment, application, codeEnv, cluster, containerExecConfig, deployerInfrastructure`},
 		"environment Owner is fine": {"environment", "Owner", ""},
 	}
 	for name, tc := range tests {
@@ -255,6 +267,46 @@ func TestProjectImplications(t *testing.T) {
 	del, _ := ParsePermissions("dataset", p("delete"))
 	if got := Implied("dataset", del); got != del {
 		t.Errorf("dataset delete implies %v", Names("dataset", got))
+	}
+}
+
+// TestDeployerInfrastructureImplications: CATALOGUE.md "admin ⊃ deploy ⊃
+// view", and admin is the permission that manages its grants and shares
+// (SPEC rule 2); containerExecConfig has neither, so only Owners do.
+func TestDeployerInfrastructureImplications(t *testing.T) {
+	const typ = iamv1alpha1.ResourceDeployerInfrastructure
+	tests := map[string]struct {
+		grant []iamv1alpha1.Permission
+		want  []iamv1alpha1.Permission
+	}{
+		"admin gives deploy and view": {p("admin"), p("admin", "deploy", "view")},
+		"deploy gives view":           {p("deploy"), p("deploy", "view")},
+		"view implies nothing":        {p("view"), p("view")},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			set, err := ParsePermissions(typ, tc.grant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append([]iamv1alpha1.Permission(nil), tc.want...)
+			sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
+			if diff := cmp.Diff(want, Names(typ, Implied(typ, set))); diff != "" {
+				t.Errorf("Implied (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if diff := cmp.Diff(p("admin"), Names(typ, ManagementPermissions(typ))); diff != "" {
+		t.Errorf("ManagementPermissions(%s) (-want +got):\n%s", typ, diff)
+	}
+	di, _ := info(typ)
+	admin, _ := ParsePermissions(typ, p("admin"))
+	if di.share != [3]PermissionSet{admin, admin, admin} {
+		t.Errorf("%s sharing permissions = %v, want admin for every change", typ, di.share)
+	}
+	ce, _ := info(iamv1alpha1.ResourceContainerExecConfig)
+	if ce.manage != 0 || ce.share != [3]PermissionSet{} || ce.create != "" {
+		t.Errorf("containerExecConfig has a management, sharing or create permission (%v, %v, %q); CATALOGUE.md names none", ce.manage, ce.share, ce.create)
 	}
 }
 

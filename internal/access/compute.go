@@ -9,6 +9,7 @@ import (
 	"time"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Snapshot is everything of one namespace that decides who may do what.
@@ -650,8 +651,8 @@ func (ix *Index) seat(u *userEntry) (iamv1alpha1.SeatState, string, string) {
 			fmt.Sprintf("%s holds a seat of profile %s.", login, prof.name)
 	}
 	return iamv1alpha1.SeatPending, iamv1alpha1.ReasonSeatLimitReached,
-		fmt.Sprintf("All %d of %d seats of profile %s are taken; %s waits for a seat in order of creation. Add seats to the License or deactivate a user of this profile.",
-			prof.seats, prof.seats, prof.name, login)
+		fmt.Sprintf("%s of profile %s %s taken; %s waits for a seat in order of creation. Add seats to the License or deactivate a user of this profile.",
+			allSeats(prof.seats), prof.name, words.Plural(prof.seats, "is", "are"), login)
 }
 
 func (ix *Index) profileStatus() []iamv1alpha1.ProfileStatus {
@@ -673,4 +674,16 @@ func (ix *Index) profileStatus() []iamv1alpha1.ProfileStatus {
 		out = append(out, st)
 	}
 	return out
+}
+
+// allSeats names every seat of a profile: "The 1 seat", "All 3 seats",
+// "Its 0 seats".
+func allSeats[N words.Integer](n N) string {
+	switch n {
+	case 0:
+		return "Its 0 seats"
+	case 1:
+		return "The 1 seat"
+	}
+	return "All " + words.Count(n, "seat", "seats")
 }

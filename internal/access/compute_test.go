@@ -227,7 +227,7 @@ func TestComputeSeatsAndGlobals(t *testing.T) {
 			want: map[string]want{
 				"zed":  {Seat: "Granted", Reason: "SeatGranted", Message: "zed holds a seat of profile full."},
 				"amy":  {Seat: "Granted", Reason: "SeatGranted"},
-				"bob":  {Seat: "Pending", Reason: "SeatLimitReached", Message: "All 2 of 2 seats of profile full are taken; bob waits"},
+				"bob":  {Seat: "Pending", Reason: "SeatLimitReached", Message: "All 2 seats of profile full are taken; bob waits"},
 				"ivan": {Seat: "None", Reason: "Inactive", Groups: nil, Unknown: []string{"data"}, Message: "set spec.active to true"},
 			},
 		},
@@ -327,7 +327,7 @@ func TestReports(t *testing.T) {
 			{"UnknownGrantee", `User "zoe" does not exist in this namespace: create it or remove it from the list.`},
 			{"UnknownRole", "User alice gets nothing: environment has no Editor role: use Consumer or Owner."},
 		}},
-		"weird": {Problems: []Problem{{"InvalidSpec", `The share gives nothing: unknown resource type "notebook": valid are project, dataset, connection, deployment, modelPackage, customModel, environment, application, codeEnv, cluster.`}}},
+		"weird": {Problems: []Problem{{"InvalidSpec", `The share gives nothing: unknown resource type "notebook": valid are project, dataset, connection, deployment, modelPackage, customModel, environment, application, codeEnv, cluster, containerExecConfig, deployerInfrastructure.`}}},
 	}
 	if diff := cmp.Diff(want, res.Shares); diff != "" {
 		t.Errorf("share reports (-want +got):\n%s", diff)

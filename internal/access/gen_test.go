@@ -46,6 +46,7 @@ var (
 		{Type: "dataset", Name: "sales"}, {Type: "dataset", Name: "hr"}, {Type: "connection", Name: "pg"},
 		{Type: "connection", Name: "s3"}, {Type: "project", Name: "churn"}, {Type: "environment", Name: "py311"},
 		{Type: "codeEnv", Name: "gpu"}, {Type: "deployment", Name: "scoring"}, {Type: "notebook", Name: "bad"},
+		{Type: "containerExecConfig", Name: "k8s-cpu"}, {Type: "deployerInfrastructure", Name: "prod"},
 	}
 	genConns = []string{"pg", "s3", "mysql"}
 	genRoles = []iamv1alpha1.Role{"Consumer", "Editor", "Owner", "Consumer", "Owner", "Admin"}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Requester is who asks for a change of a Share or ResourceGrant: a User (by
@@ -461,10 +462,11 @@ func (ix *Index) checkGranteeExists(kind iamv1alpha1.GranteeKind, name, resName 
 // CheckGrant decides whether requester may change a ResourceGrant from
 // before to after (before nil: create; after nil: delete). Changing grants
 // needs admin, Owner, or the type's permission-management permission
-// (project: editPermissions; codeEnv, cluster: manageUsers); the requester
-// may grant or remove only permissions it holds itself (DSS editPermissions;
-// violations report rule 2 for granting and rule 3 for removing); new users
-// must be active and new groups exist (rule 1). Administrators are exempt.
+// (project: editPermissions; codeEnv, cluster: manageUsers;
+// deployerInfrastructure: admin); the requester may grant or remove only
+// permissions it holds itself (DSS editPermissions; violations report rule 2
+// for granting and rule 3 for removing); new users must be active and new
+// groups exist (rule 1). Administrators are exempt.
 func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Requester) *Violation {
 	if req.Admin || (before == nil && after == nil) {
 		return nil
@@ -570,6 +572,35 @@ func (ix *Index) UserForKubernetesName(username string) (string, bool) {
 		return l[0].name, true
 	}
 	return "", false
+}
+
+// WhyNotAUser says, for an API-server user name that UserForKubernetesName
+// maps to no User, why: Users that claim it together (an identity
+// conflict), or a User whose login it is but whose kubernetesUsername
+// overrides the login, or simply no User. The sentence names the fix.
+func (ix *Index) WhyNotAUser(username string) string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if l := ix.identities[username]; len(l) > 1 {
+		names := make([]string, len(l))
+		for i, u := range l {
+			names[i] = u.name
+		}
+		sort.Strings(names)
+		return fmt.Sprintf("Users %s claim the identity %q together, so it stands for none of them (IdentityConflict); an administrator must give each User its own kubernetesUsername",
+			words.List(names), username)
+	}
+	var overriding []string
+	for _, u := range ix.users {
+		if u.obj != nil && u.obj.Spec.Login == username && u.identity != username {
+			overriding = append(overriding, fmt.Sprintf("User %s has login %q, but its kubernetesUsername %q overrides the login", u.name, username, u.identity))
+		}
+	}
+	if len(overriding) > 0 {
+		sort.Strings(overriding)
+		return strings.Join(overriding, "; ") + ": Kubernetes must authenticate that user under its kubernetesUsername, or an administrator must change it"
+	}
+	return fmt.Sprintf("no User has kubernetesUsername or login %q; ask an administrator to create your User", username)
 }
 
 // IdentityConflicts returns, sorted, the other Users that claim the same

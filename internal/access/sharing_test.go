@@ -435,8 +435,9 @@ func TestForbiddenKubernetesGroup(t *testing.T) {
 // whether its status lists the type's sharing permission for that change
 // (CATALOGUE.md: project shareProject; deployment addUser,
 // changePermissionLevels, removeUsers; modelPackage and application share;
-// codeEnv and cluster manageUsers), or, on types with none, whether it is
-// Owner; on datasets and connections, Owner or allowSharing.
+// codeEnv and cluster manageUsers; deployerInfrastructure admin), or, on
+// types with none (containerExecConfig, ...), whether it is Owner; on
+// datasets and connections, Owner or allowSharing.
 func TestRule2AgreesWithStatus(t *testing.T) {
 	sharePerms := map[iamv1alpha1.ResourceType][3]iamv1alpha1.Permission{
 		"project":      {"shareProject", "shareProject", "shareProject"},
@@ -445,6 +446,8 @@ func TestRule2AgreesWithStatus(t *testing.T) {
 		"application":  {"share", "share", "share"},
 		"codeEnv":      {"manageUsers", "manageUsers", "manageUsers"},
 		"cluster":      {"manageUsers", "manageUsers", "manageUsers"},
+		// containerExecConfig has none: Owners only.
+		"deployerInfrastructure": {"admin", "admin", "admin"},
 	}
 	for _, typ := range Types() {
 		roles, _ := RolesOf(typ)
@@ -575,7 +578,8 @@ func TestDetailReaders(t *testing.T) {
 // has allowSharing.
 func TestRule2PropertyRandomWorlds(t *testing.T) {
 	sharePerm := map[iamv1alpha1.ResourceType]iamv1alpha1.Permission{"project": "shareProject", "deployment": "addUser",
-		"modelPackage": "share", "application": "share", "codeEnv": "manageUsers", "cluster": "manageUsers"}
+		"modelPackage": "share", "application": "share", "codeEnv": "manageUsers", "cluster": "manageUsers",
+		"deployerInfrastructure": "admin"}
 	checked := 0
 	for seed := range 300 {
 		snap := seededSnapshot(uint64(seed), 99)
@@ -649,9 +653,9 @@ func rule2Oracle(snap Snapshot, ur *UserResult, ra *iamv1alpha1.ResourceAccess, 
 	return ra.Role == iamv1alpha1.RoleOwner
 }
 
-// reachingSharer reports whether a grantee of a Share of ref that reaches
-// user u (u itself, one of its groups, its organization) is Owner or has
-// allowSharing.
+// reachingSharer reports whether a valid grantee entry of a Share of ref
+// that reaches user u (u itself, one of its groups, its organization) is
+// Owner or has allowSharing.
 func reachingSharer(snap Snapshot, u *UserResult, ref iamv1alpha1.ResourceRef) bool {
 	var org string
 	for _, x := range snap.Users {
@@ -666,7 +670,9 @@ func reachingSharer(snap Snapshot, u *UserResult, ref iamv1alpha1.ResourceRef) b
 		for _, g := range sh.Spec.Grantees {
 			reaches := (g.Kind == "User" && g.Name == u.Name) || (g.Kind == "Group" && slices.Contains(u.Groups, g.Name)) ||
 				(g.Kind == "Organization" && org != "" && g.Name == org)
-			if reaches && (g.AllowSharing || g.Role == iamv1alpha1.RoleOwner) {
+			// An entry whose role the type lacks gives nothing, its
+			// allowSharing included.
+			if reaches && ValidRole(ref.Type, g.Role) == nil && (g.AllowSharing || g.Role == iamv1alpha1.RoleOwner) {
 				return true
 			}
 		}

@@ -254,13 +254,18 @@ func without(names ...string) func(*iamv1alpha1.Share) {
 }
 
 // denied checks that err is a webhook denial whose message contains want.
-func denied(t *testing.T, err error, want string) {
+func denied(t *testing.T, err error, want string, more ...string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("allowed; want a denial saying %q", want)
 	}
-	if !strings.Contains(err.Error(), "denied the request") || !strings.Contains(err.Error(), want) {
-		t.Fatalf("denial:\n%v\nwant it to say %q", err, want)
+	if !strings.Contains(err.Error(), "denied the request") {
+		t.Fatalf("denial:\n%v\nwant a webhook's denial", err)
+	}
+	for _, w := range append([]string{want}, more...) {
+		if !strings.Contains(err.Error(), w) {
+			t.Fatalf("denial:\n%v\nwant it to say %q", err, w)
+		}
 	}
 }
 

@@ -347,7 +347,7 @@ func TestRuleBreakersMayBeFixed(t *testing.T) {
 	}
 	waitIndexed(t, ns, "mallory")
 	// Neither is bob any more: bob cannot share what he owns.
-	denied(t, change(t, as(t, "bob@acme.example"), ns, "sales", addGrantee(to("User", "hr", "Consumer"))), "is not a Gatehouse User")
+	denied(t, change(t, as(t, "bob@acme.example"), ns, "sales", addGrantee(to("User", "hr", "Consumer"))), "is not a Gatehouse User", "claim the identity \"bob@acme.example\" together")
 	hr := as(t, "hr@acme.example")
 	allowed(t, updateUser(t, hr, ns, "mallory", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Mallory" }))
 	// Once the User webhook is back (a dry run tells), taking another

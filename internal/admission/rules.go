@@ -36,7 +36,7 @@ func (v *Validator) share(ctx context.Context, req admission.Request) admission.
 	}
 	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
 	if !ok {
-		return admission.Denied(notAUser(req.UserInfo.Username, req.Namespace, "share"))
+		return admission.Denied(notAUser(ix, req.UserInfo.Username, req.Namespace, "share"))
 	}
 	r := access.Requester{User: me}
 	if !sameSharing {
@@ -75,7 +75,7 @@ func (v *Validator) grant(ctx context.Context, req admission.Request) admission.
 	}
 	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
 	if !ok {
-		return admission.Denied(notAUser(req.UserInfo.Username, req.Namespace, "grant permissions"))
+		return admission.Denied(notAUser(ix, req.UserInfo.Username, req.Namespace, "grant permissions"))
 	}
 	r := access.Requester{User: me}
 	if !sameGrant {
@@ -89,7 +89,8 @@ func (v *Validator) grant(ctx context.Context, req admission.Request) admission.
 	return admission.Allowed("")
 }
 
-func notAUser(username, ns, what string) string {
-	return fmt.Sprintf("%s is not a Gatehouse User in namespace %s (no User has kubernetesUsername or login %q), so it cannot %s here; "+
-		"ask an administrator to create your User, or to make the change.", username, ns, username, what)
+// notAUser is the denial of a requester that is no Gatehouse User, with
+// the reason the Index gives (access.Index.WhyNotAUser).
+func notAUser(ix *access.Index, username, ns, what string) string {
+	return fmt.Sprintf("%s is not a Gatehouse User in namespace %s, so it cannot %s here: %s.", username, ns, what, ix.WhyNotAUser(username))
 }

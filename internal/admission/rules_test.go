@@ -60,7 +60,7 @@ func TestShareRules(t *testing.T) {
 
 	// Someone who is not a User of the namespace is told to ask.
 	denied(t, as(t, "mallory@evil.example").Create(bg(), share(ns, "m", "dataset/m", to("User", "bob", "Owner"))),
-		"mallory@evil.example is not a Gatehouse User in namespace "+ns)
+		"mallory@evil.example is not a Gatehouse User in namespace "+ns, `no User has kubernetesUsername or login "mallory@evil.example"`)
 }
 
 // 100 grantees pass, 101 fail (the API's own bound).

@@ -10,7 +10,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // user rejects, for everyone, a login another User has and a Kubernetes
@@ -71,9 +73,9 @@ func (v *Validator) user(ctx context.Context, req admission.Request) admission.R
 			continue
 		}
 		if p.Used+p.Pending >= p.Seats {
-			use := fmt.Sprintf("%d of %d seats in use", p.Used, p.Seats)
+			use := fmt.Sprintf("%d of %s in use", p.Used, words.Count(p.Seats, "seat", "seats"))
 			if p.Pending > 0 {
-				use = fmt.Sprintf("all %d seats in use and %d more %s waiting for one", p.Seats, p.Pending, plural(p.Pending, "user", "users"))
+				use = fmt.Sprintf("%s in use and %s waiting for one", everySeat(p.Seats), words.Count(p.Pending, "more user", "more users"))
 			}
 			return admission.Denied(fmt.Sprintf("profile %s has %s; free a seat (deactivate a user of the profile) or raise spec.profiles[%s].seats in License %s/%s.",
 				p.Name, use, p.Name, req.Namespace, license.Name))
@@ -168,7 +170,7 @@ func (v *Validator) license1(ctx context.Context, ns string) (*iamv1alpha1.Licen
 	if err := v.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		return nil, fmt.Errorf("cannot list the Licenses of %s: %w", ns, err)
 	}
-	return engine.LicenseInForce(list.Items), nil
+	return access.LicenseInForce(list.Items), nil
 }
 
 // license allows one License per namespace, and warns when a change takes
@@ -236,19 +238,20 @@ func (v *Validator) license(ctx context.Context, req admission.Request) admissio
 			continue
 		}
 		if seats < 0 {
-			warnings = append(warnings, fmt.Sprintf("profile %s is removed: %d users lose their seats (%s)", old.Name, len(losing), strings.Join(losing, ", ")))
+			warnings = append(warnings, fmt.Sprintf("profile %s is removed: %s %s (%s)", old.Name, words.Count(len(losing), "user", "users"), words.Plural(len(losing), "loses its seat", "lose their seats"), strings.Join(losing, ", ")))
 			continue
 		}
 		slices.Reverse(losing)
-		warnings = append(warnings, fmt.Sprintf("profile %s shrinks to %d seats for %d active users: %s will lose their seats (the newest first) and wait Pending",
-			old.Name, seats, len(active), strings.Join(losing, ", ")))
+		warnings = append(warnings, fmt.Sprintf("profile %s shrinks to %s for %s: %s will lose %s (the newest first) and wait Pending",
+			old.Name, words.Count(seats, "seat", "seats"), words.Count(len(active), "active user", "active users"), words.List(losing), words.Plural(len(losing), "its seat", "their seats")))
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
 
-func plural(n int32, one, many string) string {
+// everySeat names all of a profile's seats: "its 1 seat", "all 3 seats".
+func everySeat(n int32) string {
 	if n == 1 {
-		return one
+		return "its 1 seat"
 	}
-	return many
+	return "all " + words.Count(n, "seat", "seats")
 }

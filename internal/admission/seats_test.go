@@ -23,7 +23,7 @@ func TestUserSeats(t *testing.T) {
 	hr := as(t, "hr@acme.example")
 	allowed(t, hr.Create(bg(), user(ns, "first", "small")))
 	waitIndexed(t, ns, "first")
-	full := "profile small has 1 of 1 seats in use; free a seat (deactivate a user of the profile) or raise spec.profiles[small].seats in License " + ns + "/default."
+	full := "profile small has 1 of 1 seat in use; free a seat (deactivate a user of the profile) or raise spec.profiles[small].seats in License " + ns + "/default."
 	denied(t, hr.Create(bg(), user(ns, "second", "small")), full)
 
 	// Inactive it may be created; activating it is then refused.
@@ -72,7 +72,7 @@ func TestLicense(t *testing.T) {
 			break
 		}
 	}
-	want := "profile designer shrinks to 2 seats for 4 active users: dan, carl will lose their seats (the newest first) and wait Pending"
+	want := "profile designer shrinks to 2 seats for 4 active users: dan and carl will lose their seats (the newest first) and wait Pending"
 	if !slices.ContainsFunc(*hr.warnings, func(w string) bool { return strings.Contains(w, want) }) {
 		t.Errorf("warnings %q, want one saying %q", *hr.warnings, want)
 	}

@@ -117,7 +117,7 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 	}
 	me, ok := ix.UserForKubernetesName(who)
 	if !ok {
-		return admission.Denied(notAUser(who, req.Namespace, "create connections")), true
+		return admission.Denied(notAUser(ix, who, req.Namespace, "create connections")), true
 	}
 	if !ix.HoldsGlobal(me, "createPersonalConnections") {
 		return deny("creating connections needs administrator rights or the global permission createPersonalConnections, which %s does not hold; ask an administrator.", me)

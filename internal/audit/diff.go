@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Entry is one resource whose access was gained or lost.
@@ -215,7 +216,7 @@ func (c *Change) Message() string {
 	var b strings.Builder
 	for i, p := range parts {
 		if b.Len()+len(p) > maxMessage {
-			fmt.Fprintf(&b, "; and %d more changes (see the audit log)", len(parts)-i)
+			fmt.Fprintf(&b, "; and %s (see the audit log)", words.Count(len(parts)-i, "more change", "more changes"))
 			break
 		}
 		if i > 0 {

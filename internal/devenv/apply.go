@@ -19,7 +19,7 @@ import (
 const FieldManager = "gatehouse-dev"
 
 // ApplyDocuments server-side applies docs in order. Namespaced objects
-// without a namespace go into the one their kustomization sets, else into
+// without a namespace (a kustomization's build gives them its own) go into
 // namespace, which is created first if needed.
 func ApplyDocuments(ctx context.Context, c client.Client, docs []manifest.Document, namespace string) error {
 	if namespace != "" {
@@ -38,11 +38,7 @@ func ApplyDocuments(ctx context.Context, c client.Client, docs []manifest.Docume
 			return fmt.Errorf("%s: the API server does not know this kind (are the CRDs installed?): %w", d.Source(), err)
 		}
 		if namespaced && obj.GetNamespace() == "" {
-			ns := d.Namespace
-			if ns == "" {
-				ns = namespace
-			}
-			obj.SetNamespace(ns)
+			obj.SetNamespace(namespace)
 		}
 		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(FieldManager), client.ForceOwnership)
 		if err != nil {

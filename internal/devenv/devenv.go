@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/controlplane"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Options configure a development session.
@@ -193,7 +194,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 			if err := ApplyDocuments(ctx, c, docs, opts.SamplesNamespace); err != nil {
 				return interrupted(err)
 			}
-			fmt.Fprintf(out, ">> applied %d sample objects from %s into namespace %s\n", len(docs), opts.SamplesDir, opts.SamplesNamespace)
+			fmt.Fprintf(out, ">> applied %s from %s into namespace %s\n", words.Count(len(docs), "sample object", "sample objects"), opts.SamplesDir, opts.SamplesNamespace)
 		} else {
 			fmt.Fprintf(out, ">> not applying samples to a real cluster; to try them: kubectl apply -k %s\n", opts.SamplesDir)
 		}

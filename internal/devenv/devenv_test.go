@@ -47,12 +47,12 @@ func readSamples(t *testing.T) []manifest.Document {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range docs {
-		if docs[i].Namespace != "demo" {
-			t.Fatalf("%s: the samples' kustomization namespace is %q, want demo", docs[i].Source(), docs[i].Namespace)
+	for _, d := range docs {
+		if d.Object.GetKind() != "Namespace" && d.Object.GetNamespace() != "demo" {
+			t.Fatalf("%s: the samples' kustomization puts it in namespace %q, want demo", d.Source(), d.Object.GetNamespace())
 		}
 		// Each test applies the samples into a namespace of its own.
-		docs[i].Namespace = ""
+		d.Object.SetNamespace("")
 	}
 	return docs
 }

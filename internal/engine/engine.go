@@ -161,7 +161,7 @@ func (e *Engine) build() {
 		for _, o := range p.objs[access.KindLicense] {
 			licenses = append(licenses, *o.(*iamv1alpha1.License))
 		}
-		snap.License = LicenseInForce(licenses)
+		snap.License = access.LicenseInForce(licenses)
 		for _, o := range p.objs[access.KindUser] {
 			snap.Users = append(snap.Users, *o.(*iamv1alpha1.User))
 		}

@@ -241,7 +241,7 @@ func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
 		nu, _ := obj.(*iamv1alpha1.User)
 		// The License counts seats: any user created, deleted, activated
 		// or moved to another profile.
-		if ou == nil || nu == nil || ou.Spec.IsActive() != nu.Spec.IsActive() || ou.Spec.Profile != nu.Spec.Profile {
+		if access.SeatCountChanged(ou, nu) {
 			licenses = e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
 		}
 		userGroups := e.userGroups(ns, ou)
@@ -250,10 +250,10 @@ func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
 				userGroups = append(userGroups, g)
 			}
 		}
-		if membershipChanged(ou, nu) {
+		if access.MembershipChanged(ou, nu) {
 			groups = userGroups
 		}
-		if reachChanged(ou, nu) {
+		if access.ReachChanged(ou, nu) {
 			keys := []string{"User/" + name}
 			for _, g := range userGroups {
 				keys = append(keys, "Group/"+g)
@@ -312,18 +312,6 @@ func (e *Engine) userGroups(ns string, u *iamv1alpha1.User) []string {
 		}
 	}
 	return out
-}
-
-// membershipChanged: whether a Group's member count may change.
-func membershipChanged(o, n *iamv1alpha1.User) bool {
-	return o == nil || n == nil || !slices.Equal(o.Spec.Groups, n.Spec.Groups) ||
-		!slices.Equal(o.Spec.DirectoryGroups, n.Spec.DirectoryGroups)
-}
-
-// reachChanged: whether the users a Share or ResourceGrant reaches may
-// change (they count active users).
-func reachChanged(o, n *iamv1alpha1.User) bool {
-	return membershipChanged(o, n) || o.Spec.IsActive() != n.Spec.IsActive() || o.Spec.Organization != n.Spec.Organization
 }
 
 // names lists the names of a namespace's objects from the cache, matching a
@@ -414,24 +402,6 @@ func (e *Engine) expire() {
 	}
 }
 
-// LicenseInForce returns the License of a namespace that counts: the oldest
-// (then by name), nil if none. A namespace should have one; admission
-// rejects a second, and the controller reports any other as a duplicate.
-func LicenseInForce(ls []iamv1alpha1.License) *iamv1alpha1.License {
-	var best *iamv1alpha1.License
-	for i := range ls {
-		l := &ls[i]
-		if l.DeletionTimestamp != nil {
-			continue
-		}
-		if best == nil || l.CreationTimestamp.Before(&best.CreationTimestamp) ||
-			(l.CreationTimestamp.Equal(&best.CreationTimestamp) && l.Name < best.Name) {
-			best = l
-		}
-	}
-	return best
-}
-
 // licenseChangedLocked puts the License in force (from the cache, which
 // already holds the change) into the Index and returns the users it
 // touches, including those whose seats the clock takes away.
@@ -441,7 +411,7 @@ func (e *Engine) licenseChangedLocked(ns string, ix *access.Index) ([]string, er
 		return nil, fmt.Errorf("cannot list the Licenses of %s: %w", ns, err)
 	}
 	users := ix.SetNow(e.now())
-	l := LicenseInForce(list.Items)
+	l := access.LicenseInForce(list.Items)
 	var more []string
 	var err error
 	if l == nil {

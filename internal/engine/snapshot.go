@@ -28,6 +28,6 @@ func ReadSnapshot(ctx context.Context, c client.Reader, ns string, now time.Time
 			return access.Snapshot{}, fmt.Errorf("cannot read namespace %s (are the Gatehouse CRDs installed, and may you list them?): %w", ns, err)
 		}
 	}
-	return access.Snapshot{Now: now, License: LicenseInForce(ls.Items), Users: us.Items, Groups: gs.Items,
+	return access.Snapshot{Now: now, License: access.LicenseInForce(ls.Items), Users: us.Items, Groups: gs.Items,
 		Connections: cs.Items, Shares: ss.Items, ResourceGrants: rs.Items}, nil
 }

@@ -96,21 +96,29 @@ func TestReadPaths(t *testing.T) {
 				{"sub/c.json", 1, "Group", "data-team"},
 			},
 		},
-		"kustomization files skipped in directories": {
-			files: map[string]string{
-				"kustomization.yaml":        kustomize,
-				"users.yaml":                userAlice,
-				"overlay/kustomization.yml": kustomize,
-				"overlay/Kustomization":     kustomize,
-			},
-			want: []summary{{"users.yaml", 1, "User", "alice"}},
-		},
 		"a file named on the command line is read whatever its name": {
-			files: map[string]string{"kustomization.yaml": kustomize, "users.txt": userBob},
-			paths: []string{"kustomization.yaml", "users.txt"},
+			files: map[string]string{"users.txt": userBob, "group": groupData},
+			paths: []string{"users.txt", "group"},
 			want: []summary{
-				{"kustomization.yaml", 1, "Kustomization", ""},
 				{"users.txt", 1, "User", "bob"},
+				{"group", 1, "Group", "data-team"},
+			},
+		},
+		"a stream of JSON objects": {
+			files: map[string]string{"list.json": `{"apiVersion": "iam.gatehouse.dev/v1alpha1", "kind": "User", "metadata": {"name": "alice"}}
+{"apiVersion": "iam.gatehouse.dev/v1alpha1", "kind": "Group", "metadata": {"name": "data-team"}} null
+{"apiVersion": "iam.gatehouse.dev/v1alpha1", "kind": "User", "metadata": {"name": "bob"}}`},
+			want: []summary{
+				{"list.json", 1, "User", "alice"},
+				{"list.json", 2, "Group", "data-team"},
+				{"list.json", 4, "User", "bob"},
+			},
+		},
+		"JSON documents separated as YAML ones": {
+			files: map[string]string{"two.yaml": `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}}` + "\n---\n" + userBob},
+			want: []summary{
+				{"two.yaml", 1, "ConfigMap", "settings"},
+				{"two.yaml", 2, "User", "bob"},
 			},
 		},
 		"several paths, in the order given": {
@@ -166,6 +174,12 @@ func TestReadPathsErrors(t *testing.T) {
 			files: map[string]string{"a.yaml": userAlice + "---\napiVersion: v1\nmetadata: {name: x}\n"},
 			file:  "a.yaml",
 			want:  []string{"FILE (document 2) is not a Kubernetes object", "Kind"},
+		},
+		"a kustomization file named on the command line": {
+			files: map[string]string{"prod/kustomization.yaml": kustomize, "prod/users.yaml": userAlice},
+			path:  "prod/kustomization.yaml",
+			file:  "prod",
+			want:  []string{"FILE/kustomization.yaml is a kustomization, which is built rather than read: give its directory, -f FILE"},
 		},
 		"a path that does not exist": {
 			files: map[string]string{},
@@ -225,48 +239,5 @@ func TestIsManifest(t *testing.T) {
 		if got := IsManifest(name); got != want {
 			t.Errorf("IsManifest(%q) = %t, want %t", name, got, want)
 		}
-	}
-}
-
-// A kustomization's namespace applies to the manifests of its directory and
-// the directories below, as `kubectl apply -k` would; the nearest one wins.
-func TestReadPathsKustomizationNamespace(t *testing.T) {
-	root := t.TempDir()
-	write := func(rel, content string) {
-		t.Helper()
-		path := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	obj := func(name string) string { return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n" }
-	write("kustomization.yaml", "namespace: outer\nresources: [a.yaml]\n")
-	write("a.yaml", obj("a"))
-	write("sub/b.yaml", obj("b"))
-	write("inner/kustomization.yaml", "namespace: inner\n")
-	write("inner/c.yaml", obj("c"))
-	write("plain/kustomization.yml", "resources: [d.yaml]\n")
-	write("plain/d.yaml", obj("d"))
-
-	docs, err := ReadPaths(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, d := range docs {
-		got[d.Object.GetName()] = d.Namespace
-	}
-	want := map[string]string{"a": "outer", "b": "outer", "c": "inner", "d": "outer"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("namespaces (-want +got):\n%s", diff)
-	}
-
-	// A file named directly is read as it is.
-	docs, err = ReadPaths(filepath.Join(root, "inner", "c.yaml"))
-	if err != nil || len(docs) != 1 || docs[0].Namespace != "" {
-		t.Errorf("ReadPaths(file) = %+v, %v; want one document with no kustomization namespace", docs, err)
 	}
 }

@@ -286,11 +286,19 @@ func TestOperatorWithKubectl(t *testing.T) {
 	kubectl(t, s.kubeconfig, "wait", "--for=condition=Ready", "--timeout=60s", "-n", "demo", "users,groups,licenses,shares,resourcegrants", "--all")
 
 	// kubectl gatehouse reads the live cluster and says what the offline
-	// CLI says of the same manifests.
+	// CLI says of the same manifests, down to whose own credential of the
+	// PerUser Connection lake is ready (offline: computed from the
+	// samples' Secrets; live: the Users' status.credentials).
+	for _, u := range []string{"alice", "bob", "carol", "erin"} {
+		kubectl(t, s.kubeconfig, "wait", "--for=jsonpath={.status.credentials[*].connection}=lake", "--timeout=30s", "-n", "demo", "pu/"+u)
+	}
 	for _, args := range [][]string{
 		{"who-can", "downloadDataset", "dataset/sales"},
 		{"explain", "erin", "dataset/sales"},
 		{"access", "--user", "carol"},
+		{"who-can", "use", "connection/lake"},
+		{"explain", "erin", "connection/lake"},
+		{"explain", "bob", "connection/lake"},
 	} {
 		// A plugin takes no kubectl flags before its name: KUBECONFIG it is.
 		cmd := exec.Command("kubectl", append([]string{"gatehouse"}, append(args, "-n", "demo")...)...)

@@ -30,6 +30,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // fastConfig is cfg with client-side rate limits qps and burst.
@@ -165,7 +166,7 @@ func fullStatus(u *iamv1alpha1.User, res *access.UserResult) *iamv1alpha1.UserSt
 	st.ObservedGeneration = u.Generation
 	now := metav1.Now()
 	ready := metav1.Condition{Type: iamv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: iamv1alpha1.ReasonReconciled,
-		Message: fmt.Sprintf("Effective permissions computed: %d resources, seat %s.", st.ResourceCount, st.Seat)}
+		Message: fmt.Sprintf("Effective permissions computed: %s, seat %s.", words.Count(st.ResourceCount, "resource", "resources"), st.Seat)}
 	conds := []metav1.Condition{ready}
 	conds = append(conds, st.Conditions...)
 	for i := range conds {

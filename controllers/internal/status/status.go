@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // writes counts status writes by kind: a no-op reconcile writes nothing.
@@ -123,7 +124,7 @@ type Report struct {
 // write). Ready is True with the users reached, or False with the first
 // problem's reason and every problem's sentence.
 func FromReport(generation int64, cur Report, rep *access.ObjectReport) (want Report, changed bool) {
-	ready := Condition("Ready", true, "Reconciled", fmt.Sprintf("Reaches %d active users.", rep.Users))
+	ready := Condition("Ready", true, "Reconciled", fmt.Sprintf("Reaches %s.", words.Count(rep.Users, "active user", "active users")))
 	if len(rep.Problems) > 0 {
 		msgs := make([]string, len(rep.Problems))
 		for i, p := range rep.Problems {
