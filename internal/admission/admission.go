@@ -14,14 +14,17 @@ import (
 	"slices"
 	"time"
 
-	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
@@ -111,22 +114,77 @@ func (a Admins) is(u authenticationv1.UserInfo) bool {
 	return false
 }
 
-// Register adds the webhooks to the manager's webhook server.
+// Register adds the webhooks to the manager's webhook server: typed
+// validators (admission.WithValidator of a judge), and raw handlers for
+// the status and Secret marker webhooks (see each).
 func (v *Validator) Register(srv webhook.Server) {
-	for path, fn := range map[string]func(context.Context, admission.Request) admission.Response{
-		PathShare:          v.share,
-		PathResourceGrant:  v.grant,
-		PathUser:           v.user,
-		PathLicense:        v.license,
-		PathConnection:     v.connection,
-		PathGroup:          v.group,
-		PathDirectory:      v.directory,
-		PathStatus:         v.status,
-		PathSecretMarker:   v.secretMarker,
-		PathUserCredential: v.userCredential,
+	for path, wh := range map[string]*webhook.Admission{
+		PathShare:          admission.WithValidator[*iamv1alpha1.Share](v.Scheme, judge[*iamv1alpha1.Share](v.share)),
+		PathResourceGrant:  admission.WithValidator[*iamv1alpha1.ResourceGrant](v.Scheme, judge[*iamv1alpha1.ResourceGrant](v.grant)),
+		PathUser:           admission.WithValidator[*iamv1alpha1.User](v.Scheme, judge[*iamv1alpha1.User](v.user)),
+		PathLicense:        admission.WithValidator[*iamv1alpha1.License](v.Scheme, judge[*iamv1alpha1.License](v.license)),
+		PathConnection:     admission.WithValidator[*iamv1alpha1.Connection](v.Scheme, judge[*iamv1alpha1.Connection](v.connection)),
+		PathGroup:          admission.WithValidator[*iamv1alpha1.Group](v.Scheme, judge[*iamv1alpha1.Group](v.group)),
+		PathDirectory:      admission.WithValidator[*iamv1alpha1.Directory](v.Scheme, judge[*iamv1alpha1.Directory](v.directory)),
+		PathUserCredential: admission.WithValidator[*corev1.Secret](v.Scheme, judge[*corev1.Secret](v.userCredential)),
+		PathStatus:         {Handler: admission.HandlerFunc(v.status)},
+		PathSecretMarker:   {Handler: admission.HandlerFunc(v.secretMarker)},
 	} {
-		srv.Register(path, &webhook.Admission{Handler: admission.HandlerFunc(fn)})
+		srv.Register(path, wh)
 	}
+}
+
+// judge is the rule of a webhook for objects of type T (a Gatehouse kind,
+// or the per-user credential Secrets): before is nil on CREATE and after
+// nil on DELETE; it returns the warnings, or an error whose message is the
+// denial (or, made by unavailable, a failure to decide). As an
+// admission.Validator it reads the request (who asks, the operation, the
+// name) from the context, and admits the namespace controller's and the
+// garbage collector's cleanup (collector) before any rule.
+type judge[T runtime.Object] func(ctx context.Context, req admission.Request, before, after T) (admission.Warnings, error)
+
+// ValidateCreate implements admission.Validator.
+func (j judge[T]) ValidateCreate(ctx context.Context, obj T) (admission.Warnings, error) {
+	var none T
+	return j.call(ctx, none, obj)
+}
+
+// ValidateUpdate implements admission.Validator.
+func (j judge[T]) ValidateUpdate(ctx context.Context, oldObj, newObj T) (admission.Warnings, error) {
+	return j.call(ctx, oldObj, newObj)
+}
+
+// ValidateDelete implements admission.Validator.
+func (j judge[T]) ValidateDelete(ctx context.Context, obj T) (admission.Warnings, error) {
+	var none T
+	return j.call(ctx, obj, none)
+}
+
+func (j judge[T]) call(ctx context.Context, before, after T) (admission.Warnings, error) {
+	req, err := admission.RequestFromContext(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if _, ok := collector(req); ok {
+		return nil, nil
+	}
+	return j(ctx, req, before, after)
+}
+
+// denial is a judge's refusal: its text is the sentence the requester
+// reads, whole (so not an error string of the usual kind).
+type denial string
+
+func (d denial) Error() string { return string(d) }
+
+// deny is a denial made like fmt.Sprintf.
+func deny(format string, args ...any) error { return denial(fmt.Sprintf(format, args...)) }
+
+// unavailable is a failure to decide (the engine not ready, a list that
+// failed), answered as the raw handlers' errored is: 503, and the request
+// fails closed. Any other error of a judge is a denial (403).
+func unavailable(err error) error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{Code: http.StatusServiceUnavailable, Message: err.Error()}}
 }
 
 // WhoAmI asks the API server who the operator is (a SelfSubjectReview), for
@@ -159,7 +217,8 @@ func (v *Validator) index(ctx context.Context, ns string) (*access.Index, error)
 	return access.NewIndex(access.Snapshot{Now: time.Now()}), nil
 }
 
-// decode returns the request's new and old objects (nil when absent).
+// decode returns the request's new and old objects (nil when absent), for
+// the raw handlers.
 func decode[T runtime.Object](v *Validator, req admission.Request, newObj func() T) (after, before T, err error) {
 	dec := admission.NewDecoder(v.Scheme)
 	var zero T
@@ -181,22 +240,21 @@ func decode[T runtime.Object](v *Validator, req admission.Request, newObj func()
 	return after, before, nil
 }
 
-// exempt records an administrator's change to the audit log and allows it.
-func (v *Validator) exempt(ctx context.Context, req admission.Request, kind string) admission.Response {
+// exempt records an administrator's change to the audit log (the change
+// is then allowed).
+func (v *Validator) exempt(ctx context.Context, req admission.Request, kind string) {
 	if req.UserInfo.Username != v.Admins.Self {
 		v.Audit.AdmissionExempt(ctx, audit.Exemption{
 			Namespace: req.Namespace, Kind: kind, Name: req.Name, Operation: string(req.Operation),
 			Username: req.UserInfo.Username, Groups: req.UserInfo.Groups,
 		})
 	}
-	return admission.Allowed("an administrator identity: exempt from the rules")
 }
 
+// errored is a raw handler's failure to decide: 503, failing closed.
 func errored(err error) admission.Response {
 	return admission.Errored(http.StatusServiceUnavailable, err)
 }
-
-func isDelete(req admission.Request) bool { return req.Operation == admissionv1.Delete }
 
 // Setup registers the webhooks on the manager's webhook server. The
 // operator's own identity is asked of the API server and added to

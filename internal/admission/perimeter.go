@@ -3,7 +3,6 @@ package admission
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"slices"
 
@@ -32,19 +31,19 @@ var systemCollectors = []string{
 // deletes, and their updates that only remove finalizers or owner
 // references, so that a namespace can be deleted and owned objects
 // collected whatever the other rules say.
-func collector(req admission.Request) (admission.Response, bool) {
+func collector(req admission.Request) (why string, ok bool) {
 	if !slices.Contains(systemCollectors, req.UserInfo.Username) {
-		return admission.Response{}, false
+		return "", false
 	}
 	switch req.Operation {
 	case admissionv1.Delete:
-		return admission.Allowed("the namespace controller or garbage collector deletes"), true
+		return "the namespace controller or garbage collector deletes", true
 	case admissionv1.Update:
 		if onlyRemovesFinalizersOrOwners(req.OldObject.Raw, req.Object.Raw) {
-			return admission.Allowed("the namespace controller or garbage collector removes a finalizer or owner reference"), true
+			return "the namespace controller or garbage collector removes a finalizer or owner reference", true
 		}
 	}
-	return admission.Response{}, false
+	return "", false
 }
 
 // onlyRemovesFinalizersOrOwners reports whether after is before with some
@@ -95,19 +94,19 @@ func (v *Validator) administrator(ctx context.Context, req admission.Request) (b
 // adminOnly refuses the request unless it comes from an administrator
 // (and records a configured identity's change in the audit log); why says
 // why the change is an administrator's.
-func (v *Validator) adminOnly(ctx context.Context, req admission.Request, kind, why string) (admission.Response, bool) {
+func (v *Validator) adminOnly(ctx context.Context, req admission.Request, kind, why string) error {
 	ok, err := v.administrator(ctx, req)
 	if err != nil {
-		return errored(err), true
+		return unavailable(err)
 	}
 	if ok {
 		if v.Admins.is(req.UserInfo) {
 			v.exempt(ctx, req, kind)
 		}
-		return admission.Response{}, false
+		return nil
 	}
-	return admission.Denied(fmt.Sprintf("%s cannot %s %s %s/%s: %s, so only administrators may (the groups of --admin-groups, or a User holding admin); ask one.",
-		who(req.UserInfo), verb(req.Operation), kind, req.Namespace, req.Name, why)), true
+	return deny("%s cannot %s %s %s/%s: %s, so only administrators may (the groups of --admin-groups, or a User holding admin); ask one.",
+		who(req.UserInfo), verb(req.Operation), kind, req.Namespace, req.Name, why)
 }
 
 func who(u authenticationv1.UserInfo) string { return u.Username }

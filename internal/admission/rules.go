@@ -14,79 +14,67 @@ import (
 // share judges a Share change by SPEC rules 1–5 (access.CheckShare), and
 // what it does besides its grantees (access.CheckShareMeta: the note,
 // labels, annotations, finalizers).
-func (v *Validator) share(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
-	}
-	after, before, err := decode(v, req, func() *iamv1alpha1.Share { return &iamv1alpha1.Share{} })
-	if err != nil {
-		return admission.Errored(400, err)
-	}
+func (v *Validator) share(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Share) (admission.Warnings, error) {
 	sameSharing := after != nil && before != nil && after.Spec.Resource == before.Spec.Resource &&
 		equality.Semantic.DeepEqual(after.Spec.Grantees, before.Spec.Grantees)
 	if sameSharing && after.Spec.Note == before.Spec.Note && access.SameMeta(before, after) {
-		return admission.Allowed("the sharing does not change")
+		return nil, nil // the sharing does not change
 	}
 	if v.Admins.is(req.UserInfo) {
-		return v.exempt(ctx, req, "Share")
+		v.exempt(ctx, req, "Share")
+		return nil, nil
 	}
 	ix, err := v.index(ctx, req.Namespace)
 	if err != nil {
-		return errored(err)
+		return nil, unavailable(err)
 	}
 	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
 	if !ok {
-		return admission.Denied(notAUser(ix, req.UserInfo.Username, req.Namespace, "share"))
+		return nil, denial(notAUser(ix, req.UserInfo.Username, req.Namespace, "share"))
 	}
 	r := access.Requester{User: me}
 	if !sameSharing {
 		if viol := access.CheckShare(ix, before, after, r); viol != nil {
-			return admission.Denied(viol.Message)
+			return nil, denial(viol.Message)
 		}
 	}
 	if viol := access.CheckShareMeta(ix, before, after, r); viol != nil {
-		return admission.Denied(viol.Message)
+		return nil, denial(viol.Message)
 	}
-	return admission.Allowed("")
+	return nil, nil
 }
 
 // grant judges a ResourceGrant change: one cannot grant a permission one
 // does not hold, and changing grants needs admin or editPermissions on the
 // resource (access.CheckGrant); its labels, annotations and finalizers as
 // access.CheckGrantMeta says.
-func (v *Validator) grant(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
-	}
-	after, before, err := decode(v, req, func() *iamv1alpha1.ResourceGrant { return &iamv1alpha1.ResourceGrant{} })
-	if err != nil {
-		return admission.Errored(400, err)
-	}
+func (v *Validator) grant(ctx context.Context, req admission.Request, before, after *iamv1alpha1.ResourceGrant) (admission.Warnings, error) {
 	sameGrant := after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec)
 	if sameGrant && access.SameMeta(before, after) {
-		return admission.Allowed("the grant does not change")
+		return nil, nil // the grant does not change
 	}
 	if v.Admins.is(req.UserInfo) {
-		return v.exempt(ctx, req, "ResourceGrant")
+		v.exempt(ctx, req, "ResourceGrant")
+		return nil, nil
 	}
 	ix, err := v.index(ctx, req.Namespace)
 	if err != nil {
-		return errored(err)
+		return nil, unavailable(err)
 	}
 	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
 	if !ok {
-		return admission.Denied(notAUser(ix, req.UserInfo.Username, req.Namespace, "grant permissions"))
+		return nil, denial(notAUser(ix, req.UserInfo.Username, req.Namespace, "grant permissions"))
 	}
 	r := access.Requester{User: me}
 	if !sameGrant {
 		if viol := access.CheckGrant(ix, before, after, r); viol != nil {
-			return admission.Denied(viol.Message)
+			return nil, denial(viol.Message)
 		}
 	}
 	if viol := access.CheckGrantMeta(ix, before, after, r); viol != nil {
-		return admission.Denied(viol.Message)
+		return nil, denial(viol.Message)
 	}
-	return admission.Allowed("")
+	return nil, nil
 }
 
 // notAUser is the denial of a requester that is no Gatehouse User, with

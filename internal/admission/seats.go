@@ -21,50 +21,41 @@ import (
 // re-activation, or a move to another profile) into a full profile, and a
 // profile the License does not have. Directory-managed users are never
 // rejected for seats: they wait Pending.
-func (v *Validator) user(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
-	}
-	after, before, err := decode(v, req, func() *iamv1alpha1.User { return &iamv1alpha1.User{} })
-	if err != nil {
-		return admission.Errored(400, err)
-	}
+func (v *Validator) user(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (admission.Warnings, error) {
 	if after == nil {
-		if resp, denied := v.adminOnly(ctx, req, "User", "deleting a User ends a person's access and frees its seat"); denied {
-			return resp
-		}
-		return admission.Allowed("")
+		return nil, v.adminOnly(ctx, req, "User", "deleting a User ends a person's access and frees its seat")
 	}
-	if resp, done := v.identity(ctx, req, before, after); done {
-		return resp
+	if err := v.identity(ctx, req, before, after); err != nil {
+		return nil, err
 	}
 	if before == nil {
-		if resp, denied := v.adminOnly(ctx, req, "User", "a User is a person's seat and access"); denied {
-			return resp
+		if err := v.adminOnly(ctx, req, "User", "a User is a person's seat and access"); err != nil {
+			return nil, err
 		}
-	} else if resp, denied := v.ownUser(ctx, req, before, after); denied {
-		return resp
+	} else if own, err := v.ownUser(ctx, req, before, after); own || err != nil {
+		return nil, err
 	}
 	if v.Admins.is(req.UserInfo) {
-		return v.exempt(ctx, req, "User")
+		v.exempt(ctx, req, "User")
+		return nil, nil
 	}
 	if after.Spec.Source == iamv1alpha1.UserSourceLDAP || !after.Spec.IsActive() {
-		return admission.Allowed("")
+		return nil, nil
 	}
 	takesSeat := before == nil || !before.Spec.IsActive() || before.Spec.Profile != after.Spec.Profile
 	if !takesSeat {
-		return admission.Allowed("")
+		return nil, nil
 	}
 	license, err := v.license1(ctx, req.Namespace)
 	if err != nil {
-		return errored(err)
+		return nil, unavailable(err)
 	}
 	if license == nil {
-		return admission.Allowed("").WithWarnings(fmt.Sprintf("namespace %s has no License, so %s holds no seat until one is applied", req.Namespace, after.Spec.Login))
+		return admission.Warnings{fmt.Sprintf("namespace %s has no License, so %s holds no seat until one is applied", req.Namespace, after.Spec.Login)}, nil
 	}
 	ix, err := v.index(ctx, req.Namespace)
 	if err != nil {
-		return errored(err)
+		return nil, unavailable(err)
 	}
 	var valid []string
 	for _, p := range ix.Profiles() {
@@ -77,42 +68,43 @@ func (v *Validator) user(ctx context.Context, req admission.Request) admission.R
 			if p.Pending > 0 {
 				use = fmt.Sprintf("%s in use and %s waiting for one", everySeat(p.Seats), words.Count(p.Pending, "more user", "more users"))
 			}
-			return admission.Denied(fmt.Sprintf("profile %s has %s; free a seat (deactivate a user of the profile) or raise spec.profiles[%s].seats in License %s/%s.",
-				p.Name, use, p.Name, req.Namespace, license.Name))
+			return nil, deny("profile %s has %s; free a seat (deactivate a user of the profile) or raise spec.profiles[%s].seats in License %s/%s.",
+				p.Name, use, p.Name, req.Namespace, license.Name)
 		}
-		return admission.Allowed("")
+		return nil, nil
 	}
-	return admission.Denied(fmt.Sprintf("profile %q is not in License %s/%s; set spec.profile to one of %s, or add the profile to the License.",
-		after.Spec.Profile, req.Namespace, license.Name, strings.Join(valid, ", ")))
+	return nil, deny("profile %q is not in License %s/%s; set spec.profile to one of %s, or add the profile to the License.",
+		after.Spec.Profile, req.Namespace, license.Name, strings.Join(valid, ", "))
 }
 
-// ownUser admits a change to an existing User by an administrator, or by
-// the person the User stands for when it changes only its display name
-// and e-mail: groups, profile, active, organization, source, directory,
-// authMethod and Kubernetes identity are administrators' (flipping source
-// to Local, say, would escape the directory).
-func (v *Validator) ownUser(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (admission.Response, bool) {
+// ownUser judges a change to an existing User: an administrator's goes on
+// to the other rules; the person the User stands for may change only its
+// display name and e-mail (own: admitted at once): groups, profile,
+// active, organization, source, directory, authMethod and Kubernetes
+// identity are administrators' (flipping source to Local, say, would
+// escape the directory).
+func (v *Validator) ownUser(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (own bool, err error) {
 	admin, err := v.administrator(ctx, req)
 	if err != nil {
-		return errored(err), true
+		return false, unavailable(err)
 	}
 	if admin {
-		return admission.Response{}, false
+		return false, nil
 	}
 	ix, err := v.index(ctx, req.Namespace)
 	if err != nil {
-		return errored(err), true
+		return false, unavailable(err)
 	}
 	if me, ok := ix.UserForKubernetesName(req.UserInfo.Username); ok && me == before.Name {
 		if selfEditable(before, after) {
-			return admission.Allowed("one's own display name and e-mail"), true
+			return true, nil // one's own display name and e-mail
 		}
-		return admission.Denied(fmt.Sprintf("%s may change only spec.displayName and spec.email of its own User %s/%s; "+
+		return false, deny("%s may change only spec.displayName and spec.email of its own User %s/%s; "+
 			"its groups, profile, activity, organization, source, directory, authMethod, Kubernetes identity and metadata are administrators' to change: ask one.",
-			req.UserInfo.Username, req.Namespace, before.Name)), true
+			req.UserInfo.Username, req.Namespace, before.Name)
 	}
-	return admission.Denied(fmt.Sprintf("%s cannot change User %s/%s: only administrators (the groups of --admin-groups, or a User holding admin) change other people's Users; ask one.",
-		req.UserInfo.Username, req.Namespace, before.Name)), true
+	return false, deny("%s cannot change User %s/%s: only administrators (the groups of --admin-groups, or a User holding admin) change other people's Users; ask one.",
+		req.UserInfo.Username, req.Namespace, before.Name)
 }
 
 // identity judges the login and the Kubernetes identity of a User, for
@@ -121,39 +113,39 @@ func (v *Validator) ownUser(ctx context.Context, req admission.Request, before, 
 // down, or before this rule) may still be changed in any way that keeps or
 // frees its identity, deactivated or deleted; it is judged as nobody until
 // the collision ends (access.Index.UserForKubernetesName).
-func (v *Validator) identity(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (admission.Response, bool) {
+func (v *Validator) identity(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) error {
 	if before == nil {
 		var list iamv1alpha1.UserList
 		if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexLogin: after.Spec.Login}); err != nil {
-			return errored(fmt.Errorf("cannot look up the login: %w", err)), true
+			return unavailable(fmt.Errorf("cannot look up the login: %w", err))
 		}
 		for _, u := range list.Items {
 			if u.Name != after.Name {
-				return admission.Denied(fmt.Sprintf("login %q is already User %s's in namespace %s; a login names one user: pick another login or edit User %s.",
-					after.Spec.Login, u.Name, req.Namespace, u.Name)), true
+				return deny("login %q is already User %s's in namespace %s; a login names one user: pick another login or edit User %s.",
+					after.Spec.Login, u.Name, req.Namespace, u.Name)
 			}
 		}
 	}
 	id := after.Spec.KubernetesIdentity()
 	if before != nil && before.Spec.KubernetesIdentity() == id {
-		return admission.Response{}, false
+		return nil
 	}
 	if strings.HasPrefix(id, "system:") {
-		return admission.Denied(fmt.Sprintf("login %q would stand for the Kubernetes identity %q, and system: names belong to Kubernetes itself; "+
-			"set spec.kubernetesUsername to the identity this person's requests carry.", after.Spec.Login, id)), true
+		return deny("login %q would stand for the Kubernetes identity %q, and system: names belong to Kubernetes itself; "+
+			"set spec.kubernetesUsername to the identity this person's requests carry.", after.Spec.Login, id)
 	}
 	var list iamv1alpha1.UserList
 	if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexIdentity: id}); err != nil {
-		return errored(fmt.Errorf("cannot look up the Kubernetes identity: %w", err)), true
+		return unavailable(fmt.Errorf("cannot look up the Kubernetes identity: %w", err))
 	}
 	for _, u := range list.Items {
 		if u.Name != after.Name {
-			return admission.Denied(fmt.Sprintf("the Kubernetes identity %q is already User %s's in namespace %s (its %s); one identity stands for one user, "+
+			return deny("the Kubernetes identity %q is already User %s's in namespace %s (its %s); one identity stands for one user, "+
 				"or either could act as the other: set a different spec.kubernetesUsername, or change User %s first.",
-				id, u.Name, req.Namespace, identityField(&u), u.Name)), true
+				id, u.Name, req.Namespace, identityField(&u), u.Name)
 		}
 	}
-	return admission.Response{}, false
+	return nil
 }
 
 // identityField names where a User's Kubernetes identity comes from.
@@ -175,39 +167,32 @@ func (v *Validator) license1(ctx context.Context, ns string) (*iamv1alpha1.Licen
 
 // license allows one License per namespace, and warns when a change takes
 // seats from users: who will lose them, the newest first.
-func (v *Validator) license(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
-	}
+func (v *Validator) license(ctx context.Context, req admission.Request, before, after *iamv1alpha1.License) (admission.Warnings, error) {
 	if !v.Admins.is(req.UserInfo) {
-		return admission.Denied(fmt.Sprintf("%s cannot %s License %s/%s: the License holds the seats bought from the vendor, so only the configured administrator identities (--admin-groups, --admin-users) change it, not a User holding admin; ask your platform team.",
-			req.UserInfo.Username, verb(req.Operation), req.Namespace, req.Name))
-	}
-	after, before, err := decode(v, req, func() *iamv1alpha1.License { return &iamv1alpha1.License{} })
-	if err != nil {
-		return admission.Errored(400, err)
+		return nil, deny("%s cannot %s License %s/%s: the License holds the seats bought from the vendor, so only the configured administrator identities (--admin-groups, --admin-users) change it, not a User holding admin; ask your platform team.",
+			req.UserInfo.Username, verb(req.Operation), req.Namespace, req.Name)
 	}
 	if after == nil {
-		return admission.Allowed("")
+		return nil, nil
 	}
 	var list iamv1alpha1.LicenseList
 	if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace)); err != nil {
-		return errored(fmt.Errorf("cannot list the Licenses: %w", err))
+		return nil, unavailable(fmt.Errorf("cannot list the Licenses: %w", err))
 	}
 	for _, l := range list.Items {
 		if l.Name != after.Name {
-			return admission.Denied(fmt.Sprintf("namespace %s already has License %s, and a namespace has one License; edit License %s instead (add the profile there).",
-				req.Namespace, l.Name, l.Name))
+			return nil, deny("namespace %s already has License %s, and a namespace has one License; edit License %s instead (add the profile there).",
+				req.Namespace, l.Name, l.Name)
 		}
 	}
 	if before == nil {
-		return admission.Allowed("")
+		return nil, nil
 	}
 	var users iamv1alpha1.UserList
 	if err := v.Client.List(ctx, &users, client.InNamespace(req.Namespace)); err != nil {
-		return errored(fmt.Errorf("cannot list the Users: %w", err))
+		return nil, unavailable(fmt.Errorf("cannot list the Users: %w", err))
 	}
-	var warnings []string
+	var warnings admission.Warnings
 	for _, old := range before.Spec.Profiles {
 		seats := int32(-1)
 		for _, p := range after.Spec.Profiles {
@@ -245,7 +230,7 @@ func (v *Validator) license(ctx context.Context, req admission.Request) admissio
 		warnings = append(warnings, fmt.Sprintf("profile %s shrinks to %s for %s: %s will lose %s (the newest first) and wait Pending",
 			old.Name, words.Count(seats, "seat", "seats"), words.Count(len(active), "active user", "active users"), words.List(losing), words.Plural(len(losing), "its seat", "their seats")))
 	}
-	return admission.Allowed("").WithWarnings(warnings...)
+	return warnings, nil
 }
 
 // everySeat names all of a profile's seats: "its 1 seat", "all 3 seats".

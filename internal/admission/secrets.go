@@ -42,7 +42,7 @@ func (v *Validator) mayGetSecret(ctx context.Context, req admission.Request, ns,
 
 // checkSecretsReadable refuses the request unless its requester may get
 // every Secret named (field -> Secret name).
-func (v *Validator) checkSecretsReadable(ctx context.Context, req admission.Request, kind string, named map[string]string) (admission.Response, bool) {
+func (v *Validator) checkSecretsReadable(ctx context.Context, req admission.Request, kind string, named map[string]string) error {
 	fields := make([]string, 0, len(named))
 	for f := range named {
 		fields = append(fields, f)
@@ -51,15 +51,15 @@ func (v *Validator) checkSecretsReadable(ctx context.Context, req admission.Requ
 	for _, f := range fields {
 		ok, err := v.mayGetSecret(ctx, req, req.Namespace, named[f])
 		if err != nil {
-			return errored(err), true
+			return unavailable(err)
 		}
 		if !ok {
-			return admission.Denied(fmt.Sprintf("%s cannot %s %s %s/%s naming Secret %s (%s): it may not read that Secret itself, and Gatehouse uses a Secret only for those who may; "+
+			return deny("%s cannot %s %s %s/%s naming Secret %s (%s): it may not read that Secret itself, and Gatehouse uses a Secret only for those who may; "+
 				"name a Secret you may read, or ask its owner (or an administrator) for get on it.",
-				req.UserInfo.Username, verb(req.Operation), kind, req.Namespace, req.Name, named[f], f)), true
+				req.UserInfo.Username, verb(req.Operation), kind, req.Namespace, req.Name, named[f], f)
 		}
 	}
-	return admission.Response{}, false
+	return nil
 }
 
 // connectionSecrets are the Secrets a Connection names, by field.
@@ -90,40 +90,40 @@ func directorySecrets(d *iamv1alpha1.Directory) map[string]string {
 // user holding createPersonalConnections for a personal connection (one
 // that only groups it belongs to may use and read, recorded as its own by
 // the created-by annotation; it may then change or delete only its own).
-func (v *Validator) connectionWriter(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Connection) (admission.Response, bool) {
+func (v *Validator) connectionWriter(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Connection) error {
 	admin, err := v.administrator(ctx, req)
 	if err != nil {
-		return errored(err), true
+		return unavailable(err)
 	}
 	if admin {
 		if v.Admins.is(req.UserInfo) {
 			v.exempt(ctx, req, "Connection")
 		}
-		return admission.Response{}, false
+		return nil
 	}
 	who := req.UserInfo.Username
-	deny := func(format string, args ...any) (admission.Response, bool) {
-		return admission.Denied(fmt.Sprintf("%s cannot %s Connection %s/%s: ", who, verb(req.Operation), req.Namespace, req.Name) + fmt.Sprintf(format, args...)), true
+	refuse := func(format string, args ...any) error {
+		return denial(fmt.Sprintf("%s cannot %s Connection %s/%s: ", who, verb(req.Operation), req.Namespace, req.Name) + fmt.Sprintf(format, args...))
 	}
 	if before != nil && before.Annotations[iamv1alpha1.AnnotationCreatedBy] != who {
-		return deny("only administrators and its creator change a Connection, and annotation %s says it is not yours; ask an administrator.", iamv1alpha1.AnnotationCreatedBy)
+		return refuse("only administrators and its creator change a Connection, and annotation %s says it is not yours; ask an administrator.", iamv1alpha1.AnnotationCreatedBy)
 	}
 	if after == nil {
-		return admission.Response{}, false // deleting one's own
+		return nil // deleting one's own
 	}
 	ix, err := v.index(ctx, req.Namespace)
 	if err != nil {
-		return errored(err), true
+		return unavailable(err)
 	}
 	me, ok := ix.UserForKubernetesName(who)
 	if !ok {
-		return admission.Denied(notAUser(ix, who, req.Namespace, "create connections")), true
+		return denial(notAUser(ix, who, req.Namespace, "create connections"))
 	}
 	if !ix.HoldsGlobal(me, "createPersonalConnections") {
-		return deny("creating connections needs administrator rights or the global permission createPersonalConnections, which %s does not hold; ask an administrator.", me)
+		return refuse("creating connections needs administrator rights or the global permission createPersonalConnections, which %s does not hold; ask an administrator.", me)
 	}
 	if got := after.Annotations[iamv1alpha1.AnnotationCreatedBy]; got != who {
-		return deny("a personal connection records its creator: set annotation %s: %q (it cannot change later).", iamv1alpha1.AnnotationCreatedBy, who)
+		return refuse("a personal connection records its creator: set annotation %s: %q (it cannot change later).", iamv1alpha1.AnnotationCreatedBy, who)
 	}
 	var mine []string
 	if r := ix.ComputeUser(me); r != nil {
@@ -134,40 +134,33 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 			continue
 		}
 		if a.Mode == iamv1alpha1.AudienceAll {
-			return deny("a personal connection may be used and read only by groups you belong to, and spec.%s is All; name your groups (%s) instead.", field, strings.Join(mine, ", "))
+			return refuse("a personal connection may be used and read only by groups you belong to, and spec.%s is All; name your groups (%s) instead.", field, strings.Join(mine, ", "))
 		}
 		for _, g := range a.Groups {
 			if !slices.Contains(mine, g) {
-				return deny("a personal connection may be used and read only by groups you belong to, and spec.%s names Group %s, which %s is not in.", field, g, me)
+				return refuse("a personal connection may be used and read only by groups you belong to, and spec.%s names Group %s, which %s is not in.", field, g, me)
 			}
 		}
 	}
-	return admission.Response{}, false
+	return nil
 }
 
 // connection judges a Connection change: who writes it (connectionWriter),
 // that its requester may read the Secrets it names whenever what they are
 // used for changes, and warns about groups and Secrets that do not exist.
-func (v *Validator) connection(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
-	}
-	after, before, err := decode(v, req, func() *iamv1alpha1.Connection { return &iamv1alpha1.Connection{} })
-	if err != nil {
-		return admission.Errored(400, err)
-	}
-	if resp, denied := v.connectionWriter(ctx, req, before, after); denied {
-		return resp
+func (v *Validator) connection(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Connection) (admission.Warnings, error) {
+	if err := v.connectionWriter(ctx, req, before, after); err != nil {
+		return nil, err
 	}
 	if after == nil {
-		return admission.Allowed("")
+		return nil, nil
 	}
 	if before == nil || !equality.Semantic.DeepEqual(before.Spec, after.Spec) {
-		if resp, denied := v.checkSecretsReadable(ctx, req, "Connection", connectionSecrets(after)); denied {
-			return resp
+		if err := v.checkSecretsReadable(ctx, req, "Connection", connectionSecrets(after)); err != nil {
+			return nil, err
 		}
 	}
-	return admission.Allowed("").WithWarnings(v.connectionWarnings(ctx, req.Namespace, after)...)
+	return v.connectionWarnings(ctx, req.Namespace, after), nil
 }
 
 // directoryUse is what a Directory's Secrets are used for: a change to any
@@ -179,18 +172,18 @@ func directoryUse(d *iamv1alpha1.Directory) any {
 // directorySecretsRule judges a Directory's Secrets and bind: the requester
 // may read them, and a password bind over ldap:// without StartTLS is
 // refused unless the Directory allows it in so many words.
-func (v *Validator) directorySecretsRule(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Directory) (admission.Response, bool) {
+func (v *Validator) directorySecretsRule(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Directory) error {
 	if after == nil {
-		return admission.Response{}, false
+		return nil
 	}
 	if after.Spec.BindPasswordSecretRef != nil && strings.HasPrefix(after.Spec.URL, "ldap://") && !after.Spec.StartTLS && !after.Spec.AllowPlaintextBind {
-		return admission.Denied(fmt.Sprintf("Directory %s/%s would bind with a password over ldap:// without StartTLS, which sends the password in clear text to anyone on the path; "+
-			"use ldaps:// or set spec.startTLS: true, or accept the risk with spec.allowPlaintextBind: true.", req.Namespace, req.Name)), true
+		return deny("Directory %s/%s would bind with a password over ldap:// without StartTLS, which sends the password in clear text to anyone on the path; "+
+			"use ldaps:// or set spec.startTLS: true, or accept the risk with spec.allowPlaintextBind: true.", req.Namespace, req.Name)
 	}
 	if before == nil || !equality.Semantic.DeepEqual(directoryUse(before), directoryUse(after)) {
 		return v.checkSecretsReadable(ctx, req, "Directory", directorySecrets(after))
 	}
-	return admission.Response{}, false
+	return nil
 }
 
 // The marker: only someone who may get a Secret may mark it for a
@@ -200,7 +193,8 @@ func (v *Validator) directorySecretsRule(ctx context.Context, req admission.Requ
 //
 // +kubebuilder:webhook:path=/validate-secret-marker,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update,versions=v1,name=secrets.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
-// secretMarker judges the marker label of a Secret.
+// secretMarker judges the marker label of a Secret. A raw handler, to keep
+// its rule exact: unlike the others it admits no collector's update first.
 func (v *Validator) secretMarker(ctx context.Context, req admission.Request) admission.Response {
 	after, before, err := decode(v, req, func() *corev1.Secret { return &corev1.Secret{} })
 	if err != nil {
@@ -241,28 +235,21 @@ func (v *Validator) secretMarker(ctx context.Context, req admission.Request) adm
 // +kubebuilder:webhook:path=/validate-user-credential,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update;delete,versions=v1,name=usercredentials.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
 // userCredential judges a per-user credential Secret.
-func (v *Validator) userCredential(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
-	}
-	after, before, err := decode(v, req, func() *corev1.Secret { return &corev1.Secret{} })
-	if err != nil {
-		return admission.Errored(400, err)
-	}
+func (v *Validator) userCredential(ctx context.Context, req admission.Request, before, after *corev1.Secret) (admission.Warnings, error) {
 	if after != nil && after.Labels[iamv1alpha1.LabelUser] != "" && !credentials.TypeAllowed(after.Type) {
-		return admission.Denied(fmt.Sprintf("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; store a per-user credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",
-			req.Namespace, req.Name, after.Type))
+		return nil, deny("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; store a per-user credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",
+			req.Namespace, req.Name, after.Type)
 	}
 	admin, err := v.administrator(ctx, req)
 	if err != nil {
-		return errored(err)
+		return nil, unavailable(err)
 	}
 	if admin {
-		return admission.Allowed("an administrator")
+		return nil, nil
 	}
 	ix, err := v.index(ctx, req.Namespace)
 	if err != nil {
-		return errored(err)
+		return nil, unavailable(err)
 	}
 	me, _ := ix.UserForKubernetesName(req.UserInfo.Username)
 	for _, s := range []*corev1.Secret{before, after} {
@@ -270,9 +257,9 @@ func (v *Validator) userCredential(ctx context.Context, req admission.Request) a
 			continue
 		}
 		if owner := s.Labels[iamv1alpha1.LabelUser]; owner != "" && owner != me {
-			return admission.Denied(fmt.Sprintf("%s cannot %s Secret %s/%s: it is User %s's credential (label %s), and only that user or an administrator writes it; store your own with kubectl gatehouse credentials set.",
-				req.UserInfo.Username, verb(req.Operation), req.Namespace, req.Name, owner, iamv1alpha1.LabelUser))
+			return nil, deny("%s cannot %s Secret %s/%s: it is User %s's credential (label %s), and only that user or an administrator writes it; store your own with kubectl gatehouse credentials set.",
+				req.UserInfo.Username, verb(req.Operation), req.Namespace, req.Name, owner, iamv1alpha1.LabelUser)
 		}
 	}
-	return admission.Allowed("one's own credential")
+	return nil, nil // one's own credential
 }

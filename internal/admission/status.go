@@ -14,6 +14,9 @@ import (
 // whoever reads it. No administrator or break-glass identity is exempt.
 // The controllers also remove, independently of this webhook, any status
 // field someone else wrote (internal/statusowner).
+//
+// A raw handler: it judges seven kinds' /status by the requester alone,
+// and decodes no object.
 func (v *Validator) status(_ context.Context, req admission.Request) admission.Response {
 	if req.UserInfo.Username == v.Admins.Self {
 		return admission.Allowed("the operator")

@@ -47,29 +47,22 @@ func (v *Validator) connectionWarnings(ctx context.Context, ns string, c *iamv1a
 // operator would bind its Roles to every administrator, and membership of
 // the Group would read as administrator membership), and warns when a
 // deleted Group is still named by Shares or ResourceGrants.
-func (v *Validator) group(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
+func (v *Validator) group(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Group) (admission.Warnings, error) {
+	if err := v.adminOnly(ctx, req, "Group", "a Group gives its members global permissions and access"); err != nil {
+		return nil, err
 	}
-	if resp, denied := v.adminOnly(ctx, req, "Group", "a Group gives its members global permissions and access"); denied {
-		return resp
-	}
-	if !isDelete(req) {
-		after, before, err := decode(v, req, func() *iamv1alpha1.Group { return &iamv1alpha1.Group{} })
-		if err != nil {
-			return admission.Errored(400, err)
-		}
+	if after != nil {
 		kg := after.Spec.KubernetesGroup
 		if why := v.Admins.ForbiddenKubernetesGroup(kg); why != "" {
 			if before != nil && before.Spec.KubernetesGroup == kg {
 				// Made before the rule: it may still be edited or deleted,
 				// and the controller binds nothing to it.
-				return admission.Allowed("").WithWarnings(fmt.Sprintf("spec.kubernetesGroup %q %s; nothing is bound to it until it changes", kg, why))
+				return admission.Warnings{fmt.Sprintf("spec.kubernetesGroup %q %s; nothing is bound to it until it changes", kg, why)}, nil
 			}
-			return admission.Denied(fmt.Sprintf("spec.kubernetesGroup %q %s, so Gatehouse will not bind Roles to it; "+
-				"name the API-server group this group's own members carry, or leave it empty.", kg, why))
+			return nil, deny("spec.kubernetesGroup %q %s, so Gatehouse will not bind Roles to it; "+
+				"name the API-server group this group's own members carry, or leave it empty.", kg, why)
 		}
-		return admission.Allowed("")
+		return nil, nil
 	}
 	var shares iamv1alpha1.ShareList
 	var grants iamv1alpha1.ResourceGrantList
@@ -84,31 +77,24 @@ func (v *Validator) group(ctx context.Context, req admission.Request) admission.
 		names = append(names, "ResourceGrant "+g.Name)
 	}
 	if len(names) == 0 {
-		return admission.Allowed("")
+		return nil, nil
 	}
-	return admission.Allowed("").WithWarnings(fmt.Sprintf("group %s is still named by %s; its members lose what those give through it",
-		req.Name, strings.Join(names, ", ")))
+	return admission.Warnings{fmt.Sprintf("group %s is still named by %s; its members lose what those give through it",
+		req.Name, strings.Join(names, ", "))}, nil
 }
 
 // directory warns about missing Secrets and profiles the License lacks.
-func (v *Validator) directory(ctx context.Context, req admission.Request) admission.Response {
-	if resp, ok := collector(req); ok {
-		return resp
+func (v *Validator) directory(ctx context.Context, req admission.Request, before, d *iamv1alpha1.Directory) (admission.Warnings, error) {
+	if err := v.adminOnly(ctx, req, "Directory", "a Directory decides who the users are and which seats they take"); err != nil {
+		return nil, err
 	}
-	if resp, denied := v.adminOnly(ctx, req, "Directory", "a Directory decides who the users are and which seats they take"); denied {
-		return resp
-	}
-	d, before, err := decode(v, req, func() *iamv1alpha1.Directory { return &iamv1alpha1.Directory{} })
-	if err != nil {
-		return admission.Errored(400, err)
-	}
-	if resp, denied := v.directorySecretsRule(ctx, req, before, d); denied {
-		return resp
+	if err := v.directorySecretsRule(ctx, req, before, d); err != nil {
+		return nil, err
 	}
 	if d == nil {
-		return admission.Allowed("")
+		return nil, nil
 	}
-	var warnings []string
+	var warnings admission.Warnings
 	if ref := d.Spec.BindPasswordSecretRef; ref != nil {
 		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, ref.Name, "spec.bindPasswordSecretRef")...)
 	}
@@ -133,7 +119,7 @@ func (v *Validator) directory(ctx context.Context, req admission.Request) admiss
 			warnings = append(warnings, fmt.Sprintf("profiles %s are not in License %s; users mapped to them hold no seat", strings.Join(unknown, ", "), l.Name))
 		}
 	}
-	return admission.Allowed("").WithWarnings(warnings...)
+	return warnings, nil
 }
 
 func (v *Validator) missingGroups(ctx context.Context, ns string, names []string) []string {

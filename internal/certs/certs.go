@@ -4,6 +4,16 @@
 // server's certificate directory (controller-runtime reloads it on change),
 // and the CA put into the caBundle of Gatehouse's
 // ValidatingWebhookConfiguration. It renews them before they expire.
+//
+// It is kept rather than replaced by github.com/open-policy-agent/cert-controller:
+// v0.16.0 (the newest the module proxy serves) builds with Go 1.26,
+// controller-runtime v0.25.2 and k8s.io/* v0.37.2, but it never writes the
+// serving certificate to the certificate directory (it waits for the kubelet
+// to mount the Secret, so `gatehouse dev` and the e2e tests, which run the
+// manager as a local process, would never get one), it watches every Secret
+// of the namespace and every webhook configuration (RBAC this package does
+// not need), and it does not make the certificate current before the
+// webhook server starts.
 package certs
 
 import (

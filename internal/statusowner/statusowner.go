@@ -17,14 +17,17 @@
 package statusowner
 
 import (
+	"bytes"
 	"encoding/json"
+	"iter"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
@@ -79,24 +82,13 @@ func Mark(obj metav1.Object) {
 			(operatorManagers[e.Manager] && e.Operation == metav1.ManagedFieldsOperationApply) {
 			continue
 		}
-		var set map[string]json.RawMessage
-		if json.Unmarshal(e.FieldsV1.GetRawBytes(), &set) != nil {
-			continue
-		}
-		var st map[string]json.RawMessage
-		if json.Unmarshal(set["f:status"], &st) != nil {
-			continue
-		}
-		found := false
-		for k := range st {
-			if name, ok := strings.CutPrefix(k, "f:"); ok {
-				found = true
-				if !slices.Contains(f.Fields, name) {
-					f.Fields = append(f.Fields, name)
-				}
+		names := statusFields(e.FieldsV1.GetRawBytes())
+		for _, name := range names {
+			if !slices.Contains(f.Fields, name) {
+				f.Fields = append(f.Fields, name)
 			}
 		}
-		if found && !slices.Contains(f.Managers, e.Manager) {
+		if len(names) > 0 && !slices.Contains(f.Managers, e.Manager) {
 			f.Managers = append(f.Managers, e.Manager)
 		}
 	}
@@ -113,6 +105,29 @@ func Mark(obj metav1.Object) {
 	}
 	ann[AnnotationForeign] = string(b)
 	obj.SetAnnotations(ann)
+}
+
+// statusFields returns the top-level status fields a managedFields entry's
+// FieldsV1 holds (structured-merge-diff's own decoding of the format), none
+// when it is not a valid field set.
+func statusFields(raw []byte) []string {
+	var set fieldpath.Set
+	if set.FromJSON(bytes.NewReader(raw)) != nil {
+		return nil
+	}
+	st, ok := set.Children.Get(fieldpath.PathElement{FieldName: ptr.To("status")})
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, pes := range []iter.Seq[fieldpath.PathElement]{st.Members.All(), st.Children.All()} {
+		for pe := range pes {
+			if pe.FieldName != nil && !slices.Contains(names, *pe.FieldName) {
+				names = append(names, *pe.FieldName)
+			}
+		}
+	}
+	return names
 }
 
 // CacheTransform is Mark as a cache transform.

@@ -42,6 +42,9 @@ func TestMarkAndFields(t *testing.T) {
 			entry("a", apply, "status", `{"f:status":{"f:credentials":{"k:{\"connection\":\"lake\"}":{}}}}`),
 			entry("b", update, "status", `{"f:status":{"f:seat":{}}}`),
 		}, scope: []string{"credentials"}, wantFields: []string{"credentials"}, wantManagers: []string{"a", "b"}},
+		"a kubectl edit of the status (nested, with its own members)": {entries: []metav1.ManagedFieldsEntry{
+			entry("kubectl-edit", update, "status", `{"f:status":{".":{},"f:conditions":{".":{},"k:{\"type\":\"Ready\"}":{".":{},"f:status":{}}},"f:seat":{}}}`),
+		}, wantFields: []string{"conditions", "seat"}, wantManagers: []string{"kubectl-edit"}},
 		"out of scope": {entries: []metav1.ManagedFieldsEntry{
 			entry("b", update, "status", `{"f:status":{"f:seat":{}}}`),
 		}, scope: []string{"credentials"}},
