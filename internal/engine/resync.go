@@ -187,8 +187,18 @@ func (e *Engine) resyncNamespaces(ctx context.Context, ns string, retried []stri
 }
 
 // compare returns the objects whose spec differs between the Indexes of
-// ns (all when "") and cached, and those whose status alone does.
+// ns (all when "") and cached, and those whose status alone does. It holds
+// the engine's lock for one kind at a time (a difference an event settles
+// meanwhile is skipped by repair).
 func (e *Engine) compare(ns string, cached map[string]map[access.Kind]map[string]client.Object) (diffs, statuses []difference) {
+	for _, k := range kinds {
+		d, s := e.compareKind(ns, k.kind, cached)
+		diffs, statuses = append(diffs, d...), append(statuses, s...)
+	}
+	return diffs, statuses
+}
+
+func (e *Engine) compareKind(ns string, kind access.Kind, cached map[string]map[access.Kind]map[string]client.Object) (diffs, statuses []difference) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	namespaces := map[string]bool{}
@@ -201,21 +211,19 @@ func (e *Engine) compare(ns string, cached map[string]map[access.Kind]map[string
 		}
 	}
 	for n := range namespaces {
-		for _, k := range kinds {
-			had, now := e.applied[n][k.kind], cached[n][k.kind]
-			for name, c := range now {
-				h := had[name]
-				switch {
-				case h == nil || h.GetUID() != c.GetUID() || h.GetGeneration() != c.GetGeneration():
-					diffs = append(diffs, difference{k.kind, n, name, h, c})
-				case h.GetResourceVersion() != c.GetResourceVersion():
-					statuses = append(statuses, difference{k.kind, n, name, h, c})
-				}
+		had, now := e.applied[n][kind], cached[n][kind]
+		for name, c := range now {
+			h := had[name]
+			switch {
+			case h == nil || h.GetUID() != c.GetUID() || h.GetGeneration() != c.GetGeneration():
+				diffs = append(diffs, difference{kind, n, name, h, c})
+			case h.GetResourceVersion() != c.GetResourceVersion():
+				statuses = append(statuses, difference{kind, n, name, h, c})
 			}
-			for name, h := range had {
-				if now[name] == nil {
-					diffs = append(diffs, difference{k.kind, n, name, h, nil})
-				}
+		}
+		for name, h := range had {
+			if now[name] == nil {
+				diffs = append(diffs, difference{kind, n, name, h, nil})
 			}
 		}
 	}
