@@ -42,6 +42,8 @@ type Options struct {
 	// MaxConcurrentReconciles and Namespaces default to the ones above).
 	Connection connection.Options
 	Directory  directory.Options
+	// Engine tunes the permission engine (its resync period).
+	Engine engine.Options
 }
 
 // CacheByObject is the cache configuration the manager must be created
@@ -73,7 +75,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 	if o.Audit == nil {
 		o.Audit = audit.Discard()
 	}
-	eng, err := engine.New(ctx, mgr)
+	eng, err := engine.New(ctx, mgr, o.Engine)
 	if err != nil {
 		return nil, err
 	}

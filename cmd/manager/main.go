@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -33,6 +34,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/admission"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/certs"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
@@ -62,6 +64,7 @@ type options struct {
 	adminUsers       string
 	breakGlassGroup  string
 	testAllowedCIDRs string
+	engineResync     time.Duration
 	zap              zap.Options
 }
 
@@ -90,6 +93,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames who are administrators as --admin-groups' members are (the operator's own identity always is)")
 	fs.StringVar(&o.breakGlassGroup, "break-glass-group", webhookconfig.DefaultBreakGlassGroup, "the group exempted (by the webhook configuration's matchConditions, which must name the same group) from the Share and ResourceGrant webhooks only, so access can be revoked while the operator is down; distinct from --admin-groups, and no Group may map onto it")
 	fs.StringVar(&o.testAllowedCIDRs, "connection-test-allowed-cidrs", "", "comma-separated address ranges (CIDR) of loopback, link-local or metadata addresses that personal connections (created by non-administrators) may still be tested against; none by default")
+	fs.DurationVar(&o.engineResync, "engine-resync-period", engine.DefaultResyncPeriod, "how often the permission engine compares its indexes with the cache and re-applies what an event missed: the longest a lost event leaves a status stale")
 	o.zap.BindFlags(fs)
 }
 
@@ -128,6 +132,9 @@ func (o *options) validate() error {
 	}
 	if o.burst < 1 {
 		errs = append(errs, fmt.Errorf("--kube-api-burst must be at least 1, got %d", o.burst))
+	}
+	if o.engineResync < time.Second {
+		errs = append(errs, fmt.Errorf("--engine-resync-period must be at least 1s, got %v", o.engineResync))
 	}
 	return errors.Join(errs...)
 }
@@ -215,7 +222,8 @@ func run(o *options) error {
 	eng, err := controllers.Setup(ctx, mgr, controllers.Options{
 		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces),
 		AdminGroups: append(splitList(o.adminGroups), o.breakGlassGroup),
-		Connection:  connection.Options{TestAllowedCIDRs: cidrs}})
+		Connection:  connection.Options{TestAllowedCIDRs: cidrs},
+		Engine:      engine.Options{ResyncPeriod: o.engineResync}})
 	if err != nil {
 		return err
 	}

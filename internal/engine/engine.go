@@ -11,6 +11,11 @@
 // has delivered its initial list and every namespace's Index was built from
 // it in one go (so start-up computes each user once and reports no spurious
 // change).
+//
+// A safety net bounds how long the Indexes can lag the cache (see
+// resync.go): every ResyncPeriod each namespace's Index is compared with
+// the cache and what differs is applied again, enqueueing what it touches;
+// an object the engine failed to apply is retried within seconds.
 package engine
 
 import (
@@ -24,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -39,20 +45,57 @@ type Queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 // maxCauses bounds the causes remembered for one user between reconciles.
 const maxCauses = 8
 
+// Cache is what the engine reads: the manager's cache, whose informers
+// feed it and whose stores (with the field indexes) it lists. The tests
+// give it fake informers.
+type Cache interface {
+	client.Reader
+	GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error)
+}
+
+// Options tune the engine.
+type Options struct {
+	// ResyncPeriod is how often every namespace's Index is compared with
+	// the cache (DefaultResyncPeriod when 0): the longest an event lost
+	// between the informers and the Index leaves a status stale.
+	ResyncPeriod time.Duration
+	// Clock is the engine's time (the real clock when nil).
+	Clock clock.Clock
+}
+
 // Engine feeds the per-namespace Indexes and the controllers' queues. Create
 // it with New before the manager starts; it runs as a manager Runnable on
 // every replica (leader or not), so that a standby's Index is warm.
+//
+// Lock order: licMu, then seatMu or mu (never both). No cache listing
+// happens under mu or seatMu: the cache's field indexes take the informers'
+// store locks, and the handlers that fill the stores wait for mu.
 type Engine struct {
-	cache cache.Cache
-	log   logr.Logger
-	now   func() time.Time
+	cache  Cache
+	log    logr.Logger
+	clock  clock.Clock
+	period time.Duration
 
 	readyCh chan struct{}
 	wake    chan struct{}
+	// resyncWake tells the resync loop that a retry was scheduled.
+	resyncWake chan struct{}
+
+	// licMu serialises License changes: each lists the namespace's
+	// Licenses and applies the one in force, so the last applied is the
+	// newest listed.
+	licMu sync.Mutex
 
 	mu      sync.Mutex
 	ready   bool
 	pending map[string]*pendingNS // namespace -> objects seen before ready
+	// applied are the objects each namespace's Index was last given (with
+	// the newest status seen), namespace -> kind -> name: what resync
+	// compares with the cache.
+	applied map[string]map[access.Kind]map[string]client.Object
+	// retries are the namespaces to resync soon because applying an
+	// object failed.
+	retries map[string]*retry
 	// unjudged are the Shares and ResourceGrants whose spec changed past
 	// the generation the operator last wrote status for, as the initial
 	// lists showed them; builtAt is when.
@@ -90,23 +133,8 @@ var kinds = []struct {
 
 // New creates the engine, registers its field indexes with the manager and
 // adds it to the manager. Call it before the manager starts.
-func New(ctx context.Context, mgr manager.Manager) (*Engine, error) {
-	e := &Engine{
-		cache:   mgr.GetCache(),
-		log:     mgr.GetLogger().WithName("engine"),
-		now:     time.Now,
-		readyCh: make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		pending: map[string]*pendingNS{},
-		indexes: map[string]*access.Index{},
-		queues:  map[access.Kind]Queue{},
-		causes:  map[types.NamespacedName][]string{},
-		expiry:  map[string]time.Time{},
-
-		written:  map[seatKey]map[string]struct{}{},
-		inflight: map[seatKey]map[string]time.Time{},
-		waiting:  map[seatKey]map[string]struct{}{},
-	}
+func New(ctx context.Context, mgr manager.Manager, o Options) (*Engine, error) {
+	e := newEngine(mgr.GetCache(), mgr.GetLogger().WithName("engine"), o)
 	if err := RegisterIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
@@ -116,6 +144,36 @@ func New(ctx context.Context, mgr manager.Manager) (*Engine, error) {
 	return e, nil
 }
 
+// newEngine creates an engine reading c; New adds it to a manager.
+func newEngine(c Cache, log logr.Logger, o Options) *Engine {
+	if o.ResyncPeriod <= 0 {
+		o.ResyncPeriod = DefaultResyncPeriod
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	return &Engine{
+		cache:      c,
+		log:        log,
+		clock:      o.Clock,
+		period:     o.ResyncPeriod,
+		readyCh:    make(chan struct{}),
+		wake:       make(chan struct{}, 1),
+		resyncWake: make(chan struct{}, 1),
+		pending:    map[string]*pendingNS{},
+		applied:    map[string]map[access.Kind]map[string]client.Object{},
+		retries:    map[string]*retry{},
+		indexes:    map[string]*access.Index{},
+		queues:     map[access.Kind]Queue{},
+		causes:     map[types.NamespacedName][]string{},
+		expiry:     map[string]time.Time{},
+
+		written:  map[seatKey]map[string]struct{}{},
+		inflight: map[seatKey]map[string]time.Time{},
+		waiting:  map[seatKey]map[string]struct{}{},
+	}
+}
+
 // NeedLeaderElection is false: every replica keeps its Indexes current.
 func (e *Engine) NeedLeaderElection() bool { return false }
 
@@ -123,27 +181,46 @@ func (e *Engine) NeedLeaderElection() bool { return false }
 // informer's initial list, builds the Indexes and then follows changes
 // (and License expiries) until ctx ends.
 func (e *Engine) Start(ctx context.Context) error {
-	var regs []toolscache.ResourceEventHandlerRegistration
-	for _, k := range kinds {
-		inf, err := e.cache.GetInformer(ctx, k.obj)
-		if err != nil {
-			return fmt.Errorf("cannot watch %ss: %w", k.kind, err)
-		}
-		reg, err := inf.AddEventHandler(e.handler(k.kind))
-		if err != nil {
-			return fmt.Errorf("cannot follow %ss: %w", k.kind, err)
-		}
-		regs = append(regs, reg)
+	if err := e.follow(ctx); err != nil {
+		return err
+	}
+	go e.resyncLoop(ctx)
+	e.expiryLoop(ctx)
+	return nil
+}
+
+// follow registers the event handlers, waits until each has seen its
+// informer's initial list and builds the Indexes.
+func (e *Engine) follow(ctx context.Context) error {
+	regs, err := e.handlersFor(ctx)
+	if err != nil {
+		return err
 	}
 	for _, reg := range regs {
 		if !toolscache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
 			return ctx.Err()
 		}
 	}
-	e.build()
-	e.log.Info("permission indexes built", "namespaces", len(e.indexes))
-	e.expiryLoop(ctx)
+	n := e.build()
+	e.log.Info("permission indexes built", "namespaces", n)
 	return nil
+}
+
+// handlersFor registers the engine's handler with each kind's informer.
+func (e *Engine) handlersFor(ctx context.Context) ([]toolscache.ResourceEventHandlerRegistration, error) {
+	var regs []toolscache.ResourceEventHandlerRegistration
+	for _, k := range kinds {
+		inf, err := e.cache.GetInformer(ctx, k.obj)
+		if err != nil {
+			return nil, fmt.Errorf("cannot watch %ss: %w", k.kind, err)
+		}
+		reg, err := inf.AddEventHandler(e.handler(k.kind))
+		if err != nil {
+			return nil, fmt.Errorf("cannot follow %ss: %w", k.kind, err)
+		}
+		regs = append(regs, reg)
+	}
+	return regs, nil
 }
 
 // Ready is closed once the Indexes are built.
@@ -151,11 +228,12 @@ func (e *Engine) Ready() <-chan struct{} { return e.readyCh }
 
 // build turns the objects seen during the initial sync into one Index per
 // namespace, and enqueues every object for the controllers already started.
-func (e *Engine) build() {
+// It returns the number of namespaces.
+func (e *Engine) build() int {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := e.now()
+	now := e.clock.Now()
 	for ns, p := range e.pending {
+		e.applied[ns] = p.objs
 		snap := access.Snapshot{Now: now}
 		var licenses []iamv1alpha1.License
 		for _, o := range p.objs[access.KindLicense] {
@@ -187,22 +265,29 @@ func (e *Engine) build() {
 		}
 		e.indexes[ns] = access.NewIndex(snap)
 		if snap.License != nil {
-			e.noteExpiry(ns, snap.License)
+			e.noteExpiryLocked(ns, snap.License)
 		}
 	}
 	e.pending = nil
 	e.builtAt = now
 	e.ready = true
 	close(e.readyCh)
-	for kind := range e.queues {
-		e.enqueueAllLocked(kind)
+	queues := make(map[access.Kind]Queue, len(e.queues))
+	for kind, q := range e.queues {
+		queues[kind] = q
 	}
+	n := len(e.indexes)
+	e.mu.Unlock()
+	// A Source started from here on sees ready and enqueues its own.
+	for kind, q := range queues {
+		e.enqueueAll(kind, q)
+	}
+	return n
 }
 
-// enqueueAllLocked enqueues every object of a kind the Indexes hold (from
-// the cache, which holds the same objects).
-func (e *Engine) enqueueAllLocked(kind access.Kind) {
-	q := e.queues[kind]
+// enqueueAll enqueues every object of a kind the Indexes hold (from the
+// cache, which holds the same objects) into q. Under no lock.
+func (e *Engine) enqueueAll(kind access.Kind, q Queue) {
 	for _, k := range kinds {
 		if k.kind != kind {
 			continue
@@ -264,11 +349,12 @@ func (e *Engine) TakeCauses(user types.NamespacedName) []string {
 	return c
 }
 
-// index returns the namespace's Index, creating an empty one. Under e.mu.
+// indexLocked returns the namespace's Index, creating an empty one. Under
+// e.mu.
 func (e *Engine) indexLocked(ns string) *access.Index {
 	ix := e.indexes[ns]
 	if ix == nil {
-		ix = access.NewIndex(access.Snapshot{Now: e.now()})
+		ix = access.NewIndex(access.Snapshot{Now: e.clock.Now()})
 		e.indexes[ns] = ix
 	}
 	return ix
@@ -311,13 +397,16 @@ type Source struct {
 // object of the kind is enqueued once.
 func (s *Source) Start(_ context.Context, q Queue) error {
 	s.e.mu.Lock()
-	defer s.e.mu.Unlock()
 	if s.e.queues[s.kind] != nil {
+		s.e.mu.Unlock()
 		return fmt.Errorf("the %s source was started twice", s.kind)
 	}
 	s.e.queues[s.kind] = q
-	if s.e.ready {
-		s.e.enqueueAllLocked(s.kind)
+	ready := s.e.ready
+	s.e.mu.Unlock()
+	// Before ready, build enqueues this queue's objects.
+	if ready {
+		s.e.enqueueAll(s.kind, q)
 	}
 	return nil
 }

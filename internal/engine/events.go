@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -102,8 +103,8 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 				e.observeSeat(o, n)
 			}
 			// Only the spec decides access (and, for a User, its creation
-			// time, which never changes): status writes and resyncs are
-			// not changes.
+			// time, which never changes): status writes and the informers'
+			// resyncs are not changes.
 			if o.GetGeneration() == n.GetGeneration() && o.GetUID() == n.GetUID() {
 				if o.GetResourceVersion() != n.GetResourceVersion() {
 					e.recheck(kind, n)
@@ -140,94 +141,162 @@ func (e *Engine) recheck(kind access.Kind, obj client.Object) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.ready {
+		e.stashLocked(kind, obj)
 		return
 	}
-	e.enqueueLocked(kind, obj.GetNamespace(), obj.GetName())
-	statusRechecks.WithLabelValues(string(kind)).Inc()
+	// The same spec, a newer status: what resync compares with. A spec
+	// the Index failed to take stays as it was, so resync still sees it.
+	if prev := e.applied[obj.GetNamespace()][kind][obj.GetName()]; prev != nil &&
+		prev.GetUID() == obj.GetUID() && prev.GetGeneration() == obj.GetGeneration() {
+		e.setAppliedLocked(kind, obj)
+	}
+	if e.queues[kind] != nil {
+		e.enqueueLocked(kind, obj.GetNamespace(), obj.GetName())
+		statusRechecks.WithLabelValues(string(kind)).Inc()
+	}
 }
 
-func (e *Engine) upsert(kind access.Kind, old, obj client.Object) {
-	ns := obj.GetNamespace()
+// stash keeps an object seen before the engine is ready for build, and
+// reports whether it did.
+func (e *Engine) stash(kind access.Kind, obj client.Object) bool {
 	e.mu.Lock()
-	if !e.ready {
-		p := e.pending[ns]
-		if p == nil {
-			p = &pendingNS{objs: map[access.Kind]map[string]client.Object{}}
-			e.pending[ns] = p
-		}
-		if p.objs[kind] == nil {
-			p.objs[kind] = map[string]client.Object{}
-		}
-		p.objs[kind][obj.GetName()] = obj
-		e.mu.Unlock()
-		return
+	defer e.mu.Unlock()
+	if e.ready {
+		return false
 	}
-	ix := e.indexLocked(ns)
-	cause := string(kind) + " " + obj.GetName()
+	e.stashLocked(kind, obj)
+	return true
+}
+
+func (e *Engine) stashLocked(kind access.Kind, obj client.Object) {
+	ns := obj.GetNamespace()
+	p := e.pending[ns]
+	if p == nil {
+		p = &pendingNS{objs: map[access.Kind]map[string]client.Object{}}
+		e.pending[ns] = p
+	}
+	if p.objs[kind] == nil {
+		p.objs[kind] = map[string]client.Object{}
+	}
+	p.objs[kind][obj.GetName()] = obj
+}
+
+// setAppliedLocked records obj as what its namespace's Index holds.
+func (e *Engine) setAppliedLocked(kind access.Kind, obj client.Object) {
+	ns := obj.GetNamespace()
+	if e.applied[ns] == nil {
+		e.applied[ns] = map[access.Kind]map[string]client.Object{}
+	}
+	if e.applied[ns][kind] == nil {
+		e.applied[ns][kind] = map[string]client.Object{}
+	}
+	e.applied[ns][kind][obj.GetName()] = obj
+}
+
+// upsert applies a created or changed object to its namespace's Index and
+// enqueues what it touches.
+func (e *Engine) upsert(kind access.Kind, old, obj client.Object) {
+	e.apply(kind, old, obj, false)
+}
+
+// apply applies obj (created or changed; old is its previous version, nil
+// if none) to the namespace's Index, enqueues the reconciles it causes and
+// reports whether it did. With repair (resync), it does so only if the
+// Index still holds old, so that an event applied meanwhile is not undone.
+func (e *Engine) apply(kind access.Kind, old, obj client.Object, repair bool) bool {
+	if e.stash(kind, obj) {
+		return true
+	}
+	ns, name := obj.GetNamespace(), obj.GetName()
+	cause := string(kind) + " " + name
 	if old == nil {
 		cause += " created"
 	} else {
 		cause += " changed"
 	}
-	var users []string
-	var err error
 	if kind == access.KindLicense {
-		users, err = e.licenseChangedLocked(ns, ix)
-	} else {
-		users, err = ix.Upsert(obj)
+		if !e.licenseChanged(ns, cause) {
+			return false
+		}
+		e.dispatch(kind, old, obj)
+		return true
 	}
-	if err != nil {
+	e.mu.Lock()
+	if repair && e.applied[ns][kind][name] != old {
 		e.mu.Unlock()
-		e.log.Error(err, "cannot index the object", "kind", kind, "namespace", ns, "name", obj.GetName())
-		return
+		return false
 	}
-	if kind == access.KindUser && !slices.Contains(users, obj.GetName()) {
-		users = append(users, obj.GetName())
+	users, err := e.indexLocked(ns).Upsert(obj)
+	if err != nil {
+		e.failedLocked(ns)
+		e.mu.Unlock()
+		e.log.Error(err, "cannot index the object; retrying", "kind", kind, "namespace", ns, "name", name)
+		return false
+	}
+	e.setAppliedLocked(kind, obj)
+	if kind == access.KindUser && !slices.Contains(users, name) {
+		users = append(users, name)
 	}
 	e.enqueueUsersLocked(ns, users, cause)
 	e.mu.Unlock()
 	e.dispatch(kind, old, obj)
+	return true
 }
 
+// remove removes a deleted object from its namespace's Index and enqueues
+// what it touches.
 func (e *Engine) remove(kind access.Kind, obj client.Object) {
-	ns := obj.GetNamespace()
+	e.drop(kind, obj, false)
+}
+
+// drop removes obj from the namespace's Index and reports whether it did;
+// with repair, only if the Index still holds obj.
+func (e *Engine) drop(kind access.Kind, obj client.Object, repair bool) bool {
+	ns, name := obj.GetNamespace(), obj.GetName()
 	e.mu.Lock()
 	if !e.ready {
 		if p := e.pending[ns]; p != nil {
-			delete(p.objs[kind], obj.GetName())
+			delete(p.objs[kind], name)
 		}
 		e.mu.Unlock()
-		return
+		return true
 	}
 	ix := e.indexes[ns]
-	if ix == nil {
+	if ix == nil || (repair && e.applied[ns][kind][name] != obj) {
 		e.mu.Unlock()
-		return
+		return false
 	}
-	var users []string
-	var err error
+	cause := string(kind) + " " + name + " deleted"
 	if kind == access.KindLicense {
-		users, err = e.licenseChangedLocked(ns, ix)
-	} else {
-		users, err = ix.Delete(kind, obj.GetName())
-	}
-	if err != nil {
 		e.mu.Unlock()
-		e.log.Error(err, "cannot remove the object from the index", "kind", kind, "namespace", ns, "name", obj.GetName())
-		return
+		if !e.licenseChanged(ns, cause) {
+			return false
+		}
+		e.dispatch(kind, obj, nil)
+		return true
 	}
+	users, err := ix.Delete(kind, name)
+	if err != nil {
+		e.failedLocked(ns)
+		e.mu.Unlock()
+		e.log.Error(err, "cannot remove the object from the index; retrying", "kind", kind, "namespace", ns, "name", name)
+		return false
+	}
+	delete(e.applied[ns][kind], name)
 	if kind == access.KindUser {
 		delete(e.causes, client.ObjectKeyFromObject(obj))
-		users = slices.DeleteFunc(users, func(u string) bool { return u == obj.GetName() })
+		users = slices.DeleteFunc(users, func(u string) bool { return u == name })
 	}
-	e.enqueueUsersLocked(ns, users, string(kind)+" "+obj.GetName()+" deleted")
+	e.enqueueUsersLocked(ns, users, cause)
 	e.mu.Unlock()
 	e.dispatch(kind, obj, nil)
+	return true
 }
 
 // dispatch enqueues the non-User objects whose status a change touches:
 // the object itself, and for a User or Group the Groups, Shares,
-// ResourceGrants and License that count its users.
+// ResourceGrants and License that count its users. It lists the cache, so
+// it runs under no lock.
 func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
 	cur := obj
 	if cur == nil {
@@ -237,39 +306,7 @@ func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
 	var groups, shares, grants, licenses []string
 	switch kind {
 	case access.KindUser:
-		ou, _ := old.(*iamv1alpha1.User)
-		nu, _ := obj.(*iamv1alpha1.User)
-		// The License counts seats: any user created, deleted, activated
-		// or moved to another profile.
-		if access.SeatCountChanged(ou, nu) {
-			licenses = e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
-		}
-		userGroups := e.userGroups(ns, ou)
-		for _, g := range e.userGroups(ns, nu) {
-			if !slices.Contains(userGroups, g) {
-				userGroups = append(userGroups, g)
-			}
-		}
-		if access.MembershipChanged(ou, nu) {
-			groups = userGroups
-		}
-		if access.ReachChanged(ou, nu) {
-			keys := []string{"User/" + name}
-			for _, g := range userGroups {
-				keys = append(keys, "Group/"+g)
-			}
-			for _, u := range []*iamv1alpha1.User{ou, nu} {
-				if u != nil && u.Spec.Organization != "" {
-					keys = append(keys, "Organization/"+u.Spec.Organization)
-				}
-			}
-			for _, k := range keys {
-				shares = append(shares, e.names(ns, &iamv1alpha1.ShareList{}, IndexGrantee, k)...)
-				if k[0] != 'O' {
-					grants = append(grants, e.names(ns, &iamv1alpha1.ResourceGrantList{}, IndexSubject, k)...)
-				}
-			}
-		}
+		groups, shares, grants, licenses = e.userChange(ns, name, old, obj)
 	case access.KindGroup:
 		groups = []string{name}
 		shares = e.names(ns, &iamv1alpha1.ShareList{}, IndexGrantee, "Group/"+name)
@@ -280,6 +317,9 @@ func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
 		grants = []string{name}
 	case access.KindLicense:
 		licenses = e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
+	case access.KindConnection:
+		// Connections are reconciled by the Connection controllers, which
+		// watch them; the engine only keeps the Index current.
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -292,9 +332,45 @@ func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
 			reconcilesEnqueued.WithLabelValues(string(t.kind)).Add(float64(len(t.names)))
 		}
 	}
-	if kind == access.KindConnection {
-		e.enqueueLocked(kind, ns, name)
+}
+
+// userChange returns the Groups, Shares, ResourceGrants and Licenses whose
+// status a User's change (old → obj, either nil) touches.
+func (e *Engine) userChange(ns, name string, old, obj client.Object) (groups, shares, grants, licenses []string) {
+	ou, _ := old.(*iamv1alpha1.User)
+	nu, _ := obj.(*iamv1alpha1.User)
+	// The License counts seats: any user created, deleted, activated or
+	// moved to another profile.
+	if access.SeatCountChanged(ou, nu) {
+		licenses = e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
 	}
+	userGroups := e.userGroups(ns, ou)
+	for _, g := range e.userGroups(ns, nu) {
+		if !slices.Contains(userGroups, g) {
+			userGroups = append(userGroups, g)
+		}
+	}
+	if access.MembershipChanged(ou, nu) {
+		groups = userGroups
+	}
+	if access.ReachChanged(ou, nu) {
+		keys := []string{"User/" + name}
+		for _, g := range userGroups {
+			keys = append(keys, "Group/"+g)
+		}
+		for _, u := range []*iamv1alpha1.User{ou, nu} {
+			if u != nil && u.Spec.Organization != "" {
+				keys = append(keys, "Organization/"+u.Spec.Organization)
+			}
+		}
+		for _, k := range keys {
+			shares = append(shares, e.names(ns, &iamv1alpha1.ShareList{}, IndexGrantee, k)...)
+			if k[0] != 'O' {
+				grants = append(grants, e.names(ns, &iamv1alpha1.ResourceGrantList{}, IndexSubject, k)...)
+			}
+		}
+	}
+	return groups, shares, grants, licenses
 }
 
 // userGroups returns the existing Groups a user belongs to: its spec.groups
@@ -315,9 +391,9 @@ func (e *Engine) userGroups(ns string, u *iamv1alpha1.User) []string {
 }
 
 // names lists the names of a namespace's objects from the cache, matching a
-// field index when field is set.
+// field index when field is set. Under no lock.
 func (e *Engine) names(ns string, list client.ObjectList, field, value string) []string {
-	opts := []client.ListOption{client.InNamespace(ns)}
+	opts := []client.ListOption{client.InNamespace(ns), client.UnsafeDisableDeepCopy}
 	if field != "" {
 		opts = append(opts, client.MatchingFields{field: value})
 	}
@@ -339,9 +415,9 @@ func forEachItem(list client.ObjectList, fn func(client.Object)) error {
 	})
 }
 
-// noteExpiry remembers a License's future expiry. Under e.mu.
-func (e *Engine) noteExpiry(ns string, l *iamv1alpha1.License) {
-	if l.Spec.ExpiresAt != nil && l.Spec.ExpiresAt.After(e.now()) {
+// noteExpiryLocked remembers a License's future expiry. Under e.mu.
+func (e *Engine) noteExpiryLocked(ns string, l *iamv1alpha1.License) {
+	if l.Spec.ExpiresAt != nil && l.Spec.ExpiresAt.After(e.clock.Now()) {
 		e.expiry[ns] = l.Spec.ExpiresAt.Time
 	} else {
 		delete(e.expiry, ns)
@@ -365,11 +441,11 @@ func (e *Engine) expiryLoop(ctx context.Context) {
 			}
 		}
 		e.mu.Unlock()
-		var timer *time.Timer
+		var timer clock.Timer
 		var fire <-chan time.Time
 		if !next.IsZero() {
-			timer = time.NewTimer(time.Until(next) + 10*time.Millisecond)
-			fire = timer.C
+			timer = e.clock.NewTimer(next.Sub(e.clock.Now()) + 10*time.Millisecond)
+			fire = timer.C()
 		}
 		select {
 		case <-ctx.Done():
@@ -386,40 +462,74 @@ func (e *Engine) expiryLoop(ctx context.Context) {
 	}
 }
 
+// expire takes the seats of the Licenses that expired: it moves their
+// Indexes' clocks and enqueues their users and the Licenses.
 func (e *Engine) expire() {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := e.now()
+	now := e.clock.Now()
+	var expired []string
 	for ns, t := range e.expiry {
 		if t.After(now) {
 			continue
 		}
 		delete(e.expiry, ns)
+		expired = append(expired, ns)
 		if ix := e.indexes[ns]; ix != nil {
 			e.enqueueUsersLocked(ns, ix.SetNow(now), "License expired")
 		}
-		e.enqueueLocked(access.KindLicense, ns, e.names(ns, &iamv1alpha1.LicenseList{}, "", "")...)
+	}
+	e.mu.Unlock()
+	for _, ns := range expired {
+		licenses := e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
+		e.mu.Lock()
+		e.enqueueLocked(access.KindLicense, ns, licenses...)
+		e.mu.Unlock()
 	}
 }
 
-// licenseChangedLocked puts the License in force (from the cache, which
-// already holds the change) into the Index and returns the users it
-// touches, including those whose seats the clock takes away.
-func (e *Engine) licenseChangedLocked(ns string, ix *access.Index) ([]string, error) {
+// licenseChanged puts the License in force (from the cache, which already
+// holds the change) into the namespace's Index and enqueues the users it
+// touches, including those whose seats the clock takes away; it reports
+// whether it did. It lists the Licenses under licMu, not mu, so the one
+// applied last is from the newest list whoever calls it (an event or
+// resync).
+func (e *Engine) licenseChanged(ns, cause string) bool {
+	e.licMu.Lock()
+	defer e.licMu.Unlock()
 	var list iamv1alpha1.LicenseList
-	if err := e.cache.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-		return nil, fmt.Errorf("cannot list the Licenses of %s: %w", ns, err)
+	err := e.cache.List(context.Background(), &list, client.InNamespace(ns))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.failedLocked(ns)
+		e.log.Error(err, "cannot list the Licenses; retrying", "namespace", ns)
+		return false
 	}
-	users := ix.SetNow(e.now())
+	ix := e.indexLocked(ns)
+	users := ix.SetNow(e.clock.Now())
 	l := access.LicenseInForce(list.Items)
 	var more []string
-	var err error
 	if l == nil {
 		delete(e.expiry, ns)
 		more, err = ix.Delete(access.KindLicense, "")
 	} else {
-		e.noteExpiry(ns, l)
+		e.noteExpiryLocked(ns, l)
 		more, err = ix.Upsert(l.DeepCopy())
 	}
-	return append(users, more...), err
+	if err != nil {
+		e.failedLocked(ns)
+		e.log.Error(err, "cannot index the License; retrying", "namespace", ns)
+		return false
+	}
+	// The Index holds the namespace's Licenses as listed.
+	if e.applied[ns] == nil {
+		e.applied[ns] = map[access.Kind]map[string]client.Object{}
+	}
+	held := make(map[string]client.Object, len(list.Items))
+	for i := range list.Items {
+		held[list.Items[i].Name] = &list.Items[i]
+	}
+	e.applied[ns][access.KindLicense] = held
+	e.enqueueUsersLocked(ns, append(users, more...), cause)
+	return true
 }

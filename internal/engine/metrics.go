@@ -19,8 +19,16 @@ var statusRechecks = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Reconciles enqueued to confirm a status write once the cache holds it, by kind of object.",
 }, []string{"kind"})
 
+// indexRepairs counts the objects a resync found the Index holding
+// differently from the cache and applied again (see resync.go): a change
+// whose event was lost or whose update failed. Zero in a healthy operator.
+var indexRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "gatehouse_engine_index_repairs_total",
+	Help: "Objects the permission engine's periodic resync found missing from or stale in its index and applied again, by kind of object.",
+}, []string{"kind"})
+
 // MustRegister registers the engine's metrics with the manager's registry.
 // Call it once per process.
 func MustRegister() {
-	metrics.Registry.MustRegister(reconcilesEnqueued, statusRechecks)
+	metrics.Registry.MustRegister(reconcilesEnqueued, statusRechecks, indexRepairs)
 }

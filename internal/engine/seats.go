@@ -75,7 +75,7 @@ func (e *Engine) MayGrant(namespace, profile, user string, seats int32) bool {
 		return true
 	}
 	n := int32(len(e.written[k]))
-	now := e.now()
+	now := e.clock.Now()
 	for u, t := range e.inflight[k] {
 		if now.Sub(t) > inflightTTL {
 			delete(e.inflight[k], u)
