@@ -30,8 +30,8 @@ import (
 //     and after, and, when its seat order changes, the users of its
 //     profile(s) whose seat may change.
 func (ix *Index) AffectedUsers(before, after metav1.Object) []string {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	return ix.affected(before, after)
 }
 

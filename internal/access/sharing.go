@@ -54,15 +54,15 @@ type requesterAccess struct {
 	maxRank  int // the profile's cap
 }
 
-// requester computes what a user holds on a resource; ix.mu is held.
-func (ix *Index) requesterOn(name string, res *resEntry) requesterAccess {
+// requesterOn computes what a user holds on a resource; ix.mu is held.
+func (ix *Index) requesterOn(sc *scratch, name string, res *resEntry) requesterAccess {
 	ra := requesterAccess{name: name}
 	u := ix.users[name]
 	if u == nil {
 		return ra
 	}
 	ra.exists = true
-	r := ix.computeUser(u)
+	r := ix.computeUser(sc, u)
 	ra.global = r.GlobalPermissions
 	for _, g := range r.GlobalPermissions {
 		if g == iamv1alpha1.GlobalAdmin {
@@ -74,8 +74,7 @@ func (ix *Index) requesterOn(name string, res *resEntry) requesterAccess {
 	if p := ix.profiles[u.profile]; p != nil {
 		ra.maxRank = p.maxRank
 	}
-	if res != nil && res.accEpoch == ix.epoch {
-		a := &ix.accs[res.accSlot]
+	if a := sc.found(res); a != nil {
 		ra.rank, ra.preGate, ra.final, ra.canShare = a.capped, a.preGate, a.final, a.canShare
 	}
 	return ra
@@ -203,8 +202,8 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 	if req.Admin || (before == nil && after == nil) {
 		return nil
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	ref := shareRef(before, after)
 	ti, err := info(ref.Type)
 	if err != nil {
@@ -226,7 +225,9 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 			return violation(0, "The share is invalid: %v (grantee %s %s).", err, g.Kind, g.Name)
 		}
 	}
-	me := ix.requesterOn(req.User, res)
+	sc := ix.getScratch()
+	me := ix.requesterOn(sc, req.User, res)
+	ix.putScratch(sc)
 	if !me.exists {
 		return violation(2, "%s is not a User of this namespace and cannot share %s (rule 2: share only as Owner or with allowSharing); ask an administrator.", req.User, resName)
 	}
@@ -471,8 +472,8 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 	if req.Admin || (before == nil && after == nil) {
 		return nil
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	ref := iamv1alpha1.ResourceRef{}
 	if after != nil {
 		ref = after.Spec.Resource
@@ -514,7 +515,9 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 		}
 	}
 	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
-	me := ix.requesterOn(req.User, res)
+	sc := ix.getScratch()
+	me := ix.requesterOn(sc, req.User, res)
+	ix.putScratch(sc)
 	if me.admin {
 		return nil
 	}
@@ -566,8 +569,8 @@ func (ix *Index) ownersOrAdmin(res *resEntry) string {
 // Users claim the name (they can only exist if the User webhook was
 // bypassed), it fails closed: the name stands for none of them.
 func (ix *Index) UserForKubernetesName(username string) (string, bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	if l := ix.identities[username]; len(l) == 1 {
 		return l[0].name, true
 	}
@@ -579,8 +582,8 @@ func (ix *Index) UserForKubernetesName(username string) (string, bool) {
 // conflict), or a User whose login it is but whose kubernetesUsername
 // overrides the login, or simply no User. The sentence names the fix.
 func (ix *Index) WhyNotAUser(username string) string {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	if l := ix.identities[username]; len(l) > 1 {
 		names := make([]string, len(l))
 		for i, u := range l {
@@ -606,8 +609,8 @@ func (ix *Index) WhyNotAUser(username string) string {
 // IdentityConflicts returns, sorted, the other Users that claim the same
 // Kubernetes identity as User name (nil when it is the only one, or unknown).
 func (ix *Index) IdentityConflicts(name string) []string {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	u := ix.users[name]
 	if u == nil {
 		return nil
@@ -712,11 +715,13 @@ func CheckGrantMeta(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Req
 func (ix *Index) checkMeta(kind string, ref iamv1alpha1.ResourceRef, before, after metav1.Object, req Requester,
 	extra func(me requesterAccess, owners string) *Violation, mayDelete func() *Violation) *Violation {
 	c := metaChanged(before, after)
-	ix.mu.Lock()
+	ix.mu.RLock()
 	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
-	me := ix.requesterOn(req.User, res)
+	sc := ix.getScratch()
+	me := ix.requesterOn(sc, req.User, res)
+	ix.putScratch(sc)
 	owners := ix.ownersOrAdmin(res)
-	ix.mu.Unlock()
+	ix.mu.RUnlock()
 	if me.admin {
 		return nil
 	}
