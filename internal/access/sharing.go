@@ -177,11 +177,6 @@ func (ix *Index) keepers(res *resEntry, name string, grantees []iamv1alpha1.Gran
 	return owner, sharer
 }
 
-type granteeKey struct {
-	kind iamv1alpha1.GranteeKind
-	name string
-}
-
 // CheckShare decides whether requester may change a Share from before to
 // after (before nil: create; after nil: delete), by the sharing rules:
 //  1. share only with active users and existing groups (and organizations
@@ -204,133 +199,11 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	ref := shareRef(before, after)
-	ti, err := info(ref.Type)
+	ti, err := info(shareRef(before, after).Type)
 	if err != nil {
 		return violation(0, "The share is invalid: %v.", err)
 	}
-	resName := ref.String()
-	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
-	creating := res == nil
-	name := ""
-	var old, nu []iamv1alpha1.Grantee
-	if before != nil {
-		old, name = before.Spec.Grantees, before.Name
-	}
-	if after != nil {
-		nu, name = after.Spec.Grantees, after.Name
-	}
-	for _, g := range nu {
-		if err := ti.validRole(g.Role); err != nil {
-			return violation(0, "The share is invalid: %v (grantee %s %s).", err, g.Kind, g.Name)
-		}
-	}
-	sc := ix.getScratch()
-	me := ix.requesterOn(sc, req.User, res)
-	ix.putScratch(sc)
-	if !me.exists {
-		return violation(2, "%s is not a User of this namespace and cannot share %s (rule 2: share only as Owner or with allowSharing); ask an administrator.", req.User, resName)
-	}
-	if !me.seated {
-		return violation(2, "%s holds no seat (it is inactive, or waits Pending for one), so it has no sharing rights on %s (rule 2); ask an administrator for a seat, or ask %s.",
-			req.User, resName, ix.ownersOrAdmin(res))
-	}
-	oldBy := map[granteeKey]iamv1alpha1.Grantee{}
-	for _, g := range old {
-		oldBy[granteeKey{g.Kind, g.Name}] = g
-	}
-	newBy := map[granteeKey]iamv1alpha1.Grantee{}
-	for _, g := range nu {
-		newBy[granteeKey{g.Kind, g.Name}] = g
-	}
-	isSelf := func(g iamv1alpha1.Grantee) bool { return g.Kind == iamv1alpha1.GranteeUser && g.Name == req.User }
-
-	// Rule 1 and 2 for what is added or raised.
-	var raised []iamv1alpha1.Grantee
-	for _, g := range nu {
-		o, had := oldBy[granteeKey{g.Kind, g.Name}]
-		if had && roleRank(g.Role) <= roleRank(o.Role) && (!g.CanUseData || o.CanUseData) && (!g.AllowSharing || o.AllowSharing) {
-			continue
-		}
-		raised = append(raised, g)
-		// Rule 1 for every grantee added or raised, also one listed before.
-		if v := ix.checkGranteeExists(g.Kind, g.Name, resName); v != nil {
-			return v
-		}
-	}
-	sort.Slice(raised, func(i, j int) bool { return raised[i].Name < raised[j].Name })
-	if creating {
-		return ix.checkFirstShare(ti, ref, nu, me, req.User)
-	}
-	myRole := rankRoles[me.rank]
-	standing := fmt.Sprintf("%s is %s on %s", req.User, myRole, resName)
-	if myRole == "" {
-		myRole = "no role"
-		standing = fmt.Sprintf("%s has no role on %s", req.User, resName)
-	}
-	// Rule 2: the right to share, per type and kind of change.
-	var ops [3]bool
-	for _, g := range nu {
-		if o, had := oldBy[granteeKey{g.Kind, g.Name}]; !had {
-			ops[shareAdd] = true
-		} else if o != g && !isSelf(o) {
-			ops[shareChange] = true
-		}
-	}
-	for k, o := range oldBy {
-		if _, kept := newBy[k]; !kept && !isSelf(o) {
-			ops[shareRemove] = true
-		}
-	}
-	for op, needed := range ops {
-		if needed && !me.admin && !ti.mayShare(op, me) {
-			return violation(2, "%s and cannot change who it is shared with: %s (rule 2: only those who may share a resource share it); ask %s.",
-				standing, ti.shareRight(op), ix.owners(res))
-		}
-	}
-	for _, g := range raised {
-		if roleRank(g.Role) > me.rank {
-			return violation(2, "%s and cannot grant %s to %s %s (rule 2: share only up to your own role); grant %s at most, or ask %s for a higher role.",
-				standing, g.Role, g.Kind, g.Name, myRole, ix.owners(res))
-		}
-		gives := ti.roleSet(roleRank(g.Role), g.CanUseData && ti.data)
-		if missing := gives &^ me.preGate; missing != 0 {
-			what := "grant " + string(g.Role)
-			if g.CanUseData && ti.data {
-				what += " with canUseData"
-			}
-			return violation(2, "%s cannot %s to %s %s on %s: it does not hold %s itself (rule 2: share only up to your own role and access); grant less, or ask %s.",
-				req.User, what, g.Kind, g.Name, resName, strings.Join(permStrings(ti.namesOf(missing)), ", "), ix.owners(res))
-		}
-	}
-
-	// Rule 3: nobody above the requester is downgraded or removed.
-	for k, o := range oldBy {
-		n, kept := newBy[k]
-		if kept && roleRank(n.Role) >= roleRank(o.Role) && (n.CanUseData || !o.CanUseData) && (n.AllowSharing || !o.AllowSharing) {
-			continue
-		}
-		if isSelf(o) || roleRank(o.Role) <= me.rank || me.admin {
-			continue
-		}
-		verb := "remove"
-		if kept {
-			verb = "downgrade"
-		}
-		return violation(3, "%s %s is %s on %s, above %s's %s, so %s cannot %s it (rule 3: never downgrade or remove a collaborator above your own role); ask %s.",
-			o.Kind, o.Name, o.Role, resName, req.User, myRole, req.User, verb, ix.owners(res))
-	}
-
-	// Rules 4 and 5 on the resource's shares after the change.
-	ownerBefore, sharerBefore := ix.keepers(res, "", nil, ti)
-	ownerAfter, sharerAfter := ix.keepers(res, name, nu, ti)
-	if ownerBefore && !ownerAfter {
-		return violation(4, "%s would be left without an Owner (rule 4: every shared resource keeps at least one Owner); make another active user Owner first, then leave or change this one.", resName)
-	}
-	if ti.data && sharerBefore && !sharerAfter {
-		return violation(5, "%s would be left with nobody who can share it (rule 5: a dataset or connection keeps at least one user who can share); give another active user Owner or allowSharing first.", resName)
-	}
-	return nil
+	return ix.newShareJudgement(before, after, req, ti).judge(shareRules)
 }
 
 // mayShare reports whether the requester may make a change of kind op
