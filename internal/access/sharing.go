@@ -358,25 +358,11 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 		return violation(0, "The grant is invalid: %v.", err)
 	}
 	resName := ref.String()
-	gives := func(g *iamv1alpha1.ResourceGrant) (map[iamv1alpha1.Subject]PermissionSet, *Violation) {
-		out := map[iamv1alpha1.Subject]PermissionSet{}
-		if g == nil {
-			return out, nil
-		}
-		set, err := ti.parse(g.Spec.Permissions)
-		if err != nil {
-			return nil, violation(0, "The grant is invalid: %v.", err)
-		}
-		for _, s := range g.Spec.Subjects {
-			out[s] = ti.implied(set)
-		}
-		return out, nil
-	}
-	old, v := gives(before)
+	old, v := grantGives(ti, before)
 	if v != nil {
 		old = map[iamv1alpha1.Subject]PermissionSet{} // an invalid grant gave nothing
 	}
-	nu, v := gives(after)
+	nu, v := grantGives(ti, after)
 	if v != nil {
 		return v
 	}
@@ -402,6 +388,38 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 		return violation(2, "%s cannot change the permissions on %s: that needs %s on it, or admin (rule 2: only those who manage a resource share it); ask %s.",
 			req.User, resName, need, ix.ownersOrAdmin(res))
 	}
+	for _, s := range subjectsOf(old, nu) {
+		if added := nu[s] &^ old[s] &^ me.preGate; added != 0 {
+			return violation(2, "%s cannot grant %s on %s to %s %s: you may grant only permissions you hold yourself (rule 2: share only up to your own role); ask %s.",
+				req.User, strings.Join(permStrings(ti.namesOf(added)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
+		}
+		if removed := old[s] &^ nu[s] &^ me.preGate; removed != 0 {
+			return violation(3, "%s cannot remove %s on %s from %s %s: you may remove only permissions you hold yourself (rule 3: never take away more than you hold); ask %s.",
+				req.User, strings.Join(permStrings(ti.namesOf(removed)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
+		}
+	}
+	return nil
+}
+
+// grantGives is what a ResourceGrant gives each of its subjects (nothing
+// for nil), or the violation of an invalid one.
+func grantGives(ti *typeInfo, g *iamv1alpha1.ResourceGrant) (map[iamv1alpha1.Subject]PermissionSet, *Violation) {
+	out := map[iamv1alpha1.Subject]PermissionSet{}
+	if g == nil {
+		return out, nil
+	}
+	set, err := ti.parse(g.Spec.Permissions)
+	if err != nil {
+		return nil, violation(0, "The grant is invalid: %v.", err)
+	}
+	for _, s := range g.Spec.Subjects {
+		out[s] = ti.implied(set)
+	}
+	return out, nil
+}
+
+// subjectsOf returns the subjects of two grants, sorted by kind then name.
+func subjectsOf(old, nu map[iamv1alpha1.Subject]PermissionSet) []iamv1alpha1.Subject {
 	subjects := map[iamv1alpha1.Subject]bool{}
 	for s := range old {
 		subjects[s] = true
@@ -416,17 +434,7 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 	sort.Slice(keys, func(i, j int) bool {
 		return string(keys[i].Kind)+"/"+keys[i].Name < string(keys[j].Kind)+"/"+keys[j].Name
 	})
-	for _, s := range keys {
-		if added := nu[s] &^ old[s] &^ me.preGate; added != 0 {
-			return violation(2, "%s cannot grant %s on %s to %s %s: you may grant only permissions you hold yourself (rule 2: share only up to your own role); ask %s.",
-				req.User, strings.Join(permStrings(ti.namesOf(added)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
-		}
-		if removed := old[s] &^ nu[s] &^ me.preGate; removed != 0 {
-			return violation(3, "%s cannot remove %s on %s from %s %s: you may remove only permissions you hold yourself (rule 3: never take away more than you hold); ask %s.",
-				req.User, strings.Join(permStrings(ti.namesOf(removed)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
-		}
-	}
-	return nil
+	return keys
 }
 
 func (ix *Index) ownersOrAdmin(res *resEntry) string {
