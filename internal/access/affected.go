@@ -30,8 +30,8 @@ import (
 //     and after, and, when its seat order changes, the users of its
 //     profile(s) whose seat may change.
 func (ix *Index) AffectedUsers(before, after metav1.Object) []string {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	return ix.affected(before, after)
 }
 
@@ -68,127 +68,148 @@ func nilObject(o metav1.Object) metav1.Object {
 
 func (ix *Index) affected(before, after metav1.Object) []string {
 	before, after = nilObject(before), nilObject(after)
-	out := map[string]struct{}{}
-	addMembers := func(group string, ldap []string) {
-		ix.forMembers(group, ldap, func(u *userEntry) bool { out[u.name] = struct{}{}; return true })
-	}
-	// resChanged reports whether the object may be what makes a resource
-	// known to the namespace (it is not named yet, or named only once).
-	resChanged := func(t iamv1alpha1.ResourceType, name string) bool {
-		ti, ok := typeByName[t]
-		if !ok {
-			return false
-		}
-		r := ix.resources[resKey{ti, name}]
-		if r == nil {
-			return true // the object adds it
-		}
-		n := len(r.shares) + len(r.grants)
-		if r.conn != nil {
-			n++
-		}
-		return n <= 1 // the object may be its only namer
-	}
-	addAdmins := func() {
-		for g := range ix.adminGroups {
-			addMembers(g.name, g.ldap)
-		}
-	}
-	reachGrantee := func(kind, name string) {
-		switch kind {
-		case string(iamv1alpha1.GranteeUser):
-			out[name] = struct{}{}
-		case string(iamv1alpha1.GranteeGroup):
-			var ldap []string
-			if g := ix.groups[name]; g != nil {
-				ldap = g.ldap
-			}
-			addMembers(name, ldap)
-		case string(iamv1alpha1.GranteeOrganization):
-			for _, u := range ix.orgUsers[name] {
-				out[u.name] = struct{}{}
-			}
-		}
-	}
-	reachResource := func(t iamv1alpha1.ResourceType, name string) {
-		ti, ok := typeByName[t]
-		if !ok {
-			return
-		}
-		r := ix.resources[resKey{ti, name}]
-		if r == nil {
-			return
-		}
-		for _, s := range r.shares {
-			for _, g := range s.grantees {
-				reachGrantee(string(g.kind), g.name)
-			}
-		}
-		for _, e := range r.grants {
-			for _, s := range e.subjects {
-				reachGrantee(string(s.Kind), s.Name)
-			}
-		}
-	}
-
+	a := affectedSet{ix: ix, out: map[string]struct{}{}}
 	for _, obj := range []metav1.Object{before, after} {
-		switch o := obj.(type) {
-		case *iamv1alpha1.Group:
-			var ldap []string
-			for _, dn := range o.Spec.LDAPGroups {
-				ldap = append(ldap, NormalizeDN(dn))
-			}
-			addMembers(o.Name, ldap)
-		case *iamv1alpha1.Share:
-			for _, g := range o.Spec.Grantees {
-				reachGrantee(string(g.Kind), g.Name)
-			}
-			if resChanged(o.Spec.Resource.Type, o.Spec.Resource.Name) {
-				addAdmins()
-			}
-		case *iamv1alpha1.ResourceGrant:
-			for _, s := range o.Spec.Subjects {
-				reachGrantee(string(s.Kind), s.Name)
-			}
-			if resChanged(o.Spec.Resource.Type, o.Spec.Resource.Name) {
-				addAdmins()
-			}
-		case *iamv1alpha1.Connection:
-			if ub := o.Spec.UsableBy; ub != nil {
-				switch ub.Mode {
-				case iamv1alpha1.AudienceAll:
-					for n := range ix.users {
-						out[n] = struct{}{}
-					}
-				case iamv1alpha1.AudienceGroups:
-					for _, g := range ub.Groups {
-						reachGrantee(string(iamv1alpha1.GranteeGroup), g)
-					}
-				}
-			}
-			reachResource(iamv1alpha1.ResourceConnection, o.Name)
-			if before == nil || after == nil {
-				addAdmins()
-			}
-		case *iamv1alpha1.License:
-			ix.licenseAffected(before, after, out)
-		case *iamv1alpha1.User:
-			out[o.Name] = struct{}{}
-			// The users claiming the same identity, whose Ready names it.
-			for _, u := range ix.identities[o.Spec.KubernetesIdentity()] {
-				out[u.name] = struct{}{}
-			}
-		}
+		a.object(obj, before, after)
 	}
 	if u, ok := firstUser(before, after); ok {
-		ix.seatNeighbours(u, before, after, out)
+		ix.seatNeighbours(u, before, after, a.out)
 	}
-	names := make([]string, 0, len(out))
-	for n := range out {
+	names := make([]string, 0, len(a.out))
+	for n := range a.out {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
+}
+
+// affectedSet gathers the names of the users a change touches.
+type affectedSet struct {
+	ix  *Index
+	out map[string]struct{}
+}
+
+// object adds the users one version of the changed object touches (see
+// AffectedUsers); before and after are the two versions.
+func (a affectedSet) object(obj, before, after metav1.Object) {
+	switch o := obj.(type) {
+	case *iamv1alpha1.Group:
+		var ldap []string
+		for _, dn := range o.Spec.LDAPGroups {
+			ldap = append(ldap, NormalizeDN(dn))
+		}
+		a.members(o.Name, ldap)
+	case *iamv1alpha1.Share:
+		for _, g := range o.Spec.Grantees {
+			a.grantee(string(g.Kind), g.Name)
+		}
+		if a.ix.soleNamer(o.Spec.Resource.Type, o.Spec.Resource.Name) {
+			a.admins()
+		}
+	case *iamv1alpha1.ResourceGrant:
+		for _, s := range o.Spec.Subjects {
+			a.grantee(string(s.Kind), s.Name)
+		}
+		if a.ix.soleNamer(o.Spec.Resource.Type, o.Spec.Resource.Name) {
+			a.admins()
+		}
+	case *iamv1alpha1.Connection:
+		a.connection(o)
+		if before == nil || after == nil {
+			a.admins() // the resource appears or goes
+		}
+	case *iamv1alpha1.License:
+		a.ix.licenseAffected(before, after, a.out)
+	case *iamv1alpha1.User:
+		a.out[o.Name] = struct{}{}
+		// The users claiming the same identity, whose Ready names it.
+		for _, u := range a.ix.identities[o.Spec.KubernetesIdentity()] {
+			a.out[u.name] = struct{}{}
+		}
+	}
+}
+
+// members adds the users of a group (who would be, if it does not exist).
+func (a affectedSet) members(group string, ldap []string) {
+	a.ix.forMembers(group, ldap, func(u *userEntry) bool { a.out[u.name] = struct{}{}; return true })
+}
+
+// admins adds the members of every admin group.
+func (a affectedSet) admins() {
+	for g := range a.ix.adminGroups {
+		a.members(g.name, g.ldap)
+	}
+}
+
+// grantee adds the users a grantee or subject reaches.
+func (a affectedSet) grantee(kind, name string) {
+	switch kind {
+	case string(iamv1alpha1.GranteeUser):
+		a.out[name] = struct{}{}
+	case string(iamv1alpha1.GranteeGroup):
+		var ldap []string
+		if g := a.ix.groups[name]; g != nil {
+			ldap = g.ldap
+		}
+		a.members(name, ldap)
+	case string(iamv1alpha1.GranteeOrganization):
+		for _, u := range a.ix.orgUsers[name] {
+			a.out[u.name] = struct{}{}
+		}
+	}
+}
+
+// connection adds the users a Connection's usableBy admits and those its
+// Shares and ResourceGrants reach.
+func (a affectedSet) connection(c *iamv1alpha1.Connection) {
+	if ub := c.Spec.UsableBy; ub != nil {
+		switch ub.Mode {
+		case iamv1alpha1.AudienceAll:
+			for n := range a.ix.users {
+				a.out[n] = struct{}{}
+			}
+		case iamv1alpha1.AudienceGroups:
+			for _, g := range ub.Groups {
+				a.grantee(string(iamv1alpha1.GranteeGroup), g)
+			}
+		}
+	}
+	ti, ok := typeByName[iamv1alpha1.ResourceConnection]
+	if !ok {
+		return
+	}
+	r := a.ix.resources[resKey{ti, c.Name}]
+	if r == nil {
+		return
+	}
+	for _, s := range r.shares {
+		for _, g := range s.grantees {
+			a.grantee(string(g.kind), g.name)
+		}
+	}
+	for _, e := range r.grants {
+		for _, s := range e.subjects {
+			a.grantee(string(s.Kind), s.Name)
+		}
+	}
+}
+
+// soleNamer reports whether an object naming a resource may be what makes
+// it known to the namespace (it is not named yet, or named only once).
+func (ix *Index) soleNamer(t iamv1alpha1.ResourceType, name string) bool {
+	ti, ok := typeByName[t]
+	if !ok {
+		return false
+	}
+	r := ix.resources[resKey{ti, name}]
+	if r == nil {
+		return true // the object adds it
+	}
+	n := len(r.shares) + len(r.grants)
+	if r.conn != nil {
+		n++
+	}
+	return n <= 1 // the object may be its only namer
 }
 
 func firstUser(before, after metav1.Object) (string, bool) {
@@ -223,49 +244,56 @@ func (ix *Index) seatNeighbours(name string, before, after metav1.Object, out ma
 		profiles[nu.profile] = struct{}{}
 	}
 	for prof := range profiles {
-		pe := ix.profiles[prof]
-		if pe == nil {
-			continue
+		ix.seatFlips(prof, old, nu, out)
+	}
+}
+
+// seatFlips adds, in one profile, the users at the last granted and first
+// pending places before and after a user's entry moves from old to nu
+// (either nil: absent from the order).
+func (ix *Index) seatFlips(prof string, old, nu *userEntry, out map[string]struct{}) {
+	pe := ix.profiles[prof]
+	if pe == nil {
+		return
+	}
+	l := ix.seatLists[prof]
+	if l == nil {
+		l = &seatList{}
+	}
+	// The list after the change, virtually: without old, with nu.
+	removeAt, insertAt := -1, -1
+	if old != nil && old.active && old.profile == prof {
+		removeAt = l.rank(old)
+	}
+	if nu != nil && nu.active && nu.profile == prof {
+		insertAt = l.pos(nu)
+		if removeAt >= 0 && removeAt < insertAt {
+			insertAt--
 		}
-		l := ix.seatLists[prof]
-		if l == nil {
-			l = &seatList{}
-		}
-		// The list after the change, virtually: without old, with nu.
-		removeAt, insertAt := -1, -1
-		if old != nil && old.active && old.profile == prof {
-			removeAt = l.rank(old)
-		}
-		if nu != nil && nu.active && nu.profile == prof {
-			insertAt = l.pos(nu)
-			if removeAt >= 0 && removeAt < insertAt {
-				insertAt--
+	}
+	afterAt := func(k int) *userEntry {
+		if insertAt >= 0 {
+			if k == insertAt {
+				return nu
+			}
+			if k > insertAt {
+				k--
 			}
 		}
-		afterAt := func(k int) *userEntry {
-			if insertAt >= 0 {
-				if k == insertAt {
-					return nu
-				}
-				if k > insertAt {
-					k--
-				}
-			}
-			if removeAt >= 0 && k >= removeAt {
-				k++
-			}
-			if k < 0 || k >= len(l.users) {
-				return nil
-			}
-			return l.users[k]
+		if removeAt >= 0 && k >= removeAt {
+			k++
 		}
-		for _, k := range []int{pe.seats - 1, pe.seats} {
-			if k >= 0 && k < len(l.users) {
-				out[l.users[k].name] = struct{}{}
-			}
-			if u := afterAt(k); u != nil {
-				out[u.name] = struct{}{}
-			}
+		if k < 0 || k >= len(l.users) {
+			return nil
+		}
+		return l.users[k]
+	}
+	for _, k := range []int{pe.seats - 1, pe.seats} {
+		if k >= 0 && k < len(l.users) {
+			out[l.users[k].name] = struct{}{}
+		}
+		if u := afterAt(k); u != nil {
+			out[u.name] = struct{}{}
 		}
 	}
 }
@@ -294,50 +322,17 @@ func (ix *Index) licenseAffected(before, after metav1.Object, out map[string]str
 		}
 		return
 	}
-	index := func(l *iamv1alpha1.License) map[string]int {
-		m := make(map[string]int, len(l.Spec.Profiles))
-		for i, p := range l.Spec.Profiles {
-			if _, dup := m[p.Name]; !dup {
-				m[p.Name] = i
-			}
-		}
-		return m
-	}
-	bi, ai := index(b), index(a)
-	changed := map[string]bool{} // every user of the profile
-	fromRank := map[string]int{} // the users of the profile from this seat rank on
-	namesChanged := len(bi) != len(ai)
-	for name, i := range bi {
-		j, ok := ai[name]
-		if !ok || i != j {
-			namesChanged = true
-			changed[name] = true
-			continue
-		}
-		bp, ap := b.Spec.Profiles[i], a.Spec.Profiles[j]
-		if bp.Seats != ap.Seats {
-			fromRank[name] = int(min(bp.Seats, ap.Seats))
-		}
-		bp.Seats, ap.Seats = 0, 0
-		if !equalProfile(bp, ap) {
-			changed[name] = true
-		}
-	}
-	for name := range ai {
-		if _, ok := bi[name]; !ok {
-			namesChanged = true
-			changed[name] = true
-		}
-	}
+	bi, ai := profileIndex(b), profileIndex(a)
+	d := diffProfiles(b, a, bi, ai)
 	for n, u := range ix.users {
 		_, inB := bi[u.profile]
 		_, inA := ai[u.profile]
-		if changed[u.profile] || (namesChanged && (!inB || !inA)) {
+		if d.changed[u.profile] || (d.namesChanged && (!inB || !inA)) {
 			out[n] = struct{}{}
 		}
 	}
-	for prof, from := range fromRank {
-		if changed[prof] {
+	for prof, from := range d.fromRank {
+		if d.changed[prof] {
 			continue
 		}
 		if l := ix.seatLists[prof]; l != nil {
@@ -346,6 +341,55 @@ func (ix *Index) licenseAffected(before, after metav1.Object, out map[string]str
 			}
 		}
 	}
+}
+
+// profileIndex places each profile name of a License (its first entry).
+func profileIndex(l *iamv1alpha1.License) map[string]int {
+	m := make(map[string]int, len(l.Spec.Profiles))
+	for i, p := range l.Spec.Profiles {
+		if _, dup := m[p.Name]; !dup {
+			m[p.Name] = i
+		}
+	}
+	return m
+}
+
+// profileDiff is how a License's profiles changed: changed profiles touch
+// every user of theirs, a seat count only the users from fromRank on; when
+// the names changed, the users of profiles missing before or after too
+// (their message lists the valid ones).
+type profileDiff struct {
+	changed      map[string]bool
+	fromRank     map[string]int
+	namesChanged bool
+}
+
+// diffProfiles compares the profiles of two Licenses, placed by bi and ai.
+func diffProfiles(b, a *iamv1alpha1.License, bi, ai map[string]int) profileDiff {
+	d := profileDiff{changed: map[string]bool{}, fromRank: map[string]int{}, namesChanged: len(bi) != len(ai)}
+	for name, i := range bi {
+		j, ok := ai[name]
+		if !ok || i != j {
+			d.namesChanged = true
+			d.changed[name] = true
+			continue
+		}
+		bp, ap := b.Spec.Profiles[i], a.Spec.Profiles[j]
+		if bp.Seats != ap.Seats {
+			d.fromRank[name] = int(min(bp.Seats, ap.Seats))
+		}
+		bp.Seats, ap.Seats = 0, 0
+		if !equalProfile(bp, ap) {
+			d.changed[name] = true
+		}
+	}
+	for name := range ai {
+		if _, ok := bi[name]; !ok {
+			d.namesChanged = true
+			d.changed[name] = true
+		}
+	}
+	return d
 }
 
 func equalProfile(a, b iamv1alpha1.Profile) bool {

@@ -582,33 +582,6 @@ func (ti *typeInfo) namesOf(perms PermissionSet) []iamv1alpha1.Permission {
 	return out
 }
 
-// nameCache shares one sorted name slice per (type, set) among the results
-// of one computation, so that a million resource entries do not allocate a
-// million slices. Results built from it must be treated as read-only.
-type nameCache []map[PermissionSet][]iamv1alpha1.Permission
-
-func newNameCache() nameCache {
-	c := make(nameCache, len(typeInfos))
-	for i := range c {
-		c[i] = map[PermissionSet][]iamv1alpha1.Permission{}
-	}
-	return c
-}
-
-func (c nameCache) names(typ int, perms PermissionSet) []iamv1alpha1.Permission {
-	if perms == 0 {
-		return nil
-	}
-	if n, ok := c[typ][perms]; ok {
-		return n
-	}
-	n := typeInfos[typ].namesOf(perms)
-	if len(c[typ]) < 1<<14 {
-		c[typ][perms] = n
-	}
-	return n
-}
-
 // ManagementPermissions returns the permissions that let a non-Owner change a
 // type's ResourceGrants: editPermissions on project, manageUsers on codeEnv
 // and cluster, admin on deployerInfrastructure; none elsewhere (only Owners

@@ -146,17 +146,19 @@ func Compute(s Snapshot) *Result {
 		Profiles:     ix.profileStatus(),
 	}
 	ix.rankResources()
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
 	for name, u := range ix.users {
-		res.Users[name] = ix.computeUser(u)
+		res.Users[name] = ix.computeUser(sc, u)
 	}
 	for name, s := range ix.shares {
-		res.Shares[name] = ix.shareReport(s)
+		res.Shares[name] = ix.shareReport(sc, s)
 	}
 	for name, g := range ix.grants {
-		res.Grants[name] = ix.grantReport(g)
+		res.Grants[name] = ix.grantReport(sc, g)
 	}
 	for name, g := range ix.groups {
-		res.GroupMembers[name] = int32(ix.countMembers(g.name, g.ldap))
+		res.GroupMembers[name] = int32(ix.countMembers(sc, g.name, g.ldap))
 	}
 	return res
 }
@@ -166,19 +168,21 @@ func Compute(s Snapshot) *Result {
 // reaching it, and for an administrator every known resource). It returns
 // nil for a user the Index does not hold.
 func (ix *Index) ComputeUser(name string) *UserResult {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	u := ix.users[name]
 	if u == nil {
 		return nil
 	}
-	return ix.computeUser(u)
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	return ix.computeUser(sc, u)
 }
 
 // Profiles returns the seat use of each License profile, in License order.
 func (ix *Index) Profiles() []iamv1alpha1.ProfileStatus {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	return ix.profileStatus()
 }
 
@@ -192,8 +196,8 @@ type acc struct {
 	perms    PermissionSet
 	canShare bool
 	admitted bool // a Connection's usableBy admits the user
-	// head is the first of the resource's vias in ix.vias, chained through
-	// their next (-1 ends); nvia counts them.
+	// head is the first of the resource's vias in scratch.vias, chained
+	// through their next (-1 ends); nvia counts them.
 	head, nvia int32
 	// Filled in when the resource is finished: the capped role rank, the
 	// capped permissions before the usableBy gate, and the final ones.
@@ -202,13 +206,14 @@ type acc struct {
 }
 
 // userGroups returns the user's existing groups, sorted, and the
-// spec.groups naming no Group, sorted. It marks the groups with ix.epoch.
-func (ix *Index) userGroups(u *userEntry) ([]*groupEntry, []string) {
-	gs := ix.grpBuf[:0]
+// spec.groups naming no Group, sorted. It marks the groups in sc, whose
+// read (sc.next) the caller has started.
+func (ix *Index) userGroups(sc *scratch, u *userEntry) ([]*groupEntry, []string) {
+	gs := sc.grpBuf[:0]
 	var unknown []string
 	add := func(g *groupEntry) {
-		if g.epoch != ix.epoch {
-			g.epoch = ix.epoch
+		if sc.groups[g.id] != sc.epoch {
+			sc.groups[g.id] = sc.epoch
 			gs = append(gs, g)
 		}
 	}
@@ -226,7 +231,7 @@ func (ix *Index) userGroups(u *userEntry) ([]*groupEntry, []string) {
 	}
 	sort.Slice(gs, func(i, j int) bool { return gs[i].name < gs[j].name })
 	sort.Strings(unknown)
-	ix.grpBuf = gs
+	sc.grpBuf = gs
 	return gs, dedupSorted(unknown)
 }
 
@@ -243,20 +248,20 @@ func globalOf(groups []*groupEntry, prof *profileEntry) GlobalSet {
 
 // effectiveGlobal is u's global permissions without computing its
 // resources (none without a seat); ix.mu is held.
-func (ix *Index) effectiveGlobal(u *userEntry) GlobalSet {
+func (ix *Index) effectiveGlobal(sc *scratch, u *userEntry) GlobalSet {
 	if st, _, _ := ix.seat(u); st != iamv1alpha1.SeatGranted {
 		return 0
 	}
-	ix.epoch++
-	groups, _ := ix.userGroups(u)
+	sc.next()
+	groups, _ := ix.userGroups(sc, u)
 	return globalOf(groups, ix.profiles[u.profile])
 }
 
 // inAnyGroup reports whether u is a member (local or directory-mapped) of
 // one of the Groups named; ix.mu is held.
-func (ix *Index) inAnyGroup(u *userEntry, names []string) bool {
-	ix.epoch++
-	groups, _ := ix.userGroups(u)
+func (ix *Index) inAnyGroup(sc *scratch, u *userEntry, names []string) bool {
+	sc.next()
+	groups, _ := ix.userGroups(sc, u)
 	for _, g := range groups {
 		if slices.Contains(names, g.name) {
 			return true
@@ -278,10 +283,12 @@ func dedupSorted(s []string) []string {
 	return out
 }
 
-// computeUser computes one user; ix.mu is held.
-func (ix *Index) computeUser(u *userEntry) *UserResult {
-	ix.epoch++
-	groups, unknown := ix.userGroups(u)
+// computeUser computes one user; ix.mu is held (read or write) and sc is
+// the caller's. It leaves the user's accumulators in sc (requesterOn reads
+// them) until sc's next read.
+func (ix *Index) computeUser(sc *scratch, u *userEntry) *UserResult {
+	sc.next()
+	groups, unknown := ix.userGroups(sc, u)
 	r := &UserResult{Name: u.name, Login: u.obj.Spec.Login, Profile: u.profile, UnknownGroups: unknown}
 	if len(groups) > 0 {
 		r.Groups = make([]string, len(groups))
@@ -296,91 +303,95 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 	prof := ix.profiles[u.profile]
 	global := globalOf(groups, prof)
 	r.GlobalPermissions = GlobalNames(global)
-	admin := global&adminBit != 0
 
-	ix.accs = ix.accs[:0]
-	ix.vias = ix.vias[:0]
-	ix.srcShares, ix.srcGrants, ix.srcConns = ix.srcShares[:0], ix.srcGrants[:0], ix.srcConns[:0]
-	slot := func(res *resEntry) *acc {
-		if res.accEpoch != ix.epoch {
-			res.accEpoch = ix.epoch
-			res.accSlot = int32(len(ix.accs))
-			ix.accs = append(ix.accs, acc{res: res, typ: res.key.typ, name: res.key.name, rank: res.rank, head: -1})
-		}
-		return &ix.accs[res.accSlot]
+	sc.resetArena()
+	ix.gatherShares(sc, u, groups)
+	ix.gatherGrants(sc, u, groups)
+	ix.gatherConnections(sc, groups)
+	if global&adminBit != 0 {
+		ix.gatherAdmin(sc, groups)
 	}
-	addVia := func(a *acc, kind uint8, src, sub int) {
-		ix.vias = append(ix.vias, viaRec{kind: kind, src: int32(src), sub: int32(sub), next: a.head})
-		a.head = int32(len(ix.vias) - 1)
-		a.nvia++
-	}
+	r.Resources = ix.resourcesOut(sc, prof, groups)
+	return r
+}
 
-	// Shares naming the user, one of its groups or its organization.
-	visitShare := func(s *shareEntry) {
-		if s.epoch == ix.epoch || s.res == nil {
+// gatherShares adds the Shares naming the user, one of its groups or its
+// organization: each valid grantee matching the user raises the role,
+// adds the role's permissions, and gives the right to share to an Owner or
+// a grantee with allowSharing.
+func (ix *Index) gatherShares(sc *scratch, u *userEntry, groups []*groupEntry) {
+	visit := func(s *shareEntry) {
+		if sc.shares[s.id] == sc.epoch || s.res == nil {
 			return
 		}
-		s.epoch = ix.epoch
+		sc.shares[s.id] = sc.epoch
 		src := -1
 		for i := range s.grantees {
 			g := &s.grantees[i]
-			if !g.valid || !ix.granteeMatches(g, u) {
+			if !g.valid || !granteeMatches(sc, g, u) {
 				continue
 			}
-			a := slot(s.res)
+			a := sc.slot(s.res)
 			if g.rank > a.role {
 				a.role = g.rank
 			}
 			a.perms |= g.perms
 			a.canShare = a.canShare || g.allowSharing || g.rank == rankOwner
 			if src < 0 {
-				src = len(ix.srcShares)
-				ix.srcShares = append(ix.srcShares, s)
+				src = len(sc.srcShares)
+				sc.srcShares = append(sc.srcShares, s)
 			}
-			addVia(a, viaShare, src, i)
+			sc.addVia(a, viaShare, src, i)
 		}
 	}
 	for _, s := range ix.sharesByUser[u.name] {
-		visitShare(s)
+		visit(s)
 	}
 	for _, g := range groups {
 		for _, s := range ix.sharesByGroup[g.name] {
-			visitShare(s)
+			visit(s)
 		}
 	}
 	if u.org != "" {
 		for _, s := range ix.sharesByOrg[u.org] {
-			visitShare(s)
+			visit(s)
 		}
 	}
+}
 
-	// ResourceGrants for the user or one of its groups (sub: the subject).
-	visitGrant := func(ref grantRef) {
+// gatherGrants adds the valid ResourceGrants for the user or one of its
+// groups: their permissions, no role (a via's sub is the subject).
+func (ix *Index) gatherGrants(sc *scratch, u *userEntry, groups []*groupEntry) {
+	visit := func(ref grantRef) {
 		e := ref.e
 		if e.res == nil || !e.valid {
 			return
 		}
-		a := slot(e.res)
+		a := sc.slot(e.res)
 		a.perms |= e.perms
-		addVia(a, viaGrant, len(ix.srcGrants), int(ref.si))
-		ix.srcGrants = append(ix.srcGrants, e)
+		sc.addVia(a, viaGrant, len(sc.srcGrants), int(ref.si))
+		sc.srcGrants = append(sc.srcGrants, e)
 	}
 	for _, ref := range ix.grantsByUser[u.name] {
-		visitGrant(ref)
+		visit(ref)
 	}
 	for _, g := range groups {
 		for _, ref := range ix.grantsByGroup[g.name] {
-			visitGrant(ref)
+			visit(ref)
 		}
 	}
+}
 
-	// Connections whose usableBy admits the user (sub -1: all users).
+// gatherConnections adds the Connections whose usableBy admits the user
+// (all users, or one of its groups): view and use, and the admission that
+// lets use through the usableBy gate (a via's sub -1: all users).
+func (ix *Index) gatherConnections(sc *scratch, groups []*groupEntry) {
 	admit := func(c *connEntry, sub int) {
-		a := slot(c.res)
+		a := sc.slot(c.res)
 		a.admitted = true
 		a.perms |= connViewUse
-		addVia(a, viaConn, len(ix.srcConns), sub)
-		ix.srcConns = append(ix.srcConns, c)
+		sc.addVia(a, viaConn, len(sc.srcConns), sub)
+		sc.srcConns = append(sc.srcConns, c)
 	}
 	for c := range ix.connsAll {
 		admit(c, -1)
@@ -390,102 +401,125 @@ func (ix *Index) computeUser(u *userEntry) *UserResult {
 			admit(ref.c, int(ref.gi))
 		}
 	}
+}
 
-	// admin: Owner on every resource the namespace knows of.
-	if admin {
-		for _, res := range ix.resources {
-			a := slot(res)
-			a.role = rankOwner
-			a.perms |= typeInfos[res.key.typ].all
-			a.canShare = true
-			a.admitted = true
-			for gi, g := range groups {
-				if g.global&adminBit != 0 {
-					addVia(a, viaAdmin, 0, gi)
-				}
+// gatherAdmin makes an administrator Owner, with every permission and the
+// right to share, of every resource the namespace knows of, through each of
+// its admin groups.
+func (ix *Index) gatherAdmin(sc *scratch, groups []*groupEntry) {
+	for _, res := range ix.resources {
+		a := sc.slot(res)
+		a.role = rankOwner
+		a.perms |= typeInfos[res.key.typ].all
+		a.canShare = true
+		a.admitted = true
+		for gi, g := range groups {
+			if g.global&adminBit != 0 {
+				sc.addVia(a, viaAdmin, 0, gi)
 			}
 		}
 	}
+}
 
-	// The usableBy gate and the profile cap, then the result in order.
-	// order holds (rank << 32 | acc index) when the resources are ranked,
-	// else the acc index, sorted by type then name.
-	order := ix.order[:0]
-	for i := range ix.accs {
-		order = append(order, uint64(ix.accs[i].rank)<<32|uint64(i))
+// capAccess applies the usableBy gate and the profile cap to a resource's
+// accumulated access: it records the capped role and permissions in a and
+// returns the role, the permissions and, when the cap took something away,
+// the role before it (or "") and what it removed.
+func capAccess(a *acc, prof *profileEntry) (role iamv1alpha1.Role, perms PermissionSet, roleBefore iamv1alpha1.Role, removed PermissionSet) {
+	ti := typeInfos[a.typ]
+	perms = a.perms
+	if a.typ == connectionType && !a.admitted {
+		perms &^= connUse // the usableBy gate
+	}
+	capRank := ti.capRank(prof.maxRank)
+	capSet := ti.role[capRank][1]
+	rank := a.role
+	if rank > capRank {
+		roleBefore = rankRoles[rank]
+		rank = capRank
+	}
+	a.capped, a.preGate, a.final = rank, a.perms&capSet, perms&capSet
+	return rankRoles[rank], perms & capSet, roleBefore, perms &^ capSet
+}
+
+// outputOrder returns the accumulators' order in the result: (rank << 32 |
+// acc index) sorted when the resources are ranked, else the acc index
+// sorted by type then name.
+func (ix *Index) outputOrder(sc *scratch) []uint64 {
+	order := sc.order[:0]
+	for i := range sc.accs {
+		order = append(order, uint64(sc.accs[i].rank)<<32|uint64(i))
 	}
 	if ix.ranked {
 		slices.Sort(order)
 	} else {
 		slices.SortFunc(order, func(i, j uint64) int {
-			a, b := &ix.accs[uint32(i)], &ix.accs[uint32(j)]
+			a, b := &sc.accs[uint32(i)], &sc.accs[uint32(j)]
 			if a.typ != b.typ {
 				return cmp.Compare(typeAlpha[a.typ], typeAlpha[b.typ])
 			}
 			return strings.Compare(a.name, b.name)
 		})
 	}
-	ix.order = order
+	sc.order = order
+	return order
+}
+
+// resourcesOut writes the accumulated resources in output order, capped,
+// with their provenance: caps and multi-entry via lists are allocated in
+// blocks, one-entry via lists shared (singleVia).
+func (ix *Index) resourcesOut(sc *scratch, prof *profileEntry, groups []*groupEntry) []iamv1alpha1.ResourceAccess {
+	order := ix.outputOrder(sc)
 	if len(order) == 0 {
-		return r
+		return nil
 	}
-	r.Resources = make([]iamv1alpha1.ResourceAccess, len(order))
+	out := make([]iamv1alpha1.ResourceAccess, len(order))
 	var viaOut []iamv1alpha1.AccessVia
 	var caps []iamv1alpha1.AccessCap
 	vi := 0
 	for k, key := range order {
-		a := &ix.accs[uint32(key)]
-		ti := typeInfos[a.typ]
-		perms := a.perms
-		a.preGate = perms
-		if a.typ == connectionType && !a.admitted {
-			perms &^= connUse
-		}
-		ra := &r.Resources[k]
-		ra.Type, ra.Name = ti.t, a.name
-		capRank := ti.capRank(prof.maxRank)
-		capSet := ti.role[capRank][1]
-		rank := a.role
-		var roleBefore iamv1alpha1.Role
-		if rank > capRank {
-			roleBefore = rankRoles[rank]
-			rank = capRank
-		}
-		ra.Role = rankRoles[rank]
-		a.capped, a.preGate, a.final = rank, a.preGate&capSet, perms&capSet
-		removed := perms &^ capSet
-		ra.Permissions = ix.names.names(a.typ, perms&capSet)
+		a := &sc.accs[uint32(key)]
+		ra := &out[k]
+		role, perms, roleBefore, removed := capAccess(a, prof)
+		ra.Type, ra.Name, ra.Role = typeInfos[a.typ].t, a.name, role
+		ra.Permissions = sc.names(a.typ, perms)
 		if roleBefore != "" || removed != 0 {
 			if len(caps) == cap(caps) {
 				caps = make([]iamv1alpha1.AccessCap, 0, min(len(order)-k, 256))
 			}
 			caps = append(caps, iamv1alpha1.AccessCap{Profile: prof.name, MaxRole: prof.maxRole, RoleBefore: roleBefore,
-				Removed: ix.names.names(a.typ, removed)})
+				Removed: sc.names(a.typ, removed)})
 			ra.CappedBy = &caps[len(caps)-1]
 		}
-		if v := ix.vias[a.head]; v.next < 0 {
+		if v := sc.vias[a.head]; v.next < 0 {
 			// One contribution: the same for every user it reaches.
-			ra.Via = ix.singleVia(v, groups)
+			ra.Via = sc.singleVia(v, groups)
 			continue
 		}
 		if viaOut == nil {
-			n := 0
-			for _, key := range order[k:] {
-				if c := ix.accs[uint32(key)].nvia; c > 1 {
-					n += int(c)
-				}
-			}
-			viaOut = make([]iamv1alpha1.AccessVia, n)
+			viaOut = make([]iamv1alpha1.AccessVia, sc.multiVias(order[k:]))
 		}
 		start := vi
-		for j := a.head; j >= 0; j = ix.vias[j].next {
-			ix.writeVia(&viaOut[vi], ix.vias[j], groups)
+		for j := a.head; j >= 0; j = sc.vias[j].next {
+			sc.writeVia(&viaOut[vi], sc.vias[j], groups)
 			vi++
 		}
 		ra.Via = viaOut[start:vi:vi]
 		slices.SortFunc(ra.Via, compareVia)
 	}
-	return r
+	return out
+}
+
+// multiVias counts the vias of the resources in order that have more than
+// one.
+func (sc *scratch) multiVias(order []uint64) int {
+	n := 0
+	for _, key := range order {
+		if c := sc.accs[uint32(key)].nvia; c > 1 {
+			n += int(c)
+		}
+	}
+	return n
 }
 
 // compareRes orders resources as User.status.resources lists them: by type
@@ -499,7 +533,8 @@ func compareRes(a, b *resEntry) int {
 
 // rankResources numbers every resource in output order, so that a full
 // computation sorts each user's resources by integer; a new resource clears
-// ix.ranked until the next full computation.
+// ix.ranked until the next full computation. It writes the entries: the
+// write lock is held.
 func (ix *Index) rankResources() {
 	all := make([]*resEntry, 0, len(ix.resources))
 	for _, r := range ix.resources {
@@ -513,13 +548,13 @@ func (ix *Index) rankResources() {
 }
 
 // granteeMatches reports whether a grantee names u, one of u's groups
-// (marked with ix.epoch by userGroups) or u's organization.
-func (ix *Index) granteeMatches(g *granteeEntry, u *userEntry) bool {
+// (marked in sc by userGroups) or u's organization.
+func granteeMatches(sc *scratch, g *granteeEntry, u *userEntry) bool {
 	switch g.code {
 	case granteeUser:
 		return g.user == u
 	case granteeGroup:
-		return g.group != nil && g.group.epoch == ix.epoch
+		return g.group != nil && sc.groups[g.group.id] == sc.epoch
 	case granteeOrg:
 		return u.org != "" && g.name == u.org
 	}
@@ -536,7 +571,7 @@ const (
 
 // viaRec is one contribution in the computation in progress, without
 // pointers (so that gathering them costs no write barriers): src indexes
-// ix.srcShares, srcGrants or srcConns by kind; sub is the grantee index of a
+// sc.srcShares, srcGrants or srcConns by kind; sub is the grantee index of a
 // share, the subject index of a grant, the usableBy group index of a
 // connection (-1: all users) or the index of the user's admin group.
 type viaRec struct {
@@ -549,15 +584,15 @@ type viaRec struct {
 // source: a Share grantee, a ResourceGrant subject, a Connection audience or
 // an admin group gives the same entry to every user it reaches. Results
 // share these lists (they are read-only).
-func (ix *Index) singleVia(v viaRec, groups []*groupEntry) []iamv1alpha1.AccessVia {
-	var slot *[]iamv1alpha1.AccessVia
+func (sc *scratch) singleVia(v viaRec, groups []*groupEntry) []iamv1alpha1.AccessVia {
+	var slot *viaCache
 	switch v.kind {
 	case viaShare:
-		slot = &ix.srcShares[v.src].grantees[v.sub].via
+		slot = &sc.srcShares[v.src].vias[v.sub]
 	case viaGrant:
-		slot = &ix.srcGrants[v.src].via[v.sub]
+		slot = &sc.srcGrants[v.src].via[v.sub]
 	case viaConn:
-		c := ix.srcConns[v.src]
+		c := sc.srcConns[v.src]
 		if v.sub < 0 {
 			slot = &c.viaAll
 		} else {
@@ -566,32 +601,36 @@ func (ix *Index) singleVia(v viaRec, groups []*groupEntry) []iamv1alpha1.AccessV
 	default:
 		slot = &groups[v.sub].adminVia
 	}
-	if *slot == nil {
-		*slot = make([]iamv1alpha1.AccessVia, 1)
-		ix.writeVia(&(*slot)[0], v, groups)
+	p := slot.Load()
+	if p == nil {
+		p = new(oneVia)
+		sc.writeVia(&p[0], v, groups)
+		if !slot.CompareAndSwap(nil, p) {
+			p = slot.Load() // another read wrote the same entry first
+		}
 	}
-	return *slot
+	return p[:]
 }
 
 // writeVia fills in the AccessVia of a contribution.
-func (ix *Index) writeVia(out *iamv1alpha1.AccessVia, v viaRec, groups []*groupEntry) {
+func (sc *scratch) writeVia(out *iamv1alpha1.AccessVia, v viaRec, groups []*groupEntry) {
 	switch v.kind {
 	case viaShare:
-		s := ix.srcShares[v.src]
+		s := sc.srcShares[v.src]
 		g := &s.grantees[v.sub]
 		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaShare, Name: s.name, Subject: g.subject, Role: g.role}
 	case viaGrant:
-		e := ix.srcGrants[v.src]
+		e := sc.srcGrants[v.src]
 		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaResourceGrant, Name: e.name, Subject: e.subjectStr[v.sub],
-			Permissions: ix.names.names(e.res.key.typ, e.perms)}
+			Permissions: sc.names(e.res.key.typ, e.perms)}
 	case viaConn:
-		c := ix.srcConns[v.src]
+		c := sc.srcConns[v.src]
 		subject := ""
 		if v.sub >= 0 {
 			subject = c.subjectStr[v.sub]
 		}
 		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaConnection, Name: c.name, Subject: subject,
-			Permissions: ix.names.names(connectionType, connViewUse)}
+			Permissions: sc.names(connectionType, connViewUse)}
 	case viaAdmin:
 		g := groups[v.sub]
 		*out = iamv1alpha1.AccessVia{Kind: iamv1alpha1.ViaAdmin, Name: g.name, Subject: g.subject, Role: iamv1alpha1.RoleOwner}

@@ -18,11 +18,13 @@ import (
 // Delete (and SetNow, so that a License's expiry takes effect), read it with
 // ComputeUser, AffectedUsers, Profiles, ShareReport, GrantReport and
 // GroupMembers; CheckShare and CheckGrant judge changes against it. It is
-// safe for concurrent use. The objects given to it must not be modified
+// safe for concurrent use: reads share a read lock (each with a scratch of
+// its own, see scratch.go), so that webhooks and reconciles run in
+// parallel; Upsert, Delete and SetNow take the write lock. The objects given to it must not be modified
 // afterwards, and the results it returns share slices with each other:
 // treat them as read-only.
 type Index struct {
-	mu  sync.Mutex
+	mu  sync.RWMutex
 	now time.Time
 
 	license  *iamv1alpha1.License
@@ -53,16 +55,11 @@ type Index struct {
 	resources map[resKey]*resEntry
 	ranked    bool // every resEntry.rank is valid
 
-	// Scratch state of the computation in progress (under mu).
-	epoch     uint64
-	accs      []acc
-	vias      []viaRec
-	srcShares []*shareEntry
-	srcGrants []*grantEntry
-	srcConns  []*connEntry
-	order     []uint64
-	names     nameCache
-	grpBuf    []*groupEntry
+	// Dense ids of the entries, which index a scratch's marks.
+	userIDs, groupIDs, shareIDs, resIDs idAlloc
+
+	scratches scratchPool
+	names     *nameCache
 }
 
 type set[T comparable] map[T]struct{}
@@ -132,14 +129,12 @@ type resKey struct {
 // resEntry is a resource some object names, with the objects naming it.
 type resEntry struct {
 	// The fields a computation reads come first, in one cache line.
-	// accEpoch/accSlot place the resource in the computation in progress.
-	accEpoch uint64
-	accSlot  int32
-	rank     int32 // place in output order, valid while Index.ranked
-	key      resKey
-	shares   []*shareEntry
-	grants   []*grantEntry
-	conn     *connEntry
+	id     int32
+	rank   int32 // place in output order, valid while Index.ranked
+	key    resKey
+	shares []*shareEntry
+	grants []*grantEntry
+	conn   *connEntry
 }
 
 func (r *resEntry) empty() bool { return len(r.shares) == 0 && len(r.grants) == 0 && r.conn == nil }
@@ -163,7 +158,7 @@ type userEntry struct {
 	dirGroups []string // normalised
 	identity  string   // the API-server user name standing for this user
 	created   time.Time
-	mark      uint64 // counted in the report in progress
+	id        int32
 }
 
 // seatLess orders the users of a profile: creation first, then name.
@@ -182,16 +177,15 @@ type groupEntry struct {
 	// subject is "group/<name>", as AccessVia.subject writes it.
 	subject string
 	// adminVia is the cached one-entry via list of its admin members.
-	adminVia []iamv1alpha1.AccessVia
-	// epoch marks the group as one of the user's in the computation in
-	// progress.
-	epoch uint64
+	adminVia viaCache
+	id       int32
 }
 
 type shareEntry struct {
-	epoch    uint64
+	id       int32
 	res      *resEntry // nil when the type is unknown
 	grantees []granteeEntry
+	vias     []viaCache // the one-entry via list per grantee
 	name     string
 	obj      *iamv1alpha1.Share
 }
@@ -212,7 +206,6 @@ type granteeEntry struct {
 	kind         iamv1alpha1.GranteeKind
 	role         iamv1alpha1.Role
 	subject      string
-	via          []iamv1alpha1.AccessVia // cached one-entry via list
 }
 
 // The grantee kinds as codes, for fast matching.
@@ -232,7 +225,7 @@ type grantEntry struct {
 	// subjectStr is AccessVia.subject per subject; via caches the one-entry
 	// via list per subject.
 	subjectStr []string
-	via        [][]iamv1alpha1.AccessVia
+	via        []viaCache
 }
 
 // grantRef is a ResourceGrant with the index of the subject that indexes
@@ -258,8 +251,8 @@ type connEntry struct {
 	// subjectStr is "group/<g>" per usableBy group; viaAll and via cache
 	// the one-entry via lists for mode All and per group.
 	subjectStr []string
-	viaAll     []iamv1alpha1.AccessVia
-	via        [][]iamv1alpha1.AccessVia
+	viaAll     viaCache
+	via        []viaCache
 }
 
 // NormalizeDN puts a directory group name or DN in the form Gatehouse
@@ -540,7 +533,7 @@ func (ix *Index) resource(t iamv1alpha1.ResourceType, name string) *resEntry {
 	k := resKey{ti, name}
 	r := ix.resources[k]
 	if r == nil {
-		r = &resEntry{key: k}
+		r = &resEntry{key: k, id: ix.resIDs.get()}
 		ix.resources[k] = r
 		ix.ranked = false
 	}
@@ -550,12 +543,14 @@ func (ix *Index) resource(t iamv1alpha1.ResourceType, name string) *resEntry {
 func (ix *Index) releaseResource(r *resEntry) {
 	if r != nil && r.empty() {
 		delete(ix.resources, r.key)
+		ix.resIDs.put(r.id)
 	}
 }
 
 func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 	e := &userEntry{obj: u, name: u.Name, active: u.Spec.IsActive(), profile: u.Spec.Profile,
-		org: u.Spec.Organization, groups: unique(u.Spec.Groups), identity: u.Spec.KubernetesIdentity(), created: u.CreationTimestamp.Time}
+		org: u.Spec.Organization, groups: unique(u.Spec.Groups), identity: u.Spec.KubernetesIdentity(), created: u.CreationTimestamp.Time,
+		id: ix.userIDs.get()}
 	dns := make([]string, len(u.Spec.DirectoryGroups))
 	for i, g := range u.Spec.DirectoryGroups {
 		dns[i] = NormalizeDN(g)
@@ -589,6 +584,7 @@ func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 
 func (ix *Index) dropUser(e *userEntry) {
 	delete(ix.users, e.name)
+	ix.userIDs.put(e.id)
 	delFromBag(ix.identities, e.identity, e)
 	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, nil, nil)
 	for _, g := range e.groups {
@@ -609,7 +605,7 @@ func (ix *Index) dropUser(e *userEntry) {
 }
 
 func (ix *Index) putGroup(g *iamv1alpha1.Group) {
-	e := &groupEntry{obj: g, name: g.Name, global: parseGlobalLenient(g.Spec.GlobalPermissions), subject: "group/" + g.Name}
+	e := &groupEntry{obj: g, name: g.Name, global: parseGlobalLenient(g.Spec.GlobalPermissions), subject: "group/" + g.Name, id: ix.groupIDs.get()}
 	for _, dn := range g.Spec.LDAPGroups {
 		e.ldap = append(e.ldap, NormalizeDN(dn))
 	}
@@ -625,6 +621,7 @@ func (ix *Index) putGroup(g *iamv1alpha1.Group) {
 
 func (ix *Index) dropGroup(e *groupEntry) {
 	delete(ix.groups, e.name)
+	ix.groupIDs.put(e.id)
 	ix.relinkGrantees(iamv1alpha1.GranteeGroup, e.name, nil, nil)
 	for _, dn := range e.ldap {
 		delFromBag(ix.ldapGroups, dn, e)
@@ -646,7 +643,7 @@ func (ix *Index) putConn(c *iamv1alpha1.Connection) {
 		ix.connsAll[e] = struct{}{}
 	case iamv1alpha1.AudienceGroups:
 		e.subjectStr = make([]string, len(e.groups))
-		e.via = make([][]iamv1alpha1.AccessVia, len(e.groups))
+		e.via = make([]viaCache, len(e.groups))
 		for i, g := range e.groups {
 			e.subjectStr[i] = "group/" + g
 			addToBag(ix.connsByGroup, g, connRef{e, int32(i)})
@@ -679,7 +676,8 @@ func subjectOf(kind, name string) string {
 }
 
 func (ix *Index) putShare(s *iamv1alpha1.Share) {
-	e := &shareEntry{obj: s, name: s.Name, res: ix.resource(s.Spec.Resource.Type, s.Spec.Resource.Name)}
+	e := &shareEntry{obj: s, name: s.Name, res: ix.resource(s.Spec.Resource.Type, s.Spec.Resource.Name), id: ix.shareIDs.get(),
+		vias: make([]viaCache, len(s.Spec.Grantees))}
 	ix.shares[e.name] = e
 	var ti *typeInfo
 	if e.res != nil {
@@ -727,6 +725,7 @@ func (ix *Index) relinkGrantees(kind iamv1alpha1.GranteeKind, name string, u *us
 
 func (ix *Index) dropShare(e *shareEntry) {
 	delete(ix.shares, e.name)
+	ix.shareIDs.put(e.id)
 	for _, g := range e.grantees {
 		switch g.kind {
 		case iamv1alpha1.GranteeUser:
@@ -755,7 +754,7 @@ func (ix *Index) putGrant(g *iamv1alpha1.ResourceGrant) {
 		}
 	}
 	e.subjectStr = make([]string, len(e.subjects))
-	e.via = make([][]iamv1alpha1.AccessVia, len(e.subjects))
+	e.via = make([]viaCache, len(e.subjects))
 	for i, s := range e.subjects {
 		switch s.Kind {
 		case iamv1alpha1.SubjectUser:

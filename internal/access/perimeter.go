@@ -32,10 +32,15 @@ func ForbiddenKubernetesGroup(kg string, adminGroups []string) string {
 // HoldsGlobal reports whether User name holds global permission p
 // (effective: active, seated, through its groups, within its profile).
 func (ix *Index) HoldsGlobal(name string, p iamv1alpha1.GlobalPermission) bool {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	u := ix.users[name]
-	return u != nil && ix.effectiveGlobal(u)&parseGlobalLenient([]iamv1alpha1.GlobalPermission{p}) != 0
+	if u == nil {
+		return false
+	}
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	return ix.effectiveGlobal(sc, u)&parseGlobalLenient([]iamv1alpha1.GlobalPermission{p}) != 0
 }
 
 // HoldsAdmin reports whether User name holds the global permission admin:
@@ -143,7 +148,7 @@ func (ix *Index) DetailReaders(name string) []string {
 // active, seated members of its Groups, local and directory-mapped, for
 // Groups; nobody for None. A User whose Kubernetes identity another User
 // claims never reads (its identity stands for nobody). ix.mu is held.
-func (ix *Index) readsDetails(c *connEntry, u *userEntry) bool {
+func (ix *Index) readsDetails(sc *scratch, c *connEntry, u *userEntry) bool {
 	a := c.obj.Spec.DetailsReadableBy
 	if a == nil || !u.active || len(ix.identities[u.identity]) != 1 {
 		return false
@@ -155,23 +160,25 @@ func (ix *Index) readsDetails(c *connEntry, u *userEntry) bool {
 	case iamv1alpha1.AudienceAll:
 		return true
 	case iamv1alpha1.AudienceGroups:
-		return ix.inAnyGroup(u, a.Groups)
+		return ix.inAnyGroup(sc, u, a.Groups)
 	}
 	return false
 }
 
 // usersWhere returns, sorted, the Users for which rule holds of Connection
 // name (none when the Index does not hold it).
-func (ix *Index) usersWhere(name string, rule func(*connEntry, *userEntry) bool) []string {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+func (ix *Index) usersWhere(name string, rule func(*scratch, *connEntry, *userEntry) bool) []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	c := ix.conns[name]
 	if c == nil {
 		return nil
 	}
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
 	var out []string
 	for _, u := range ix.users {
-		if rule(c, u) {
+		if rule(sc, c, u) {
 			out = append(out, u.name)
 		}
 	}
@@ -181,8 +188,8 @@ func (ix *Index) usersWhere(name string, rule func(*connEntry, *userEntry) bool)
 
 // KubernetesIdentity returns the API-server user name User name stands for.
 func (ix *Index) KubernetesIdentity(name string) (string, bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	if u := ix.users[name]; u != nil {
 		return u.identity, true
 	}
@@ -191,17 +198,22 @@ func (ix *Index) KubernetesIdentity(name string) (string, bool) {
 
 // MayUse reports whether User user may use Connection conn (mayUse).
 func (ix *Index) MayUse(conn, user string) bool {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	c, u := ix.conns[conn], ix.users[user]
-	return c != nil && u != nil && ix.mayUse(c, u)
+	if c == nil || u == nil {
+		return false
+	}
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	return ix.mayUse(sc, c, u)
 }
 
 // mayUse is the rule of holding a Connection's `use` permission: an
 // active, seated User its usableBy admits, by Gatehouse's membership (local
 // and directory-mapped groups), or an administrator (Owner of every
 // resource). ix.mu is held.
-func (ix *Index) mayUse(c *connEntry, u *userEntry) bool {
+func (ix *Index) mayUse(sc *scratch, c *connEntry, u *userEntry) bool {
 	if !u.active {
 		return false
 	}
@@ -212,16 +224,16 @@ func (ix *Index) mayUse(c *connEntry, u *userEntry) bool {
 	case iamv1alpha1.AudienceAll:
 		return true
 	case iamv1alpha1.AudienceGroups:
-		if ix.inAnyGroup(u, c.groups) {
+		if ix.inAnyGroup(sc, u, c.groups) {
 			return true
 		}
 	}
-	return ix.effectiveGlobal(u)&adminBit != 0
+	return ix.effectiveGlobal(sc, u)&adminBit != 0
 }
 
 // HasConnection reports whether the Index holds Connection name.
 func (ix *Index) HasConnection(name string) bool {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	return ix.conns[name] != nil
 }

@@ -33,15 +33,15 @@ func (ix *Index) forMembers(group string, ldap []string, fn func(*userEntry) boo
 }
 
 // countMembers counts the distinct users of a group.
-func (ix *Index) countMembers(group string, ldap []string) int {
+func (ix *Index) countMembers(sc *scratch, group string, ldap []string) int {
 	if len(ldap) == 0 {
 		return len(ix.localMembers[group])
 	}
-	ix.epoch++
+	sc.next()
 	n := 0
 	ix.forMembers(group, ldap, func(u *userEntry) bool {
-		if u.mark != ix.epoch {
-			u.mark = ix.epoch
+		if sc.users[u.id] != sc.epoch {
+			sc.users[u.id] = sc.epoch
 			n++
 		}
 		return true
@@ -52,13 +52,15 @@ func (ix *Index) countMembers(group string, ldap []string) int {
 // GroupMembers returns the number of users of a Group, 0 for a group the
 // Index does not hold.
 func (ix *Index) GroupMembers(name string) int32 {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	g := ix.groups[name]
 	if g == nil {
 		return 0
 	}
-	return int32(ix.countMembers(g.name, g.ldap))
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	return int32(ix.countMembers(sc, g.name, g.ldap))
 }
 
 // GroupReport is what a Group's status says: how many users it has and
@@ -72,13 +74,15 @@ type GroupReport struct {
 
 // GroupReport returns the report of a Group the Index holds, nil if none.
 func (ix *Index) GroupReport(name string) *GroupReport {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	g := ix.groups[name]
 	if g == nil {
 		return nil
 	}
-	rep := &GroupReport{Members: int32(ix.countMembers(g.name, g.ldap))}
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	rep := &GroupReport{Members: int32(ix.countMembers(sc, g.name, g.ldap))}
 	for i, dn := range g.ldap {
 		if len(ix.ldapMembers[dn]) == 0 {
 			rep.UnmatchedLDAPGroups = append(rep.UnmatchedLDAPGroups, g.obj.Spec.LDAPGroups[i])
@@ -89,10 +93,12 @@ func (ix *Index) GroupReport(name string) *GroupReport {
 
 // ShareReport returns the report of a Share the Index holds, nil if none.
 func (ix *Index) ShareReport(name string) *ObjectReport {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	if s := ix.shares[name]; s != nil {
-		return ix.shareReport(s)
+		sc := ix.getScratch()
+		defer ix.putScratch(sc)
+		return ix.shareReport(sc, s)
 	}
 	return nil
 }
@@ -100,21 +106,23 @@ func (ix *Index) ShareReport(name string) *ObjectReport {
 // GrantReport returns the report of a ResourceGrant the Index holds, nil if
 // none.
 func (ix *Index) GrantReport(name string) *ObjectReport {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	if g := ix.grants[name]; g != nil {
-		return ix.grantReport(g)
+		sc := ix.getScratch()
+		defer ix.putScratch(sc)
+		return ix.grantReport(sc, g)
 	}
 	return nil
 }
 
 // reach counts into *n the active users a grantee or subject reaches that
-// are not marked with ix.epoch yet (marking them), and returns a problem
+// are not marked in sc's read yet (marking them), and returns a problem
 // when it names nothing.
-func (ix *Index) reach(kind, name string, n *int) *Problem {
+func (ix *Index) reach(sc *scratch, kind, name string, n *int) *Problem {
 	add := func(u *userEntry) bool {
-		if u.active && u.mark != ix.epoch {
-			u.mark = ix.epoch
+		if u.active && sc.users[u.id] != sc.epoch {
+			sc.users[u.id] = sc.epoch
 			*n++
 		}
 		return true
@@ -160,14 +168,14 @@ func sortProblems(ps []Problem) []Problem {
 	return ps
 }
 
-func (ix *Index) shareReport(s *shareEntry) *ObjectReport {
+func (ix *Index) shareReport(sc *scratch, s *shareEntry) *ObjectReport {
 	rep := &ObjectReport{}
 	if s.res == nil {
 		_, err := info(s.obj.Spec.Resource.Type)
 		rep.Problems = []Problem{{iamv1alpha1.ReasonInvalidSpec, "The share gives nothing: " + err.Error() + "."}}
 		return rep
 	}
-	ix.epoch++
+	sc.next()
 	users := 0
 	ti := typeInfos[s.res.key.typ]
 	for _, g := range s.grantees {
@@ -176,7 +184,7 @@ func (ix *Index) shareReport(s *shareEntry) *ObjectReport {
 				fmt.Sprintf("%s %s gets nothing: %v.", g.kind, g.name, ti.validRole(g.role))})
 			continue
 		}
-		if p := ix.reach(string(g.kind), g.name, &users); p != nil {
+		if p := ix.reach(sc, string(g.kind), g.name, &users); p != nil {
 			rep.Problems = append(rep.Problems, *p)
 		}
 	}
@@ -185,7 +193,7 @@ func (ix *Index) shareReport(s *shareEntry) *ObjectReport {
 	return rep
 }
 
-func (ix *Index) grantReport(g *grantEntry) *ObjectReport {
+func (ix *Index) grantReport(sc *scratch, g *grantEntry) *ObjectReport {
 	rep := &ObjectReport{}
 	if g.res == nil {
 		_, err := info(g.obj.Spec.Resource.Type)
@@ -199,10 +207,10 @@ func (ix *Index) grantReport(g *grantEntry) *ObjectReport {
 				fmt.Sprintf("The grant gives nothing until this is fixed: %v.", ti.unknownPermission(perm))})
 		}
 	}
-	ix.epoch++
+	sc.next()
 	users := 0
 	for _, s := range g.subjects {
-		if p := ix.reach(string(s.Kind), s.Name, &users); p != nil {
+		if p := ix.reach(sc, string(s.Kind), s.Name, &users); p != nil {
 			rep.Problems = append(rep.Problems, *p)
 		}
 	}

@@ -54,15 +54,15 @@ type requesterAccess struct {
 	maxRank  int // the profile's cap
 }
 
-// requester computes what a user holds on a resource; ix.mu is held.
-func (ix *Index) requesterOn(name string, res *resEntry) requesterAccess {
+// requesterOn computes what a user holds on a resource; ix.mu is held.
+func (ix *Index) requesterOn(sc *scratch, name string, res *resEntry) requesterAccess {
 	ra := requesterAccess{name: name}
 	u := ix.users[name]
 	if u == nil {
 		return ra
 	}
 	ra.exists = true
-	r := ix.computeUser(u)
+	r := ix.computeUser(sc, u)
 	ra.global = r.GlobalPermissions
 	for _, g := range r.GlobalPermissions {
 		if g == iamv1alpha1.GlobalAdmin {
@@ -74,8 +74,7 @@ func (ix *Index) requesterOn(name string, res *resEntry) requesterAccess {
 	if p := ix.profiles[u.profile]; p != nil {
 		ra.maxRank = p.maxRank
 	}
-	if res != nil && res.accEpoch == ix.epoch {
-		a := &ix.accs[res.accSlot]
+	if a := sc.found(res); a != nil {
 		ra.rank, ra.preGate, ra.final, ra.canShare = a.capped, a.preGate, a.final, a.canShare
 	}
 	return ra
@@ -178,11 +177,6 @@ func (ix *Index) keepers(res *resEntry, name string, grantees []iamv1alpha1.Gran
 	return owner, sharer
 }
 
-type granteeKey struct {
-	kind iamv1alpha1.GranteeKind
-	name string
-}
-
 // CheckShare decides whether requester may change a Share from before to
 // after (before nil: create; after nil: delete), by the sharing rules:
 //  1. share only with active users and existing groups (and organizations
@@ -203,133 +197,13 @@ func CheckShare(ix *Index, before, after *iamv1alpha1.Share, req Requester) *Vio
 	if req.Admin || (before == nil && after == nil) {
 		return nil
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ref := shareRef(before, after)
-	ti, err := info(ref.Type)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	ti, err := info(shareRef(before, after).Type)
 	if err != nil {
 		return violation(0, "The share is invalid: %v.", err)
 	}
-	resName := ref.String()
-	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
-	creating := res == nil
-	name := ""
-	var old, nu []iamv1alpha1.Grantee
-	if before != nil {
-		old, name = before.Spec.Grantees, before.Name
-	}
-	if after != nil {
-		nu, name = after.Spec.Grantees, after.Name
-	}
-	for _, g := range nu {
-		if err := ti.validRole(g.Role); err != nil {
-			return violation(0, "The share is invalid: %v (grantee %s %s).", err, g.Kind, g.Name)
-		}
-	}
-	me := ix.requesterOn(req.User, res)
-	if !me.exists {
-		return violation(2, "%s is not a User of this namespace and cannot share %s (rule 2: share only as Owner or with allowSharing); ask an administrator.", req.User, resName)
-	}
-	if !me.seated {
-		return violation(2, "%s holds no seat (it is inactive, or waits Pending for one), so it has no sharing rights on %s (rule 2); ask an administrator for a seat, or ask %s.",
-			req.User, resName, ix.ownersOrAdmin(res))
-	}
-	oldBy := map[granteeKey]iamv1alpha1.Grantee{}
-	for _, g := range old {
-		oldBy[granteeKey{g.Kind, g.Name}] = g
-	}
-	newBy := map[granteeKey]iamv1alpha1.Grantee{}
-	for _, g := range nu {
-		newBy[granteeKey{g.Kind, g.Name}] = g
-	}
-	isSelf := func(g iamv1alpha1.Grantee) bool { return g.Kind == iamv1alpha1.GranteeUser && g.Name == req.User }
-
-	// Rule 1 and 2 for what is added or raised.
-	var raised []iamv1alpha1.Grantee
-	for _, g := range nu {
-		o, had := oldBy[granteeKey{g.Kind, g.Name}]
-		if had && roleRank(g.Role) <= roleRank(o.Role) && (!g.CanUseData || o.CanUseData) && (!g.AllowSharing || o.AllowSharing) {
-			continue
-		}
-		raised = append(raised, g)
-		// Rule 1 for every grantee added or raised, also one listed before.
-		if v := ix.checkGranteeExists(g.Kind, g.Name, resName); v != nil {
-			return v
-		}
-	}
-	sort.Slice(raised, func(i, j int) bool { return raised[i].Name < raised[j].Name })
-	if creating {
-		return ix.checkFirstShare(ti, ref, nu, me, req.User)
-	}
-	myRole := rankRoles[me.rank]
-	standing := fmt.Sprintf("%s is %s on %s", req.User, myRole, resName)
-	if myRole == "" {
-		myRole = "no role"
-		standing = fmt.Sprintf("%s has no role on %s", req.User, resName)
-	}
-	// Rule 2: the right to share, per type and kind of change.
-	var ops [3]bool
-	for _, g := range nu {
-		if o, had := oldBy[granteeKey{g.Kind, g.Name}]; !had {
-			ops[shareAdd] = true
-		} else if o != g && !isSelf(o) {
-			ops[shareChange] = true
-		}
-	}
-	for k, o := range oldBy {
-		if _, kept := newBy[k]; !kept && !isSelf(o) {
-			ops[shareRemove] = true
-		}
-	}
-	for op, needed := range ops {
-		if needed && !me.admin && !ti.mayShare(op, me) {
-			return violation(2, "%s and cannot change who it is shared with: %s (rule 2: only those who may share a resource share it); ask %s.",
-				standing, ti.shareRight(op), ix.owners(res))
-		}
-	}
-	for _, g := range raised {
-		if roleRank(g.Role) > me.rank {
-			return violation(2, "%s and cannot grant %s to %s %s (rule 2: share only up to your own role); grant %s at most, or ask %s for a higher role.",
-				standing, g.Role, g.Kind, g.Name, myRole, ix.owners(res))
-		}
-		gives := ti.roleSet(roleRank(g.Role), g.CanUseData && ti.data)
-		if missing := gives &^ me.preGate; missing != 0 {
-			what := "grant " + string(g.Role)
-			if g.CanUseData && ti.data {
-				what += " with canUseData"
-			}
-			return violation(2, "%s cannot %s to %s %s on %s: it does not hold %s itself (rule 2: share only up to your own role and access); grant less, or ask %s.",
-				req.User, what, g.Kind, g.Name, resName, strings.Join(permStrings(ti.namesOf(missing)), ", "), ix.owners(res))
-		}
-	}
-
-	// Rule 3: nobody above the requester is downgraded or removed.
-	for k, o := range oldBy {
-		n, kept := newBy[k]
-		if kept && roleRank(n.Role) >= roleRank(o.Role) && (n.CanUseData || !o.CanUseData) && (n.AllowSharing || !o.AllowSharing) {
-			continue
-		}
-		if isSelf(o) || roleRank(o.Role) <= me.rank || me.admin {
-			continue
-		}
-		verb := "remove"
-		if kept {
-			verb = "downgrade"
-		}
-		return violation(3, "%s %s is %s on %s, above %s's %s, so %s cannot %s it (rule 3: never downgrade or remove a collaborator above your own role); ask %s.",
-			o.Kind, o.Name, o.Role, resName, req.User, myRole, req.User, verb, ix.owners(res))
-	}
-
-	// Rules 4 and 5 on the resource's shares after the change.
-	ownerBefore, sharerBefore := ix.keepers(res, "", nil, ti)
-	ownerAfter, sharerAfter := ix.keepers(res, name, nu, ti)
-	if ownerBefore && !ownerAfter {
-		return violation(4, "%s would be left without an Owner (rule 4: every shared resource keeps at least one Owner); make another active user Owner first, then leave or change this one.", resName)
-	}
-	if ti.data && sharerBefore && !sharerAfter {
-		return violation(5, "%s would be left with nobody who can share it (rule 5: a dataset or connection keeps at least one user who can share); give another active user Owner or allowSharing first.", resName)
-	}
-	return nil
+	return ix.newShareJudgement(before, after, req, ti).judge(shareRules)
 }
 
 // mayShare reports whether the requester may make a change of kind op
@@ -471,8 +345,8 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 	if req.Admin || (before == nil && after == nil) {
 		return nil
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	ref := iamv1alpha1.ResourceRef{}
 	if after != nil {
 		ref = after.Spec.Resource
@@ -484,25 +358,11 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 		return violation(0, "The grant is invalid: %v.", err)
 	}
 	resName := ref.String()
-	gives := func(g *iamv1alpha1.ResourceGrant) (map[iamv1alpha1.Subject]PermissionSet, *Violation) {
-		out := map[iamv1alpha1.Subject]PermissionSet{}
-		if g == nil {
-			return out, nil
-		}
-		set, err := ti.parse(g.Spec.Permissions)
-		if err != nil {
-			return nil, violation(0, "The grant is invalid: %v.", err)
-		}
-		for _, s := range g.Spec.Subjects {
-			out[s] = ti.implied(set)
-		}
-		return out, nil
-	}
-	old, v := gives(before)
+	old, v := grantGives(ti, before)
 	if v != nil {
 		old = map[iamv1alpha1.Subject]PermissionSet{} // an invalid grant gave nothing
 	}
-	nu, v := gives(after)
+	nu, v := grantGives(ti, after)
 	if v != nil {
 		return v
 	}
@@ -514,7 +374,9 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 		}
 	}
 	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
-	me := ix.requesterOn(req.User, res)
+	sc := ix.getScratch()
+	me := ix.requesterOn(sc, req.User, res)
+	ix.putScratch(sc)
 	if me.admin {
 		return nil
 	}
@@ -526,6 +388,38 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 		return violation(2, "%s cannot change the permissions on %s: that needs %s on it, or admin (rule 2: only those who manage a resource share it); ask %s.",
 			req.User, resName, need, ix.ownersOrAdmin(res))
 	}
+	for _, s := range subjectsOf(old, nu) {
+		if added := nu[s] &^ old[s] &^ me.preGate; added != 0 {
+			return violation(2, "%s cannot grant %s on %s to %s %s: you may grant only permissions you hold yourself (rule 2: share only up to your own role); ask %s.",
+				req.User, strings.Join(permStrings(ti.namesOf(added)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
+		}
+		if removed := old[s] &^ nu[s] &^ me.preGate; removed != 0 {
+			return violation(3, "%s cannot remove %s on %s from %s %s: you may remove only permissions you hold yourself (rule 3: never take away more than you hold); ask %s.",
+				req.User, strings.Join(permStrings(ti.namesOf(removed)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
+		}
+	}
+	return nil
+}
+
+// grantGives is what a ResourceGrant gives each of its subjects (nothing
+// for nil), or the violation of an invalid one.
+func grantGives(ti *typeInfo, g *iamv1alpha1.ResourceGrant) (map[iamv1alpha1.Subject]PermissionSet, *Violation) {
+	out := map[iamv1alpha1.Subject]PermissionSet{}
+	if g == nil {
+		return out, nil
+	}
+	set, err := ti.parse(g.Spec.Permissions)
+	if err != nil {
+		return nil, violation(0, "The grant is invalid: %v.", err)
+	}
+	for _, s := range g.Spec.Subjects {
+		out[s] = ti.implied(set)
+	}
+	return out, nil
+}
+
+// subjectsOf returns the subjects of two grants, sorted by kind then name.
+func subjectsOf(old, nu map[iamv1alpha1.Subject]PermissionSet) []iamv1alpha1.Subject {
 	subjects := map[iamv1alpha1.Subject]bool{}
 	for s := range old {
 		subjects[s] = true
@@ -540,17 +434,7 @@ func CheckGrant(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Request
 	sort.Slice(keys, func(i, j int) bool {
 		return string(keys[i].Kind)+"/"+keys[i].Name < string(keys[j].Kind)+"/"+keys[j].Name
 	})
-	for _, s := range keys {
-		if added := nu[s] &^ old[s] &^ me.preGate; added != 0 {
-			return violation(2, "%s cannot grant %s on %s to %s %s: you may grant only permissions you hold yourself (rule 2: share only up to your own role); ask %s.",
-				req.User, strings.Join(permStrings(ti.namesOf(added)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
-		}
-		if removed := old[s] &^ nu[s] &^ me.preGate; removed != 0 {
-			return violation(3, "%s cannot remove %s on %s from %s %s: you may remove only permissions you hold yourself (rule 3: never take away more than you hold); ask %s.",
-				req.User, strings.Join(permStrings(ti.namesOf(removed)), ", "), resName, s.Kind, s.Name, ix.ownersOrAdmin(res))
-		}
-	}
-	return nil
+	return keys
 }
 
 func (ix *Index) ownersOrAdmin(res *resEntry) string {
@@ -566,8 +450,8 @@ func (ix *Index) ownersOrAdmin(res *resEntry) string {
 // Users claim the name (they can only exist if the User webhook was
 // bypassed), it fails closed: the name stands for none of them.
 func (ix *Index) UserForKubernetesName(username string) (string, bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	if l := ix.identities[username]; len(l) == 1 {
 		return l[0].name, true
 	}
@@ -579,8 +463,8 @@ func (ix *Index) UserForKubernetesName(username string) (string, bool) {
 // conflict), or a User whose login it is but whose kubernetesUsername
 // overrides the login, or simply no User. The sentence names the fix.
 func (ix *Index) WhyNotAUser(username string) string {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	if l := ix.identities[username]; len(l) > 1 {
 		names := make([]string, len(l))
 		for i, u := range l {
@@ -606,8 +490,8 @@ func (ix *Index) WhyNotAUser(username string) string {
 // IdentityConflicts returns, sorted, the other Users that claim the same
 // Kubernetes identity as User name (nil when it is the only one, or unknown).
 func (ix *Index) IdentityConflicts(name string) []string {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	u := ix.users[name]
 	if u == nil {
 		return nil
@@ -712,11 +596,13 @@ func CheckGrantMeta(ix *Index, before, after *iamv1alpha1.ResourceGrant, req Req
 func (ix *Index) checkMeta(kind string, ref iamv1alpha1.ResourceRef, before, after metav1.Object, req Requester,
 	extra func(me requesterAccess, owners string) *Violation, mayDelete func() *Violation) *Violation {
 	c := metaChanged(before, after)
-	ix.mu.Lock()
+	ix.mu.RLock()
 	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
-	me := ix.requesterOn(req.User, res)
+	sc := ix.getScratch()
+	me := ix.requesterOn(sc, req.User, res)
+	ix.putScratch(sc)
 	owners := ix.ownersOrAdmin(res)
-	ix.mu.Unlock()
+	ix.mu.RUnlock()
 	if me.admin {
 		return nil
 	}
