@@ -1,7 +1,9 @@
 package access
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -223,7 +225,13 @@ func (j *shareJudgement) withinOwnAccess() *Violation {
 // removed (leaving oneself is always allowed).
 func (j *shareJudgement) noneAboveRemoved() *Violation {
 	me := j.requester()
-	for k, o := range j.oldBy {
+	// In a fixed order, so that the collaborator named is the same on
+	// every try.
+	keys := slices.SortedFunc(maps.Keys(j.oldBy), func(a, b granteeKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.name, b.name))
+	})
+	for _, k := range keys {
+		o := j.oldBy[k]
 		n, kept := j.newBy[k]
 		if kept && roleRank(n.Role) >= roleRank(o.Role) && (n.CanUseData || !o.CanUseData) && (n.AllowSharing || !o.AllowSharing) {
 			continue
