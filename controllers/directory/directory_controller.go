@@ -43,6 +43,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
@@ -563,7 +564,7 @@ func (r *Reconciler) read(ctx context.Context, conn ldap.Conn, s *scope, profile
 		}
 		add(u.Spec.Login, found)
 		for _, g := range found.Groups {
-			groups[ldap.NormalizeDN(g.DN)] = true
+			groups[ldapdn.Normalize(g.DN)] = true
 		}
 	}
 	out.found, out.groups = len(in.Entries), len(groups)

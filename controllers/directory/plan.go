@@ -11,6 +11,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -111,9 +112,9 @@ func (c profileChooser) choose(groups []ldap.GroupRef) string {
 // memberOf reports whether one of groups is the group a mapping names, by
 // DN (compared normalised) or by name (case-insensitively).
 func memberOf(groups []ldap.GroupRef, group string) bool {
-	n := ldap.NormalizeDN(group)
+	n := ldapdn.Normalize(group)
 	for _, g := range groups {
-		if strings.EqualFold(g.Name, group) || ldap.NormalizeDN(g.DN) == n {
+		if strings.EqualFold(g.Name, group) || ldapdn.Normalize(g.DN) == n {
 			return true
 		}
 	}

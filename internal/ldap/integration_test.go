@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // The integration tests run against a real OpenLDAP slapd that each test
@@ -612,7 +613,7 @@ func TestInjectionMatchesNothingExtra(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ldap.NormalizeDN(u.DN) != ldap.NormalizeDN(evil.DN) || len(u.Groups) != 1 || u.Groups[0].Name != "odd" {
+	if ldapdn.Normalize(u.DN) != ldapdn.Normalize(evil.DN) || len(u.Groups) != 1 || u.Groups[0].Name != "odd" {
 		t.Errorf("Lookup(*)(uid=*) = %+v, want only %s in group odd", u, evil.DN)
 	}
 	// A full read has the entry once, and the group holds only it.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // Lookup finds the one user whose login is login, with its groups, for
@@ -104,7 +106,7 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 	var frontier []GroupRef
 	for _, g := range direct {
 		g.Direct = true
-		k := NormalizeDN(g.DN)
+		k := ldapdn.Normalize(g.DN)
 		if _, ok := found[k]; !ok {
 			found[k] = g
 			frontier = append(frontier, g)
@@ -122,7 +124,7 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 					return nil, err
 				}
 				for _, p := range parents {
-					k := NormalizeDN(p.DN)
+					k := ldapdn.Normalize(p.DN)
 					if _, ok := found[k]; !ok {
 						found[k] = p
 						next = append(next, p)
@@ -137,7 +139,7 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 			return nil, err
 		}
 		for _, g := range all {
-			k := NormalizeDN(g.DN)
+			k := ldapdn.Normalize(g.DN)
 			if _, ok := found[k]; !ok {
 				found[k] = g
 			}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // Snapshot is what Read found in a directory.
@@ -295,7 +297,7 @@ func (r *reader) readInChain(ctx context.Context, groups []*Entry) (map[string][
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the nested members of group %s: %w", g.DN, err)
 		}
-		out[NormalizeDN(g.DN)] = dns
+		out[ldapdn.Normalize(g.DN)] = dns
 	}
 	return out, nil
 }
@@ -374,7 +376,7 @@ func assemble(q Query, userEntries, groupEntries []*Entry, inChain map[string][]
 	userByDN := make(map[string]int, len(snap.Users))
 	userByLogin := make(map[string]int, len(snap.Users))
 	for i, u := range snap.Users {
-		userByDN[NormalizeDN(u.DN)] = i
+		userByDN[ldapdn.Normalize(u.DN)] = i
 		userByLogin[strings.ToLower(u.Login)] = i
 	}
 
@@ -389,7 +391,7 @@ func assemble(q Query, userEntries, groupEntries []*Entry, inChain map[string][]
 	recs := make([]groupRec, 0, len(groupEntries))
 	seenGroup := make(map[string]bool, len(groupEntries))
 	for _, e := range groupEntries {
-		key := NormalizeDN(e.DN)
+		key := ldapdn.Normalize(e.DN)
 		if seenGroup[key] {
 			continue
 		}
@@ -403,7 +405,7 @@ func assemble(q Query, userEntries, groupEntries []*Entry, inChain map[string][]
 			}
 			mk := strings.ToLower(v)
 			if s.kind == dnValues {
-				mk = NormalizeDN(v)
+				mk = ldapdn.Normalize(v)
 			}
 			if seenMember[mk] {
 				continue
@@ -479,7 +481,7 @@ func mergeInChain(ms []member, dns []string, userByDN map[string]int) []member {
 		have[m.user] = true
 	}
 	for _, dn := range dns {
-		if u, ok := userByDN[NormalizeDN(dn)]; ok && !have[u] {
+		if u, ok := userByDN[ldapdn.Normalize(dn)]; ok && !have[u] {
 			have[u] = true
 			ms = append(ms, member{user: u})
 		}
