@@ -115,23 +115,13 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 
 	switch gq.Nested {
 	case NestingRecursive:
-		// Walk up level by level: the groups that list a group found so far.
-		for depth := 1; depth <= gq.MaxNestingDepth && len(frontier) > 0; depth++ {
-			var next []GroupRef
-			for _, child := range frontier {
-				parents, err := containing(equalityFilter(attr, child.DN))
-				if err != nil {
-					return nil, err
-				}
-				for _, p := range parents {
-					k := ldapdn.Normalize(p.DN)
-					if _, ok := found[k]; !ok {
-						found[k] = p
-						next = append(next, p)
-					}
-				}
-			}
-			frontier = next
+		// Up level by level: the groups that list a group found so far.
+		_, err := walkNesting(frontier, gq.MaxNestingDepth, false,
+			func(child GroupRef) ([]GroupRef, error) { return containing(equalityFilter(attr, child.DN)) },
+			func(p GroupRef) bool { _, ok := found[ldapdn.Normalize(p.DN)]; return ok },
+			func(p GroupRef) { found[ldapdn.Normalize(p.DN)] = p })
+		if err != nil {
+			return nil, err
 		}
 	case NestingActiveDirectory:
 		all, err := containing(inChainFilter(attr, rec.user.DN))
