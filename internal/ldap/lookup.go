@@ -87,28 +87,16 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 		return out, err
 	}
 
-	var direct []GroupRef
-	var err error
-	if s.kind == loginValues {
-		// memberUid lists the login as the directory wrote it.
-		fs := []string{equalityFilter(attr, rec.raw)}
-		if rec.user.Login != rec.raw {
-			fs = append(fs, equalityFilter(attr, rec.user.Login))
-		}
-		direct, err = containing(orFilter(fs...))
-	} else {
-		direct, err = containing(equalityFilter(attr, rec.user.DN))
-	}
+	direct, err := containing(directMemberFilter(s, rec))
 	if err != nil {
 		return nil, err
 	}
-	found := map[string]GroupRef{}
+	found := groupSet{}
 	var frontier []GroupRef
 	for _, g := range direct {
 		g.Direct = true
-		k := ldapdn.Normalize(g.DN)
-		if _, ok := found[k]; !ok {
-			found[k] = g
+		if !found.has(g) {
+			found.add(g)
 			frontier = append(frontier, g)
 		}
 	}
@@ -118,8 +106,7 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 		// Up level by level: the groups that list a group found so far.
 		_, err := walkNesting(frontier, gq.MaxNestingDepth, false,
 			func(child GroupRef) ([]GroupRef, error) { return containing(equalityFilter(attr, child.DN)) },
-			func(p GroupRef) bool { _, ok := found[ldapdn.Normalize(p.DN)]; return ok },
-			func(p GroupRef) { found[ldapdn.Normalize(p.DN)] = p })
+			found.has, found.add)
 		if err != nil {
 			return nil, err
 		}
@@ -129,21 +116,48 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 			return nil, err
 		}
 		for _, g := range all {
-			k := ldapdn.Normalize(g.DN)
-			if _, ok := found[k]; !ok {
-				found[k] = g
+			if !found.has(g) {
+				found.add(g)
 			}
 		}
 	}
+	return found.sorted(), nil
+}
 
-	keys := make([]string, 0, len(found))
-	for k := range found {
+// directMemberFilter matches the groups that list the user itself.
+func directMemberFilter(s memberSchema, rec userRec) string {
+	attr := string(s.attribute)
+	if s.kind != loginValues {
+		return equalityFilter(attr, rec.user.DN)
+	}
+	// memberUid lists the login as the directory wrote it.
+	fs := []string{equalityFilter(attr, rec.raw)}
+	if rec.user.Login != rec.raw {
+		fs = append(fs, equalityFilter(attr, rec.user.Login))
+	}
+	return orFilter(fs...)
+}
+
+// groupSet is a set of groups by normalised DN.
+type groupSet map[string]GroupRef
+
+func (gs groupSet) has(g GroupRef) bool {
+	_, ok := gs[ldapdn.Normalize(g.DN)]
+	return ok
+}
+
+func (gs groupSet) add(g GroupRef) { gs[ldapdn.Normalize(g.DN)] = g }
+
+// sorted returns the groups sorted by normalised DN.
+func (gs groupSet) sorted() []GroupRef {
+	keys := make([]string, 0, len(gs))
+	for k := range gs {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	out := make([]GroupRef, len(keys))
 	for i, k := range keys {
-		out[i] = found[k]
+		out[i] = gs[k]
 	}
-	return out, nil
+	return out
 }
