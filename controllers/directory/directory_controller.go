@@ -43,6 +43,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
@@ -541,8 +542,21 @@ func (r *Reconciler) read(ctx context.Context, conn ldap.Conn, s *scope, profile
 		groupsSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.groups))
 		return nil
 	}
-	// OnDemand: one lookup per User of the directory; the login is escaped
-	// by ldap.Lookup, so no login can match another entry.
+	groups, f := lookupEach(ctx, conn, q, s, in, add)
+	if f != nil {
+		return f
+	}
+	out.found, out.groups = len(in.Entries), groups
+	usersSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.found))
+	groupsSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.groups))
+	return nil
+}
+
+// lookupEach is read in OnDemand mode: one lookup per User of the directory
+// (the login is escaped by ldap.Lookup, so no login can match another
+// entry), add called for each one found, in.NotFound filled in for the
+// others. It returns how many distinct groups the users found are in.
+func lookupEach(ctx context.Context, conn ldap.Conn, q ldap.Query, s *scope, in *planInput, add func(string, *ldap.User)) (int, *failure) {
 	in.NotFound = map[string]string{}
 	groups := map[string]bool{}
 	for i := range s.users {
@@ -559,17 +573,14 @@ func (r *Reconciler) read(ctx context.Context, conn ldap.Conn, s *scope, profile
 			in.NotFound[strings.ToLower(u.Spec.Login)] = err.Error()
 			continue
 		case err != nil:
-			return ldapFailure(err)
+			return 0, ldapFailure(err)
 		}
 		add(u.Spec.Login, found)
 		for _, g := range found.Groups {
-			groups[ldap.NormalizeDN(g.DN)] = true
+			groups[ldapdn.Normalize(g.DN)] = true
 		}
 	}
-	out.found, out.groups = len(in.Entries), len(groups)
-	usersSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.found))
-	groupsSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.groups))
-	return nil
+	return len(groups), nil
 }
 
 // ldapFailure turns an error of internal/ldap into a failure whose reason is

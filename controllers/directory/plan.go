@@ -11,6 +11,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -111,9 +112,9 @@ func (c profileChooser) choose(groups []ldap.GroupRef) string {
 // memberOf reports whether one of groups is the group a mapping names, by
 // DN (compared normalised) or by name (case-insensitively).
 func memberOf(groups []ldap.GroupRef, group string) bool {
-	n := ldap.NormalizeDN(group)
+	n := ldapdn.Normalize(group)
 	for _, g := range groups {
-		if strings.EqualFold(g.Name, group) || ldap.NormalizeDN(g.DN) == n {
+		if strings.EqualFold(g.Name, group) || ldapdn.Normalize(g.DN) == n {
 			return true
 		}
 	}
@@ -209,21 +210,7 @@ func synced(u *iamv1alpha1.User, dir string) bool {
 // makePlan compares the directory with the Users and returns the writes
 // that bring them in step. It writes nothing.
 func makePlan(ctx context.Context, in planInput) (*plan, error) {
-	dir := in.Directory
-	p := &plan{Found: len(in.Entries)}
-	byLogin := make(map[string]*iamv1alpha1.User, len(in.Users))
-	byName := make(map[string]*iamv1alpha1.User, len(in.Users))
-	for i := range in.Users {
-		u := &in.Users[i]
-		byName[u.Name] = u
-		k := strings.ToLower(u.Spec.Login)
-		// Of two Users with one login (which admission should prevent),
-		// the directory's own wins.
-		if prev, ok := byLogin[k]; !ok || (!managedBy(prev, dir.Name) && managedBy(u, dir.Name)) {
-			byLogin[k] = u
-		}
-	}
-
+	pl := newPlanner(in)
 	// Present users: create or update.
 	logins := make([]string, 0, len(in.Entries))
 	for k := range in.Entries {
@@ -231,92 +218,140 @@ func makePlan(ctx context.Context, in planInput) (*plan, error) {
 	}
 	sort.Strings(logins)
 	for _, k := range logins {
-		want := in.Entries[k]
-		if want.Truncated {
-			p.Truncated++
-		}
-		cur := byLogin[k]
-		if cur == nil {
-			if dir.Spec.Provisioning == iamv1alpha1.ProvisioningOnDemand {
-				continue
-			}
-			name := UserName(want.Login)
-			if other := byName[name]; other != nil {
-				p.conflict(other, fmt.Sprintf("login %q: User %s already exists with login %q", want.Login, name, other.Spec.Login))
-				continue
-			}
-			p.Creates = append(p.Creates, op{Name: name, Login: want.Login, Want: want, SetProfile: want.Profile != ""})
-			continue
-		}
-		if !managedBy(cur, dir.Name) {
-			p.conflict(cur, fmt.Sprintf("login %q: User %s is %s", want.Login, cur.Name, describeOwner(cur)))
-			continue
-		}
-		if synced(cur, dir.Name) && cur.Spec.IsActive() {
-			p.Active++
-		}
-		o, ok, err := updateOp(ctx, in.Ownership, cur, want)
-		if err != nil {
+		if err := pl.present(ctx, k, in.Entries[k]); err != nil {
 			return nil, err
 		}
-		if ok {
-			p.Updates = append(p.Updates, o)
-		}
 	}
-
 	// Users of the directory it no longer has.
 	for i := range in.Users {
 		cur := &in.Users[i]
-		if !managedBy(cur, dir.Name) {
+		if !managedBy(cur, in.Directory.Name) {
 			continue
 		}
-		k := strings.ToLower(cur.Spec.Login)
-		if _, ok := in.Entries[k]; ok {
+		if _, ok := in.Entries[strings.ToLower(cur.Spec.Login)]; ok {
 			continue
 		}
-		if !synced(cur, dir.Name) {
-			// Created for the directory by an administrator and never found
-			// in it: say so, never remove.
-			why := in.NotFound[k]
-			if why == "" {
-				why = "the directory has no entry with this login"
-			}
-			p.Unknown = append(p.Unknown, fmt.Sprintf("User %s (login %q): %s", cur.Name, cur.Spec.Login, why))
-			continue
-		}
-		if why, ok := in.NotFound[k]; ok && why != notFound {
-			// Ambiguous: the directory cannot say who it is; leave it.
-			p.Unknown = append(p.Unknown, fmt.Sprintf("User %s (login %q): %s", cur.Name, cur.Spec.Login, why))
-			continue
-		}
-		active := cur.Spec.IsActive()
-		if active {
-			p.Active++
-		}
-		switch dir.Spec.OnRemoval {
-		case iamv1alpha1.RemovalKeep:
-		case iamv1alpha1.RemovalDelete:
-			p.Deletes = append(p.Deletes, op{Name: cur.Name, Login: cur.Spec.Login, Current: cur})
-			if active {
-				p.Removals++
-			}
-		default: // Deactivate
-			if !active {
-				continue
-			}
-			own, err := in.Ownership(ctx, cur)
-			if err != nil {
-				return nil, err
-			}
-			p.Deactivates = append(p.Deactivates, op{Name: cur.Name, Login: cur.Spec.Login, Current: cur, Deactivate: true,
-				Want: currentEntry(cur), SetProfile: own.OwnsProfile && cur.Spec.Profile != ""})
-			p.Removals++
+		if err := pl.absent(ctx, cur); err != nil {
+			return nil, err
 		}
 	}
+	p := pl.p
 	sort.Strings(p.Conflicts)
 	sort.Strings(p.ConflictUsers)
 	sort.Strings(p.Unknown)
 	return p, nil
+}
+
+// planner makes one plan.
+type planner struct {
+	in  planInput
+	dir *iamv1alpha1.Directory
+	p   *plan
+	// byLogin and byName are the namespace's Users by lower-case login and
+	// by name.
+	byLogin, byName map[string]*iamv1alpha1.User
+}
+
+func newPlanner(in planInput) *planner {
+	pl := &planner{in: in, dir: in.Directory, p: &plan{Found: len(in.Entries)},
+		byLogin: make(map[string]*iamv1alpha1.User, len(in.Users)),
+		byName:  make(map[string]*iamv1alpha1.User, len(in.Users))}
+	for i := range in.Users {
+		u := &in.Users[i]
+		pl.byName[u.Name] = u
+		k := strings.ToLower(u.Spec.Login)
+		// Of two Users with one login (which admission should prevent),
+		// the directory's own wins.
+		if prev, ok := pl.byLogin[k]; !ok || (!managedBy(prev, pl.dir.Name) && managedBy(u, pl.dir.Name)) {
+			pl.byLogin[k] = u
+		}
+	}
+	return pl
+}
+
+// present plans the User of a directory user (lower-case login k): a
+// create, an update, or a conflict with a User the directory does not
+// manage.
+func (pl *planner) present(ctx context.Context, k string, want entry) error {
+	p, dir := pl.p, pl.dir
+	if want.Truncated {
+		p.Truncated++
+	}
+	cur := pl.byLogin[k]
+	if cur == nil {
+		if dir.Spec.Provisioning == iamv1alpha1.ProvisioningOnDemand {
+			return nil
+		}
+		name := UserName(want.Login)
+		if other := pl.byName[name]; other != nil {
+			p.conflict(other, fmt.Sprintf("login %q: User %s already exists with login %q", want.Login, name, other.Spec.Login))
+			return nil
+		}
+		p.Creates = append(p.Creates, op{Name: name, Login: want.Login, Want: want, SetProfile: want.Profile != ""})
+		return nil
+	}
+	if !managedBy(cur, dir.Name) {
+		p.conflict(cur, fmt.Sprintf("login %q: User %s is %s", want.Login, cur.Name, describeOwner(cur)))
+		return nil
+	}
+	if synced(cur, dir.Name) && cur.Spec.IsActive() {
+		p.Active++
+	}
+	o, ok, err := updateOp(ctx, pl.in.Ownership, cur, want)
+	if err != nil {
+		return err
+	}
+	if ok {
+		p.Updates = append(p.Updates, o)
+	}
+	return nil
+}
+
+// absent plans a User of the directory that the directory no longer has:
+// unknown (never synced, or ambiguous), kept, deleted or deactivated, as
+// spec.onRemoval says.
+func (pl *planner) absent(ctx context.Context, cur *iamv1alpha1.User) error {
+	p, dir := pl.p, pl.dir
+	k := strings.ToLower(cur.Spec.Login)
+	if !synced(cur, dir.Name) {
+		// Created for the directory by an administrator and never found
+		// in it: say so, never remove.
+		why := pl.in.NotFound[k]
+		if why == "" {
+			why = "the directory has no entry with this login"
+		}
+		p.Unknown = append(p.Unknown, fmt.Sprintf("User %s (login %q): %s", cur.Name, cur.Spec.Login, why))
+		return nil
+	}
+	if why, ok := pl.in.NotFound[k]; ok && why != notFound {
+		// Ambiguous: the directory cannot say who it is; leave it.
+		p.Unknown = append(p.Unknown, fmt.Sprintf("User %s (login %q): %s", cur.Name, cur.Spec.Login, why))
+		return nil
+	}
+	active := cur.Spec.IsActive()
+	if active {
+		p.Active++
+	}
+	switch dir.Spec.OnRemoval {
+	case iamv1alpha1.RemovalKeep:
+	case iamv1alpha1.RemovalDelete:
+		p.Deletes = append(p.Deletes, op{Name: cur.Name, Login: cur.Spec.Login, Current: cur})
+		if active {
+			p.Removals++
+		}
+	default: // Deactivate
+		if !active {
+			return nil
+		}
+		own, err := pl.in.Ownership(ctx, cur)
+		if err != nil {
+			return err
+		}
+		p.Deactivates = append(p.Deactivates, op{Name: cur.Name, Login: cur.Spec.Login, Current: cur, Deactivate: true,
+			Want: currentEntry(cur), SetProfile: own.OwnsProfile && cur.Spec.Profile != ""})
+		p.Removals++
+	}
+	return nil
 }
 
 // notFound is the NotFound reason of a login Lookup did not find.

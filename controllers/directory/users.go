@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -126,36 +127,34 @@ func (w *writer) write(ctx context.Context, p *plan) (created, updated, removed 
 	for _, o := range p.Deletes {
 		jobs = append(jobs, job{o, opDelete})
 	}
+	// Every write is tried, whatever the others do: the errors are collected
+	// and joined, so the group's functions never fail (and no context is
+	// cancelled by a first error).
 	var (
 		mu   sync.Mutex
 		errs []error
-		wg   sync.WaitGroup
-		next = make(chan job)
+		g    errgroup.Group
 	)
-	for range max(1, w.parallel) {
-		wg.Go(func() {
-			for j := range next {
-				err := w.one(ctx, j.op, j.kind)
-				mu.Lock()
-				switch {
-				case err != nil:
-					errs = append(errs, err)
-				case j.kind == opCreate:
-					created++
-				case j.kind == opUpdate:
-					updated++
-				default:
-					removed++
-				}
-				mu.Unlock()
+	g.SetLimit(max(1, w.parallel))
+	for _, j := range jobs {
+		g.Go(func() error {
+			err := w.one(ctx, j.op, j.kind)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case j.kind == opCreate:
+				created++
+			case j.kind == opUpdate:
+				updated++
+			default:
+				removed++
 			}
+			return nil
 		})
 	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // the functions return nil
 	return created, updated, removed, errors.Join(errs...)
 }
 

@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // AffectedUsers returns the users whose result may differ between the Index
@@ -96,7 +97,7 @@ func (a affectedSet) object(obj, before, after metav1.Object) {
 	case *iamv1alpha1.Group:
 		var ldap []string
 		for _, dn := range o.Spec.LDAPGroups {
-			ldap = append(ldap, NormalizeDN(dn))
+			ldap = append(ldap, ldapdn.Normalize(dn))
 		}
 		a.members(o.Name, ldap)
 	case *iamv1alpha1.Share:

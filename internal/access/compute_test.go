@@ -355,18 +355,6 @@ func TestStatusTruncates(t *testing.T) {
 	}
 }
 
-func TestNormalizeDN(t *testing.T) {
-	tests := map[string]struct{ in, want string }{
-		"dn with spaces": {" CN=Data  Scientists , OU=Groups,DC=corp ", "cn=data scientists,ou=groups,dc=corp"},
-		"plain name":     {"  Data   Team ", "data team"},
-	}
-	for name, tc := range tests {
-		if got := NormalizeDN(tc.in); got != tc.want {
-			t.Errorf("%s: NormalizeDN(%q) = %q, want %q", name, tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestGroupReport(t *testing.T) {
 	sales := group("sales")
 	sales.Spec.LDAPGroups = []string{"CN=Sales, OU=Groups,DC=acme", "cn=ghosts,ou=groups,dc=acme"}

@@ -3,13 +3,13 @@ package access
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // Index holds one namespace's objects with the indexes that let it compute
@@ -253,27 +253,6 @@ type connEntry struct {
 	subjectStr []string
 	viaAll     viaCache
 	via        []viaCache
-}
-
-// NormalizeDN puts a directory group name or DN in the form Gatehouse
-// compares: lower case, no space around the RDN separators "," and "=",
-// runs of white space as one space.
-func NormalizeDN(dn string) string {
-	f := strings.Fields(strings.ToLower(dn))
-	s := strings.Join(f, " ")
-	if !strings.ContainsAny(s, ",=") {
-		return s
-	}
-	parts := strings.Split(s, ",")
-	for i, part := range parts {
-		k, v, ok := strings.Cut(part, "=")
-		if ok {
-			parts[i] = strings.TrimSpace(k) + "=" + strings.TrimSpace(v)
-		} else {
-			parts[i] = strings.TrimSpace(part)
-		}
-	}
-	return strings.Join(parts, ",")
 }
 
 // NewIndex builds an Index from a snapshot. The snapshot's objects are kept,
@@ -553,7 +532,7 @@ func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 		id: ix.userIDs.get()}
 	dns := make([]string, len(u.Spec.DirectoryGroups))
 	for i, g := range u.Spec.DirectoryGroups {
-		dns[i] = NormalizeDN(g)
+		dns[i] = ldapdn.Normalize(g)
 	}
 	e.dirGroups = unique(dns)
 	ix.users[e.name] = e
@@ -607,7 +586,7 @@ func (ix *Index) dropUser(e *userEntry) {
 func (ix *Index) putGroup(g *iamv1alpha1.Group) {
 	e := &groupEntry{obj: g, name: g.Name, global: parseGlobalLenient(g.Spec.GlobalPermissions), subject: "group/" + g.Name, id: ix.groupIDs.get()}
 	for _, dn := range g.Spec.LDAPGroups {
-		e.ldap = append(e.ldap, NormalizeDN(dn))
+		e.ldap = append(e.ldap, ldapdn.Normalize(dn))
 	}
 	ix.groups[e.name] = e
 	ix.relinkGrantees(iamv1alpha1.GranteeGroup, e.name, nil, e)

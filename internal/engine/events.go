@@ -14,6 +14,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // Field indexes on the cache, so that a User or Group change finds the
@@ -70,7 +71,7 @@ func RegisterIndexes(ctx context.Context, fi client.FieldIndexer) error {
 		{&iamv1alpha1.Group{}, IndexLDAPGroup, func(o client.Object) []string {
 			var out []string
 			for _, dn := range o.(*iamv1alpha1.Group).Spec.LDAPGroups {
-				out = append(out, access.NormalizeDN(dn))
+				out = append(out, ldapdn.Normalize(dn))
 			}
 			return out
 		}},
@@ -381,7 +382,7 @@ func (e *Engine) userGroups(ns string, u *iamv1alpha1.User) []string {
 	}
 	out := slices.Clone(u.Spec.Groups)
 	for _, dn := range u.Spec.DirectoryGroups {
-		for _, g := range e.names(ns, &iamv1alpha1.GroupList{}, IndexLDAPGroup, access.NormalizeDN(dn)) {
+		for _, g := range e.names(ns, &iamv1alpha1.GroupList{}, IndexLDAPGroup, ldapdn.Normalize(dn)) {
 			if !slices.Contains(out, g) {
 				out = append(out, g)
 			}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 const (
@@ -137,7 +139,7 @@ func TestAssemble(t *testing.T) {
 			users:  []*Entry{person("alice"), person("bob")},
 			groups: []*Entry{grp("outer", "member", dnOf("alice"), "cn=elsewhere,dc=y")},
 			inChain: map[string][]string{
-				NormalizeDN(gdn("outer")): {"UID=ALICE,OU=PEOPLE,DC=X", dnOf("bob"), "uid=unknown,dc=x"},
+				ldapdn.Normalize(gdn("outer")): {"UID=ALICE,OU=PEOPLE,DC=X", dnOf("bob"), "uid=unknown,dc=x"},
 			},
 			want: &Snapshot{
 				Users:  []User{user("alice", ref("outer", true)), user("bob", ref("outer", false))},

@@ -120,25 +120,10 @@ var DefaultDialer Dialer = DialerFunc(Dial)
 // cfg.BindDN, all within cfg.Timeout and ctx. The errors are *Error values
 // whose Reason tells what failed.
 func Dial(ctx context.Context, cfg Config) (Conn, error) {
-	ep, err := cfg.endpoint()
+	ep, tlsCfg, err := cfg.dialSettings()
 	if err != nil {
 		return nil, err
 	}
-	if cfg.BindDN == "" && cfg.BindPassword != "" {
-		return nil, newError(ReasonInvalidConfig, nil,
-			"a bind password is configured (%s) but no bind DN; set bindDN, or drop the password for an anonymous bind", cfg.passwordSource())
-	}
-	if cfg.BindDN != "" && cfg.BindPassword == "" {
-		return nil, newError(ReasonInvalidConfig, nil,
-			"bind DN %s has an empty password; put the password into %s (an empty password would be an unauthenticated bind)", cfg.BindDN, cfg.passwordSource())
-	}
-	var tlsCfg *tls.Config
-	if ep.tls || cfg.StartTLS {
-		if tlsCfg, err = cfg.tlsConfig(ep); err != nil {
-			return nil, err
-		}
-	}
-
 	timeout := cfg.timeout()
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -190,6 +175,31 @@ func Dial(ctx context.Context, cfg Config) (Conn, error) {
 		return fail(newError(ReasonTimeout, dctx.Err(), "connecting to %s timed out", cfg.URL))
 	}
 	return &client{conn: lc, url: cfg.URL, timeout: timeout}, nil
+}
+
+// dialSettings checks the bind settings of c and returns its endpoint and
+// TLS configuration (nil without TLS).
+func (c Config) dialSettings() (endpoint, *tls.Config, error) {
+	ep, err := c.endpoint()
+	if err != nil {
+		return endpoint{}, nil, err
+	}
+	if c.BindDN == "" && c.BindPassword != "" {
+		return endpoint{}, nil, newError(ReasonInvalidConfig, nil,
+			"a bind password is configured (%s) but no bind DN; set bindDN, or drop the password for an anonymous bind", c.passwordSource())
+	}
+	if c.BindDN != "" && c.BindPassword == "" {
+		return endpoint{}, nil, newError(ReasonInvalidConfig, nil,
+			"bind DN %s has an empty password; put the password into %s (an empty password would be an unauthenticated bind)", c.BindDN, c.passwordSource())
+	}
+	if !ep.tls && !c.StartTLS {
+		return ep, nil, nil
+	}
+	tlsCfg, err := c.tlsConfig(ep)
+	if err != nil {
+		return endpoint{}, nil, err
+	}
+	return ep, tlsCfg, nil
 }
 
 func dialError(ctx, dctx context.Context, cfg Config, timeout time.Duration, err error) error {

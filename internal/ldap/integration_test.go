@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // The integration tests run against a real OpenLDAP slapd that each test
@@ -612,7 +613,7 @@ func TestInjectionMatchesNothingExtra(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ldap.NormalizeDN(u.DN) != ldap.NormalizeDN(evil.DN) || len(u.Groups) != 1 || u.Groups[0].Name != "odd" {
+	if ldapdn.Normalize(u.DN) != ldapdn.Normalize(evil.DN) || len(u.Groups) != 1 || u.Groups[0].Name != "odd" {
 		t.Errorf("Lookup(*)(uid=*) = %+v, want only %s in group odd", u, evil.DN)
 	}
 	// A full read has the entry once, and the group holds only it.
@@ -689,16 +690,20 @@ func TestLookupOnDemand(t *testing.T) {
 		}
 	}
 
-	// The same answers as a full Read, for every user.
-	q := groupQuery(s, ldap.MemberAttributeMember, ldap.NestingRecursive, 10)
-	snap := read(t, c, q)
-	for _, want := range snap.Users {
-		got, err := ldap.Lookup(ctx, c, q, want.Login)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(want, *got); diff != "" {
-			t.Errorf("Lookup(%s) differs from Read (-read +lookup):\n%s", want.Login, diff)
+	// The same answers as a full Read, for every user and nesting depth:
+	// both expand with walkNesting, one down and one up.
+	var q ldap.Query
+	for _, depth := range []int{1, 2, 10} {
+		q = groupQuery(s, ldap.MemberAttributeMember, ldap.NestingRecursive, depth)
+		snap := read(t, c, q)
+		for _, want := range snap.Users {
+			got, err := ldap.Lookup(ctx, c, q, want.Login)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, *got); diff != "" {
+				t.Errorf("depth %d: Lookup(%s) differs from Read (-read +lookup):\n%s", depth, want.Login, diff)
+			}
 		}
 	}
 

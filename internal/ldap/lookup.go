@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // Lookup finds the one user whose login is login, with its groups, for
@@ -85,51 +87,28 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 		return out, err
 	}
 
-	var direct []GroupRef
-	var err error
-	if s.kind == loginValues {
-		// memberUid lists the login as the directory wrote it.
-		fs := []string{equalityFilter(attr, rec.raw)}
-		if rec.user.Login != rec.raw {
-			fs = append(fs, equalityFilter(attr, rec.user.Login))
-		}
-		direct, err = containing(orFilter(fs...))
-	} else {
-		direct, err = containing(equalityFilter(attr, rec.user.DN))
-	}
+	direct, err := containing(directMemberFilter(s, rec))
 	if err != nil {
 		return nil, err
 	}
-	found := map[string]GroupRef{}
+	found := groupSet{}
 	var frontier []GroupRef
 	for _, g := range direct {
 		g.Direct = true
-		k := NormalizeDN(g.DN)
-		if _, ok := found[k]; !ok {
-			found[k] = g
+		if !found.has(g) {
+			found.add(g)
 			frontier = append(frontier, g)
 		}
 	}
 
 	switch gq.Nested {
 	case NestingRecursive:
-		// Walk up level by level: the groups that list a group found so far.
-		for depth := 1; depth <= gq.MaxNestingDepth && len(frontier) > 0; depth++ {
-			var next []GroupRef
-			for _, child := range frontier {
-				parents, err := containing(equalityFilter(attr, child.DN))
-				if err != nil {
-					return nil, err
-				}
-				for _, p := range parents {
-					k := NormalizeDN(p.DN)
-					if _, ok := found[k]; !ok {
-						found[k] = p
-						next = append(next, p)
-					}
-				}
-			}
-			frontier = next
+		// Up level by level: the groups that list a group found so far.
+		_, err := walkNesting(frontier, gq.MaxNestingDepth, false,
+			func(child GroupRef) ([]GroupRef, error) { return containing(equalityFilter(attr, child.DN)) },
+			found.has, found.add)
+		if err != nil {
+			return nil, err
 		}
 	case NestingActiveDirectory:
 		all, err := containing(inChainFilter(attr, rec.user.DN))
@@ -137,21 +116,48 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 			return nil, err
 		}
 		for _, g := range all {
-			k := NormalizeDN(g.DN)
-			if _, ok := found[k]; !ok {
-				found[k] = g
+			if !found.has(g) {
+				found.add(g)
 			}
 		}
 	}
+	return found.sorted(), nil
+}
 
-	keys := make([]string, 0, len(found))
-	for k := range found {
+// directMemberFilter matches the groups that list the user itself.
+func directMemberFilter(s memberSchema, rec userRec) string {
+	attr := string(s.attribute)
+	if s.kind != loginValues {
+		return equalityFilter(attr, rec.user.DN)
+	}
+	// memberUid lists the login as the directory wrote it.
+	fs := []string{equalityFilter(attr, rec.raw)}
+	if rec.user.Login != rec.raw {
+		fs = append(fs, equalityFilter(attr, rec.user.Login))
+	}
+	return orFilter(fs...)
+}
+
+// groupSet is a set of groups by normalised DN.
+type groupSet map[string]GroupRef
+
+func (gs groupSet) has(g GroupRef) bool {
+	_, ok := gs[ldapdn.Normalize(g.DN)]
+	return ok
+}
+
+func (gs groupSet) add(g GroupRef) { gs[ldapdn.Normalize(g.DN)] = g }
+
+// sorted returns the groups sorted by normalised DN.
+func (gs groupSet) sorted() []GroupRef {
+	keys := make([]string, 0, len(gs))
+	for k := range gs {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	out := make([]GroupRef, len(keys))
 	for i, k := range keys {
-		out[i] = found[k]
+		out[i] = gs[k]
 	}
-	return out, nil
+	return out
 }

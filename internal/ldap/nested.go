@@ -59,7 +59,8 @@ type walker struct {
 	userMark  []int
 }
 
-// walk expands one group breadth-first, level by level.
+// walk expands one group: its direct users, then those of the groups nested
+// in it.
 func (w *walker) walk(root, maxDepth int) (ms []member, cycle, limited bool) {
 	mark := root + 1
 	add := func(u int, direct bool) {
@@ -72,30 +73,62 @@ func (w *walker) walk(root, maxDepth int) (ms []member, cycle, limited bool) {
 		add(u, true)
 	}
 	w.groupMark[root] = mark
-	frontier := []int{root}
+	limited, _ = walkNesting([]int{root}, maxDepth, true,
+		func(f int) ([]int, error) { return w.g.groups[f], nil },
+		func(sub int) bool {
+			// walkNesting asks this of every member group it meets.
+			cycle = cycle || sub == root
+			return w.groupMark[sub] == mark
+		},
+		func(sub int) {
+			w.groupMark[sub] = mark
+			for _, u := range w.g.users[sub] {
+				add(u, false)
+			}
+		})
+	sort.Slice(ms, func(a, b int) bool { return ms[a].user < ms[b].user })
+	return ms, cycle, limited
+}
+
+// walkNesting is the one nested-group expansion, used by Read (down from a
+// group to the groups nested in it, in memory) and by Lookup (up from a
+// user's groups to the groups listing them, one search per group). It walks
+// breadth-first from start, the groups of depth 0 (already entered by the
+// caller), taking next of each group of one level as the next level, up to
+// maxDepth levels. A group is entered once, the first time it is reached and
+// not seen, so a cycle ends the walk.
+//
+// With probe, the walk looks one level beyond maxDepth and limited says
+// whether groups were left there unentered; without, it makes no call of
+// next beyond maxDepth (Lookup: no search it would not use) and limited is
+// false. seen is asked of every group next returns, entered or not. An error
+// of next ends the walk.
+func walkNesting[N any](start []N, maxDepth int, probe bool, next func(N) ([]N, error),
+	seen func(N) bool, enter func(N)) (limited bool, err error) {
+	frontier := start
 	for depth := 1; len(frontier) > 0 && !limited; depth++ {
-		var next []int
+		if depth > maxDepth && !probe {
+			break
+		}
+		var level []N
 		for _, f := range frontier {
-			for _, sub := range w.g.groups[f] {
-				if sub == root {
-					cycle = true
-				}
-				if w.groupMark[sub] == mark {
-					continue
-				}
-				if depth > maxDepth {
+			subs, err := next(f)
+			if err != nil {
+				return false, err
+			}
+			for _, sub := range subs {
+				switch {
+
+				case seen(sub):
+				case depth > maxDepth:
 					limited = true
-					continue
-				}
-				w.groupMark[sub] = mark
-				next = append(next, sub)
-				for _, u := range w.g.users[sub] {
-					add(u, false)
+				default:
+					enter(sub)
+					level = append(level, sub)
 				}
 			}
 		}
-		frontier = next
+		frontier = level
 	}
-	sort.Slice(ms, func(a, b int) bool { return ms[a].user < ms[b].user })
-	return ms, cycle, limited
+	return limited, nil
 }

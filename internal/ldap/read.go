@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
 // Snapshot is what Read found in a directory.
@@ -295,7 +297,7 @@ func (r *reader) readInChain(ctx context.Context, groups []*Entry) (map[string][
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the nested members of group %s: %w", g.DN, err)
 		}
-		out[NormalizeDN(g.DN)] = dns
+		out[ldapdn.Normalize(g.DN)] = dns
 	}
 	return out, nil
 }
@@ -338,124 +340,20 @@ func (q Query) groupName(e *Entry) string {
 // same entries give the same Snapshot, whatever their order.
 func assemble(q Query, userEntries, groupEntries []*Entry, inChain map[string][]string) *Snapshot {
 	snap := &Snapshot{}
-
-	// Users: one per login; a login that several entries share is nobody's.
-	byLogin := map[string][]userRec{}
-	for _, e := range userEntries {
-		rec, reason := q.toUser(e)
-		if reason != "" {
-			snap.Skipped = append(snap.Skipped, Skipped{DN: e.DN, Reason: reason})
-			continue
-		}
-		k := strings.ToLower(rec.user.Login)
-		byLogin[k] = append(byLogin[k], rec)
-	}
-	for _, recs := range byLogin {
-		if len(recs) == 1 {
-			snap.Users = append(snap.Users, recs[0].user)
-			continue
-		}
-		dns := make([]string, len(recs))
-		for i, r := range recs {
-			dns[i] = r.user.DN
-		}
-		sort.Strings(dns)
-		for _, r := range recs {
-			snap.Skipped = append(snap.Skipped, Skipped{DN: r.user.DN, Reason: fmt.Sprintf(
-				"its login %q is also the login of %s; a login must belong to one entry", r.user.Login, others(dns, r.user.DN))})
-		}
-	}
-	sort.Slice(snap.Users, func(i, j int) bool { return snap.Users[i].Login < snap.Users[j].Login })
-	sort.Slice(snap.Skipped, func(i, j int) bool { return snap.Skipped[i].DN < snap.Skipped[j].DN })
+	snap.Users, snap.Skipped = assembleUsers(q, userEntries)
 	if q.Groups == nil {
 		return snap
 	}
-
-	userByDN := make(map[string]int, len(snap.Users))
-	userByLogin := make(map[string]int, len(snap.Users))
-	for i, u := range snap.Users {
-		userByDN[NormalizeDN(u.DN)] = i
-		userByLogin[strings.ToLower(u.Login)] = i
-	}
-
-	// Groups, sorted by normalised DN; a DN seen twice counts once.
-	gq := q.Groups
-	s, _ := schemaFor(gq.MemberAttribute)
-	type groupRec struct {
-		key   string
-		group Group
-		keys  []string // normalised member values
-	}
-	recs := make([]groupRec, 0, len(groupEntries))
-	seenGroup := make(map[string]bool, len(groupEntries))
-	for _, e := range groupEntries {
-		key := NormalizeDN(e.DN)
-		if seenGroup[key] {
-			continue
-		}
-		seenGroup[key] = true
-		rec := groupRec{key: key, group: Group{DN: e.DN, Name: q.groupName(e)}}
-		seenMember := map[string]bool{}
-		for _, raw := range e.Values(string(s.attribute)) {
-			v := s.value(raw)
-			if v == "" {
-				continue
-			}
-			mk := strings.ToLower(v)
-			if s.kind == dnValues {
-				mk = NormalizeDN(v)
-			}
-			if seenMember[mk] {
-				continue
-			}
-			seenMember[mk] = true
-			rec.group.Members = append(rec.group.Members, v)
-			rec.keys = append(rec.keys, mk)
-		}
-		rec.group.MemberCount = len(rec.group.Members)
-		recs = append(recs, rec)
-	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].key < recs[j].key })
-	groupByDN := make(map[string]int, len(recs))
-	for i, r := range recs {
-		groupByDN[r.key] = i
-	}
-
-	// The membership graph, then its expansion.
-	g := graph{numUsers: len(snap.Users), users: make([][]int, len(recs)), groups: make([][]int, len(recs))}
-	for i, r := range recs {
-		for _, k := range r.keys {
-			if s.kind == loginValues {
-				if u, ok := userByLogin[k]; ok {
-					g.users[i] = append(g.users[i], u)
-				}
-				continue
-			}
-			if u, ok := userByDN[k]; ok {
-				g.users[i] = append(g.users[i], u)
-			}
-			if sub, ok := groupByDN[k]; ok && gq.Nested == NestingRecursive {
-				g.groups[i] = append(g.groups[i], sub)
-			}
-		}
-	}
-	depth := 0
-	if gq.Nested == NestingRecursive {
-		depth = gq.MaxNestingDepth
-	}
-	x := expand(g, depth)
-	if gq.Nested == NestingActiveDirectory {
-		for i, r := range recs {
-			x.members[i] = mergeInChain(x.members[i], inChain[r.key], userByDN)
-		}
-	}
+	s, _ := schemaFor(q.Groups.MemberAttribute)
+	recs := groupRecords(q, s, groupEntries)
+	ix := newUserIndex(snap.Users)
+	x := expandMembers(q.Groups, s, recs, ix, inChain)
 	for _, i := range x.cycles {
 		snap.Cycles = append(snap.Cycles, recs[i].group.DN)
 	}
 	for _, i := range x.limited {
 		snap.DepthLimited = append(snap.DepthLimited, recs[i].group.DN)
 	}
-
 	snap.Groups = make([]Group, len(recs))
 	for i, r := range recs {
 		grp := r.group
@@ -471,6 +369,139 @@ func assemble(q Query, userEntries, groupEntries []*Entry, inChain map[string][]
 	return snap
 }
 
+// assembleUsers maps the user entries to Users, one per login, sorted by
+// login; an entry that cannot be a User, or whose login several entries
+// share (nobody's, then), is skipped. Skipped is sorted by DN.
+func assembleUsers(q Query, userEntries []*Entry) ([]User, []Skipped) {
+	var users []User
+	var skipped []Skipped
+	byLogin := map[string][]userRec{}
+	for _, e := range userEntries {
+		rec, reason := q.toUser(e)
+		if reason != "" {
+			skipped = append(skipped, Skipped{DN: e.DN, Reason: reason})
+			continue
+		}
+		k := strings.ToLower(rec.user.Login)
+		byLogin[k] = append(byLogin[k], rec)
+	}
+	for _, recs := range byLogin {
+		if len(recs) == 1 {
+			users = append(users, recs[0].user)
+			continue
+		}
+		dns := make([]string, len(recs))
+		for i, r := range recs {
+			dns[i] = r.user.DN
+		}
+		sort.Strings(dns)
+		for _, r := range recs {
+			skipped = append(skipped, Skipped{DN: r.user.DN, Reason: fmt.Sprintf(
+				"its login %q is also the login of %s; a login must belong to one entry", r.user.Login, others(dns, r.user.DN))})
+		}
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].Login < users[j].Login })
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].DN < skipped[j].DN })
+	return users, skipped
+}
+
+// groupRec is a group entry with its direct members, before expansion.
+type groupRec struct {
+	key   string // the normalised DN
+	group Group
+	keys  []string // normalised member values
+}
+
+// groupRecords turns the group entries into groupRecs sorted by normalised
+// DN; a DN seen twice counts once, and so does a member value.
+func groupRecords(q Query, s memberSchema, groupEntries []*Entry) []groupRec {
+	recs := make([]groupRec, 0, len(groupEntries))
+	seenGroup := make(map[string]bool, len(groupEntries))
+	for _, e := range groupEntries {
+		key := ldapdn.Normalize(e.DN)
+		if seenGroup[key] {
+			continue
+		}
+		seenGroup[key] = true
+		rec := groupRec{key: key, group: Group{DN: e.DN, Name: q.groupName(e)}}
+		seenMember := map[string]bool{}
+		for _, raw := range e.Values(string(s.attribute)) {
+			v := s.value(raw)
+			if v == "" {
+				continue
+			}
+			mk := strings.ToLower(v)
+			if s.kind == dnValues {
+				mk = ldapdn.Normalize(v)
+			}
+			if seenMember[mk] {
+				continue
+			}
+			seenMember[mk] = true
+			rec.group.Members = append(rec.group.Members, v)
+			rec.keys = append(rec.keys, mk)
+		}
+		rec.group.MemberCount = len(rec.group.Members)
+		recs = append(recs, rec)
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].key < recs[j].key })
+	return recs
+}
+
+// userIndex finds a snapshot user's index by normalised DN or by login in
+// lower case.
+type userIndex struct {
+	count         int // the number of users
+	byDN, byLogin map[string]int
+}
+
+func newUserIndex(users []User) userIndex {
+	ix := userIndex{count: len(users), byDN: make(map[string]int, len(users)), byLogin: make(map[string]int, len(users))}
+	for i, u := range users {
+		ix.byDN[ldapdn.Normalize(u.DN)] = i
+		ix.byLogin[strings.ToLower(u.Login)] = i
+	}
+	return ix
+}
+
+// expandMembers builds the membership graph of recs and expands it as the
+// nesting mode says: Recursive in memory with walkNesting, ActiveDirectory
+// with the server's in-chain answers (inChain, by normalised group DN).
+func expandMembers(gq *GroupQuery, s memberSchema, recs []groupRec, ix userIndex, inChain map[string][]string) expansion {
+	groupByDN := make(map[string]int, len(recs))
+	for i, r := range recs {
+		groupByDN[r.key] = i
+	}
+	g := graph{numUsers: ix.count, users: make([][]int, len(recs)), groups: make([][]int, len(recs))}
+	for i, r := range recs {
+		for _, k := range r.keys {
+			if s.kind == loginValues {
+				if u, ok := ix.byLogin[k]; ok {
+					g.users[i] = append(g.users[i], u)
+				}
+				continue
+			}
+			if u, ok := ix.byDN[k]; ok {
+				g.users[i] = append(g.users[i], u)
+			}
+			if sub, ok := groupByDN[k]; ok && gq.Nested == NestingRecursive {
+				g.groups[i] = append(g.groups[i], sub)
+			}
+		}
+	}
+	depth := 0
+	if gq.Nested == NestingRecursive {
+		depth = gq.MaxNestingDepth
+	}
+	x := expand(g, depth)
+	if gq.Nested == NestingActiveDirectory {
+		for i, r := range recs {
+			x.members[i] = mergeInChain(x.members[i], inChain[r.key], ix.byDN)
+		}
+	}
+	return x
+}
+
 // mergeInChain adds the in-chain members that are snapshot users to the
 // direct members ms.
 func mergeInChain(ms []member, dns []string, userByDN map[string]int) []member {
@@ -479,7 +510,7 @@ func mergeInChain(ms []member, dns []string, userByDN map[string]int) []member {
 		have[m.user] = true
 	}
 	for _, dn := range dns {
-		if u, ok := userByDN[NormalizeDN(dn)]; ok && !have[u] {
+		if u, ok := userByDN[ldapdn.Normalize(dn)]; ok && !have[u] {
 			have[u] = true
 			ms = append(ms, member{user: u})
 		}

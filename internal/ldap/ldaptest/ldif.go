@@ -85,48 +85,15 @@ func (r Record) Entry() Entry {
 // (name:< url) are not supported.
 func ParseLDIF(r io.Reader) ([]Record, error) {
 	var records []Record
-	var cur *Record
-	var logical []string
+	var logical []string // the unfolded lines of the current record
 	flush := func() error {
-		if len(logical) == 0 {
-			return nil
-		}
-		lines := logical
+		rec, err := parseRecord(logical)
 		logical = nil
-		for _, line := range lines {
-			if line == "-" {
-				if cur != nil {
-					cur.Lines = append(cur.Lines, Attribute{Name: "-"})
-				}
-				continue
-			}
-			name, value, err := parseLine(line)
-			if err != nil {
-				return err
-			}
-			switch {
-			case strings.EqualFold(name, "version") && cur == nil:
-				continue
-			case strings.EqualFold(name, "dn"):
-				if cur != nil {
-					return fmt.Errorf("ldif: dn %q inside the record of %q", value, cur.DN)
-				}
-				cur = &Record{DN: value}
-			case cur == nil:
-				return fmt.Errorf("ldif: line %q before a dn line", line)
-			case strings.EqualFold(name, "changetype") && len(cur.Lines) == 0 && cur.ChangeType == "":
-				cur.ChangeType = strings.ToLower(value)
-			default:
-				cur.Lines = append(cur.Lines, Attribute{Name: name, Values: []string{value}})
-			}
+		if rec != nil {
+			records = append(records, *rec)
 		}
-		if cur != nil {
-			records = append(records, *cur)
-			cur = nil
-		}
-		return nil
+		return err
 	}
-
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -154,6 +121,40 @@ func ParseLDIF(r io.Reader) ([]Record, error) {
 		return nil, err
 	}
 	return records, nil
+}
+
+// parseRecord parses the unfolded lines of one record; it returns nil for
+// none, or for only a version line.
+func parseRecord(lines []string) (*Record, error) {
+	var cur *Record
+	for _, line := range lines {
+		if line == "-" {
+			if cur != nil {
+				cur.Lines = append(cur.Lines, Attribute{Name: "-"})
+			}
+			continue
+		}
+		name, value, err := parseLine(line)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case strings.EqualFold(name, "version") && cur == nil:
+			continue
+		case strings.EqualFold(name, "dn"):
+			if cur != nil {
+				return nil, fmt.Errorf("ldif: dn %q inside the record of %q", value, cur.DN)
+			}
+			cur = &Record{DN: value}
+		case cur == nil:
+			return nil, fmt.Errorf("ldif: line %q before a dn line", line)
+		case strings.EqualFold(name, "changetype") && len(cur.Lines) == 0 && cur.ChangeType == "":
+			cur.ChangeType = strings.ToLower(value)
+		default:
+			cur.Lines = append(cur.Lines, Attribute{Name: name, Values: []string{value}})
+		}
+	}
+	return cur, nil
 }
 
 func parseLine(line string) (name, value string, err error) {

@@ -76,6 +76,30 @@ type Server struct {
 	logs *lockedBuffer
 }
 
+// writeFiles writes the server's files into s.dir: a new test CA and the
+// server's certificate and key, the database directory and slapd.conf.
+func (s *Server) writeFiles(tree *Tree) error {
+	ca, err := NewCA("Gatehouse test CA " + s.t.Name())
+	if err != nil {
+		return err
+	}
+	s.CA = ca
+	certPEM, keyPEM, err := ca.Issue()
+	if err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{"ca.pem": ca.CertPEM, "server.pem": certPEM, "server.key": keyPEM} {
+		if err := os.WriteFile(filepath.Join(s.dir, name), data, 0o600); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(filepath.Join(s.dir, "db"), 0o700); err != nil {
+		return err
+	}
+	s.conf = filepath.Join(s.dir, "slapd.conf")
+	return os.WriteFile(s.conf, []byte(tree.slapdConf(s.dir)), 0o600)
+}
+
 // Start starts a slapd serving tree (nil: an empty tree with
 // DefaultSuffix) and stops it when the test ends. It fails the test when
 // slapd does not start.
@@ -94,26 +118,7 @@ func Start(t testing.TB, tree *Tree) *Server {
 		t:             t,
 		dir:           t.TempDir(),
 	}
-	ca, err := NewCA("Gatehouse test CA " + t.Name())
-	if err != nil {
-		t.Fatalf("ldaptest: %v", err)
-	}
-	s.CA = ca
-	certPEM, keyPEM, err := ca.Issue()
-	if err != nil {
-		t.Fatalf("ldaptest: %v", err)
-	}
-	for name, data := range map[string][]byte{"ca.pem": ca.CertPEM, "server.pem": certPEM, "server.key": keyPEM} {
-		if err := os.WriteFile(filepath.Join(s.dir, name), data, 0o600); err != nil {
-			t.Fatalf("ldaptest: %v", err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(s.dir, "db"), 0o700); err != nil {
-		t.Fatalf("ldaptest: %v", err)
-	}
-
-	s.conf = filepath.Join(s.dir, "slapd.conf")
-	if err := os.WriteFile(s.conf, []byte(tree.slapdConf(s.dir)), 0o600); err != nil {
+	if err := s.writeFiles(tree); err != nil {
 		t.Fatalf("ldaptest: %v", err)
 	}
 
