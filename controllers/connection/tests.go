@@ -73,7 +73,7 @@ func NewTests(tester conntest.Tester, interval, gap time.Duration, concurrent in
 	}
 	return &Tests{Tester: tester, Interval: interval, Gap: gap,
 		sem: make(chan struct{}, concurrent), last: map[types.NamespacedName]TestRecord{},
-		due: make(chan event.GenericEvent, 64), done: make(chan event.GenericEvent, 64)}
+		due: make(chan event.GenericEvent, 1024), done: make(chan event.GenericEvent, 1024)}
 }
 
 // Last returns the last record of the Connection key.
