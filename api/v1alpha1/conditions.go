@@ -30,6 +30,10 @@ const (
 const (
 	// ReasonReconciled: the object was reconciled and nothing is wrong.
 	ReasonReconciled = "Reconciled"
+	// ReasonReconcileFailed (Ready): the last reconcile failed with an
+	// error (the API server refused a read or write, for instance); the
+	// message quotes it and the operator retries with backoff.
+	ReasonReconcileFailed = "ReconcileFailed"
 	// ReasonInvalidSpec: the spec names something that does not exist or is
 	// not allowed; the message says what and how to fix it.
 	ReasonInvalidSpec = "InvalidSpec"

@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -40,7 +38,7 @@ const (
 )
 
 // Reconciler writes a Connection's status and the Roles and RoleBindings
-// of its Secrets, and tests it.
+// of its Secrets.
 type Reconciler struct {
 	// Client reads from the manager's cache (Connections, Users, Groups,
 	// labelled Secrets, the operator's Roles and RoleBindings) and writes.
@@ -50,14 +48,12 @@ type Reconciler struct {
 	Secrets client.Reader
 	// Recorder records Events on Connections.
 	Recorder events.EventRecorder
-	// Tests schedules the connection tests.
+	// Tests holds the connection tests' verdicts (TestReconciler runs
+	// them).
 	Tests *Tests
 	// Engine tells who may use a Connection and read its details, by
 	// Gatehouse's own membership (required).
 	Engine *engine.Engine
-	// TestAllowedCIDRs are the loopback, link-local or metadata ranges a
-	// personal connection may still be tested against (none by default).
-	TestAllowedCIDRs []netip.Prefix
 }
 
 // scope is what one reconcile gathers.
@@ -75,8 +71,11 @@ type scope struct {
 }
 
 // Reconcile validates the Connection's Secrets, projects their access into
-// RBAC, tests the connection when it can and writes the status.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// RBAC and writes the status, with the Reachable condition of the last
+// connection test (run by the test controller, never here: a slow database
+// delays no projection). An error reaches the Ready condition
+// (status.ReportError) before it is returned.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var conn iamv1alpha1.Connection
 	if err := r.Client.Get(ctx, req.NamespacedName, &conn); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -88,15 +87,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// Its Roles and RoleBindings go with it (owner references).
 		return ctrl.Result{}, nil
 	}
+	defer status.ReportError(ctx, r.Client, &conn, &err, FieldManager, func() any {
+		failed := conn.Status.DeepCopy()
+		failed.Conditions = status.Failed(conn.Status.Conditions, conn.Generation, err)
+		return failed
+	})
 	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &conn, "Connection")
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	s := &scope{conn: &conn}
-	for _, phase := range []func(context.Context, *scope) error{r.readSecrets, r.readAudience} {
-		if err := phase(ctx, s); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := readSecrets(ctx, r.Secrets, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.readAudience(ctx, s); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	ix, ok := engineIndex(r.Engine, &conn)
@@ -111,16 +116,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	creds := credentialsCondition(&conn, s.results, c)
 	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, readers: readers, users: s.users, userSecrets: s.userSecrets})
 	if err := applyAccess(ctx, r.Client, &conn, want); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
-			// The cache is behind a write of ours: try again shortly.
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
 		return ctrl.Result{}, err
 	}
-	reach, testedAt, requeue, err := r.reachability(ctx, s, creds.Status == metav1.ConditionTrue)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
+	reach, testedAt := r.reachability(ctx, s, creds.Status == metav1.ConditionTrue)
 
 	want2 := iamv1alpha1.ConnectionStatus{
 		ObservedGeneration: conn.Generation,
@@ -131,20 +129,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	want2.Conditions = status.Conditions(conn.Status.Conditions, conn.Generation, readyCondition(creds, access), creds, access, reach)
 	cur := conn.Status
-	if repaired == nil && cur.ObservedGeneration == want2.ObservedGeneration && cur.UsersConfigured == want2.UsersConfigured &&
-		cur.UsersMissing == want2.UsersMissing && cur.UsersInvalid == want2.UsersInvalid &&
-		timeEqual(cur.LastTestTime, want2.LastTestTime) && status.ConditionsEqual(cur.Conditions, want2.Conditions) {
-		return ctrl.Result{RequeueAfter: requeue}, nil
+	if repaired == nil && status.Unchanged(cur, want2, connectionConditions) {
+		return ctrl.Result{}, nil
 	}
 	if err := status.Apply(ctx, r.Client, &conn, &want2, FieldManager); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
 		return ctrl.Result{}, err
 	}
 	r.recordReachability(&conn, cur.Conditions, reach)
-	return ctrl.Result{RequeueAfter: requeue}, nil
+	return ctrl.Result{}, nil
 }
+
+func connectionConditions(s *iamv1alpha1.ConnectionStatus) *[]metav1.Condition { return &s.Conditions }
 
 // engineIndex returns the engine's Index of conn's namespace once it holds
 // conn; false before the engine is ready or while conn's event is still on
@@ -173,7 +168,7 @@ func detailReaders(ix *access.Index, conn string) map[string]string {
 // own namespace only. A Secret is used (validated, tested with, projected
 // into RBAC) only when its owner marked it for this Connection
 // (credentials.CheckMarked); otherwise its result says what to run.
-func (r *Reconciler) readSecrets(ctx context.Context, s *scope) error {
+func readSecrets(ctx context.Context, secrets client.Reader, s *scope) error {
 	conn := s.conn
 	cred := conn.Spec.Credentials
 	typ := credentials.EffectiveType(cred)
@@ -184,7 +179,7 @@ func (r *Reconciler) readSecrets(ctx context.Context, s *scope) error {
 			s.results = append(s.results, *bad)
 			return nil, nil
 		}
-		secret, err := r.getSecret(ctx, conn.Namespace, name)
+		secret, err := getSecret(ctx, secrets, conn.Namespace, name)
 		switch {
 		case err != nil:
 			return nil, err
@@ -230,9 +225,9 @@ func (r *Reconciler) readSecrets(ctx context.Context, s *scope) error {
 }
 
 // getSecret reads a Secret live; nil when it does not exist.
-func (r *Reconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+func getSecret(ctx context.Context, secrets client.Reader, namespace, name string) (*corev1.Secret, error) {
 	var secret corev1.Secret
-	if err := r.Secrets.Get(credentials.Quiet(ctx), client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
+	if err := secrets.Get(credentials.Quiet(ctx), client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
@@ -301,84 +296,61 @@ func listCredentialSecrets(ctx context.Context, c client.Reader, namespace strin
 	return out, nil
 }
 
-// reachability is the Reachable condition: a test with the global
-// credentials when the connection can be tested and the last test is older
-// than the interval or was of other inputs; the last result otherwise.
-// requeue is when the next test is due.
-func (r *Reconciler) reachability(ctx context.Context, s *scope, credsValid bool) (cond metav1.Condition, at *metav1.Time, requeue time.Duration, err error) {
+// reachability is the Reachable condition and the time of the test it
+// reports: Unknown when the connection cannot be tested or its credentials
+// are not valid; the last test's verdict otherwise. When that test is of
+// other inputs (or there is none), the test controller is asked for one,
+// and until it answers the verdict written stays (or, with none, Reachable
+// is Unknown).
+func (r *Reconciler) reachability(ctx context.Context, s *scope, credsValid bool) (metav1.Condition, *metav1.Time) {
 	conn := s.conn
+	if c, ok := untestable(conn, s, credsValid); !ok {
+		return c, nil
+	}
+	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
+	rec, ok := r.Tests.Last(key)
+	if !ok || rec.Inputs != testInputs(conn, s.global) {
+		r.Tests.Due(ctx, key)
+	}
+	if !ok {
+		if cur := meta.FindStatusCondition(conn.Status.Conditions, iamv1alpha1.ConditionReachable); cur != nil && conn.Status.LastTestTime != nil {
+			return status.Condition(cur.Type, cur.Status == metav1.ConditionTrue, cur.Reason, cur.Message), conn.Status.LastTestTime
+		}
+		c := status.Condition(iamv1alpha1.ConditionReachable, false, iamv1alpha1.ReasonNotTested, "The connection test is under way.")
+		c.Status = metav1.ConditionUnknown
+		return c, nil
+	}
+	if rec.At.IsZero() {
+		return rec.Reachable, nil
+	}
+	// The API server keeps whole seconds.
+	t := metav1.NewTime(rec.At.Truncate(time.Second))
+	return rec.Reachable, &t
+}
+
+// untestable is the Reachable condition of a connection that cannot be
+// tested (its spec or credentials), with false; true when it can be.
+func untestable(conn *iamv1alpha1.Connection, s *scope, credsValid bool) (metav1.Condition, bool) {
 	if err := conntest.Testable(&conn.Spec); err != nil {
 		var se *conntest.SpecError
 		if errors.As(err, &se) {
-			return reachableCondition(se.Result()), nil, 0, nil
+			return reachableCondition(se.Result()), false
 		}
-		return reachableCondition(conntest.Result{Reason: conntest.ReasonNotTestable, Message: err.Error()}), nil, 0, nil
+		return reachableCondition(conntest.Result{Reason: conntest.ReasonNotTestable, Message: err.Error()}), false
 	}
 	if !credsValid || s.global == nil {
-		return notTested(), nil, 0, nil
+		return notTested(), false
 	}
-	cred, err := credentials.BasicFrom(s.global)
-	if err != nil {
-		return notTested(), nil, 0, nil
+	if _, err := credentials.BasicFrom(s.global); err != nil {
+		return notTested(), false
 	}
-	personal := conn.Annotations[iamv1alpha1.AnnotationCreatedBy] != ""
-	if personal {
-		if c, refused := r.personalTarget(ctx, conn); refused {
-			return c, nil, 0, nil
-		}
-	}
-	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
-	inputs := fmt.Sprintf("%s/%d/%s", conn.UID, conn.Generation, s.global.ResourceVersion)
-	tester := r.Tests.Tester
-	if personal {
-		// Checked again at connect time, on the address connected to.
-		tester.Dial = conntest.GuardedDial(r.TestAllowedCIDRs)
-	}
-	rec, wait, err := r.Tests.Run(ctx, key, inputs, func(ctx context.Context) (conntest.Result, error) {
-		ctrl.LoggerFrom(ctx).V(1).Info("testing the connection", "connection", klog.KObj(conn), "type", conn.Spec.Type)
-		return tester.TestConnection(ctx, &conn.Spec, cred)
-	})
-	if err != nil {
-		return metav1.Condition{}, nil, 0, fmt.Errorf("cannot test Connection %s/%s: %w", conn.Namespace, conn.Name, err)
-	}
-	t := metav1.NewTime(rec.At)
-	if personal {
-		// Only whether it answered: telling refused, closed and wrong
-		// password apart for any host and port would be a port scanner.
-		if rec.Result.Reachable {
-			return status.Condition(iamv1alpha1.ConditionReachable, true, conntest.ReasonReachable, "The connection answered the test."), &t, wait, nil
-		}
-		return status.Condition(iamv1alpha1.ConditionReachable, false, iamv1alpha1.ReasonUnreachable,
-			"The connection test failed (a personal connection reports no more than that; an administrator can test it from a Connection of their own)."), &t, wait, nil
-	}
-	return reachableCondition(rec.Result), &t, wait, nil
+	return metav1.Condition{}, true
 }
 
-// personalTarget refuses to test a personal connection (created by a
-// non-administrator) whose host resolves to a loopback, link-local
-// (cloud metadata), unspecified or multicast address, unless
-// --connection-test-allowed-cidrs allows it: the operator's network
-// position is not the creator's to use.
-func (r *Reconciler) personalTarget(ctx context.Context, conn *iamv1alpha1.Connection) (metav1.Condition, bool) {
-	host := conn.Spec.Parameters["host"]
-	notAllowed := func(what string) (metav1.Condition, bool) {
-		c := status.Condition(iamv1alpha1.ConditionReachable, false, ReasonAddressNotAllowed, fmt.Sprintf(
-			"Not tested: host %q %s, and personal connections are never tested against loopback, link-local or metadata addresses; an administrator may allow ranges with --connection-test-allowed-cidrs.", host, what))
-		return c, true
-	}
-	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return status.Condition(iamv1alpha1.ConditionReachable, false, iamv1alpha1.ReasonUnreachable, "The connection test failed: its host does not resolve."), true
-	}
-	for _, a := range addrs {
-		a = a.Unmap()
-		if !conntest.AddressAllowed(a, r.TestAllowedCIDRs) {
-			return notAllowed("resolves to " + a.String())
-		}
-	}
-	return metav1.Condition{}, false
+// testInputs identifies what a test of conn with its global credential
+// tests.
+func testInputs(conn *iamv1alpha1.Connection, global *corev1.Secret) string {
+	return fmt.Sprintf("%s/%d/%s", conn.UID, conn.Generation, global.ResourceVersion)
 }
 
 // ReasonAddressNotAllowed (Reachable): a personal connection's host is an
@@ -400,11 +372,4 @@ func (r *Reconciler) recordReachability(conn *iamv1alpha1.Connection, before []m
 		return
 	}
 	r.Recorder.Eventf(conn, nil, corev1.EventTypeWarning, EventUnreachable, "Test", "%s: %s", reach.Reason, reach.Message)
-}
-
-func timeEqual(a, b *metav1.Time) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return a.Unix() == b.Unix()
 }

@@ -22,6 +22,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -596,11 +597,16 @@ func TestOperatorRBAC(t *testing.T) {
 	b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "gatehouse-connection-x", Namespace: ns},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.Name},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "k8s-readers"}}}
-	eventually(t, "the operator's identity writes a projected Role and RoleBinding", func() (bool, string) {
-		if err := op.Create(ctx(t), r.DeepCopy()); err != nil && !apierrors.IsAlreadyExists(err) {
+	// By server-side apply, as the controller writes them.
+	apply := []client.ApplyOption{client.FieldOwner(connection.FieldManager), client.ForceOwnership}
+	eventually(t, "the operator's identity applies a projected Role and RoleBinding", func() (bool, string) {
+		if err := op.Apply(ctx(t), rbacv1ac.Role(r.Name, ns).WithRules(rbacv1ac.PolicyRule().WithAPIGroups("").
+			WithResources("secrets").WithVerbs("get").WithResourceNames("x-creds")), apply...); err != nil {
 			return false, "Role: " + err.Error()
 		}
-		if err := op.Create(ctx(t), b.DeepCopy()); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := op.Apply(ctx(t), rbacv1ac.RoleBinding(b.Name, ns).
+			WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup(rbacv1.GroupName).WithKind("Role").WithName(r.Name)).
+			WithSubjects(rbacv1ac.Subject().WithKind(rbacv1.GroupKind).WithAPIGroup(rbacv1.GroupName).WithName("k8s-readers")), apply...); err != nil {
 			return false, "RoleBinding: " + err.Error()
 		}
 		return true, ""

@@ -11,9 +11,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -217,27 +218,11 @@ func ownerRef(conn *iamv1alpha1.Connection) metav1.OwnerReference {
 	return *metav1.NewControllerRef(conn, iamv1alpha1.GroupVersion.WithKind("Connection"))
 }
 
-func desiredRole(conn *iamv1alpha1.Connection, a secretAccess) *rbacv1.Role {
-	return &rbacv1.Role{
-		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: conn.Namespace, Labels: ownedLabels(conn),
-			OwnerReferences: []metav1.OwnerReference{ownerRef(conn)}},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: a.secrets}},
-	}
-}
-
-func desiredBinding(conn *iamv1alpha1.Connection, a secretAccess) *rbacv1.RoleBinding {
-	return &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: conn.Namespace, Labels: ownedLabels(conn),
-			OwnerReferences: []metav1.OwnerReference{ownerRef(conn)}},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: a.name},
-		Subjects: a.subjects,
-	}
-}
-
 // applyAccess makes the Roles and RoleBindings controlled by conn exactly
-// want: it creates and updates those of want and deletes the others. The
-// bindings go before their Roles when access is removed, and after them when
-// it is added.
+// want: it deletes the others, then applies (server-side, as FieldManager)
+// each one of want that the cache does not show as wanted. The bindings go
+// before their Roles when access is removed, and after them when it is
+// added. Labels someone else set on them are theirs and stay.
 func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connection, want []secretAccess) error {
 	in := client.InNamespace(conn.Namespace)
 	managed := client.MatchingLabels{LabelManagedBy: ManagedBy}
@@ -253,14 +238,6 @@ func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connect
 	for _, a := range want {
 		wanted[a.name] = true
 	}
-	curRoles := map[string]*rbacv1.Role{}
-	for i := range roles.Items {
-		r := &roles.Items[i]
-		if !metav1.IsControlledBy(r, conn) {
-			continue
-		}
-		curRoles[r.Name] = r
-	}
 	curBindings := map[string]*rbacv1.RoleBinding{}
 	for i := range bindings.Items {
 		b := &bindings.Items[i]
@@ -268,54 +245,89 @@ func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connect
 			continue
 		}
 		if !wanted[b.Name] {
-			if err := c.Delete(ctx, b); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("cannot delete RoleBinding %s/%s: %w", b.Namespace, b.Name, err)
+			if err := deleteObject(ctx, c, b, "RoleBinding"); err != nil {
+				return err
 			}
 			continue
 		}
 		curBindings[b.Name] = b
 	}
-	for name, r := range curRoles {
-		if !wanted[name] {
-			if err := c.Delete(ctx, r); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("cannot delete Role %s/%s: %w", r.Namespace, r.Name, err)
-			}
+	curRoles := map[string]*rbacv1.Role{}
+	for i := range roles.Items {
+		r := &roles.Items[i]
+		if !metav1.IsControlledBy(r, conn) {
+			continue
 		}
+		if !wanted[r.Name] {
+			if err := deleteObject(ctx, c, r, "Role"); err != nil {
+				return err
+			}
+			continue
+		}
+		curRoles[r.Name] = r
 	}
+	owner := ownerRef(conn)
+	labels := ownedLabels(conn)
+	opts := []client.ApplyOption{client.FieldOwner(FieldManager), client.ForceOwnership}
 	for _, a := range want {
-		role := desiredRole(conn, a)
-		if cur := curRoles[a.name]; cur == nil {
-			if err := c.Create(ctx, role); err != nil {
-				return fmt.Errorf("cannot create Role %s/%s: %w", role.Namespace, role.Name, err)
-			}
-		} else if !status.Equal(cur.Rules, role.Rules) || !hasLabels(cur.Labels, role.Labels) {
-			cur.Rules = role.Rules
-			cur.Labels = mergeLabels(cur.Labels, role.Labels)
-			if err := c.Update(ctx, cur); err != nil {
-				return fmt.Errorf("cannot update Role %s/%s: %w", cur.Namespace, cur.Name, err)
+		rules := roleRules(a)
+		if cur := curRoles[a.name]; cur == nil || !status.Equal(cur.Rules, rules) || !hasLabels(cur.Labels, labels) {
+			if err := c.Apply(ctx, roleApply(conn, a, owner, labels), opts...); err != nil {
+				return fmt.Errorf("cannot apply Role %s/%s: %w", conn.Namespace, a.name, err)
 			}
 		}
-		binding := desiredBinding(conn, a)
-		if cur := curBindings[a.name]; cur == nil {
-			if err := c.Create(ctx, binding); err != nil {
-				return fmt.Errorf("cannot create RoleBinding %s/%s: %w", binding.Namespace, binding.Name, err)
+		ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: a.name}
+		cur := curBindings[a.name]
+		if cur != nil && cur.RoleRef != ref {
+			// roleRef cannot change: the binding is replaced.
+			if err := deleteObject(ctx, c, cur, "RoleBinding"); err != nil {
+				return err
 			}
-		} else if !status.Equal(cur.Subjects, binding.Subjects) || !hasLabels(cur.Labels, binding.Labels) {
-			if cur.RoleRef != binding.RoleRef {
-				// roleRef cannot change: replace the binding.
-				if err := c.Delete(ctx, cur); client.IgnoreNotFound(err) != nil {
-					return fmt.Errorf("cannot delete RoleBinding %s/%s: %w", cur.Namespace, cur.Name, err)
-				}
-				return apierrors.NewConflict(rbacv1.Resource("rolebindings"), cur.Name, fmt.Errorf("roleRef changed"))
-			}
-			cur.Subjects = binding.Subjects
-			cur.Labels = mergeLabels(cur.Labels, binding.Labels)
-			if err := c.Update(ctx, cur); err != nil {
-				return fmt.Errorf("cannot update RoleBinding %s/%s: %w", cur.Namespace, cur.Name, err)
+			cur = nil
+		}
+		if cur == nil || !status.Equal(cur.Subjects, a.subjects) || !hasLabels(cur.Labels, labels) {
+			if err := c.Apply(ctx, bindingApply(conn, a, owner, labels), opts...); err != nil {
+				return fmt.Errorf("cannot apply RoleBinding %s/%s: %w", conn.Namespace, a.name, err)
 			}
 		}
 	}
 	return nil
+}
+
+// deleteObject deletes obj (a Role or RoleBinding) as read; gone already is
+// done.
+func deleteObject(ctx context.Context, c client.Client, obj client.Object, kind string) error {
+	// The UID precondition keeps a new object of the same name.
+	uid := obj.GetUID()
+	if err := c.Delete(ctx, obj, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("cannot delete %s %s/%s: %w", kind, obj.GetNamespace(), obj.GetName(), err)
+	}
+	return nil
+}
+
+func roleRules(a secretAccess) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: a.secrets}}
+}
+
+func ownerApply(o metav1.OwnerReference) *metav1ac.OwnerReferenceApplyConfiguration {
+	return metav1ac.OwnerReference().WithAPIVersion(o.APIVersion).WithKind(o.Kind).WithName(o.Name).WithUID(o.UID).
+		WithController(true).WithBlockOwnerDeletion(true)
+}
+
+// roleApply is the Role of a: get on exactly its Secrets.
+func roleApply(conn *iamv1alpha1.Connection, a secretAccess, owner metav1.OwnerReference, labels map[string]string) *rbacv1ac.RoleApplyConfiguration {
+	return rbacv1ac.Role(a.name, conn.Namespace).WithLabels(labels).WithOwnerReferences(ownerApply(owner)).
+		WithRules(rbacv1ac.PolicyRule().WithAPIGroups("").WithResources("secrets").WithVerbs("get").WithResourceNames(a.secrets...))
+}
+
+// bindingApply is the RoleBinding of a: its Role, for exactly its subjects.
+func bindingApply(conn *iamv1alpha1.Connection, a secretAccess, owner metav1.OwnerReference, labels map[string]string) *rbacv1ac.RoleBindingApplyConfiguration {
+	b := rbacv1ac.RoleBinding(a.name, conn.Namespace).WithLabels(labels).WithOwnerReferences(ownerApply(owner)).
+		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup(rbacv1.GroupName).WithKind("Role").WithName(a.name))
+	for _, s := range a.subjects {
+		b.WithSubjects(rbacv1ac.Subject().WithKind(s.Kind).WithAPIGroup(s.APIGroup).WithName(s.Name))
+	}
+	return b
 }
 
 func hasLabels(have, want map[string]string) bool {
@@ -325,15 +337,4 @@ func hasLabels(have, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func mergeLabels(have, want map[string]string) map[string]string {
-	out := make(map[string]string, len(have)+len(want))
-	for k, v := range have {
-		out[k] = v
-	}
-	for k, v := range want {
-		out[k] = v
-	}
-	return out
 }

@@ -119,14 +119,13 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 
 	c := mgr.GetClient()
 	copts := controller.Options{MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles)}
+	tests := NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests)
 	rec := &Reconciler{
 		Client:   c,
 		Secrets:  mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
-		Tests:    NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests),
-
-		Engine:           o.Engine,
-		TestAllowedCIDRs: o.TestAllowedCIDRs,
+		Tests:    tests,
+		Engine:   o.Engine,
 	}
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("connection").
@@ -149,9 +148,24 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Watches(&iamv1alpha1.User{}, oldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsOfUser(ctx, c, obj.(*iamv1alpha1.User))
 		}), builder.WithPredicates(userAccessChanged())).
+		// A new verdict of the test controller.
+		WatchesRawSource(source.Channel(tests.done, &handler.EnqueueRequestForObject{})).
 		Complete(rec)
 	if err != nil {
 		return fmt.Errorf("cannot create the connection controller: %w", err)
+	}
+
+	// The tests, apart: as many workers as tests may run at once, so that
+	// the Connection controller's workers never wait for a database.
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("connection-test").
+		WithOptions(controller.Options{MaxConcurrentReconciles: cap(tests.sem)}).
+		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A test the Connection controller found due (a Secret changed).
+		WatchesRawSource(source.Channel(tests.due, &handler.EnqueueRequestForObject{})).
+		Complete(&TestReconciler{Client: c, Secrets: mgr.GetAPIReader(), Tests: tests, TestAllowedCIDRs: o.TestAllowedCIDRs})
+	if err != nil {
+		return fmt.Errorf("cannot create the connection-test controller: %w", err)
 	}
 
 	err = ctrl.NewControllerManagedBy(mgr).

@@ -36,8 +36,10 @@ type Reconciler struct {
 	AdminGroups []string
 }
 
-// Reconcile reads the group's report from the engine and applies it.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile reads the group's report from the engine and applies it. An
+// error reaches the Ready condition (status.ReportError) before it is
+// returned.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var g iamv1alpha1.Group
 	if err := r.Client.Get(ctx, req.NamespacedName, &g); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -67,6 +69,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		conds = append(conds, matched)
 	}
+	defer status.ReportError(ctx, r.Client, &g, &err, FieldManager, func() any {
+		failed := g.Status.DeepCopy()
+		failed.Conditions = status.Failed(g.Status.Conditions, g.Generation, err)
+		return failed
+	})
 	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &g, "Group")
 	if err != nil {
 		return ctrl.Result{}, err
@@ -76,9 +83,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Members:            rep.Members,
 		Conditions:         status.Conditions(g.Status.Conditions, g.Generation, conds...),
 	}
-	if repaired == nil && g.Status.ObservedGeneration == want.ObservedGeneration && g.Status.Members == want.Members &&
-		status.ConditionsEqual(g.Status.Conditions, want.Conditions, iamv1alpha1.ConditionDirectoryGroupsMatched) {
+	if repaired == nil && status.Unchanged(g.Status, want, groupConditions, iamv1alpha1.ConditionDirectoryGroupsMatched) {
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, status.Apply(ctx, r.Client, &g, &want, FieldManager)
 }
+
+func groupConditions(s *iamv1alpha1.GroupStatus) *[]metav1.Condition { return &s.Conditions }

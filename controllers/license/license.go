@@ -40,7 +40,9 @@ type Reconciler struct {
 }
 
 // Reconcile reads the seat use from the engine and applies it.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// An error reaches the Ready condition (status.ReportError) before it is
+// returned.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var l iamv1alpha1.License
 	if err := r.Client.Get(ctx, req.NamespacedName, &l); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -53,6 +55,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if r.Now != nil {
 		now = r.Now
 	}
+	defer status.ReportError(ctx, r.Client, &l, &err, FieldManager, func() any {
+		failed := l.Status.DeepCopy()
+		failed.Conditions = status.Failed(l.Status.Conditions, l.Generation, err)
+		return failed
+	})
 	var all iamv1alpha1.LicenseList
 	if err := r.Client.List(ctx, &all, client.InNamespace(req.Namespace)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("cannot list the namespace's Licenses: %w", err)
@@ -83,8 +90,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			seats(want.Profiles))
 	}
 	want.Conditions = status.Conditions(l.Status.Conditions, l.Generation, conds...)
-	if repaired == nil && l.Status.ObservedGeneration == want.ObservedGeneration && status.Equal(l.Status.Profiles, want.Profiles) &&
-		status.ConditionsEqual(l.Status.Conditions, want.Conditions, iamv1alpha1.ConditionSeatsAvailable) {
+	if repaired == nil && status.Unchanged(l.Status, want, licenseConditions, iamv1alpha1.ConditionSeatsAvailable) {
 		return ctrl.Result{}, nil
 	}
 	if err := status.Apply(ctx, r.Client, &l, &want, FieldManager); err != nil {
@@ -98,6 +104,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	return ctrl.Result{}, nil
 }
+
+func licenseConditions(s *iamv1alpha1.LicenseStatus) *[]metav1.Condition { return &s.Conditions }
 
 func findCondition(cs []metav1.Condition, typ string) *metav1.Condition {
 	i := slices.IndexFunc(cs, func(c metav1.Condition) bool { return c.Type == typ })

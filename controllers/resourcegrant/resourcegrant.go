@@ -6,12 +6,15 @@ package resourcegrant
 import (
 	"context"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/report"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
@@ -22,7 +25,8 @@ const FieldManager = "gatehouse-resourcegrant"
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants/status,verbs=get;patch
 
-// Reconciler writes ResourceGrant.status.
+// Reconciler writes ResourceGrant.status: the report reconciler
+// (controllers/internal/report) with nothing of its own.
 type Reconciler struct {
 	Client   client.Client
 	Engine   *engine.Engine
@@ -31,27 +35,20 @@ type Reconciler struct {
 
 // Reconcile reads the grant's report from the engine and applies it.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var s iamv1alpha1.ResourceGrant
-	if err := r.Client.Get(ctx, req.NamespacedName, &s); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	rec := report.Reconciler[iamv1alpha1.ResourceGrant, *iamv1alpha1.ResourceGrant]{
+		Client: r.Client, Engine: r.Engine, Recorder: r.Recorder, Kind: kind,
 	}
-	ix := r.Engine.Index(req.Namespace)
-	if ix == nil {
-		return ctrl.Result{}, nil
-	}
-	rep := ix.GrantReport(req.Name)
-	if rep == nil {
-		return ctrl.Result{}, nil
-	}
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &s, "ResourceGrant")
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	want, changed := status.FromReport(s.Generation, status.Report{
-		ObservedGeneration: s.Status.ObservedGeneration, Users: s.Status.Users, Conditions: s.Status.Conditions,
-	}, rep)
-	if !changed && repaired == nil {
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{}, status.Apply(ctx, r.Client, &s, &want, FieldManager)
+	return rec.Reconcile(ctx, req)
+}
+
+var kind = report.Kind[iamv1alpha1.ResourceGrant, *iamv1alpha1.ResourceGrant]{
+	Name:         "ResourceGrant",
+	FieldManager: FieldManager,
+	Report:       (*access.Index).GrantReport,
+	Written: func(g *iamv1alpha1.ResourceGrant) status.Report {
+		return status.Report{ObservedGeneration: g.Status.ObservedGeneration, Users: g.Status.Users, Conditions: g.Status.Conditions}
+	},
+	WithConditions: func(g *iamv1alpha1.ResourceGrant, conds []metav1.Condition) any {
+		return &status.Report{ObservedGeneration: g.Status.ObservedGeneration, Users: g.Status.Users, Conditions: conds}
+	},
 }

@@ -9,13 +9,15 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/report"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
@@ -27,7 +29,9 @@ const FieldManager = "gatehouse-share"
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=shares/status,verbs=get;patch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=users,verbs=get;list;watch
 
-// Reconciler writes Share.status and notifies new User grantees.
+// Reconciler writes Share.status (the report reconciler of
+// controllers/internal/report, with the notification record as the Share's
+// own part) and notifies new User grantees.
 type Reconciler struct {
 	Client   client.Client
 	Engine   *engine.Engine
@@ -36,31 +40,35 @@ type Reconciler struct {
 	notified memory
 }
 
-// Reconcile reads the share's report from the engine and applies it.
+// Reconcile reads the share's report from the engine and applies it with
+// the notification record, then notifies the new User grantees.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var s iamv1alpha1.Share
-	if err := r.Client.Get(ctx, req.NamespacedName, &s); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.notified.forget(req.NamespacedName)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	rec := report.Reconciler[iamv1alpha1.Share, *iamv1alpha1.Share]{
+		Client: r.Client, Engine: r.Engine, Recorder: r.Recorder,
+		Kind: report.Kind[iamv1alpha1.Share, *iamv1alpha1.Share]{
+			Name:         "Share",
+			FieldManager: FieldManager,
+			Report:       (*access.Index).ShareReport,
+			Written: func(s *iamv1alpha1.Share) status.Report {
+				return status.Report{ObservedGeneration: s.Status.ObservedGeneration, Users: s.Status.Users, Conditions: s.Status.Conditions}
+			},
+			WithConditions: func(s *iamv1alpha1.Share, conds []metav1.Condition) any {
+				st := s.Status.DeepCopy()
+				st.Conditions = conds
+				return st
+			},
+			Extend: r.notifications,
+			Gone:   r.notified.forget,
+		},
 	}
-	ix := r.Engine.Index(req.Namespace)
-	if ix == nil {
-		return ctrl.Result{}, nil
-	}
-	rep := ix.ShareReport(req.Name)
-	if rep == nil {
-		return ctrl.Result{}, nil
-	}
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &s, "Share")
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	report, changed := status.FromReport(s.Generation, status.Report{
-		ObservedGeneration: s.Status.ObservedGeneration, Users: s.Status.Users, Conditions: s.Status.Conditions,
-	}, rep)
-	told, known := r.notified.told(&s, repaired)
+	return rec.Reconcile(ctx, req)
+}
+
+// notifications adds the notification record to the report status want:
+// the User grantees told before or now; the new ones are told by an Event
+// after the write that records them.
+func (r *Reconciler) notifications(ctx context.Context, s *iamv1alpha1.Share, want status.Report, repaired []string) report.Extension {
+	told, known := r.notified.told(s, repaired)
 	users := map[string]*iamv1alpha1.User{}
 	exists := func(name string) bool {
 		var u iamv1alpha1.User
@@ -72,24 +80,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	// A Share being deleted tells no one.
 	notify, record := newGrantees(&s.Spec, told, known && s.DeletionTimestamp == nil, exists)
-	if !changed && repaired == nil && len(notify) == 0 && s.Status.NotifiedGeneration == s.Generation && slices.Equal(s.Status.NotifiedUsers, record) {
-		return ctrl.Result{}, nil
-	}
-	want := iamv1alpha1.ShareStatus{
-		ObservedGeneration: report.ObservedGeneration, Users: report.Users, Conditions: report.Conditions,
+	st := &iamv1alpha1.ShareStatus{
+		ObservedGeneration: want.ObservedGeneration, Users: want.Users, Conditions: want.Conditions,
 		NotifiedUsers: record, NotifiedGeneration: s.Generation,
 	}
-	if err := status.Apply(ctx, r.Client, &s, &want, FieldManager); err != nil {
-		return ctrl.Result{}, err
+	return report.Extension{
+		Status:  st,
+		Changed: len(notify) > 0 || s.Status.NotifiedGeneration != s.Generation || !slices.Equal(s.Status.NotifiedUsers, record),
+		// After the write that records them: a write that fails notifies
+		// no one, and its retry does (an Event lost with a crash in
+		// between is the price of never telling anyone twice).
+		Applied: func() {
+			r.notified.wrote(s, s.Generation, record)
+			if r.Recorder == nil {
+				return
+			}
+			for _, g := range notify {
+				r.Recorder.Eventf(users[g.Name], s, corev1.EventTypeNormal, EventShared, "Notify", "%s", sharedMessage(s, g))
+			}
+		},
 	}
-	// After the write that records them: a write that fails notifies no
-	// one, and its retry does (an Event lost with a crash in between is
-	// the price of never telling anyone twice).
-	r.notified.wrote(&s, s.Generation, record)
-	if r.Recorder != nil {
-		for _, g := range notify {
-			r.Recorder.Eventf(users[g.Name], &s, corev1.EventTypeNormal, EventShared, "Notify", "%s", sharedMessage(&s, g))
-		}
-	}
-	return ctrl.Result{}, nil
 }

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
@@ -20,61 +22,81 @@ import (
 // needs only two things of them — whether the list it computes equals the
 // one written, and, when it does not, what each resource's role and
 // permissions were, for the Event and the audit line. CacheTransform keeps
-// exactly that, in two annotations of the cached copy. They exist only in
-// the cache: nothing writes a User from the cache (status is applied from a
-// new object, and no controller updates a User's metadata). The digest
-// names the resourceVersion it was taken at, so the same annotations set on
-// the API server by hand are never mistaken for the cache's.
-const (
-	// AnnotationCachedDigest is "<resourceVersion>:<SHA-256 of the written
-	// status.resources' JSON, base64>".
-	AnnotationCachedDigest = "cache.iam.gatehouse.dev/resources-sha256"
-	// AnnotationCachedResources is the written status.resources without
-	// their via and cappedBy, in the compact form of encodeResources.
-	AnnotationCachedResources = "cache.iam.gatehouse.dev/resources"
-)
+// exactly that in a WrittenResources beside the cache, keyed by the User
+// and valid for the resourceVersion it was taken at, and leaves the cached
+// User without its resources and otherwise as the API server sent it (no
+// annotation of the cache's own that an Update from the cache would write
+// back).
+
+// WrittenResources holds, per User, a digest and a compact copy of the
+// status.resources last seen by the cache. Safe for concurrent use.
+type WrittenResources struct {
+	mu sync.RWMutex
+	m  map[types.NamespacedName]writtenEntry
+}
+
+// writtenEntry is what the cache saw of one User's resources.
+type writtenEntry struct {
+	uid             types.UID
+	resourceVersion string
+	// digest is resourcesDigest of the list, compact its encodeResources.
+	digest, compact string
+}
+
+// NewWrittenResources returns an empty store.
+func NewWrittenResources() *WrittenResources {
+	return &WrittenResources{m: map[types.NamespacedName]writtenEntry{}}
+}
+
+// defaultWritten is the store of CacheTransform, shared by the User
+// reconcilers of the process (entries name their User's UID and
+// resourceVersion, so two managers of one process never mistake each
+// other's).
+var defaultWritten = NewWrittenResources()
 
 // CacheTransform is the manager cache's transform of a User: it drops
-// managedFields and kubectl's last-applied-configuration, and replaces
-// status.resources by the two cache annotations. It is idempotent.
-func CacheTransform(in any) (any, error) {
+// managedFields and kubectl's last-applied-configuration (statusowner.Mark)
+// and moves status.resources into the process's WrittenResources.
+func CacheTransform(in any) (any, error) { return defaultWritten.Transform(in) }
+
+// Transform is CacheTransform with this store. It is idempotent: a User
+// without resources whose entry is of its resourceVersion is left alone.
+func (w *WrittenResources) Transform(in any) (any, error) {
 	u, ok := in.(*iamv1alpha1.User)
 	if !ok {
 		return in, nil
 	}
 	// Which status fields someone else wrote, before managedFields go.
 	statusowner.Mark(u)
-	if _, ok := cachedDigest(u); ok && u.Status.Resources == nil {
+	key := types.NamespacedName{Namespace: u.Namespace, Name: u.Name}
+	if _, ok := w.entry(u); ok && u.Status.Resources == nil {
 		return u, nil // transformed already
 	}
-	delete(u.Annotations, AnnotationCachedDigest)
-	delete(u.Annotations, AnnotationCachedResources)
 	digest, err := resourcesDigest(u.Status.Resources)
 	if err != nil {
 		return nil, err
 	}
-	compact := encodeResources(u.Status.Resources)
-	if u.Annotations == nil {
-		u.Annotations = make(map[string]string, 2)
-	}
-	u.Annotations[AnnotationCachedDigest] = u.ResourceVersion + ":" + digest
-	u.Annotations[AnnotationCachedResources] = compact
+	e := writtenEntry{uid: u.UID, resourceVersion: u.ResourceVersion, digest: digest, compact: encodeResources(u.Status.Resources)}
+	w.mu.Lock()
+	w.m[key] = e
+	w.mu.Unlock()
 	u.Status.Resources = nil
 	return u, nil
 }
 
-// cachedDigest returns the digest CacheTransform recorded for this very
-// resourceVersion of u.
-func cachedDigest(u *iamv1alpha1.User) (string, bool) {
-	v, ok := u.Annotations[AnnotationCachedDigest]
-	if !ok {
-		return "", false
-	}
-	rv, digest, ok := strings.Cut(v, ":")
-	if !ok || rv != u.ResourceVersion {
-		return "", false
-	}
-	return digest, true
+// entry returns the entry of u taken at u's very resourceVersion.
+func (w *WrittenResources) entry(u *iamv1alpha1.User) (writtenEntry, bool) {
+	w.mu.RLock()
+	e, ok := w.m[types.NamespacedName{Namespace: u.Namespace, Name: u.Name}]
+	w.mu.RUnlock()
+	return e, ok && e.uid == u.UID && e.resourceVersion == u.ResourceVersion
+}
+
+// Forget drops the entry of a User that is gone.
+func (w *WrittenResources) Forget(key types.NamespacedName) {
+	w.mu.Lock()
+	delete(w.m, key)
+	w.mu.Unlock()
 }
 
 // resourcesDigest is the digest of a status.resources list. Two lists with
@@ -91,11 +113,20 @@ func resourcesDigest(rs []iamv1alpha1.ResourceAccess) (string, error) {
 	return base64.RawStdEncoding.EncodeToString(sum[:]), nil
 }
 
-// writtenResources tells whether want equals the status.resources written
-// on u, as the cache holds it (or in full, for a User read without the
-// cache transform).
-func writtenResources(u *iamv1alpha1.User, want []iamv1alpha1.ResourceAccess) (bool, error) {
-	digest, cached := cachedDigest(u)
+// errNotStored: the cached User's resources are in the store under a newer
+// resourceVersion than the cache holds (the transform of the next version
+// ran, its object is on its way to the cache, and its event will follow).
+var errNotStored = errors.New("the written resources of this resourceVersion are not in the store")
+
+// Same tells whether want equals the status.resources written on u, as
+// the store holds it for u's resourceVersion (or in full, for a User read
+// without the cache transform); errNotStored when the store has moved on.
+func (w *WrittenResources) Same(u *iamv1alpha1.User, want []iamv1alpha1.ResourceAccess) (bool, error) {
+	e, cached := w.entry(u)
+	digest := e.digest
+	if !cached && u.Status.Resources == nil && u.Status.ResourceCount > 0 {
+		return false, errNotStored
+	}
 	if !cached {
 		d, err := resourcesDigest(u.Status.Resources)
 		if err != nil {
@@ -103,20 +134,21 @@ func writtenResources(u *iamv1alpha1.User, want []iamv1alpha1.ResourceAccess) (b
 		}
 		digest = d
 	}
-	w, err := resourcesDigest(want)
+	d, err := resourcesDigest(want)
 	if err != nil {
 		return false, err
 	}
-	return w == digest, nil
+	return d == digest, nil
 }
 
-// previousResources returns the written status.resources of u with what the
-// Event and the audit line need of each: type, name, role and permissions.
-func previousResources(u *iamv1alpha1.User) ([]iamv1alpha1.ResourceAccess, error) {
-	if _, cached := cachedDigest(u); !cached {
+// Previous returns the written status.resources of u with what the Event
+// and the audit line need of each: type, name, role and permissions.
+func (w *WrittenResources) Previous(u *iamv1alpha1.User) ([]iamv1alpha1.ResourceAccess, error) {
+	e, cached := w.entry(u)
+	if !cached {
 		return u.Status.Resources, nil
 	}
-	out, err := decodeResources(u.Annotations[AnnotationCachedResources])
+	out, err := decodeResources(e.compact)
 	if err != nil {
 		return nil, fmt.Errorf("cannot decode the cached resources of User %s/%s: %w", u.Namespace, u.Name, err)
 	}

@@ -5,17 +5,25 @@ package user
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
@@ -41,28 +49,66 @@ type Reconciler struct {
 	Engine   *engine.Engine
 	Recorder events.EventRecorder
 	Audit    *audit.Logger
+	// Written holds what the cache leaves out of the Users' status (their
+	// resources); CacheTransform's store when nil.
+	Written *WrittenResources
 
 	repaired status.Repaired
+	causes   pendingCauses
 }
 
 // Reconcile computes the user from the engine's Index and applies the status
-// when it differs from what is written.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// when it differs from what is written. An error reaches the Ready
+// condition (status.ReportError) before it is returned.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+	written := r.Written
+	if written == nil {
+		written = defaultWritten
+	}
 	var u iamv1alpha1.User
 	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.causes.drop(req.NamespacedName)
+			written.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	// What led here, taken before the computation: the engine records a
 	// cause after applying it to the Index, so the result below includes
-	// the effect of every cause taken. They belong to this reconcile
-	// whether or not it changes anything, and are never carried over to a
-	// later, unrelated change.
-	causes := r.Engine.TakeCauses(req.NamespacedName)
+	// the effect of every cause taken. They belong to the first write of
+	// this result, or to none when nothing changes, and are never carried
+	// over to a later, unrelated change; kept while the write fails.
+	causes := r.causes.take(req.NamespacedName, r.Engine.TakeCauses(req.NamespacedName))
+	settled := false
+	defer func() {
+		if !settled {
+			r.causes.keep(req.NamespacedName, causes)
+		}
+	}()
 	res := r.Engine.ComputeUser(req.Namespace, req.Name)
 	if res == nil || u.DeletionTimestamp != nil {
 		// Not indexed yet (its own event will bring it) or going away.
+		settled = true
 		return ctrl.Result{}, nil
 	}
+	want := res.Status()
+	want.ObservedGeneration = u.Generation
+	ready := r.ready(&u, res, &want)
+	licensed := meta.FindStatusCondition(want.Conditions, iamv1alpha1.ConditionLicensed)
+	if licensed == nil {
+		return ctrl.Result{}, fmt.Errorf("the computation of User %s/%s has no %s condition", u.Namespace, u.Name, iamv1alpha1.ConditionLicensed)
+	}
+	want.Conditions = status.Conditions(u.Status.Conditions, u.Generation, ready, *licensed)
+	defer status.ReportError(ctx, r.Client, &u, &err, FieldManager, func() any {
+		if want.Seat == iamv1alpha1.SeatGranted && u.Status.Seat != iamv1alpha1.SeatGranted {
+			// A seat is granted through MayGrant only, never by an error.
+			return nil
+		}
+		failed := want
+		failed.Conditions = status.Failed(want.Conditions, u.Generation, err)
+		return &failed
+	})
+
 	// What someone other than the operator wrote goes first (the
 	// credentials are the Connection controller's to repair).
 	fields, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", ownFields...)
@@ -70,37 +116,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	r.repaired.Add(req.NamespacedName, fields)
-	want := res.Status()
-	want.ObservedGeneration = u.Generation
-	licensed := want.Conditions[0]
-	ready := status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
-		fmt.Sprintf("Effective permissions computed: %s, seat %s.", words.Count(want.ResourceCount, "resource", "resources"), want.Seat))
-	if others := r.Engine.IdentityConflicts(req.Namespace, req.Name); len(others) > 0 {
-		ready = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonIdentityConflict,
-			fmt.Sprintf("Kubernetes identity %q is also claimed by User %s, so requests as %q are judged as neither; "+
-				"set a distinct spec.kubernetesUsername on one of them, or delete the one that should not exist.",
-				u.Spec.KubernetesIdentity(), strings.Join(others, ", "), u.Spec.KubernetesIdentity()))
-	} else if len(res.UnknownGroups) > 0 {
-		ready = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonUnknownGroup,
-			fmt.Sprintf("spec.groups names groups that do not exist: %s. Create them or remove them from spec.groups; the user's other groups apply.",
-				strings.Join(res.UnknownGroups, ", ")))
-	}
-	want.Conditions = status.Conditions(u.Status.Conditions, u.Generation, ready, licensed)
 
 	cur := u.Status
-	sameResources, err := writtenResources(&u, want.Resources)
+	sameResources, err := written.Same(&u, want.Resources)
+	if errors.Is(err, errNotStored) {
+		// The cache is a version behind the store: look again shortly
+		// (the newer version's event brings it back anyway).
+		return ctrl.Result{RequeueAfter: storeWait}, nil
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if fields == nil && cur.ObservedGeneration == want.ObservedGeneration && status.Equal(cur.Groups, want.Groups) && cur.Seat == want.Seat &&
-		status.Equal(cur.GlobalPermissions, want.GlobalPermissions) && cur.ResourceCount == want.ResourceCount &&
-		cur.ResourcesTruncated == want.ResourcesTruncated && sameResources &&
-		status.ConditionsEqual(cur.Conditions, want.Conditions) {
+	if fields == nil && sameResources && status.Unchanged(owned(cur), owned(want), userConditions) {
 		r.repaired.Done(req.NamespacedName)
+		settled = true
 		return ctrl.Result{}, nil
 	}
 	// What was written, for the Event and the audit line.
-	if cur.Resources, err = previousResources(&u); err != nil {
+	if cur.Resources, err = written.Previous(&u); err != nil {
 		return ctrl.Result{}, err
 	}
 	granting := want.Seat == iamv1alpha1.SeatGranted && cur.Seat != iamv1alpha1.SeatGranted
@@ -115,29 +148,108 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, err
 	}
+	settled = true
+	r.record(ctx, &u, &cur, &want, *licensed, causes)
+	return ctrl.Result{}, nil
+}
 
+// ready is the Ready condition of u, computed as res.
+func (r *Reconciler) ready(u *iamv1alpha1.User, res *access.UserResult, want *iamv1alpha1.UserStatus) metav1.Condition {
+	if others := r.Engine.IdentityConflicts(u.Namespace, u.Name); len(others) > 0 {
+		return status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonIdentityConflict,
+			fmt.Sprintf("Kubernetes identity %q is also claimed by User %s, so requests as %q are judged as neither; "+
+				"set a distinct spec.kubernetesUsername on one of them, or delete the one that should not exist.",
+				u.Spec.KubernetesIdentity(), strings.Join(others, ", "), u.Spec.KubernetesIdentity()))
+	}
+	if len(res.UnknownGroups) > 0 {
+		return status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonUnknownGroup,
+			fmt.Sprintf("spec.groups names groups that do not exist: %s. Create them or remove them from spec.groups; the user's other groups apply.",
+				strings.Join(res.UnknownGroups, ", ")))
+	}
+	return status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
+		fmt.Sprintf("Effective permissions computed: %s, seat %s.", words.Count(want.ResourceCount, "resource", "resources"), want.Seat))
+}
+
+// record records the Event and the audit line of a status write from cur
+// to want.
+func (r *Reconciler) record(ctx context.Context, u *iamv1alpha1.User, cur, want *iamv1alpha1.UserStatus, licensed metav1.Condition, causes []string) {
 	// A field someone else wrote is no history: the Event and the audit
 	// line compare only what the operator wrote.
-	unforged(&cur, &want, r.repaired.Get(req.NamespacedName))
-	change := audit.Diff(&cur, &want)
+	unforged(cur, want, r.repaired.Get(client.ObjectKeyFromObject(u)))
+	change := audit.Diff(cur, want)
 	if change.Empty() {
-		return ctrl.Result{}, nil
+		return
 	}
 	if change.PermissionsChanged() {
-		r.Recorder.Eventf(&u, nil, corev1.EventTypeNormal, EventPermissionsChanged, "Recompute", "%s", change.Message())
+		r.Recorder.Eventf(u, nil, corev1.EventTypeNormal, EventPermissionsChanged, "Recompute", "%s", change.Message())
 	}
 	if change.SeatChanged() {
 		switch {
 		case change.SeatAfter == iamv1alpha1.SeatGranted:
-			r.Recorder.Eventf(&u, nil, corev1.EventTypeNormal, EventSeatGranted, "Recompute", "%s", licensed.Message)
+			r.Recorder.Eventf(u, nil, corev1.EventTypeNormal, EventSeatGranted, "Recompute", "%s", licensed.Message)
 		case change.SeatBefore == iamv1alpha1.SeatGranted:
-			r.Recorder.Eventf(&u, nil, corev1.EventTypeWarning, EventSeatLost, "Recompute", "%s", licensed.Message)
+			r.Recorder.Eventf(u, nil, corev1.EventTypeWarning, EventSeatLost, "Recompute", "%s", licensed.Message)
 		}
 	}
 	r.Audit.PermissionsChanged(ctx, audit.Record{
 		Namespace: u.Namespace, User: u.Name, Login: u.Spec.Login, Cause: causes, Change: change,
 	})
-	return ctrl.Result{}, nil
+}
+
+// owned is s without the fields compared elsewhere or written by someone
+// else: resources (the cache holds only their digest, WrittenResources)
+// and credentials (the Connection controller's).
+func owned(s iamv1alpha1.UserStatus) iamv1alpha1.UserStatus {
+	s.Resources, s.Credentials = nil, nil
+	return s
+}
+
+func userConditions(s *iamv1alpha1.UserStatus) *[]metav1.Condition { return &s.Conditions }
+
+// pendingCauses are the causes of reconciles whose write has not succeeded
+// yet, by User. Safe for concurrent use; the zero value is ready.
+type pendingCauses struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName][]string
+}
+
+// take returns the causes kept for key followed by the new ones (each
+// once), and forgets them.
+func (p *pendingCauses) take(key types.NamespacedName, fresh []string) []string {
+	p.mu.Lock()
+	kept := p.m[key]
+	delete(p.m, key)
+	p.mu.Unlock()
+	if len(kept) == 0 {
+		return fresh
+	}
+	out := kept
+	for _, c := range fresh {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// keep keeps causes for the next reconcile of key.
+func (p *pendingCauses) keep(key types.NamespacedName, causes []string) {
+	if len(causes) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[types.NamespacedName][]string{}
+	}
+	p.m[key] = causes
+}
+
+// drop forgets the causes of a User that is gone.
+func (p *pendingCauses) drop(key types.NamespacedName) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.m, key)
 }
 
 // ownFields are the fields of User.status this controller writes (all but
@@ -172,6 +284,10 @@ func unforged(before, after *iamv1alpha1.UserStatus, repaired []string) {
 // seatWait is how long a grant waits before it asks again; normally the
 // engine wakes it sooner, when the seat is written free.
 const seatWait = time.Second
+
+// storeWait is how long a reconcile that found the cache a version behind
+// WrittenResources waits.
+const storeWait = 100 * time.Millisecond
 
 // seatsOf returns the seats of a profile of the namespace's License.
 func seatsOf(e *engine.Engine, namespace, profile string) int32 {

@@ -93,7 +93,7 @@
   - delete
   - get
   - list
-  - update
+  - patch
   - watch
 {{- end }}
 

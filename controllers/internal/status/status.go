@@ -120,10 +120,10 @@ type Report struct {
 }
 
 // FromReport is the status of a Share or ResourceGrant of generation from
-// its engine report, with whether it differs from cur (and so needs a
-// write). Ready is True with the users reached, or False with the first
+// its engine report, transition times kept from the written conditions
+// cur. Ready is True with the users reached, or False with the first
 // problem's reason and every problem's sentence.
-func FromReport(generation int64, cur Report, rep *access.ObjectReport) (want Report, changed bool) {
+func FromReport(generation int64, cur []metav1.Condition, rep *access.ObjectReport) Report {
 	ready := Condition("Ready", true, "Reconciled", fmt.Sprintf("Reaches %s.", words.Count(rep.Users, "active user", "active users")))
 	if len(rep.Problems) > 0 {
 		msgs := make([]string, len(rep.Problems))
@@ -132,7 +132,5 @@ func FromReport(generation int64, cur Report, rep *access.ObjectReport) (want Re
 		}
 		ready = Condition("Ready", false, rep.Problems[0].Reason, strings.Join(msgs, " "))
 	}
-	want = Report{ObservedGeneration: generation, Users: rep.Users, Conditions: Conditions(cur.Conditions, generation, ready)}
-	changed = cur.ObservedGeneration != want.ObservedGeneration || cur.Users != want.Users || !ConditionsEqual(cur.Conditions, want.Conditions)
-	return want, changed
+	return Report{ObservedGeneration: generation, Users: rep.Users, Conditions: Conditions(cur, generation, ready)}
 }

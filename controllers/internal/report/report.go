@@ -1,0 +1,113 @@
+// Package report is the one reconciler of the kinds whose status is their
+// engine report (access.ObjectReport: the users reached and what in the
+// object names nothing): Share and ResourceGrant. A kind plugs in what
+// differs — where its report is, and, for Share, a part of its own.
+package report
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+)
+
+// Object is a pointer to a kind's struct (*iamv1alpha1.Share).
+type Object[T any] interface {
+	*T
+	client.Object
+}
+
+// Kind is what the reconciler needs to know of one kind.
+type Kind[T any, P Object[T]] struct {
+	// Name is the kind's name ("Share"), for messages and metrics.
+	Name string
+	// FieldManager owns the status fields the reconciler writes.
+	FieldManager string
+	// Report is the engine's report of the object name of ix (nil until
+	// the engine holds it).
+	Report func(ix *access.Index, name string) *access.ObjectReport
+	// Written is the report part of obj's written status.
+	Written func(obj P) status.Report
+	// WithConditions is obj's written status (every field the field
+	// manager owns) with conds as its conditions: what the deferred write
+	// of a failed reconcile applies.
+	WithConditions func(obj P, conds []metav1.Condition) any
+	// Extend, when not nil, adds the kind's own part to want, the status
+	// from the report, once foreign fields were repaired (repaired names
+	// them).
+	Extend func(ctx context.Context, obj P, want status.Report, repaired []string) Extension
+	// Gone, when not nil, is called when the object no longer exists.
+	Gone func(key types.NamespacedName)
+}
+
+// Extension is a kind's own part of a status write.
+type Extension struct {
+	// Status is the whole status to apply.
+	Status any
+	// Changed: the kind's own part differs from what is written.
+	Changed bool
+	// Applied, when not nil, runs after the status was written.
+	Applied func()
+}
+
+// Reconciler writes the status of one kind from its engine report.
+type Reconciler[T any, P Object[T]] struct {
+	Client   client.Client
+	Engine   *engine.Engine
+	Recorder events.EventRecorder
+	Kind     Kind[T, P]
+}
+
+// Reconcile reads the object's report from the engine and applies the
+// status when it differs from what is written. An error reaches the Ready
+// condition (status.ReportError) before it is returned.
+func (r *Reconciler[T, P]) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+	k := r.Kind
+	obj := P(new(T))
+	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) && k.Gone != nil {
+			k.Gone(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ix := r.Engine.Index(req.Namespace)
+	if ix == nil {
+		return ctrl.Result{}, nil
+	}
+	rep := k.Report(ix, req.Name)
+	if rep == nil {
+		return ctrl.Result{}, nil
+	}
+	written := k.Written(obj)
+	defer status.ReportError(ctx, r.Client, obj, &err, k.FieldManager, func() any {
+		return k.WithConditions(obj, status.Failed(written.Conditions, obj.GetGeneration(), err))
+	})
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, obj, k.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	want := status.FromReport(obj.GetGeneration(), written.Conditions, rep)
+	changed := repaired != nil || !status.Unchanged(written, want, func(r *status.Report) *[]metav1.Condition { return &r.Conditions })
+	ext := Extension{Status: &want}
+	if k.Extend != nil {
+		ext = k.Extend(ctx, obj, want, repaired)
+	}
+	if !changed && !ext.Changed {
+		return ctrl.Result{}, nil
+	}
+	if err := status.Apply(ctx, r.Client, obj, ext.Status, k.FieldManager); err != nil {
+		return ctrl.Result{}, err
+	}
+	if ext.Applied != nil {
+		ext.Applied()
+	}
+	return ctrl.Result{}, nil
+}
