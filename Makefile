@@ -82,7 +82,8 @@ generate: $(CONTROLLER_GEN) ## Regenerate deepcopy, CRDs and RBAC from the marke
 	hack/chart.sh
 
 .PHONY: verify
-verify: ## Fail if regenerating changes any file (run `make generate` and commit).
+verify: ## Fail if regenerating changes any file (run `make generate` and commit) or if `go mod tidy` would change a go.mod or go.sum.
+	@hack/tidy.sh
 	@before=$$(hack/checksum.sh); $(MAKE) -s generate; after=$$(hack/checksum.sh); \
 	if [ "$$before" != "$$after" ]; then \
 		diff <(echo "$$before") <(echo "$$after") || true; \
