@@ -15,16 +15,15 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/share"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
+// user is a User of the profile full.
 func user(ns, name string, groups ...string) *iamv1alpha1.User {
-	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.UserSpec{Login: name, Profile: "full", Groups: groups}}
+	return builders.User(ns, name, "full", groups...)
 }
 
-func to(kind iamv1alpha1.GranteeKind, name string, role iamv1alpha1.Role) iamv1alpha1.Grantee {
-	return iamv1alpha1.Grantee{Kind: kind, Name: name, Role: role}
-}
+var to = builders.To
 
 // sharedEvents returns the Shared Events on one object of a kind.
 func sharedEvents(t *testing.T, ns, kind, name string) []eventsv1.Event {
@@ -145,7 +144,7 @@ func TestNoteReachesNewGrantees(t *testing.T) {
 	testenv.Update(t, env.Client, getShare(t, ns, "sales"), func(s *iamv1alpha1.Share) {
 		s.Annotations = map[string]string{"touched": "yes"}
 	})
-	restarted := &share.Reconciler{Client: manager.GetClient(), Engine: eng, Recorder: manager.GetEventRecorder("gatehouse-share")}
+	restarted := &share.Reconciler{Client: op.Manager.GetClient(), Engine: op.Engine, Recorder: op.Manager.GetEventRecorder("gatehouse-share")}
 	for range 2 {
 		if _, err := restarted.Reconcile(testenv.Context(t, time.Minute), reconcile.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "sales"}}); err != nil {
 			t.Fatal(err)

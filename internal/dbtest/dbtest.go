@@ -170,12 +170,25 @@ func Run(m *testing.M, kinds ...Kind) int {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
-	if !fuzzing() {
-		for _, k := range kinds {
-			go func() { _, _ = sharedOf(k).get(k) }()
-		}
+	StartShared(kinds...)
+	return StopShared(m.Run())
+}
+
+// StartShared starts the shared servers of kinds in the background, for a
+// TestMain that cannot use Run (because another harness runs m); call
+// StopShared after the tests.
+func StartShared(kinds ...Kind) {
+	if fuzzing() {
+		return
 	}
-	code := m.Run()
+	for _, k := range kinds {
+		go func() { _, _ = sharedOf(k).get(k) }()
+	}
+}
+
+// StopShared stops the servers Shared started, waiting for those still
+// starting, and returns code, or 1 when a server did not stop cleanly.
+func StopShared(code int) int {
 	shared.Lock()
 	servers := shared.servers
 	shared.Unlock()
