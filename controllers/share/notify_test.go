@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -92,11 +94,36 @@ func waitNotified(t *testing.T, ns, name string, want ...string) {
 	})
 }
 
-// stillOne checks, after giving a wrong Event the time to appear, that
-// the User has exactly the Shared Events want.
+// sentinels numbers the sentinel Events of stillOne.
+var sentinels atomic.Int64
+
+// stillOne checks that the User has exactly the Shared Events want, once a
+// sentinel Event sent after the reconciles under test, through the
+// manager's Event broadcaster that carries the Share controller's, has
+// arrived: a wrong Event those reconciles emitted was sent before it.
 func stillOne(t *testing.T, ns, name string, want []string) {
 	t.Helper()
-	time.Sleep(1500 * time.Millisecond)
+	var u iamv1alpha1.User
+	if err := env.Client.Get(testenv.Context(t, time.Minute), client.ObjectKey{Namespace: ns, Name: name}, &u); err != nil {
+		t.Fatalf("cannot read user %s: %v", name, err)
+	}
+	// Each its own action: Events that differ only in their note would
+	// become one series.
+	n := sentinels.Add(1)
+	note, action := fmt.Sprintf("sentinel %d", n), fmt.Sprintf("Sentinel%d", n)
+	op.Manager.GetEventRecorder("gatehouse-test").Eventf(&u, nil, corev1.EventTypeNormal, "TestSentinel", action, "%s", note)
+	testenv.Eventually(t, 30*time.Second, "the "+note+" Event on "+name, func() (bool, string) {
+		var list eventsv1.EventList
+		if err := env.Client.List(testenv.Context(t, time.Minute), &list, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == name && e.Reason == "TestSentinel" && e.Action == action {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d Events", len(list.Items))
+	})
 	if got := notes(sharedEvents(t, ns, "User", name)); !slices.Equal(got, want) {
 		t.Errorf("Shared Events on %s: %q, want %q", name, got, want)
 	}
