@@ -79,10 +79,11 @@ generate: $(CONTROLLER_GEN) ## Regenerate deepcopy, CRDs and RBAC from the marke
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=gatehouse-manager paths=./... output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) webhook paths=./internal/admission/... output:webhook:artifacts:config=config/webhook
-	hack/chart.sh
+	go run ./hack/chartgen
 
 .PHONY: verify
-verify: ## Fail if regenerating changes any file (run `make generate` and commit).
+verify: ## Fail if regenerating changes any file (run `make generate` and commit) or if `go mod tidy` would change a go.mod or go.sum.
+	@hack/tidy.sh
 	@before=$$(hack/checksum.sh); $(MAKE) -s generate; after=$$(hack/checksum.sh); \
 	if [ "$$before" != "$$after" ]; then \
 		diff <(echo "$$before") <(echo "$$after") || true; \
@@ -112,7 +113,7 @@ clean: ## Remove bin/ (the build cache in ~/.cache/gatehouse stays).
 
 .PHONY: chart
 chart: ## Regenerate charts/gatehouse's CRDs, RBAC and webhooks from config/ (part of make generate).
-	hack/chart.sh
+	go run ./hack/chartgen
 
 .PHONY: helm
 helm: ## Build helm into bin/ (first time: about 2 minutes).

@@ -1,25 +1,19 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers"
@@ -27,35 +21,21 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
 var (
 	env      *testenv.Env
-	auditBuf syncBuffer
-	// manager and eng are the test manager and its engine, for tests that
-	// call a reconciler themselves.
-	manager ctrl.Manager
-	eng     *engine.Engine
+	auditBuf builders.LogBuffer
+	// op is the operator the tests run against, with every controller.
+	op = &builders.Operator{Options: controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf),
+		AdminGroups: []string{adminGroup}}}
 )
 
-// syncBuffer is the audit log the tests read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// lines returns the audit records of a namespace.
-func (s *syncBuffer) records(ns string) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// auditRecords returns the audit records of a namespace.
+func auditRecords(ns string) []map[string]any {
 	var out []map[string]any
-	for _, l := range strings.Split(s.b.String(), "\n") {
+	for _, l := range strings.Split(auditBuf.String(), "\n") {
 		var m map[string]any
 		if json.Unmarshal([]byte(l), &m) == nil && m["namespace"] == ns {
 			out = append(out, m)
@@ -68,35 +48,7 @@ func (s *syncBuffer) records(ns string) []map[string]any {
 // with (--admin-groups).
 const adminGroup = "gatehouse-admins"
 
-func TestMain(m *testing.M) {
-	os.Exit(testenv.Run(m, &env, startManager))
-}
-
-// startManager runs the manager with every controller against the test
-// control plane, as cmd/manager does.
-func startManager(ctx context.Context, e *testenv.Env) error {
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
-		Scheme:                 e.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: controllers.CacheByObject()},
-	})
-	if err != nil {
-		return err
-	}
-	eng, err = controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf),
-		AdminGroups: []string{adminGroup}})
-	if err != nil {
-		return err
-	}
-	manager = mgr
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintf(os.Stderr, "the manager stopped: %v\n", err)
-		}
-	}()
-	return nil
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env, op.Start)) }
 
 // Builders.
 
@@ -115,38 +67,16 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	testenv.Eventually(t, 30*time.Second, what, cond)
 }
 
-func license(ns string, profiles ...iamv1alpha1.Profile) *iamv1alpha1.License {
-	return &iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}, Spec: iamv1alpha1.LicenseSpec{Profiles: profiles}}
-}
-
-func profile(name string, seats int32) iamv1alpha1.Profile {
-	return iamv1alpha1.Profile{Name: name, Seats: seats}
-}
-
-func user(ns, name, prof string, groups ...string) *iamv1alpha1.User {
-	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.UserSpec{Login: name, Profile: prof, Groups: groups}}
-}
-
-func group(ns, name string, global ...iamv1alpha1.GlobalPermission) *iamv1alpha1.Group {
-	return &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: iamv1alpha1.GroupSpec{GlobalPermissions: global}}
-}
-
-func share(ns, name, res string, grantees ...iamv1alpha1.Grantee) *iamv1alpha1.Share {
-	typ, n, _ := strings.Cut(res, "/")
-	return &iamv1alpha1.Share{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.ShareSpec{Resource: iamv1alpha1.ResourceRef{Type: iamv1alpha1.ResourceType(typ), Name: n}, Grantees: grantees}}
-}
-
-func to(kind iamv1alpha1.GranteeKind, name string, role iamv1alpha1.Role) iamv1alpha1.Grantee {
-	return iamv1alpha1.Grantee{Kind: kind, Name: name, Role: role}
-}
-
-func grant(ns, name, res string, subjects []iamv1alpha1.Subject, perms ...iamv1alpha1.Permission) *iamv1alpha1.ResourceGrant {
-	typ, n, _ := strings.Cut(res, "/")
-	return &iamv1alpha1.ResourceGrant{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.ResourceGrantSpec{Resource: iamv1alpha1.ResourceRef{Type: iamv1alpha1.ResourceType(typ), Name: n}, Subjects: subjects, Permissions: perms}}
-}
+// The builders of internal/testenv/builders, by their short names.
+var (
+	license = builders.License
+	profile = builders.Profile
+	user    = builders.User
+	group   = builders.Group
+	share   = builders.Share
+	to      = builders.To
+	grant   = builders.Grant
+)
 
 func getUser(t *testing.T, ns, name string) *iamv1alpha1.User {
 	t.Helper()

@@ -67,7 +67,7 @@ func TestForgedStatusRepaired(t *testing.T) {
 	// The Event and audit line of that write come after it.
 	waitEvent(t, ns, "User", "carol", "PermissionsChanged", "dataset/sales")
 	eventually(t, "carol's audit line", func() (bool, string) {
-		for _, r := range auditBuf.records(ns) {
+		for _, r := range auditRecords(ns) {
 			if r["user"] == "carol" {
 				return true, ""
 			}
@@ -75,7 +75,7 @@ func TestForgedStatusRepaired(t *testing.T) {
 		return false, "none"
 	})
 	permsBefore := len(events(t, ns, "User", "carol", "PermissionsChanged"))
-	auditBefore := len(auditBuf.records(ns))
+	auditBefore := len(auditRecords(ns))
 
 	for _, tc := range []struct {
 		name string
@@ -113,18 +113,27 @@ func TestForgedStatusRepaired(t *testing.T) {
 		})
 	}
 	consistent(t, ns)
-	// Give a wrong Event or audit line the time to appear.
-	time.Sleep(time.Second)
-	if n := len(events(t, ns, "User", "carol", "PermissionsChanged")); n != permsBefore {
-		t.Errorf("%d PermissionsChanged Events after repairs, want %d: %q", n, permsBefore, events(t, ns, "User", "carol", "PermissionsChanged"))
+	// A real change after the repairs: once its Event and audit line are
+	// there, every reconcile of carol before it has written its own (one
+	// User is never reconciled twice at once), so a wrong one would show.
+	create(t, share(ns, "sentinel", "dataset/sentinel", to(iamv1alpha1.GranteeUser, "carol", iamv1alpha1.RoleConsumer)))
+	waitEvent(t, ns, "User", "carol", "PermissionsChanged", "dataset/sentinel")
+	var after []map[string]any
+	eventually(t, "carol's audit line of the sentinel Share", func() (bool, string) {
+		after = auditRecords(ns)[auditBefore:]
+		b, _ := json.Marshal(after)
+		return strings.Contains(string(b), "dataset/sentinel"), string(b)
+	})
+	if got := events(t, ns, "User", "carol", "PermissionsChanged"); len(got) != permsBefore+1 {
+		t.Errorf("%d PermissionsChanged Events after repairs and the sentinel Share, want %d: %q", len(got), permsBefore+1, got)
 	}
 	for _, reason := range []string{"SeatGranted", "SeatLost"} {
 		if got := events(t, ns, "User", "carol", reason); len(got) > 1 {
 			t.Errorf("%s Events after a forged seat: %q", reason, got)
 		}
 	}
-	if recs := auditBuf.records(ns); len(recs) != auditBefore {
-		t.Errorf("audit lines after the repairs: %v", recs[auditBefore:])
+	if len(after) != 1 {
+		t.Errorf("audit lines after the repairs, the last for the sentinel Share: %v", after)
 	}
 
 	// A Group's member count and a condition type the operator never
@@ -168,7 +177,7 @@ func TestIdentityConflict(t *testing.T) {
 				strings.Contains(c.Message, "User "+other)
 		})
 	}
-	ix := eng.Index(ns)
+	ix := op.Engine.Index(ns)
 	if who, ok := ix.UserForKubernetesName("bob"); ok {
 		t.Errorf("the identity bob maps to %s while two Users claim it", who)
 	}

@@ -117,12 +117,12 @@ func TestIdempotent(t *testing.T) {
 	writes := writesOf(t, kinds)
 
 	// Reconcile every object once more, as a resync would.
-	c := manager.GetClient()
+	c := op.Manager.GetClient()
 	reconcilers := map[string]reconcile.Reconciler{
-		"user":    &userctrl.Reconciler{Client: c, Engine: eng, Recorder: manager.GetEventRecorder("gatehouse-user"), Audit: audit.Discard()},
-		"group":   &groupctrl.Reconciler{Client: c, Engine: eng},
-		"license": &licensectrl.Reconciler{Client: c, Engine: eng, Recorder: manager.GetEventRecorder("gatehouse-license")},
-		"share":   &sharectrl.Reconciler{Client: c, Engine: eng},
+		"user":    &userctrl.Reconciler{Client: c, Engine: op.Engine, Recorder: op.Manager.GetEventRecorder("gatehouse-user"), Audit: audit.Discard()},
+		"group":   &groupctrl.Reconciler{Client: c, Engine: op.Engine},
+		"license": &licensectrl.Reconciler{Client: c, Engine: op.Engine, Recorder: op.Manager.GetEventRecorder("gatehouse-license")},
+		"share":   &sharectrl.Reconciler{Client: c, Engine: op.Engine},
 	}
 	for key := range before {
 		kind, name, ok := strings.Cut(key, "/")
@@ -242,7 +242,7 @@ func TestDSSPermissions(t *testing.T) {
 		return a != nil && !slices.Contains(a.Permissions, "writeProjectContent")
 	})
 	waitEvent(t, ns, "User", "ann", "PermissionsChanged", "lost readProjectContent, runScenarios, writeDashboards, writeProjectContent on project/churn")
-	recs := auditBuf.records(ns)
+	recs := auditRecords(ns)
 	found := false
 	for _, r := range recs {
 		if r["user"] == "ann" && strings.Contains(fmt.Sprint(r["cause"]), "User ann changed") && r["removed"] != nil {

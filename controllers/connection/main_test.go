@@ -1,14 +1,11 @@
 package connection_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,126 +16,41 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
 	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
-	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
 var (
 	env *testenv.Env
-	mgr ctrl.Manager
 	// logs captures every log line of the manager, at every verbosity.
-	logs syncBuffer
-	// servers are the database servers, started in the background.
-	servers = map[dbtest.Kind]*dbServer{dbtest.PostgreSQL: {done: make(chan struct{})}, dbtest.MariaDB: {done: make(chan struct{})}}
+	logs builders.LogBuffer
+	// op runs the manager as cmd/manager does, with the Connection
+	// controllers and their cache restriction, logging everything into logs.
+	op = &builders.Operator{Logger: logger, ByObject: connection.CacheByObject(), Options: controllers.Options{
+		MaxConcurrentReconciles: 2, Connection: connection.Options{TestTimeout: 3 * time.Second}}}
 )
 
-type dbServer struct {
-	done chan struct{}
-	srv  *dbtest.Server
-	err  error
-}
-
-// syncBuffer is a log sink the tests read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // logger writes into logs at every verbosity.
-var logger = funcr.New(func(prefix, args string) {
-	fmt.Fprintf(&logs, "%s %s\n", prefix, args)
-}, funcr.Options{Verbosity: 10})
+var logger = funcr.New(logs.Line, funcr.Options{Verbosity: 10})
 
 func TestMain(m *testing.M) {
 	// Before testenv, whose own SetLogger then has no effect: what logs
 	// through the global logger is captured too.
 	ctrl.SetLogger(logger)
 	// The database servers start while the control plane does.
-	for kind, s := range servers {
-		go func() {
-			defer close(s.done)
-			s.srv, s.err = dbtest.Start(kind)
-		}()
-	}
-	code := testenv.Run(m, &env, startManager)
-	for kind, s := range servers {
-		<-s.done
-		if s.srv != nil {
-			if err := s.srv.Stop(); err != nil {
-				fmt.Fprintf(os.Stderr, "cannot stop %s: %v\n", kind, err)
-			}
-		}
-	}
-	os.Exit(code)
+	dbtest.StartShared(dbtest.PostgreSQL, dbtest.MariaDB)
+	os.Exit(dbtest.StopShared(testenv.Run(m, &env, op.Start)))
 }
 
-// server returns a running database server of kind, skipping the test when
+// server returns the shared database server of kind, skipping the test when
 // it cannot be installed (failing with CI=true).
-func server(t *testing.T, kind dbtest.Kind) *dbtest.Server {
-	t.Helper()
-	s := servers[kind]
-	<-s.done
-	if s.err != nil {
-		if errors.Is(s.err, dbtest.ErrNotInstalled) && os.Getenv("CI") != "true" {
-			t.Skipf("no %s: %v", kind, s.err)
-		}
-		t.Fatalf("no %s: %v", kind, s.err)
-	}
-	return s.srv
-}
-
-// startManager runs the manager as cmd/manager does, with the Connection
-// controllers and their cache restriction, logging everything into logs.
-func startManager(ctx context.Context, e *testenv.Env) error {
-	var err error
-	mgr, err = ctrl.NewManager(e.Config, ctrl.Options{
-		Logger:                 logger,
-		Scheme:                 e.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
-			ByObject:         connection.CacheByObject(),
-		},
-	})
-	if err != nil {
-		return err
-	}
-	eng, err = controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 2,
-		Connection: connection.Options{TestTimeout: 3 * time.Second}})
-	if err != nil {
-		return err
-	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintf(os.Stderr, "the manager stopped: %v\n", err)
-		}
-	}()
-	return nil
-}
-
-// eng is the test manager's engine, the oracle of who may read what.
-var eng *engine.Engine
+func server(t *testing.T, kind dbtest.Kind) *dbtest.Server { return dbtest.Shared(t, kind) }
 
 // Builders.
 
@@ -157,13 +69,7 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	testenv.Eventually(t, 30*time.Second, what, cond)
 }
 
-func secret(ns, name string, data map[string]string, labels map[string]string) *corev1.Secret {
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}, Data: map[string][]byte{}}
-	for k, v := range data {
-		s.Data[k] = []byte(v)
-	}
-	return s
-}
+var secret = builders.Secret
 
 func basic(user, password string) map[string]string {
 	return map[string]string{"username": user, "password": password}

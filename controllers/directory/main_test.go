@@ -1,14 +1,12 @@
 package directory_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,74 +16,29 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/controllers/directory"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
 var (
-	env  *testenv.Env
-	logs syncBuffer
+	env *testenv.Env
+	// logs is the manager's log, every level.
+	logs builders.LogBuffer
+	// op runs every controller and the Directory controller.
+	op = &builders.Operator{QPS: 1000, Burst: 2000, Logger: funcr.New(logs.Line, funcr.Options{Verbosity: 10}),
+		Options: controllers.Options{MaxConcurrentReconciles: 4, Directory: directory.Options{
+			BackoffBase: 200 * time.Millisecond, BackoffMax: 2 * time.Second, Writers: 8,
+		}}}
 )
 
-// syncBuffer is the manager's log, every level.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) line(prefix, args string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.WriteString(prefix + " " + args + "\n")
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func TestMain(m *testing.M) {
-	os.Exit(testenv.Run(m, &env, startManager))
-}
-
-// startManager runs the manager with every controller and the Directory
-// controller against the test control plane, logging into logs.
-func startManager(ctx context.Context, e *testenv.Env) error {
-	cfg := rest.CopyConfig(e.Config)
-	cfg.QPS, cfg.Burst = 1000, 2000
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 e.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: controllers.CacheByObject()},
-		Logger:                 funcr.New(logs.line, funcr.Options{Verbosity: 10}),
-	})
-	if err != nil {
-		return err
-	}
-	if _, err := controllers.Setup(ctx, mgr, controllers.Options{MaxConcurrentReconciles: 4, Directory: directory.Options{
-		BackoffBase: 200 * time.Millisecond, BackoffMax: 2 * time.Second, Writers: 8,
-	}}); err != nil {
-		return err
-	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintf(os.Stderr, "the manager stopped: %v\n", err)
-		}
-	}()
-	return nil
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env, op.Start)) }
 
 // Builders and helpers.
 

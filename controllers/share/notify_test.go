@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,16 +17,15 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/share"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
+// user is a User of the profile full.
 func user(ns, name string, groups ...string) *iamv1alpha1.User {
-	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.UserSpec{Login: name, Profile: "full", Groups: groups}}
+	return builders.User(ns, name, "full", groups...)
 }
 
-func to(kind iamv1alpha1.GranteeKind, name string, role iamv1alpha1.Role) iamv1alpha1.Grantee {
-	return iamv1alpha1.Grantee{Kind: kind, Name: name, Role: role}
-}
+var to = builders.To
 
 // sharedEvents returns the Shared Events on one object of a kind.
 func sharedEvents(t *testing.T, ns, kind, name string) []eventsv1.Event {
@@ -93,11 +94,36 @@ func waitNotified(t *testing.T, ns, name string, want ...string) {
 	})
 }
 
-// stillOne checks, after giving a wrong Event the time to appear, that
-// the User has exactly the Shared Events want.
+// sentinels numbers the sentinel Events of stillOne.
+var sentinels atomic.Int64
+
+// stillOne checks that the User has exactly the Shared Events want, once a
+// sentinel Event sent after the reconciles under test, through the
+// manager's Event broadcaster that carries the Share controller's, has
+// arrived: a wrong Event those reconciles emitted was sent before it.
 func stillOne(t *testing.T, ns, name string, want []string) {
 	t.Helper()
-	time.Sleep(1500 * time.Millisecond)
+	var u iamv1alpha1.User
+	if err := env.Client.Get(testenv.Context(t, time.Minute), client.ObjectKey{Namespace: ns, Name: name}, &u); err != nil {
+		t.Fatalf("cannot read user %s: %v", name, err)
+	}
+	// Each its own action: Events that differ only in their note would
+	// become one series.
+	n := sentinels.Add(1)
+	note, action := fmt.Sprintf("sentinel %d", n), fmt.Sprintf("Sentinel%d", n)
+	op.Manager.GetEventRecorder("gatehouse-test").Eventf(&u, nil, corev1.EventTypeNormal, "TestSentinel", action, "%s", note)
+	testenv.Eventually(t, 30*time.Second, "the "+note+" Event on "+name, func() (bool, string) {
+		var list eventsv1.EventList
+		if err := env.Client.List(testenv.Context(t, time.Minute), &list, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == name && e.Reason == "TestSentinel" && e.Action == action {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d Events", len(list.Items))
+	})
 	if got := notes(sharedEvents(t, ns, "User", name)); !slices.Equal(got, want) {
 		t.Errorf("Shared Events on %s: %q, want %q", name, got, want)
 	}
@@ -145,7 +171,7 @@ func TestNoteReachesNewGrantees(t *testing.T) {
 	testenv.Update(t, env.Client, getShare(t, ns, "sales"), func(s *iamv1alpha1.Share) {
 		s.Annotations = map[string]string{"touched": "yes"}
 	})
-	restarted := &share.Reconciler{Client: manager.GetClient(), Engine: eng, Recorder: manager.GetEventRecorder("gatehouse-share")}
+	restarted := &share.Reconciler{Client: op.Manager.GetClient(), Engine: op.Engine, Recorder: op.Manager.GetEventRecorder("gatehouse-share")}
 	for range 2 {
 		if _, err := restarted.Reconcile(testenv.Context(t, time.Minute), reconcile.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "sales"}}); err != nil {
 			t.Fatal(err)

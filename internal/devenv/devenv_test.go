@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
@@ -250,7 +249,6 @@ func (b *syncBuffer) String() string {
 // kubeconfig it announces, and is gone, kubeconfig included, after
 // cancellation.
 func TestRun(t *testing.T) {
-	g := gomega.NewWithT(t)
 	stateDir := t.TempDir()
 	kubeconfig := filepath.Join(stateDir, "kubeconfig")
 	out := &syncBuffer{}
@@ -270,39 +268,47 @@ func TestRun(t *testing.T) {
 			t.Logf("output of Run:\n%s", out.String())
 		}
 	})
-	stopIfReturned := func() {
+	// returned fails the test at once when Run returned before what it
+	// waits for.
+	returned := func() {
+		t.Helper()
 		select {
 		case <-done:
-			gomega.StopTrying(fmt.Sprintf("Run returned early: %v", runErr)).Now()
+			t.Fatalf("Run returned early: %v", runErr)
 		default:
 		}
 	}
 
-	g.Eventually(func(g gomega.Gomega) {
-		stopIfReturned()
+	testenv.Eventually(t, 3*time.Minute, "the kubeconfig written", func() (bool, string) {
+		returned()
 		_, err := os.Stat(kubeconfig)
-		g.Expect(err).NotTo(gomega.HaveOccurred())
-	}).WithTimeout(3 * time.Minute).WithPolling(100 * time.Millisecond).Should(gomega.Succeed())
+		return err == nil, fmt.Sprint(err)
+	})
 
 	var cfg *rest.Config
-	g.Eventually(func(g gomega.Gomega) {
-		stopIfReturned()
+	testenv.Eventually(t, time.Minute, "the 6 sample Users readable through the kubeconfig", func() (bool, string) {
+		returned()
 		var err error
-		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
-		g.Expect(err).NotTo(gomega.HaveOccurred())
+		if cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
+			return false, err.Error()
+		}
 		c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
-		g.Expect(err).NotTo(gomega.HaveOccurred())
+		if err != nil {
+			return false, err.Error()
+		}
 		users := &iamv1alpha1.UserList{}
-		g.Expect(c.List(ctx, users, client.InNamespace("demo"))).To(gomega.Succeed())
-		g.Expect(users.Items).To(gomega.HaveLen(6))
-	}).WithTimeout(time.Minute).WithPolling(200 * time.Millisecond).Should(gomega.Succeed())
+		if err := c.List(ctx, users, client.InNamespace("demo")); err != nil {
+			return false, err.Error()
+		}
+		return len(users.Items) == 6, fmt.Sprintf("%d Users", len(users.Items))
+	})
 
 	// Ready is when Run says so, after the last sample; the kubeconfig and
 	// the first Users come earlier.
-	g.Eventually(func(g gomega.Gomega) {
-		stopIfReturned()
-		g.Expect(out.String()).To(gomega.ContainSubstring("Press Ctrl-C to stop"))
-	}).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).Should(gomega.Succeed())
+	testenv.Eventually(t, time.Minute, "Run says it is ready", func() (bool, string) {
+		returned()
+		return strings.Contains(out.String(), "Press Ctrl-C to stop"), out.String()
+	})
 
 	if !strings.Contains(out.String(), "export KUBECONFIG="+kubeconfig) {
 		t.Errorf("Run does not tell how to use its kubeconfig %s:\n%s", kubeconfig, out.String())

@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/localdb"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 )
 
@@ -43,7 +43,7 @@ func localPostgres(out io.Writer, docs []manifest.Document) func() {
 	if len(targets) == 0 {
 		return func() {}
 	}
-	srv, err := dbtest.Start(dbtest.PostgreSQL)
+	srv, err := localdb.Start(localdb.PostgreSQL)
 	if err != nil {
 		fmt.Fprintf(out, ">> no local PostgreSQL for the samples (%v): their PostgreSQL connections will say why they are unreachable\n", err)
 		return func() {}
@@ -53,7 +53,7 @@ func localPostgres(out io.Writer, docs []manifest.Document) func() {
 		if s == nil {
 			continue
 		}
-		c := dbtest.Conn{User: secretValue(s, "username"), Password: secretValue(s, "password"), Database: t.db}
+		c := localdb.Conn{User: secretValue(s, "username"), Password: secretValue(s, "password"), Database: t.db}
 		if err := srv.CreateDatabase(c); err != nil {
 			fmt.Fprintf(out, ">> cannot prepare the local PostgreSQL for Connection %s: %v\n", t.doc.Object.GetName(), err)
 			continue

@@ -30,10 +30,10 @@ func (e *Env) Create(t testing.TB, objs ...client.Object) {
 }
 
 // Update reads obj, applies change and writes it, retrying (up to 20 times)
-// when the operator, or another writer of the test, wrote the object
-// meanwhile. Writers that collide back off for a few milliseconds, at
-// random, so that several of them on one object do not collide again in
-// lockstep.
+// when the write conflicts: the operator, or another writer of the test,
+// wrote the object meanwhile. Any other error fails the test at once.
+// Writers that collide back off for a few milliseconds, at random, so that
+// several of them on one object do not collide again in lockstep.
 func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T)) {
 	t.Helper()
 	for i := 0; ; i++ {
@@ -42,15 +42,15 @@ func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T
 		}
 		change(obj)
 		err := c.Update(Context(t, time.Minute), obj)
-		if err == nil {
+		switch {
+		case err == nil:
 			return
-		}
-		if i > 20 {
+		case !apierrors.IsConflict(err):
 			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
+		case i >= 20:
+			t.Fatalf("cannot update %s: still conflicting after %d tries: %v", obj.GetName(), i+1, err)
 		}
-		if apierrors.IsConflict(err) {
-			time.Sleep(time.Duration(1+rand.IntN(10*(i+1))) * time.Millisecond) //nolint:gosec // G404: jitter, not a secret
-		}
+		time.Sleep(time.Duration(1+rand.IntN(10*(i+1))) * time.Millisecond) //nolint:gosec // G404: jitter, not a secret
 	}
 }
 

@@ -1,4 +1,4 @@
-package dbtest
+package localdb
 
 import (
 	"crypto/ecdsa"
@@ -43,7 +43,7 @@ func makeCertificates() (serverTLS, error) {
 	}
 	ca := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "gatehouse dbtest CA"},
+		Subject:               pkix.Name{CommonName: "gatehouse localdb CA"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign,
