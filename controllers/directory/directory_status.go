@@ -54,10 +54,10 @@ func (r *Reconciler) desiredStatus(s *scope, out *outcome) iamv1alpha1.Directory
 		st.AllowMassRemovalHandled = out.allowed
 	}
 	if out.read {
-		st.UsersFound, st.GroupsFound, st.Skipped = int32(out.found), int32(out.groups), int32(out.skipped) //nolint:gosec // G115: bounded by the directory size
+		st.UsersFound, st.GroupsFound, st.Skipped = int32(out.found), int32(out.groups), int32(out.skipped)
 	}
 	if out.fail == nil || out.fail.reason == iamv1alpha1.ReasonWriteFailed {
-		st.Created, st.Updated, st.Deactivated = int32(out.created), int32(out.updated), int32(out.removed) //nolint:gosec // G115: as above
+		st.Created, st.Updated, st.Deactivated = int32(out.created), int32(out.updated), int32(out.removed)
 	}
 	if out.fail == nil {
 		st.ObservedGeneration = d.Generation

@@ -463,8 +463,8 @@ func firstNames(ops []op) []string {
 // summary is the plan for status.plan.
 func (p *plan) summary() *iamv1alpha1.DirectoryPlan {
 	return &iamv1alpha1.DirectoryPlan{
-		Create: int32(len(p.Creates)), Update: int32(len(p.Updates)), //nolint:gosec // G115: bounded by the directory size
-		Deactivate: int32(len(p.Deactivates)), Delete: int32(len(p.Deletes)), //nolint:gosec // G115: as above
+		Create: int32(len(p.Creates)), Update: int32(len(p.Updates)),
+		Deactivate: int32(len(p.Deactivates)), Delete: int32(len(p.Deletes)),
 		CreateNames: firstNames(p.Creates), UpdateNames: firstNames(p.Updates),
 		DeactivateNames: firstNames(p.Deactivates), DeleteNames: firstNames(p.Deletes),
 	}

@@ -294,6 +294,40 @@ func init() {
 	}
 }
 
+// compileImplications sets ti.implies: each permission's direct
+// implications ("*": every permission of the type), then their transitive
+// closure.
+func (ti *typeInfo) compileImplications(direct map[iamv1alpha1.Permission][]iamv1alpha1.Permission) {
+	ti.implies = make([]PermissionSet, len(ti.perms))
+	for i := range ti.perms {
+		ti.implies[i] = PermissionSet(1) << i
+	}
+	for from, tos := range direct {
+		i := ti.index[from]
+		for _, to := range tos {
+			if to == "*" {
+				ti.implies[i] |= ti.all
+				continue
+			}
+			ti.implies[i] |= PermissionSet(1) << ti.index[to]
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := range ti.implies {
+			closed := ti.implies[i]
+			for j := range ti.perms {
+				if closed&(PermissionSet(1)<<j) != 0 {
+					closed |= ti.implies[j]
+				}
+			}
+			if closed != ti.implies[i] {
+				ti.implies[i], changed = closed, true
+			}
+		}
+	}
+}
+
 func compileType(d typeDef) *typeInfo {
 	ti := &typeInfo{t: d.t, index: map[iamv1alpha1.Permission]int{}}
 	cols := strings.Fields(d.columns)
@@ -344,35 +378,7 @@ func compileType(d typeDef) *typeInfo {
 	}
 	sort.Slice(ti.sorted, func(a, b int) bool { return ti.perms[ti.sorted[a]] < ti.perms[ti.sorted[b]] })
 
-	// Direct implications, then their transitive closure.
-	ti.implies = make([]PermissionSet, len(ti.perms))
-	for i := range ti.perms {
-		ti.implies[i] = PermissionSet(1) << i
-	}
-	for from, tos := range d.implies {
-		i := ti.index[from]
-		for _, to := range tos {
-			if to == "*" {
-				ti.implies[i] |= ti.all
-				continue
-			}
-			ti.implies[i] |= PermissionSet(1) << ti.index[to]
-		}
-	}
-	for changed := true; changed; {
-		changed = false
-		for i := range ti.implies {
-			closed := ti.implies[i]
-			for j := range ti.perms {
-				if closed&(PermissionSet(1)<<j) != 0 {
-					closed |= ti.implies[j]
-				}
-			}
-			if closed != ti.implies[i] {
-				ti.implies[i], changed = closed, true
-			}
-		}
-	}
+	ti.compileImplications(d.implies)
 	for _, m := range d.manage {
 		ti.manage |= PermissionSet(1) << ti.index[m]
 	}

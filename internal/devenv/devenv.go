@@ -18,6 +18,7 @@ import (
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -62,12 +63,13 @@ type Options struct {
 // Run runs a development session until ctx is cancelled or the manager
 // exits. Everything it started is stopped before it returns.
 func Run(ctx context.Context, opts Options) (err error) {
-	out := opts.Out
+	s := &session{opts: opts, out: opts.Out, local: opts.Kubeconfig == "", managerArgs: opts.ManagerArgs}
+	defer func() { err = errors.Join(err, s.close()) }()
 	// A step that fails because Ctrl-C arrived while it ran is a clean stop,
 	// not an error of that step.
 	interrupted := func(err error) error {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			fmt.Fprintln(out, "\n>> interrupted")
+			fmt.Fprintln(s.out, "\n>> interrupted")
 			return nil
 		}
 		return err
@@ -76,132 +78,39 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	var (
-		cfg            *rest.Config
-		kubeconfigPath string
-		local          = opts.Kubeconfig == ""
-		managerArgs    = opts.ManagerArgs
-		webhookAddr    string
-	)
-	if local {
-		fmt.Fprintf(out, ">> starting a local control plane (kube-apiserver %s, etcd, kube-controller-manager)...\n", controlplane.KubernetesVersion)
-		start := time.Now()
-		// With kube-controller-manager's namespace controller and garbage
-		// collector, as a cluster has them: owner references act, and a
-		// namespace can be deleted.
-		cpOpts := controlplane.Options{CRDs: crds, Output: opts.ControlPlaneOutput, ControllerManager: true}
-		if opts.ManagerPath != "" {
-			// The API server calls the manager's webhooks on a loopback
-			// port, with a certificate generated for it.
-			wh, err := webhook.Load(webhook.DefaultBreakGlassGroup)
-			if err != nil {
-				return err
-			}
-			cpOpts.Webhooks = []*admissionregistrationv1.ValidatingWebhookConfiguration{wh}
-		}
-		cp, err := controlplane.Start(cpOpts)
-		if err != nil {
-			return err
-		}
-		if opts.ManagerPath != "" {
-			webhookAddr = net.JoinHostPort(cp.Webhook.Host, strconv.Itoa(cp.Webhook.Port))
-			managerArgs = append([]string{"--webhook-certs=external", "--webhook-host=" + cp.Webhook.Host, "--webhook-port=" + strconv.Itoa(cp.Webhook.Port),
-				"--webhook-cert-dir=" + cp.Webhook.CertDir}, managerArgs...)
-		}
-		defer func() {
-			fmt.Fprintln(out, ">> stopping the local control plane")
-			err = errors.Join(err, cp.Stop(), removeFile(kubeconfigPath))
-		}()
-		kubeconfigPath, err = filepath.Abs(filepath.Join(opts.StateDir, "kubeconfig"))
-		if err != nil {
-			return fmt.Errorf("cannot resolve the state directory %s: %w", opts.StateDir, err)
-		}
-		if err := cp.WriteKubeconfig(kubeconfigPath); err != nil {
-			return err
-		}
-		cfg = cp.Config
-		fmt.Fprintf(out, ">> control plane ready in %s, CRDs installed (binaries from %s)\n", time.Since(start).Round(100*time.Millisecond), cp.AssetsDir)
+	if s.local {
+		err = s.startControlPlane(crds)
 	} else {
-		kubeconfigPath = opts.Kubeconfig
-		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfigPath)
-		if err != nil {
-			return fmt.Errorf("cannot load the cluster from KUBECONFIG=%s: %w", kubeconfigPath, err)
-		}
-		fmt.Fprintf(out, ">> using the cluster of KUBECONFIG=%s (%s)\n", kubeconfigPath, cfg.Host)
-		// The cluster's API server cannot call back into this machine: the
-		// webhooks are the installed operator's business.
-		managerArgs = append([]string{"--enable-webhooks=false"}, managerArgs...)
+		err = s.useCluster()
 	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
 	if err != nil {
-		return fmt.Errorf("cannot create a client for %s: %w", cfg.Host, err)
+		return err
 	}
-	if !local {
-		fmt.Fprintln(out, ">> installing the Gatehouse CRDs (server-side apply)")
+	c, err := client.New(s.cfg, client.Options{Scheme: scheme.New()})
+	if err != nil {
+		return fmt.Errorf("cannot create a client for %s: %w", s.cfg.Host, err)
+	}
+	if !s.local {
+		fmt.Fprintln(s.out, ">> installing the Gatehouse CRDs (server-side apply)")
 		if err := InstallCRDs(ctx, c, crds); err != nil {
 			return interrupted(err)
 		}
 	}
 	// The ClusterRoles for people; on the local control plane also the
 	// manager's own ServiceAccount and RBAC, which it then runs as.
-	if err := InstallRBAC(ctx, c, local); err != nil {
+	if err := InstallRBAC(ctx, c, s.local); err != nil {
 		return interrupted(err)
 	}
-	managerKubeconfigPath := kubeconfigPath
-	if local && opts.ManagerPath != "" {
-		managerKubeconfigPath = filepath.Join(filepath.Dir(kubeconfigPath), "manager.kubeconfig")
-		if err := managerKubeconfig(ctx, c, cfg, managerKubeconfigPath); err != nil {
-			return interrupted(err)
-		}
-		defer func() { err = errors.Join(err, removeFile(managerKubeconfigPath)) }()
-		fmt.Fprintf(out, ">> the manager runs as ServiceAccount %s/%s, bound to its generated ClusterRole\n", rbac.Namespace, rbac.ServiceAccount)
+	newManager, err := s.startManager(ctx, c)
+	if err != nil {
+		return interrupted(err)
 	}
-
-	var manager *process
-	newManager := func() *exec.Cmd {
-		cmd := exec.Command(opts.ManagerPath, managerArgs...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+managerKubeconfigPath)
-		cmd.Stdout, cmd.Stderr = opts.ManagerOutput, opts.ManagerOutput
-		// Its own process group: Ctrl-C reaches this process, which then
-		// stops the manager in order, before the control plane.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		return cmd
-	}
-	if opts.ManagerPath != "" {
-		cmd := newManager()
-		if manager, err = start(cmd); err != nil {
-			return fmt.Errorf("cannot start the manager %s: %w", opts.ManagerPath, err)
-		}
-		defer func() { err = errors.Join(err, manager.stop(out)) }()
-		fmt.Fprintf(out, ">> manager %s started (pid %d)\n", opts.ManagerPath, cmd.Process.Pid)
-		if webhookAddr != "" {
-			if err := waitListening(ctx, webhookAddr, manager.done); err != nil {
-				return interrupted(err)
-			}
-		}
-	}
-
-	if opts.SamplesDir != "" {
-		if local {
-			docs, err := manifest.ReadPaths(opts.SamplesDir)
-			if err != nil {
-				return err
-			}
-			if opts.SamplesPostgres {
-				stop := localPostgres(out, docs)
-				defer stop()
-			}
-			if err := ApplyDocuments(ctx, c, docs, opts.SamplesNamespace); err != nil {
-				return interrupted(err)
-			}
-			fmt.Fprintf(out, ">> applied %s from %s into namespace %s\n", words.Count(len(docs), "sample object", "sample objects"), opts.SamplesDir, opts.SamplesNamespace)
-		} else {
-			fmt.Fprintf(out, ">> not applying samples to a real cluster; to try them: kubectl apply -k %s\n", opts.SamplesDir)
-		}
+	if err := s.applySamples(ctx, c); err != nil {
+		return interrupted(err)
 	}
 
 	ns := opts.SamplesNamespace
-	fmt.Fprintf(out, `
+	fmt.Fprintf(s.out, `
 Gatehouse is running. In another terminal:
 
   export KUBECONFIG=%s
@@ -210,14 +119,163 @@ Gatehouse is running. In another terminal:
   kubectl describe users -n %s
 
 Press Ctrl-C to stop; nothing is left running.
-`, kubeconfigPath, ns, ns, ns)
+`, s.kubeconfigPath, ns, ns, ns)
 
-	if manager == nil {
+	if s.manager == nil {
 		<-ctx.Done()
-		fmt.Fprintln(out, "\n>> interrupted")
+		fmt.Fprintln(s.out, "\n>> interrupted")
 		return nil
 	}
-	return supervise(ctx, out, &manager, newManager)
+	return supervise(ctx, s.out, &s.manager, newManager)
+}
+
+// session is the state of one development session: what Run started, and
+// how to stop it (cleanups, run last first).
+type session struct {
+	opts           Options
+	out            io.Writer
+	local          bool // a local control plane, not KUBECONFIG's cluster
+	cfg            *rest.Config
+	kubeconfigPath string
+	managerArgs    []string
+	webhookAddr    string   // where the manager serves its webhooks; "" if it does not
+	manager        *process // the manager running now (the supervisor replaces it)
+	cleanups       []func() error
+}
+
+// onClose adds a cleanup; close runs them in reverse order.
+func (s *session) onClose(f func() error) { s.cleanups = append(s.cleanups, f) }
+
+func (s *session) close() error {
+	var err error
+	for i := len(s.cleanups) - 1; i >= 0; i-- {
+		err = errors.Join(err, s.cleanups[i]())
+	}
+	return err
+}
+
+// startControlPlane starts kube-apiserver, etcd and kube-controller-manager
+// on loopback ports and writes their kubeconfig into the state directory.
+func (s *session) startControlPlane(crds []*apiextensionsv1.CustomResourceDefinition) error {
+	fmt.Fprintf(s.out, ">> starting a local control plane (kube-apiserver %s, etcd, kube-controller-manager)...\n", controlplane.KubernetesVersion)
+	start := time.Now()
+	// With kube-controller-manager's namespace controller and garbage
+	// collector, as a cluster has them: owner references act, and a
+	// namespace can be deleted.
+	cpOpts := controlplane.Options{CRDs: crds, Output: s.opts.ControlPlaneOutput, ControllerManager: true}
+	if s.opts.ManagerPath != "" {
+		// The API server calls the manager's webhooks on a loopback
+		// port, with a certificate generated for it.
+		wh, err := webhook.Load(webhook.DefaultBreakGlassGroup)
+		if err != nil {
+			return err
+		}
+		cpOpts.Webhooks = []*admissionregistrationv1.ValidatingWebhookConfiguration{wh}
+	}
+	cp, err := controlplane.Start(cpOpts)
+	if err != nil {
+		return err
+	}
+	if s.opts.ManagerPath != "" {
+		s.webhookAddr = net.JoinHostPort(cp.Webhook.Host, strconv.Itoa(cp.Webhook.Port))
+		s.managerArgs = append([]string{"--webhook-certs=external", "--webhook-host=" + cp.Webhook.Host, "--webhook-port=" + strconv.Itoa(cp.Webhook.Port),
+			"--webhook-cert-dir=" + cp.Webhook.CertDir}, s.managerArgs...)
+	}
+	s.onClose(func() error {
+		fmt.Fprintln(s.out, ">> stopping the local control plane")
+		return errors.Join(cp.Stop(), removeFile(s.kubeconfigPath))
+	})
+	s.kubeconfigPath, err = filepath.Abs(filepath.Join(s.opts.StateDir, "kubeconfig"))
+	if err != nil {
+		return fmt.Errorf("cannot resolve the state directory %s: %w", s.opts.StateDir, err)
+	}
+	if err := cp.WriteKubeconfig(s.kubeconfigPath); err != nil {
+		return err
+	}
+	s.cfg = cp.Config
+	fmt.Fprintf(s.out, ">> control plane ready in %s, CRDs installed (binaries from %s)\n", time.Since(start).Round(100*time.Millisecond), cp.AssetsDir)
+	return nil
+}
+
+// useCluster points the session at the cluster KUBECONFIG names.
+func (s *session) useCluster() error {
+	s.kubeconfigPath = s.opts.Kubeconfig
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.kubeconfigPath)
+	if err != nil {
+		return fmt.Errorf("cannot load the cluster from KUBECONFIG=%s: %w", s.kubeconfigPath, err)
+	}
+	s.cfg = cfg
+	fmt.Fprintf(s.out, ">> using the cluster of KUBECONFIG=%s (%s)\n", s.kubeconfigPath, cfg.Host)
+	// The cluster's API server cannot call back into this machine: the
+	// webhooks are the installed operator's business.
+	s.managerArgs = append([]string{"--enable-webhooks=false"}, s.managerArgs...)
+	return nil
+}
+
+// startManager starts the manager binary, if the session has one, as its
+// own ServiceAccount on a local control plane, and waits until it serves
+// its webhooks. newManager makes the command to restart it.
+func (s *session) startManager(ctx context.Context, c client.Client) (newManager func() *exec.Cmd, err error) {
+	if s.opts.ManagerPath == "" {
+		return nil, nil
+	}
+	managerKubeconfigPath := s.kubeconfigPath
+	if s.local {
+		managerKubeconfigPath = filepath.Join(filepath.Dir(s.kubeconfigPath), "manager.kubeconfig")
+		if err := managerKubeconfig(ctx, c, s.cfg, managerKubeconfigPath); err != nil {
+			return nil, err
+		}
+		s.onClose(func() error { return removeFile(managerKubeconfigPath) })
+		fmt.Fprintf(s.out, ">> the manager runs as ServiceAccount %s/%s, bound to its generated ClusterRole\n", rbac.Namespace, rbac.ServiceAccount)
+	}
+	newManager = func() *exec.Cmd {
+		cmd := exec.Command(s.opts.ManagerPath, s.managerArgs...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+managerKubeconfigPath)
+		cmd.Stdout, cmd.Stderr = s.opts.ManagerOutput, s.opts.ManagerOutput
+		// Its own process group: Ctrl-C reaches this process, which then
+		// stops the manager in order, before the control plane.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		return cmd
+	}
+	cmd := newManager()
+	if s.manager, err = start(cmd); err != nil {
+		return nil, fmt.Errorf("cannot start the manager %s: %w", s.opts.ManagerPath, err)
+	}
+	// The supervisor may replace the manager: stop the one running then.
+	s.onClose(func() error { return s.manager.stop(s.out) })
+	fmt.Fprintf(s.out, ">> manager %s started (pid %d)\n", s.opts.ManagerPath, cmd.Process.Pid)
+	if s.webhookAddr != "" {
+		if err := waitListening(ctx, s.webhookAddr, s.manager.done); err != nil {
+			return newManager, err
+		}
+	}
+	return newManager, nil
+}
+
+// applySamples applies the samples on a local control plane (with a local
+// PostgreSQL for the warehouse Connection when asked), and says how to try
+// them on a real cluster.
+func (s *session) applySamples(ctx context.Context, c client.Client) error {
+	if s.opts.SamplesDir == "" {
+		return nil
+	}
+	if !s.local {
+		fmt.Fprintf(s.out, ">> not applying samples to a real cluster; to try them: kubectl apply -k %s\n", s.opts.SamplesDir)
+		return nil
+	}
+	docs, err := manifest.ReadPaths(s.opts.SamplesDir)
+	if err != nil {
+		return err
+	}
+	if s.opts.SamplesPostgres {
+		stop := localPostgres(s.out, docs)
+		s.onClose(func() error { stop(); return nil })
+	}
+	if err := ApplyDocuments(ctx, c, docs, s.opts.SamplesNamespace); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, ">> applied %s from %s into namespace %s\n", words.Count(len(docs), "sample object", "sample objects"), s.opts.SamplesDir, s.opts.SamplesNamespace)
+	return nil
 }
 
 // supervise keeps the manager running until ctx is cancelled, as a

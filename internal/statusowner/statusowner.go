@@ -4,9 +4,10 @@
 // Status belongs to the operator. The status webhook admits nobody else,
 // and independently of it every reconcile removes what someone else wrote:
 // the API server records in managedFields which manager wrote which status
-// field, and the cache transform below keeps, in a cache-only annotation
-// tied to the resourceVersion, the top-level status fields that a manager
-// other than the operator's own status writers holds. The reconciler that
+// field, and the cache transform below keeps, beside the cache (keyed by
+// the object's UID and tied to its resourceVersion, never in the cached
+// object), the top-level status fields that a manager other than the
+// operator's own status writers holds. The reconciler that
 // owns such a field removes it (a JSON patch of remove operations only,
 // which leaves no owner behind) and applies its own status again.
 //
@@ -18,9 +19,9 @@ package statusowner
 
 import (
 	"bytes"
-	"encoding/json"
 	"iter"
 	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,9 +33,11 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
-// AnnotationForeign is the cache-only annotation (never written to the API
-// server) that Mark sets.
-const AnnotationForeign = "cache.iam.gatehouse.dev/foreign-status"
+// records holds what Mark found, per object UID: a foreign record of one
+// resourceVersion. Only objects someone else wrote status into have one;
+// Mark forgets it when a later version has none (the repair), so it holds
+// at most the forged objects not yet repaired (or deleted before that).
+var records sync.Map // types.UID -> foreign
 
 // operatorManagers are the field managers the operator writes status with,
 // always by server-side apply.
@@ -50,31 +53,24 @@ var operatorManagers = map[string]bool{
 
 // foreign is what Mark records.
 type foreign struct {
-	ResourceVersion string   `json:"rv"`
-	Fields          []string `json:"fields"`
-	Managers        []string `json:"managers"`
+	ResourceVersion string
+	Fields          []string
+	Managers        []string
 }
 
-// Mark records in obj's annotations (of the cached copy) the
-// top-level status fields written by managers other than the operator's,
-// and drops managedFields and kubectl's last-applied configuration, which
-// nothing else reads. It is part of the cache transform of every Gatehouse
-// kind; an object already transformed is left as it is.
+// Mark records, beside the cache, the top-level status fields of obj
+// written by managers other than the operator's, and drops managedFields
+// and kubectl's last-applied configuration from the cached copy, which
+// nothing reads (the operator writes by apply and patch, never by an
+// Update of a cached object). It is part of the cache transform of every
+// Gatehouse kind; an object already transformed is left as it is (its
+// record is tied to its resourceVersion).
 func Mark(obj metav1.Object) {
 	mf := obj.GetManagedFields()
-	ann := obj.GetAnnotations()
 	if mf == nil {
-		// Transformed already (or never written): keep a record of this
-		// resourceVersion, drop any other.
-		if v, ok := ann[AnnotationForeign]; ok {
-			var f foreign
-			if json.Unmarshal([]byte(v), &f) != nil || f.ResourceVersion != obj.GetResourceVersion() {
-				delete(ann, AnnotationForeign)
-			}
-		}
-		return
+		return // transformed already, or never written
 	}
-	delete(ann, AnnotationForeign)
+	ann := obj.GetAnnotations()
 	delete(ann, corev1.LastAppliedConfigAnnotation)
 	f := foreign{ResourceVersion: obj.GetResourceVersion()}
 	for _, e := range mf {
@@ -93,18 +89,14 @@ func Mark(obj metav1.Object) {
 		}
 	}
 	obj.SetManagedFields(nil)
+	obj.SetAnnotations(ann)
 	if len(f.Fields) == 0 {
-		obj.SetAnnotations(ann)
+		records.Delete(obj.GetUID())
 		return
 	}
 	slices.Sort(f.Fields)
 	slices.Sort(f.Managers)
-	b, _ := json.Marshal(f)
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	ann[AnnotationForeign] = string(b)
-	obj.SetAnnotations(ann)
+	records.Store(obj.GetUID(), f)
 }
 
 // statusFields returns the top-level status fields a managedFields entry's
@@ -142,12 +134,12 @@ func CacheTransform(in any) (any, error) {
 // all when scope is empty) that someone other than the operator wrote, and
 // who wrote them, as the cache recorded them for obj's resourceVersion.
 func Fields(obj metav1.Object, scope ...string) (fields, managers []string) {
-	v, ok := obj.GetAnnotations()[AnnotationForeign]
+	v, ok := records.Load(obj.GetUID())
 	if !ok {
 		return nil, nil
 	}
-	var f foreign
-	if json.Unmarshal([]byte(v), &f) != nil || f.ResourceVersion != obj.GetResourceVersion() {
+	f := v.(foreign)
+	if f.ResourceVersion != obj.GetResourceVersion() {
 		return nil, nil
 	}
 	for _, name := range f.Fields {

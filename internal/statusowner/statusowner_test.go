@@ -1,10 +1,12 @@
 package statusowner
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -56,7 +58,7 @@ func TestMarkAndFields(t *testing.T) {
 		}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			u := &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "carol", ResourceVersion: "7", ManagedFields: tc.entries,
+			u := &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "carol", UID: types.UID(name), ResourceVersion: "7", ManagedFields: tc.entries,
 				Annotations: map[string]string{"kubectl.kubernetes.io/last-applied-configuration": "{}"}}}
 			out, err := CacheTransform(u)
 			if err != nil {
@@ -88,14 +90,35 @@ func TestMarkAndFields(t *testing.T) {
 	}
 }
 
-// A forged annotation (someone sets it on the object) is never believed:
-// the transform recomputes it from managedFields.
-func TestForgedAnnotation(t *testing.T) {
-	u := &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "carol", ResourceVersion: "7",
-		Annotations:   map[string]string{AnnotationForeign: `{"rv":"7","fields":["seat"],"managers":["x"]}`},
-		ManagedFields: []metav1.ManagedFieldsEntry{entry("gatehouse-user", metav1.ManagedFieldsOperationApply, "status", `{"f:status":{"f:seat":{}}}`)}}}
+// The cached object carries nothing of the record: its annotations are
+// the API server's (kubectl's last-applied configuration aside), so an
+// annotation someone sets is never mistaken for a record, and an object
+// from the cache written back would plant nothing.
+func TestNothingPlantedInTheObject(t *testing.T) {
+	u := &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "carol", UID: "u-1", ResourceVersion: "7",
+		Annotations: map[string]string{"team": "data", "cache.iam.gatehouse.dev/foreign-status": `{"rv":"7","fields":["seat"],"managers":["x"]}`},
+		ManagedFields: []metav1.ManagedFieldsEntry{
+			entry("kubectl-patch", metav1.ManagedFieldsOperationUpdate, "status", `{"f:status":{"f:seat":{}}}`)}}}
 	Mark(u)
-	if f, m := Fields(u); f != nil {
-		t.Errorf("a forged annotation was believed: %v by %v", f, m)
+	if f, _ := Fields(u); !slices.Equal(f, []string{"seat"}) {
+		t.Fatalf("Fields = %v, want [seat]", f)
+	}
+	want := map[string]string{"team": "data", "cache.iam.gatehouse.dev/foreign-status": `{"rv":"7","fields":["seat"],"managers":["x"]}`}
+	if !maps.Equal(u.Annotations, want) {
+		t.Errorf("the transform changed the annotations to %v, want them as written %v", u.Annotations, want)
+	}
+	// Another object (another UID) of the same name and version has no record.
+	other := &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "carol", UID: "u-2", ResourceVersion: "7",
+		ManagedFields: []metav1.ManagedFieldsEntry{entry("gatehouse-user", metav1.ManagedFieldsOperationApply, "status", `{"f:status":{"f:seat":{}}}`)}}}
+	Mark(other)
+	if f, m := Fields(other); f != nil {
+		t.Errorf("another object's record was believed: %v by %v", f, m)
+	}
+	// The repair: a later version the operator alone wrote forgets the record.
+	u.ResourceVersion = "8"
+	u.ManagedFields = []metav1.ManagedFieldsEntry{entry("gatehouse-user", metav1.ManagedFieldsOperationApply, "status", `{"f:status":{"f:seat":{}}}`)}
+	Mark(u)
+	if _, ok := records.Load(u.UID); ok {
+		t.Error("the record of a repaired object was kept")
 	}
 }

@@ -10,6 +10,26 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
+// groups draws the Groups of sh: the fixed ones, then the teams, each with
+// up to two global permissions and every tenth with a directory group.
+func groups(sh shape, cat Catalogue, r *rand.Rand) []iamv1alpha1.Group {
+	out := append([]iamv1alpha1.Group(nil), sh.fixed...)
+	for i := len(sh.fixed); i < sh.sizes.Groups; i++ {
+		g := iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf(sh.teamName, i)}}
+		for n := r.Intn(3); n > 0; n-- {
+			g.Spec.GlobalPermissions = append(g.Spec.GlobalPermissions, cat.Globals[1+r.Intn(len(cat.Globals)-1)])
+		}
+		if sh.dedup {
+			g.Spec.GlobalPermissions = unique(g.Spec.GlobalPermissions)
+		}
+		if i%10 == 0 {
+			g.Spec.LDAPGroups = []string{fmt.Sprintf("cn=team %d,ou=groups,dc=corp,dc=example", i)}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
 // generate draws a world of sh. The order of the draws is the worlds'
 // identity: keep it.
 func generate(sh shape, cat Catalogue) *World {
@@ -25,20 +45,7 @@ func generate(sh shape, cat Catalogue) *World {
 
 	fixed := len(sh.fixed)
 	small := func() string { return fmt.Sprintf(sh.teamName, fixed+r.Intn(sz.Groups-fixed)) }
-	w.Groups = append(w.Groups, sh.fixed...)
-	for i := fixed; i < sz.Groups; i++ {
-		g := iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf(sh.teamName, i)}}
-		for n := r.Intn(3); n > 0; n-- {
-			g.Spec.GlobalPermissions = append(g.Spec.GlobalPermissions, cat.Globals[1+r.Intn(len(cat.Globals)-1)])
-		}
-		if sh.dedup {
-			g.Spec.GlobalPermissions = unique(g.Spec.GlobalPermissions)
-		}
-		if i%10 == 0 {
-			g.Spec.LDAPGroups = []string{fmt.Sprintf("cn=team %d,ou=groups,dc=corp,dc=example", i)}
-		}
-		w.Groups = append(w.Groups, g)
-	}
+	w.Groups = groups(sh, cat, r)
 
 	w.Users = users(w, sh, r, small)
 	if sh.fullSeats {
@@ -48,32 +55,13 @@ func generate(sh shape, cat Catalogue) *World {
 				active++
 			}
 		}
-		w.License.Spec.Profiles[2].Seats = int32(active) //nolint:gosec // G115: sizes are small
+		w.License.Spec.Profiles[2].Seats = int32(active)
 	}
 	someUser := func() string { return fmt.Sprintf("user-%05d", r.Intn(sz.Users)) }
 
 	// Resources: the Connections, then others.
-	types := []iamv1alpha1.ResourceType{"dataset", "dataset", "dataset", "project", "project", "project", "deployment",
-		"modelPackage", "customModel", "environment", "application", "codeEnv", "cluster"}
 	var res []iamv1alpha1.ResourceRef
-	for i := 0; i < sz.Connections; i++ {
-		c := sh.conn(i)
-		switch x := r.Intn(10); {
-		case x < 3:
-			c.Spec.UsableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}
-		case x < 8:
-			c.Spec.UsableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceGroups, Groups: dedup([]string{small(), small()})}
-			if x == 7 {
-				c.Spec.UsableBy.Groups = append(c.Spec.UsableBy.Groups, "analytics")
-			}
-		}
-		w.Connections = append(w.Connections, c)
-		res = append(res, iamv1alpha1.ResourceRef{Type: "connection", Name: c.Name})
-	}
-	for i := len(res); i < sz.Resources; i++ {
-		t := types[r.Intn(len(types))]
-		res = append(res, iamv1alpha1.ResourceRef{Type: t, Name: fmt.Sprintf("%s-%05d", t, i)})
-	}
+	w.Connections, res = resources(sh, r, small, dedup)
 
 	roles := []iamv1alpha1.Role{"Consumer", "Consumer", "Editor", "Owner"}
 	grantee := func(t iamv1alpha1.ResourceType) iamv1alpha1.Grantee {
@@ -115,10 +103,46 @@ func generate(sh shape, cat Catalogue) *World {
 		addShare(i, res[r.Intn(len(res))], nil, 1+r.Intn(4))
 	}
 
-	for i := 0; i < sz.Grants; i++ {
+	w.ResourceGrants = grants(sh, cat, r, res, someUser, small)
+	return w
+}
+
+// resources draws the Connections (each usable by everyone, by groups or
+// by nobody) and names the other resources, of types in proportion.
+func resources(sh shape, r *rand.Rand, small func() string, dedup func([]string) []string) ([]iamv1alpha1.Connection, []iamv1alpha1.ResourceRef) {
+	types := []iamv1alpha1.ResourceType{"dataset", "dataset", "dataset", "project", "project", "project", "deployment",
+		"modelPackage", "customModel", "environment", "application", "codeEnv", "cluster"}
+	var res []iamv1alpha1.ResourceRef
+	var conns []iamv1alpha1.Connection
+	for i := 0; i < sh.sizes.Connections; i++ {
+		c := sh.conn(i)
+		switch x := r.Intn(10); {
+		case x < 3:
+			c.Spec.UsableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}
+		case x < 8:
+			c.Spec.UsableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceGroups, Groups: dedup([]string{small(), small()})}
+			if x == 7 {
+				c.Spec.UsableBy.Groups = append(c.Spec.UsableBy.Groups, "analytics")
+			}
+		}
+		conns = append(conns, c)
+		res = append(res, iamv1alpha1.ResourceRef{Type: "connection", Name: c.Name})
+	}
+	for i := len(res); i < sh.sizes.Resources; i++ {
+		t := types[r.Intn(len(types))]
+		res = append(res, iamv1alpha1.ResourceRef{Type: t, Name: fmt.Sprintf("%s-%05d", t, i)})
+	}
+	return conns, res
+}
+
+// grants draws the ResourceGrants: most on DSS projects, one to three
+// permissions each, to one or two users or groups.
+func grants(sh shape, cat Catalogue, r *rand.Rand, res []iamv1alpha1.ResourceRef, someUser, small func() string) []iamv1alpha1.ResourceGrant {
+	var out []iamv1alpha1.ResourceGrant
+	for i := 0; i < sh.sizes.Grants; i++ {
 		ref := res[r.Intn(len(res))]
 		if r.Intn(10) < 6 {
-			ref = iamv1alpha1.ResourceRef{Type: "project", Name: fmt.Sprintf("project-dss-%04d", r.Intn(max(1, sz.Users/2)))}
+			ref = iamv1alpha1.ResourceRef{Type: "project", Name: fmt.Sprintf("project-dss-%04d", r.Intn(max(1, sh.sizes.Users/2)))}
 		}
 		perms, _ := cat.PermissionsOf(ref.Type)
 		g := iamv1alpha1.ResourceGrant{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("grant-%05d", i)}, Spec: iamv1alpha1.ResourceGrantSpec{Resource: ref}}
@@ -139,9 +163,9 @@ func generate(sh shape, cat Catalogue) *World {
 				g.Spec.Subjects = append(g.Spec.Subjects, sub)
 			}
 		}
-		w.ResourceGrants = append(w.ResourceGrants, g)
+		out = append(out, g)
 	}
-	return w
+	return out
 }
 
 // users draws the Users: profiles in proportion, the first ten

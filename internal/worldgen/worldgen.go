@@ -140,11 +140,11 @@ func Scale(sz Sizes, cat Catalogue) *World {
 		},
 		license: func(sz Sizes, cat Catalogue) *iamv1alpha1.License {
 			return &iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: LicenseName}, Spec: iamv1alpha1.LicenseSpec{Profiles: []iamv1alpha1.Profile{
-				{Name: "full-designer", Seats: int32(sz.Users * 65 / 100), MaxRole: "Owner", GlobalPermissions: cat.Globals}, //nolint:gosec // G115: sizes are small
-				{Name: "data-designer", Seats: int32(sz.Users / 5), MaxRole: "Owner", GlobalPermissions: []iamv1alpha1.GlobalPermission{ //nolint:gosec // G115: sizes are small
+				{Name: "full-designer", Seats: int32(sz.Users * 65 / 100), MaxRole: "Owner", GlobalPermissions: cat.Globals},
+				{Name: "data-designer", Seats: int32(sz.Users / 5), MaxRole: "Owner", GlobalPermissions: []iamv1alpha1.GlobalPermission{
 					"createProjects", "createWorkspaces", "shareToWorkspaces"}},
 				{Name: FullProfile, Seats: 0, MaxRole: "Consumer", GlobalPermissions: []iamv1alpha1.GlobalPermission{"createWorkspaces"}},
-				{Name: ReaderProfile, Seats: int32(sz.Users / 20), MaxRole: "Consumer", GlobalPermissions: []iamv1alpha1.GlobalPermission{}}, //nolint:gosec // G115: sizes are small
+				{Name: ReaderProfile, Seats: int32(sz.Users / 20), MaxRole: "Consumer", GlobalPermissions: []iamv1alpha1.GlobalPermission{}},
 			}}}
 		},
 		dedup: true,
