@@ -70,10 +70,13 @@ func addToBag[K comparable, T comparable](m map[K][]T, k K, v T) {
 	m[k] = append(m[k], v)
 }
 
-// delFromBag removes one occurrence of v from the list of k.
+// delFromBag removes one occurrence of v from the list of k. It looks from
+// the end: an object changed again soon after it was added (or changed:
+// an upsert removes and appends) is found at once, where a scan from the
+// start would cross a large group's whole list.
 func delFromBag[K comparable, T comparable](m map[K][]T, k K, v T) {
 	l := m[k]
-	for i := range l {
+	for i := len(l) - 1; i >= 0; i-- {
 		if l[i] == v {
 			l[i] = l[len(l)-1]
 			var zero T
