@@ -35,6 +35,14 @@ import (
 // Normalize is idempotent, and DNs that go-ldap's DN.Equal or DN.EqualFold
 // finds equal normalise equal.
 func Normalize(s string) string {
+	if canonical(s) {
+		return s // the common case, without a copy
+	}
+	return normalize(s)
+}
+
+// normalize is Normalize without the fast path.
+func normalize(s string) string {
 	rdns, ok := parse(s)
 	if !ok {
 		return foldValue(s)
@@ -56,6 +64,64 @@ func Normalize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// canonical reports whether s is a DN already in the form normalize writes,
+// of the plainest kind: single-valued RDNs of lower-case keystring types,
+// with values of printable ASCII other than upper-case letters and the
+// characters that are special anywhere in a value, and single spaces not at
+// either end. A directory's DNs mostly are; Normalize returns them as they
+// are (FuzzNormalize checks that normalize agrees).
+func canonical(s string) bool {
+	if s == "" {
+		return false
+	}
+	for start := 0; ; {
+		end := strings.IndexByte(s[start:], ',')
+		if end < 0 {
+			return canonicalAVA(s[start:])
+		}
+		if !canonicalAVA(s[start : start+end]) {
+			return false
+		}
+		start += end + 1
+	}
+}
+
+// canonicalAVA is canonical for one type=value.
+func canonicalAVA(a string) bool {
+	eq := strings.IndexByte(a, '=')
+	if eq <= 0 || eq == len(a)-1 {
+		return false
+	}
+	t, v := a[:eq], a[eq+1:]
+	if t[0] < 'a' || t[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(t); i++ {
+		if c := t[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	if v[0] == ' ' || v[len(v)-1] == ' ' {
+		return false
+	}
+	space := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case c < 0x21 || c > 0x7e, c >= 'A' && c <= 'Z', strings.IndexByte(`\"+,;<>=#`, c) >= 0:
+			return false
+		}
+		space = false
+	}
+	return true
 }
 
 // parse splits a DN into its RDNs, each a list of canonical "type=value"

@@ -158,6 +158,9 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		na := Normalize(a)
+		if slow := normalize(a); na != slow {
+			t.Fatalf("the fast path gives Normalize(%q) = %q, normalize gives %q", a, na, slow)
+		}
 		if again := Normalize(na); again != na {
 			t.Fatalf("not idempotent: Normalize(%q) = %q, Normalize(%q) = %q", a, na, na, again)
 		}
@@ -203,5 +206,31 @@ func plainTypes(d *goldap.DN) bool {
 func BenchmarkNormalize(b *testing.B) {
 	for b.Loop() {
 		Normalize("CN=Hubert J. Farnsworth, OU=People, DC=PlanetExpress, DC=Com")
+	}
+}
+
+// TestCanonicalNoCopy: a DN already in canonical form, as directories
+// mostly return them, is returned as it is, without an allocation; others
+// take the parser.
+func TestCanonicalNoCopy(t *testing.T) {
+	for dn, want := range map[string]bool{
+		"cn=team 1,ou=groups,dc=corp,dc=example":    true,
+		"uid=fry,ou=people,dc=planetexpress,dc=com": true,
+		"CN=Team 1,OU=Groups,DC=corp":               false,
+		"cn=smith\\, john,dc=example":               false,
+		"cn=a+uid=b,dc=example":                     false,
+		"cn=two  spaces,dc=example":                 false,
+		"cn= lead,dc=example":                       false,
+		"Domain Admins":                             false,
+	} {
+		if got := canonical(dn); got != want {
+			t.Errorf("canonical(%q) = %v, want %v", dn, got, want)
+		}
+		if got := Normalize(dn); got != normalize(dn) {
+			t.Errorf("Normalize(%q) = %q, normalize gives %q", dn, got, normalize(dn))
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Normalize("cn=team 1,ou=groups,dc=corp,dc=example") }); n != 0 {
+		t.Errorf("Normalize of a canonical DN allocates %v times, want 0", n)
 	}
 }
