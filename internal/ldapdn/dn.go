@@ -99,7 +99,7 @@ func canonicalAVA(a string) bool {
 		return false
 	}
 	for i := 1; i < len(t); i++ {
-		if c := t[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+		if c := t[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
 			return false
 		}
 	}
