@@ -2,11 +2,13 @@ package testenv
 
 import (
 	"context"
-	"math/rand/v2"
+	"fmt"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -33,26 +35,32 @@ func (e *Env) Create(t testing.TB, objs ...client.Object) {
 // when the write conflicts: the operator, or another writer of the test,
 // wrote the object meanwhile. Any other error fails the test at once.
 // Writers that collide back off for a few milliseconds, at random, so that
-// several of them on one object do not collide again in lockstep.
+// several of them on one object do not collide again in lockstep
+// (client-go's retry.RetryOnConflict with a jittered back-off).
 func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T)) {
 	t.Helper()
-	for i := 0; ; i++ {
+	tries := 0
+	err := retry.RetryOnConflict(updateBackoff, func() error {
+		tries++
 		if err := c.Get(Context(t, time.Minute), client.ObjectKeyFromObject(obj), obj); err != nil {
-			t.Fatalf("cannot read %s: %v", obj.GetName(), err)
+			return fmt.Errorf("cannot read %s: %w", obj.GetName(), err)
 		}
 		change(obj)
-		err := c.Update(Context(t, time.Minute), obj)
-		switch {
-		case err == nil:
-			return
-		case !apierrors.IsConflict(err):
-			t.Fatalf("cannot update %s: %v", obj.GetName(), err)
-		case i >= 20:
-			t.Fatalf("cannot update %s: still conflicting after %d tries: %v", obj.GetName(), i+1, err)
-		}
-		time.Sleep(time.Duration(1+rand.IntN(10*(i+1))) * time.Millisecond) //nolint:gosec // G404: jitter, not a secret
+		return c.Update(Context(t, time.Minute), obj)
+	})
+	switch {
+	case err == nil:
+	case apierrors.IsConflict(err):
+		t.Fatalf("cannot update %s: still conflicting after %d tries: %v", obj.GetName(), tries, err)
+	default:
+		t.Fatalf("cannot update %s: %v", obj.GetName(), err)
 	}
 }
+
+// updateBackoff is Update's: up to 21 tries, a few milliseconds apart
+// growing slowly, with jitter so that writers colliding on one object stop
+// colliding in lockstep.
+var updateBackoff = wait.Backoff{Steps: 21, Duration: 5 * time.Millisecond, Factor: 1.15, Jitter: 1.0}
 
 // Eventually polls cond every 50 ms until it holds, and fails the test with
 // its last explanation after timeout.
