@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -44,6 +46,11 @@ type Options struct {
 	Directory  directory.Options
 	// Engine tunes the permission engine (its resync period).
 	Engine engine.Options
+	// UsersFirstBacklog is the User controller's backlog above which the
+	// Share and ResourceGrant controllers wait, so that User statuses go
+	// first (0: never wait; the manager's default is
+	// DefaultUsersFirstBacklog).
+	UsersFirstBacklog int
 }
 
 // CacheByObject is the cache configuration the manager must be created
@@ -71,6 +78,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 	registerMetrics.Do(func() {
 		engine.MustRegister()
 		status.MustRegister()
+		metrics.Registry.MustRegister(usersFirstWait)
 	})
 	if o.Audit == nil {
 		o.Audit = audit.Discard()
@@ -80,6 +88,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 		return nil, err
 	}
 	c := mgr.GetClient()
+	gate := &usersFirst{backlog: o.UsersFirstBacklog, maxWait: time.Minute, poll: 100 * time.Millisecond}
 	for _, r := range []struct {
 		name string
 		kind access.Kind
@@ -88,12 +97,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 		{"user", access.KindUser, &user.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-user"), Audit: o.Audit}},
 		{"group", access.KindGroup, &group.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-group"), AdminGroups: o.AdminGroups}},
 		{"license", access.KindLicense, &license.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-license")}},
-		{"share", access.KindShare, &share.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-share")}},
-		{"resourcegrant", access.KindResourceGrant, &resourcegrant.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-resourcegrant")}},
+		{"share", access.KindShare, gate.after("share", &share.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-share")})},
+		{"resourcegrant", access.KindResourceGrant, gate.after("resourcegrant", &resourcegrant.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-resourcegrant")})},
 	} {
+		copts := controller.Options{MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles)}
+		if r.kind == access.KindUser {
+			copts.NewQueue = gate.newUserQueue(mgr.GetLogger())
+		}
 		err := ctrl.NewControllerManagedBy(mgr).
 			Named(r.name).
-			WithOptions(controller.Options{MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles)}).
+			WithOptions(copts).
 			WatchesRawSource(eng.Source(r.kind)).
 			Complete(r.rec)
 		if err != nil {

@@ -65,6 +65,7 @@ type options struct {
 	breakGlassGroup  string
 	testAllowedCIDRs string
 	engineResync     time.Duration
+	usersFirst       int
 	zap              zap.Options
 }
 
@@ -93,6 +94,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.adminUsers, "admin-users", "", "comma-separated usernames who are administrators as --admin-groups' members are (the operator's own identity always is)")
 	fs.StringVar(&o.breakGlassGroup, "break-glass-group", webhookconfig.DefaultBreakGlassGroup, "the group exempted (by the webhook configuration's matchConditions, which must name the same group) from the Share and ResourceGrant webhooks only, so access can be revoked while the operator is down; distinct from --admin-groups, and no Group may map onto it")
 	fs.StringVar(&o.testAllowedCIDRs, "connection-test-allowed-cidrs", "", "comma-separated address ranges (CIDR) of loopback, link-local or metadata addresses that personal connections (created by non-administrators) may still be tested against; none by default")
+	fs.IntVar(&o.usersFirst, "users-first-backlog", controllers.DefaultUsersFirstBacklog, "while more User reconciles than this wait, the Share and ResourceGrant controllers (their reach counts) wait too, up to a minute each, so User statuses go first; 0 never waits")
 	fs.DurationVar(&o.engineResync, "engine-resync-period", engine.DefaultResyncPeriod, "how often the permission engine compares its indexes with the cache and re-applies what an event missed: the longest a lost event leaves a status stale")
 	o.zap.BindFlags(fs)
 }
@@ -135,6 +137,9 @@ func (o *options) validate() error {
 	}
 	if o.engineResync < time.Second {
 		errs = append(errs, fmt.Errorf("--engine-resync-period must be at least 1s, got %v", o.engineResync))
+	}
+	if o.usersFirst < 0 {
+		errs = append(errs, fmt.Errorf("--users-first-backlog must be 0 (never wait) or more, got %d", o.usersFirst))
 	}
 	return errors.Join(errs...)
 }
@@ -223,7 +228,7 @@ func run(o *options) error {
 		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces),
 		AdminGroups: append(splitList(o.adminGroups), o.breakGlassGroup),
 		Connection:  connection.Options{TestAllowedCIDRs: cidrs},
-		Engine:      engine.Options{ResyncPeriod: o.engineResync}})
+		Engine:      engine.Options{ResyncPeriod: o.engineResync}, UsersFirstBacklog: o.usersFirst})
 	if err != nil {
 		return err
 	}
