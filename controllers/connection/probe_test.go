@@ -2,10 +2,7 @@ package connection_test
 
 import (
 	"fmt"
-	"net"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,44 +11,8 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
-
-// hangingServer accepts connections and never answers, as a database
-// that is overloaded does, until the test ends. It returns its port and
-// how many connections it accepted.
-func hangingServer(t *testing.T) (int, *atomic.Int32) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		accepted atomic.Int32
-		mu       sync.Mutex
-		conns    []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port, &accepted
-}
 
 // TestHangingProbeDelaysNoProjection: while connection tests hang on a
 // database that never answers (each until the test timeout, 3 seconds
@@ -60,7 +21,7 @@ func hangingServer(t *testing.T) (int, *atomic.Int32) {
 func TestHangingProbeDelaysNoProjection(t *testing.T) {
 	t.Parallel()
 	ns := env.Namespace(t)
-	port, accepted := hangingServer(t)
+	port, accepted := testenv.SilentListener(t)
 	params := map[string]string{"host": "127.0.0.1", "port": strconv.Itoa(port), "database": "db"}
 	const hanging = 4 // twice the test and reconcile workers
 	objs := []client.Object{seatedLicense(ns, 10), group(ns, "readers", "k8s-readers"), seated(user(ns, "eve", "readers"))}

@@ -8,49 +8,16 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m, dbtest.PostgreSQL, dbtest.MariaDB)) }
-
-// silentListener accepts connections on a loopback port and never answers.
-func silentListener(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // held open, unanswered
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // babblingListener accepts connections, answers like a web server and hangs
 // up: something that is not a database on the port.
@@ -192,14 +159,14 @@ func commonCases(t *testing.T, s *dbtest.Server) map[string]serverCase {
 		},
 		"timeout": {
 			reason:  "the port accepts connections and never answers",
-			in:      func(in Input) Input { in.Port = silentListener(t); return in },
+			in:      func(in Input) Input { in.Port, _ = testenv.SilentListener(t); return in },
 			timeout: 300 * time.Millisecond,
 			want:    ReasonTimeout,
 			wantIn:  []string{"did not answer within 300ms"},
 		},
 		"timeout preferring TLS": {
 			reason:  "the same, while asking for TLS",
-			in:      func(in Input) Input { in.Port, in.SSLMode = silentListener(t), SSLModePrefer; return in },
+			in:      func(in Input) Input { in.Port, _ = testenv.SilentListener(t); in.SSLMode = SSLModePrefer; return in },
 			timeout: 300 * time.Millisecond,
 			want:    ReasonTimeout,
 		},
@@ -290,7 +257,7 @@ func TestTestConnection(t *testing.T) {
 // TestCancelled: a test whose context ends early says nothing about the
 // connection.
 func TestCancelled(t *testing.T) {
-	port := silentListener(t)
+	port, _ := testenv.SilentListener(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	in := Input{Type: iamv1alpha1.ConnectionPostgreSQL, Host: "127.0.0.1", Port: port, Username: "u", Password: "p"}
