@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // This file holds the pure part of the controllers: what the statuses say,
@@ -68,9 +69,9 @@ func credentialsCondition(conn *iamv1alpha1.Connection, results []credentials.Re
 	var ok []string
 	for _, r := range results {
 		if !r.Ready {
-			return status.Condition(iamv1alpha1.ConditionCredentialsValid, false, r.Reason, sentence(r.Message))
+			return status.Condition(iamv1alpha1.ConditionCredentialsValid, false, r.Reason, words.FullStop(r.Message))
 		}
-		ok = append(ok, sentence(r.Message))
+		ok = append(ok, words.FullStop(r.Message))
 	}
 	if isPerUser(conn) {
 		ok = append(ok, fmt.Sprintf("Each user brings its own credential (mode PerUser): %d configured, %d missing, %d invalid; see status.credentials of the Users.",
@@ -81,7 +82,7 @@ func credentialsCondition(conn *iamv1alpha1.Connection, results []credentials.Re
 
 // reachableCondition is Reachable from a test result.
 func reachableCondition(r conntest.Result) metav1.Condition {
-	c := status.Condition(iamv1alpha1.ConditionReachable, r.Reachable, r.Reason, sentence(r.Message))
+	c := status.Condition(iamv1alpha1.ConditionReachable, r.Reachable, r.Reason, words.FullStop(r.Message))
 	if r.Reason == conntest.ReasonNotTestable {
 		c.Status = metav1.ConditionUnknown
 	}
@@ -107,12 +108,4 @@ func readyCondition(creds, access metav1.Condition) metav1.Condition {
 		return status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonSecretAccessFailed, access.Message)
 	}
 	return status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled, "The connection's credentials are valid and their access is projected into RBAC.")
-}
-
-// sentence ends s with a full stop.
-func sentence(s string) string {
-	if s == "" || strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
 }

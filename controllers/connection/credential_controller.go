@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Event reasons on a per-user credential Secret.
@@ -63,7 +64,7 @@ func (r *CredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
-		r.warn(&secret, EventInvalidLabels, sentence(err.Error()))
+		r.warn(&secret, EventInvalidLabels, words.FullStop(err.Error()))
 		return ctrl.Result{}, nil
 	}
 	var conn iamv1alpha1.Connection

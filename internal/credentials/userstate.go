@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // UserState is the state of a user's credential for the PerUser connection
@@ -33,12 +34,12 @@ func UserState(conn *iamv1alpha1.Connection, user string, secrets []*corev1.Secr
 		res := Validate(typ, secrets[0])
 		if !res.Ready {
 			st.Reason = iamv1alpha1.CredentialInvalid
-			st.Message = asSentence(res.Message)
+			st.Message = words.FullStop(res.Message)
 			return st, true
 		}
 		st.Ready = true
 		st.Reason = iamv1alpha1.CredentialConfigured
-		st.Message = asSentence(res.Message)
+		st.Message = words.FullStop(res.Message)
 		if !admitted {
 			st.Message += fmt.Sprintf(" The user may not use Connection %s (its spec.usableBy does not admit the user, or the user is inactive or holds no seat): the credential is not used.", conn.Name)
 		}
@@ -54,12 +55,4 @@ func UserState(conn *iamv1alpha1.Connection, user string, secrets []*corev1.Secr
 			strings.Join(names, ", "), user, conn.Name)
 		return st, true
 	}
-}
-
-// asSentence ends s with a full stop.
-func asSentence(s string) string {
-	if s == "" || strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
 }

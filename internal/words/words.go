@@ -37,6 +37,15 @@ func Percent[N Integer](part, whole N) string {
 	return fmt.Sprintf("%.1f %%", 100*float64(part)/float64(whole))
 }
 
+// FullStop ends s with a full stop, unless it is empty or has one: a
+// library's message made a sentence of a condition or an Event.
+func FullStop(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
+
 // List joins items as a sentence does: "a", "a and b", "a, b and c"; ""
 // for none.
 func List[T ~string](items []T) string {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // Unchanged reports whether the written status cur already says what want
@@ -80,9 +81,5 @@ func Sentence(s string) string {
 		return s
 	}
 	r, n := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[n:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
+	return words.FullStop(string(unicode.ToUpper(r)) + s[n:])
 }
