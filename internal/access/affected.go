@@ -1,7 +1,8 @@
 package access
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -76,12 +77,7 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 	if u, ok := firstUser(before, after); ok {
 		ix.seatNeighbours(u, before, after, a.out)
 	}
-	names := make([]string, 0, len(a.out))
-	for n := range a.out {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(a.out))
 }
 
 // affectedSet gathers the names of the users a change touches.

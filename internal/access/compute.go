@@ -3,6 +3,7 @@ package access
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -44,12 +45,7 @@ type Result struct {
 
 // UserNames returns the names of the users of the result, sorted.
 func (r *Result) UserNames() []string {
-	out := make([]string, 0, len(r.Users))
-	for n := range r.Users {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(r.Users))
 }
 
 // UserResult is one user's computed state.
