@@ -13,11 +13,12 @@ import (
 
 // perUserSecrets returns the per-user credential Secrets (labelled with
 // iam.gatehouse.dev/connection and iam.gatehouse.dev/user) among docs that
-// belong to namespace ns; a Secret without a namespace belongs to every
-// namespace read, as `kubectl apply -n` would place it. Their values are
-// only ever checked for shape, never printed.
-func perUserSecrets(docs []manifest.Document, ns string) ([]*corev1.Secret, error) {
-	var out []*corev1.Secret
+// belong to namespace ns, by the connection and user they name; a Secret
+// without a namespace belongs to every namespace read, as `kubectl apply
+// -n` would place it. A Secret whose labels are incomplete names no one.
+// Their values are only ever checked for shape, never printed.
+func perUserSecrets(docs []manifest.Document, ns string) (map[credentials.UserKey][]*corev1.Secret, error) {
+	out := map[credentials.UserKey][]*corev1.Secret{}
 	for _, d := range docs {
 		o := d.Object
 		if o.GetAPIVersion() != "v1" || o.GetKind() != "Secret" || !credentials.IsUserSecret(o.GetLabels()) {
@@ -26,11 +27,15 @@ func perUserSecrets(docs []manifest.Document, ns string) ([]*corev1.Secret, erro
 		if n := o.GetNamespace(); n != "" && n != ns {
 			continue
 		}
+		k, err := credentials.ParseUserKey(o.GetLabels())
+		if err != nil {
+			continue
+		}
 		var s corev1.Secret
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &s); err != nil {
 			return nil, fmt.Errorf("%s: does not decode as a Secret: %w", d.Source(), err)
 		}
-		out = append(out, &s)
+		out[k] = append(out[k], &s)
 	}
 	return out, nil
 }
@@ -53,19 +58,16 @@ func (l *loaded) connection(name string) *iamv1alpha1.Connection {
 // nothing of conn yet (the operator has not reconciled it).
 func (l *loaded) credentialOf(conn *iamv1alpha1.Connection, user string) (st iamv1alpha1.CredentialStatus, known bool) {
 	if !l.fromCluster {
-		var mine []*corev1.Secret
-		for _, s := range l.credentials {
-			if k, err := credentials.ParseUserKey(s.Labels); err == nil && k.Connection == conn.Name && k.User == user {
-				mine = append(mine, s)
-			}
-		}
-		st, _ = credentials.UserState(conn, user, mine, true)
+		st, _ = credentials.UserState(conn, user, l.credentials[credentials.UserKey{Connection: conn.Name, User: user}], true)
 		return st, true
 	}
-	for _, u := range l.snap.Users {
-		if u.Name != user {
-			continue
+	if l.users == nil {
+		l.users = make(map[string]*iamv1alpha1.User, len(l.snap.Users))
+		for i := range l.snap.Users {
+			l.users[l.snap.Users[i].Name] = &l.snap.Users[i]
 		}
+	}
+	if u := l.users[user]; u != nil {
 		for _, c := range u.Status.Credentials {
 			if c.Connection == conn.Name {
 				return c, true

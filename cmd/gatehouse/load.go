@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/config/crd"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/crdvalidate"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 )
 
@@ -29,9 +30,12 @@ type loaded struct {
 	namespace string
 	snap      access.Snapshot
 	// credentials are the per-user credential Secrets of the namespace
-	// found in the manifests (never read from a cluster: there the Users'
-	// status.credentials say what the operator found).
-	credentials []*corev1.Secret
+	// found in the manifests, by the connection and user they name (never
+	// read from a cluster: there the Users' status.credentials say what the
+	// operator found).
+	credentials map[credentials.UserKey][]*corev1.Secret
+	// users indexes snap.Users by name, made on first use.
+	users map[string]*iamv1alpha1.User
 	// fromCluster is set when the namespace was read from a cluster.
 	fromCluster bool
 	// asStored reads manifests as the API server reads stored objects
