@@ -126,7 +126,7 @@ Press Ctrl-C to stop; nothing is left running.
 		fmt.Fprintln(s.out, "\n>> interrupted")
 		return nil
 	}
-	return supervise(ctx, s.out, &s.manager, newManager)
+	return s.supervise(ctx, newManager)
 }
 
 // session is the state of one development session: what Run started, and
@@ -281,20 +281,23 @@ func (s *session) applySamples(ctx context.Context, c client.Client) error {
 // supervise keeps the manager running until ctx is cancelled, as a
 // cluster's kubelet would: a manager that exits is logged and started
 // again after a back-off (1s, doubling to 30s, back to 1s once it ran a
-// minute), and the control plane keeps running meanwhile.
-func supervise(ctx context.Context, out io.Writer, manager **process, newManager func() *exec.Cmd) error {
+// minute), and the control plane keeps running meanwhile. A restarted
+// manager is announced once it serves its webhooks, as the first one is
+// (a manager that exits before that is restarted again).
+func (s *session) supervise(ctx context.Context, newManager func() *exec.Cmd) error {
+	out := s.out
 	backoff, started := time.Second, time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(out, "\n>> interrupted")
 			return nil
-		case <-(*manager).done:
+		case <-s.manager.done:
 		}
 		if time.Since(started) > time.Minute {
 			backoff = time.Second
 		}
-		fmt.Fprintf(out, ">> the manager exited (%v); restarting it in %s, the control plane keeps running\n", (*manager).err, backoff)
+		fmt.Fprintf(out, ">> the manager exited (%v); restarting it in %s, the control plane keeps running\n", s.manager.err, backoff)
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(out, "\n>> interrupted")
@@ -306,9 +309,19 @@ func supervise(ctx context.Context, out io.Writer, manager **process, newManager
 		if err != nil {
 			return fmt.Errorf("cannot restart the manager: %w", err)
 		}
-		*manager, started = p, time.Now()
-		fmt.Fprintf(out, ">> manager restarted (pid %d)\n", cmd.Process.Pid)
+		s.manager, started = p, time.Now()
 		backoff = min(2*backoff, 30*time.Second)
+		if s.webhookAddr != "" {
+			if err := waitListening(ctx, s.webhookAddr, p.done); err != nil {
+				if ctx.Err() != nil {
+					fmt.Fprintln(out, "\n>> interrupted")
+					return nil
+				}
+				fmt.Fprintf(out, ">> the restarted manager does not serve its webhooks: %v\n", err)
+				continue // once it exits, the next turn restarts it
+			}
+		}
+		fmt.Fprintf(out, ">> manager restarted (pid %d)\n", cmd.Process.Pid)
 	}
 }
 
