@@ -3,15 +3,19 @@ package builders
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"sync"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/gatehouse-dev/gatehouse/controllers"
@@ -42,6 +46,61 @@ type Operator struct {
 	// restarted operator would) or read the engine's Indexes.
 	Manager ctrl.Manager
 	Engine  *engine.Engine
+
+	// writes counts the manager's status applies by namespace and kind.
+	writes statusWrites
+}
+
+// statusWrites counts status applies by namespace and kind. Unlike the
+// gatehouse_status_writes_total metric, which counts every namespace, it
+// lets a test assert that nothing wrote into its own namespace while the
+// other tests' objects go on being reconciled.
+type statusWrites struct {
+	mu sync.Mutex
+	n  map[string]map[string]int
+}
+
+func (w *statusWrites) add(namespace, kind string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == nil {
+		w.n = map[string]map[string]int{}
+	}
+	if w.n[namespace] == nil {
+		w.n[namespace] = map[string]int{}
+	}
+	w.n[namespace][kind]++
+}
+
+// StatusWrites returns the status applies the manager's client made in a
+// namespace so far, by kind (the reconcilers a test builds from
+// Manager.GetClient() are counted too).
+func (o *Operator) StatusWrites(namespace string) map[string]int {
+	o.writes.mu.Lock()
+	defer o.writes.mu.Unlock()
+	return maps.Clone(o.writes.n[namespace])
+}
+
+// countStatusApplies wraps the manager's client so that every apply of a
+// status subresource is counted by namespace and kind.
+func (o *Operator) countStatusApplies(c client.WithWatch) client.Client {
+	return interceptor.NewClient(c, interceptor.Funcs{
+		SubResourceApply: func(ctx context.Context, c client.Client, sub string, ac runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			err := c.SubResource(sub).Apply(ctx, ac, opts...)
+			if err == nil && sub == "status" {
+				var meta struct {
+					Kind     string `json:"kind"`
+					Metadata struct {
+						Namespace string `json:"namespace"`
+					} `json:"metadata"`
+				}
+				if b, jerr := json.Marshal(ac); jerr == nil && json.Unmarshal(b, &meta) == nil {
+					o.writes.add(meta.Metadata.Namespace, meta.Kind)
+				}
+			}
+			return err
+		},
+	})
 }
 
 // Start creates the manager and the controllers and starts the manager in
@@ -61,6 +120,13 @@ func (o *Operator) Start(ctx context.Context, e *testenv.Env) error {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: by},
+		NewClient: func(cfg *rest.Config, opts client.Options) (client.Client, error) {
+			c, err := client.NewWithWatch(cfg, opts)
+			if err != nil {
+				return nil, err
+			}
+			return o.countStatusApplies(c), nil
+		},
 	})
 	if err != nil {
 		return err
