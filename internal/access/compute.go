@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -141,7 +142,6 @@ func Compute(s Snapshot) *Result {
 		GroupMembers: make(map[string]int32, len(ix.groups)),
 		Profiles:     ix.profileStatus(),
 	}
-	ix.rankResources()
 	sc := ix.getScratch()
 	defer ix.putScratch(sc)
 	for name, u := range ix.users {
@@ -439,24 +439,13 @@ func capAccess(a *acc, prof *profileEntry) (role iamv1alpha1.Role, perms Permiss
 }
 
 // outputOrder returns the accumulators' order in the result: (rank << 32 |
-// acc index) sorted when the resources are ranked, else the acc index
-// sorted by type then name.
+// acc index), sorted.
 func (ix *Index) outputOrder(sc *scratch) []uint64 {
 	order := sc.order[:0]
 	for i := range sc.accs {
 		order = append(order, uint64(sc.accs[i].rank)<<32|uint64(i))
 	}
-	if ix.ranked {
-		slices.Sort(order)
-	} else {
-		slices.SortFunc(order, func(i, j uint64) int {
-			a, b := &sc.accs[uint32(i)], &sc.accs[uint32(j)]
-			if a.typ != b.typ {
-				return cmp.Compare(typeAlpha[a.typ], typeAlpha[b.typ])
-			}
-			return strings.Compare(a.name, b.name)
-		})
-	}
+	slices.Sort(order)
 	sc.order = order
 	return order
 }
@@ -527,20 +516,47 @@ func compareRes(a, b *resEntry) int {
 	return strings.Compare(a.key.name, b.key.name)
 }
 
-// rankResources numbers every resource in output order, so that a full
-// computation sorts each user's resources by integer; a new resource clears
-// ix.ranked until the next full computation. It writes the entries: the
-// write lock is held.
+// rankResources numbers every resource in output order, evenly spaced
+// over the positive int32s so that resources added later fit between their
+// neighbours (placeResource): a computation then sorts a user's resources
+// by integer, not by type and name. It writes the entries: the write lock
+// is held (or the Index is being built).
 func (ix *Index) rankResources() {
-	all := make([]*resEntry, 0, len(ix.resources))
+	all := ix.byRank[:0]
 	for _, r := range ix.resources {
 		all = append(all, r)
 	}
 	slices.SortFunc(all, compareRes)
-	for i, r := range all {
-		r.rank = int32(i)
+	ix.byRank = all
+	ix.renumber()
+}
+
+// renumber spaces the ranks of byRank evenly again.
+func (ix *Index) renumber() {
+	step := int64(math.MaxInt32) / int64(len(ix.byRank)+1)
+	for i, r := range ix.byRank {
+		r.rank = int32(int64(i+1) * step)
 	}
-	ix.ranked = true
+}
+
+// placeResource gives a new resource a rank between its neighbours' in
+// output order; where they have no room between them, every rank is spaced
+// out again (a pass over byRank, no sort).
+func (ix *Index) placeResource(r *resEntry) {
+	i, _ := slices.BinarySearchFunc(ix.byRank, r, compareRes)
+	ix.byRank = slices.Insert(ix.byRank, i, r)
+	lo, hi := int64(0), int64(math.MaxInt32)
+	if i > 0 {
+		lo = int64(ix.byRank[i-1].rank)
+	}
+	if i+1 < len(ix.byRank) {
+		hi = int64(ix.byRank[i+1].rank)
+	}
+	if hi-lo < 2 {
+		ix.renumber()
+		return
+	}
+	r.rank = int32(lo + (hi-lo)/2)
 }
 
 // granteeMatches reports whether a grantee names u, one of u's groups

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -399,3 +400,58 @@ func TestLicenseSeatChangeAffects(t *testing.T) {
 		t.Errorf("changing the reader profile's maxRole touches %v, want its user r", got)
 	}
 }
+
+// TestResourceRanks: resources added after the Index was built get ranks
+// between their neighbours', and when a gap runs out every rank is spaced
+// out again; a user's resources come out in type-then-name order
+// throughout, and removed resources leave the order.
+func TestResourceRanks(t *testing.T) {
+	s := Snapshot{License: license(), Users: []iamv1alpha1.User{user("ann", "full")},
+		Shares: []iamv1alpha1.Share{share("s-a", "dataset/a", to("User", "ann", "Consumer")), share("s-z", "dataset/z", to("User", "ann", "Consumer"))}}
+	ix := NewIndex(s)
+	check := func(when string, want int) {
+		t.Helper()
+		for i := 1; i < len(ix.byRank); i++ {
+			if a, b := ix.byRank[i-1], ix.byRank[i]; compareRes(a, b) >= 0 || a.rank >= b.rank {
+				t.Fatalf("%s: %s (rank %d) before %s (rank %d)", when, a.key.name, a.rank, b.key.name, b.rank)
+			}
+		}
+		if len(ix.byRank) != len(ix.resources) {
+			t.Fatalf("%s: %d ranked resources, %d resources", when, len(ix.byRank), len(ix.resources))
+		}
+		var names []string
+		for _, r := range ix.ComputeUser("ann").Resources {
+			names = append(names, string(r.Type)+"/"+r.Name)
+		}
+		if len(names) != want {
+			t.Fatalf("%s: ann reaches %d resources, want %d", when, len(names), want)
+		}
+		if !slices.IsSorted(names) {
+			t.Fatalf("%s: resources out of order: %v", when, names)
+		}
+	}
+	check("built", 2)
+	// Each new name sorts just after the previous one, between it and
+	// dataset/z: the gap halves every time, so it runs out (a renumber)
+	// well before 64 insertions.
+	name := "a"
+	for i := range 64 {
+		name += "a"
+		if _, err := ix.Upsert(ptrTo(share(fmt.Sprintf("s%d", i), "dataset/"+name, to("User", "ann", "Consumer")))); err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprintf("after %d insertions", i+1), i+3)
+	}
+	if _, err := ix.Upsert(ptrTo(share("s-b", "project/b", to("User", "ann", "Consumer")))); err != nil {
+		t.Fatal(err)
+	}
+	check("another type", 67)
+	for i := range 64 {
+		if _, err := ix.Delete(KindShare, fmt.Sprintf("s%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after deletions", 3)
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -53,7 +54,12 @@ type Index struct {
 	adminGroups   set[*groupEntry]
 
 	resources map[resKey]*resEntry
-	ranked    bool // every resEntry.rank is valid
+	// byRank lists the resources in output order (compareRes); their
+	// ranks increase along it, with gaps for the ones added later.
+	byRank []*resEntry
+	// building: NewIndex is adding the snapshot; it ranks the resources
+	// once at the end instead of placing each.
+	building bool
 
 	// Dense ids of the entries, which index a scratch's marks.
 	userIDs, groupIDs, shareIDs, resIDs idAlloc
@@ -133,7 +139,7 @@ type resKey struct {
 type resEntry struct {
 	// The fields a computation reads come first, in one cache line.
 	id     int32
-	rank   int32 // place in output order, valid while Index.ranked
+	rank   int32 // place in output order: increases along Index.byRank
 	key    resKey
 	shares []*shareEntry
 	grants []*grantEntry
@@ -285,6 +291,7 @@ func NewIndex(s Snapshot) *Index {
 		adminGroups:   set[*groupEntry]{},
 		resources:     map[resKey]*resEntry{},
 		names:         newNameCache(),
+		building:      true,
 	}
 	ix.setLicense(s.License)
 	for i := range s.Users {
@@ -311,6 +318,8 @@ func NewIndex(s Snapshot) *Index {
 			ix.putGrant(&s.ResourceGrants[i])
 		}
 	}
+	ix.rankResources()
+	ix.building = false
 	return ix
 }
 
@@ -517,7 +526,9 @@ func (ix *Index) resource(t iamv1alpha1.ResourceType, name string) *resEntry {
 	if r == nil {
 		r = &resEntry{key: k, id: ix.resIDs.get()}
 		ix.resources[k] = r
-		ix.ranked = false
+		if !ix.building {
+			ix.placeResource(r)
+		}
 	}
 	return r
 }
@@ -526,6 +537,9 @@ func (ix *Index) releaseResource(r *resEntry) {
 	if r != nil && r.empty() {
 		delete(ix.resources, r.key)
 		ix.resIDs.put(r.id)
+		if i, found := slices.BinarySearchFunc(ix.byRank, r, compareRes); found {
+			ix.byRank = slices.Delete(ix.byRank, i, i+1)
+		}
 	}
 }
 
