@@ -264,9 +264,37 @@ type connEntry struct {
 	via        []viaCache
 }
 
+// Objects is a namespace's objects by pointer, as a cache holds them: the
+// form NewIndexOf takes, so that an Index built from an informer's cache
+// keeps the cache's objects instead of copies of them.
+type Objects struct {
+	Now            time.Time
+	License        *iamv1alpha1.License
+	Users          []*iamv1alpha1.User
+	Groups         []*iamv1alpha1.Group
+	Connections    []*iamv1alpha1.Connection
+	ResourceGrants []*iamv1alpha1.ResourceGrant
+	Shares         []*iamv1alpha1.Share
+}
+
 // NewIndex builds an Index from a snapshot. The snapshot's objects are kept,
 // not copied.
 func NewIndex(s Snapshot) *Index {
+	return NewIndexOf(Objects{Now: s.Now, License: s.License, Users: pointers(s.Users), Groups: pointers(s.Groups),
+		Connections: pointers(s.Connections), ResourceGrants: pointers(s.ResourceGrants), Shares: pointers(s.Shares)})
+}
+
+func pointers[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}
+
+// NewIndexOf builds an Index from objects it keeps, not copies; they must
+// not change afterwards (a cache's objects do not).
+func NewIndexOf(s Objects) *Index {
 	ix := &Index{
 		now:           s.Now,
 		profiles:      map[string]*profileEntry{},
@@ -294,28 +322,28 @@ func NewIndex(s Snapshot) *Index {
 		building:      true,
 	}
 	ix.setLicense(s.License)
-	for i := range s.Users {
-		ix.putUser(&s.Users[i], true)
+	for _, u := range s.Users {
+		ix.putUser(u, true)
 	}
 	for _, l := range ix.seatLists {
 		sort.Slice(l.users, func(a, b int) bool { return seatLess(l.users[a], l.users[b]) })
 	}
-	for i := range s.Groups {
-		ix.putGroup(&s.Groups[i])
+	for _, g := range s.Groups {
+		ix.putGroup(g)
 	}
-	for i := range s.Connections {
-		ix.putConn(&s.Connections[i])
+	for _, c := range s.Connections {
+		ix.putConn(c)
 	}
 	// A Share or ResourceGrant being deleted grants nothing, whatever
 	// finalizers hold it.
-	for i := range s.Shares {
-		if s.Shares[i].DeletionTimestamp == nil {
-			ix.putShare(&s.Shares[i])
+	for _, sh := range s.Shares {
+		if sh.DeletionTimestamp == nil {
+			ix.putShare(sh)
 		}
 	}
-	for i := range s.ResourceGrants {
-		if s.ResourceGrants[i].DeletionTimestamp == nil {
-			ix.putGrant(&s.ResourceGrants[i])
+	for _, g := range s.ResourceGrants {
+		if g.DeletionTimestamp == nil {
+			ix.putGrant(g)
 		}
 	}
 	ix.rankResources()

@@ -234,36 +234,37 @@ func (e *Engine) build() int {
 	now := e.clock.Now()
 	for ns, p := range e.pending {
 		e.applied[ns] = p.objs
-		snap := access.Snapshot{Now: now}
+		// The Index keeps the cache's objects, not copies of them.
+		snap := access.Objects{Now: now}
 		var licenses []iamv1alpha1.License
 		for _, o := range p.objs[access.KindLicense] {
 			licenses = append(licenses, *o.(*iamv1alpha1.License))
 		}
 		snap.License = access.LicenseInForce(licenses)
 		for _, o := range p.objs[access.KindUser] {
-			snap.Users = append(snap.Users, *o.(*iamv1alpha1.User))
+			snap.Users = append(snap.Users, o.(*iamv1alpha1.User))
 		}
 		for _, o := range p.objs[access.KindGroup] {
-			snap.Groups = append(snap.Groups, *o.(*iamv1alpha1.Group))
+			snap.Groups = append(snap.Groups, o.(*iamv1alpha1.Group))
 		}
 		for _, o := range p.objs[access.KindConnection] {
-			snap.Connections = append(snap.Connections, *o.(*iamv1alpha1.Connection))
+			snap.Connections = append(snap.Connections, o.(*iamv1alpha1.Connection))
 		}
 		for _, o := range p.objs[access.KindShare] {
 			s := o.(*iamv1alpha1.Share)
-			snap.Shares = append(snap.Shares, *s)
+			snap.Shares = append(snap.Shares, s)
 			if obs := s.Status.ObservedGeneration; obs > 0 && s.Generation > obs && s.DeletionTimestamp == nil {
 				e.unjudged = append(e.unjudged, s)
 			}
 		}
 		for _, o := range p.objs[access.KindResourceGrant] {
 			g := o.(*iamv1alpha1.ResourceGrant)
-			snap.ResourceGrants = append(snap.ResourceGrants, *g)
+			snap.ResourceGrants = append(snap.ResourceGrants, g)
 			if obs := g.Status.ObservedGeneration; obs > 0 && g.Generation > obs && g.DeletionTimestamp == nil {
 				e.unjudged = append(e.unjudged, g)
 			}
 		}
-		e.indexes[ns] = access.NewIndex(snap)
+		e.indexes[ns] = access.NewIndexOf(snap)
 		if snap.License != nil {
 			e.noteExpiryLocked(ns, snap.License)
 		}
