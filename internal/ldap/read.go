@@ -42,8 +42,9 @@ type Stats struct {
 	// GroupEntries is how many entries the group search returned.
 	GroupEntries int
 	// Searches is how many search requests were made: the paged user and
-	// group searches count once each, every ranged-attribute request and
-	// in-chain search once more.
+	// group searches count once each, every ranged-attribute request,
+	// in-chain search and the search for entries with members
+	// (ActiveDirectory, readChains) once more.
 	Searches int
 	// RangedGroups is how many groups had so many members that the server
 	// returned them in ranges (Active Directory), all of which were read.
