@@ -20,7 +20,15 @@ import (
 
 // outsideReach returns, for every group, the outside DNs it reaches through
 // its member groups (its own included), sorted; nil when there are none.
+// It is computed once, and again after dropLeaves.
 func (p *prepared) outsideReach() [][]string {
+	if !p.reachDone {
+		p.reach, p.reachDone = p.computeReach(), true
+	}
+	return p.reach
+}
+
+func (p *prepared) computeReach() [][]string {
 	some := false
 	for _, o := range p.outside {
 		some = some || len(o) > 0
@@ -108,6 +116,7 @@ func (p *prepared) dropLeaves(holders map[string]bool) {
 		}
 		p.outside[i] = kept
 	}
+	p.reachDone = false
 }
 
 // inGroupScope reports whether the entry with normalised DN key is in the

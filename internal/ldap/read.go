@@ -407,6 +407,9 @@ type prepared struct {
 	// do not show who is a member. spelled has their spelling.
 	outside [][]string
 	spelled map[string]string
+	// reach caches outsideReach.
+	reach     [][]string
+	reachDone bool
 }
 
 // prepare builds the users and the membership graph from the entries.
