@@ -28,15 +28,28 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 	}
 	u := q.Users
 	filter := andFilter(u.Filter, loginFilter(u.LoginAttributes, login))
+	attrs := q.userAttributes()
+	var backlink string
+	if g := q.Groups; g != nil && g.Nested == NestingActiveDirectory {
+		// Its memberOf values say which of the in-chain search's groups list
+		// the user itself, so no search for the direct groups is needed.
+		s, _ := schemaFor(g.MemberAttribute)
+		backlink = s.backlink
+		attrs = uniqueFold(append(attrs, backlink))
+	}
 	var matches []userRec
+	var direct map[string]bool
 	err := conn.Search(ctx, SearchRequest{
 		BaseDN: u.BaseDN, Scope: u.Scope, Filter: filter,
-		Attributes: q.userAttributes(), PageSize: q.PageSize,
+		Attributes: attrs, PageSize: q.PageSize,
 	}, func(e *Entry) error {
 		// An entry found through a later login attribute whose first one
 		// holds another login is someone else.
 		if rec, reason := q.toUser(e); reason == "" && strings.EqualFold(rec.user.Login, login) {
 			matches = append(matches, rec)
+			if backlink != "" {
+				direct = normalisedSet(e.Values(backlink))
+			}
 		}
 		return nil
 	})
@@ -61,7 +74,7 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 	if q.Groups == nil {
 		return &rec.user, nil
 	}
-	groups, err := lookupGroups(ctx, conn, q, rec)
+	groups, err := lookupGroups(ctx, conn, q, rec, direct)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the groups of %s: %w", rec.user.DN, err)
 	}
@@ -70,58 +83,83 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 }
 
 // lookupGroups finds the groups of one user by asking the server which
-// groups list it (and, when nesting, which groups list those).
-func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]GroupRef, error) {
+// groups list it and, when nesting, which groups list those: Recursive one
+// search per level (per maxFilterValues groups of a level), ActiveDirectory
+// one in-chain search in all, the user's memberOf values (direct, by
+// normalised DN) telling which of those list it directly.
+func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec, direct map[string]bool) ([]GroupRef, error) {
 	gq := q.Groups
 	s, _ := schemaFor(gq.MemberAttribute)
 	attr := string(s.attribute)
-	containing := func(filter string) ([]GroupRef, error) {
-		var out []GroupRef
-		err := conn.Search(ctx, SearchRequest{
+	containing := func(filter string, fn func(GroupRef)) error {
+		return conn.Search(ctx, SearchRequest{
 			BaseDN: gq.BaseDN, Scope: gq.Scope, Filter: andFilter(gq.Filter, filter),
 			Attributes: []string{gq.NameAttribute}, PageSize: q.PageSize,
 		}, func(e *Entry) error {
-			out = append(out, GroupRef{DN: e.DN, Name: q.groupName(e)})
+			fn(GroupRef{DN: e.DN, Name: q.groupName(e)})
 			return nil
 		})
-		return out, err
-	}
-
-	direct, err := containing(directMemberFilter(s, rec))
-	if err != nil {
-		return nil, err
 	}
 	found := groupSet{}
+	if gq.Nested == NestingActiveDirectory {
+		err := containing(inChainFilter(attr, rec.user.DN), func(g GroupRef) {
+			g.Direct = direct[ldapdn.Normalize(g.DN)]
+			found.add(g)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return found.sorted(), nil
+	}
+
 	var frontier []GroupRef
-	for _, g := range direct {
+	err := containing(directMemberFilter(s, rec), func(g GroupRef) {
 		g.Direct = true
 		if !found.has(g) {
 			found.add(g)
 			frontier = append(frontier, g)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
-
-	switch gq.Nested {
-	case NestingRecursive:
-		// Up level by level: the groups that list a group found so far.
+	if gq.Nested == NestingRecursive {
+		// Up level by level: the groups that list a group of the level.
 		_, err := walkNesting(frontier, gq.MaxNestingDepth, false,
-			func(child GroupRef) ([]GroupRef, error) { return containing(equalityFilter(attr, child.DN)) },
+			func(level []GroupRef, visit func(GroupRef)) error {
+				for start := 0; start < len(level); start += maxFilterValues {
+					chunk := level[start:min(start+maxFilterValues, len(level))]
+					fs := make([]string, len(chunk))
+					for i, child := range chunk {
+						fs[i] = equalityFilter(attr, child.DN)
+					}
+					if err := containing(orFilter(fs...), visit); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
 			found.has, found.add)
 		if err != nil {
 			return nil, err
 		}
-	case NestingActiveDirectory:
-		all, err := containing(inChainFilter(attr, rec.user.DN))
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range all {
-			if !found.has(g) {
-				found.add(g)
-			}
-		}
 	}
 	return found.sorted(), nil
+}
+
+// maxFilterValues bounds the member DNs one search of Lookup's Recursive
+// walk asks about, so that a filter stays far below a server's request size
+// limit (Active Directory's MaxReceiveBuffer, OpenLDAP's
+// sockbuf_max_incoming_auth) however wide a level is.
+const maxFilterValues = 100
+
+// normalisedSet returns the normalised DNs of values as a set.
+func normalisedSet(values []string) map[string]bool {
+	out := make(map[string]bool, len(values))
+	for _, v := range values {
+		out[ldapdn.Normalize(v)] = true
+	}
+	return out
 }
 
 // directMemberFilter matches the groups that list the user itself.

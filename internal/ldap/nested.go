@@ -73,8 +73,7 @@ func (w *walker) walk(root, maxDepth int) (ms []member, cycle, limited bool) {
 		add(u, true)
 	}
 	w.groupMark[root] = mark
-	limited, _ = walkNesting([]int{root}, maxDepth, true,
-		func(f int) ([]int, error) { return w.g.groups[f], nil },
+	limited, _ = walkNesting([]int{root}, maxDepth, true, w.g.nextGroups,
 		func(sub int) bool {
 			// walkNesting asks this of every member group it meets.
 			cycle = cycle || sub == root
@@ -90,20 +89,33 @@ func (w *walker) walk(root, maxDepth int) (ms []member, cycle, limited bool) {
 	return ms, cycle, limited
 }
 
+// nextGroups hands every member group of the groups of level to visit: the
+// next function of walkNesting in memory.
+func (g graph) nextGroups(level []int, visit func(int)) error {
+	for _, f := range level {
+		for _, sub := range g.groups[f] {
+			visit(sub)
+		}
+	}
+	return nil
+}
+
 // walkNesting is the one nested-group expansion, used by Read (down from a
 // group to the groups nested in it, in memory) and by Lookup (up from a
-// user's groups to the groups listing them, one search per group). It walks
+// user's groups to the groups listing them, one search per level). It walks
 // breadth-first from start, the groups of depth 0 (already entered by the
-// caller), taking next of each group of one level as the next level, up to
-// maxDepth levels. A group is entered once, the first time it is reached and
-// not seen, so a cycle ends the walk.
+// caller): next hands visit the groups one level further down (or up) from
+// all groups of a level at once, so that a caller that searches can ask for
+// a whole level in one request. It goes up to maxDepth levels. A group is
+// entered once, the first time it is reached and not seen, so a cycle ends
+// the walk.
 //
 // With probe, the walk looks one level beyond maxDepth and limited says
 // whether groups were left there unentered; without, it makes no call of
 // next beyond maxDepth (Lookup: no search it would not use) and limited is
-// false. seen is asked of every group next returns, entered or not. An error
-// of next ends the walk.
-func walkNesting[N any](start []N, maxDepth int, probe bool, next func(N) ([]N, error),
+// false. seen is asked of every group next hands over, entered or not. An
+// error of next ends the walk.
+func walkNesting[N any](start []N, maxDepth int, probe bool, next func(level []N, visit func(N)) error,
 	seen func(N) bool, enter func(N)) (limited bool, err error) {
 	frontier := start
 	for depth := 1; len(frontier) > 0 && !limited; depth++ {
@@ -111,22 +123,18 @@ func walkNesting[N any](start []N, maxDepth int, probe bool, next func(N) ([]N, 
 			break
 		}
 		var level []N
-		for _, f := range frontier {
-			subs, err := next(f)
-			if err != nil {
-				return false, err
+		err := next(frontier, func(sub N) {
+			switch {
+			case seen(sub):
+			case depth > maxDepth:
+				limited = true
+			default:
+				enter(sub)
+				level = append(level, sub)
 			}
-			for _, sub := range subs {
-				switch {
-
-				case seen(sub):
-				case depth > maxDepth:
-					limited = true
-				default:
-					enter(sub)
-					level = append(level, sub)
-				}
-			}
+		})
+		if err != nil {
+			return false, err
 		}
 		frontier = level
 	}

@@ -42,8 +42,9 @@ type Stats struct {
 	// GroupEntries is how many entries the group search returned.
 	GroupEntries int
 	// Searches is how many search requests were made: the paged user and
-	// group searches count once each, every ranged-attribute request and
-	// in-chain search once more.
+	// group searches count once each, every ranged-attribute request,
+	// in-chain search and the search for entries with members
+	// (ActiveDirectory, readChains) once more.
 	Searches int
 	// RangedGroups is how many groups had so many members that the server
 	// returned them in ranges (Active Directory), all of which were read.
@@ -136,18 +137,19 @@ func Read(ctx context.Context, conn Conn, q Query) (*Snapshot, error) {
 		return nil, err
 	}
 	var groups []*Entry
-	var inChain map[string][]string
 	if q.Groups != nil {
 		if groups, err = r.readGroups(ctx); err != nil {
 			return nil, err
 		}
-		if q.Groups.Nested == NestingActiveDirectory {
-			if inChain, err = r.readInChain(ctx, groups); err != nil {
-				return nil, err
-			}
+	}
+	p := prepare(q, users, groups)
+	var inChain map[string][]string
+	if q.Groups != nil && q.Groups.Nested == NestingActiveDirectory {
+		if inChain, err = r.readChains(ctx, p); err != nil {
+			return nil, err
 		}
 	}
-	snap := assemble(q, users, groups, inChain)
+	snap := p.finish(inChain)
 	snap.Stats = r.stats
 	return snap, nil
 }
@@ -172,10 +174,18 @@ func (q Query) userAttributes() []string {
 
 func (r *reader) readUsers(ctx context.Context) ([]*Entry, error) {
 	u := r.q.Users
+	attrs := r.q.userAttributes()
+	if g := r.q.Groups; g != nil && g.Nested == NestingActiveDirectory {
+		// A user entry is a leaf of the nesting only if it lists no members
+		// itself; asking costs nothing where, as in Active Directory, users
+		// have none.
+		s, _ := schemaFor(g.MemberAttribute)
+		attrs = uniqueFold(append(attrs, string(s.attribute)))
+	}
 	var out []*Entry
 	err := r.search(ctx, SearchRequest{
 		BaseDN: u.BaseDN, Scope: u.Scope, Filter: u.Filter,
-		Attributes: r.q.userAttributes(), PageSize: r.q.PageSize,
+		Attributes: attrs, PageSize: r.q.PageSize,
 	}, func(e *Entry) error {
 		r.stats.UserEntries++
 		if r.q.MaxUsers > 0 && r.stats.UserEntries > r.q.MaxUsers {
@@ -277,27 +287,67 @@ func (r *reader) readRange(ctx context.Context, dn, attr string, next int) ([]st
 	return out, nil
 }
 
-// readInChain asks the server, for every group, which users are members of
-// it through any chain of member links (Active Directory's in-chain rule on
-// the users' memberOf). The result is keyed by the group's normalised DN.
-func (r *reader) readInChain(ctx context.Context, groups []*Entry) (map[string][]string, error) {
+// readChains asks the server for what the groups' member values cannot
+// show (ActiveDirectory): the in-chain members of the DNs p.chainTargets
+// names. When that is more than one search, one search first finds which
+// entries of the group search's subtree list members at all: an outside DN
+// in that subtree that lists none is a leaf (a computer, a contact, a
+// disabled user, a foreign security principal), through which nobody is a
+// member, and needs no in-chain search.
+func (r *reader) readChains(ctx context.Context, p *prepared) (map[string][]string, error) {
+	targets := p.chainTargets()
+	if len(targets) > 1 && p.outsideInGroupScope() {
+		holders, err := r.readMemberHolders(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.dropLeaves(holders)
+		targets = p.chainTargets()
+	}
+	return r.readInChain(ctx, targets)
+}
+
+// readMemberHolders returns the normalised DNs of the entries in the group
+// search's base and scope that have a member value, whatever their class.
+func (r *reader) readMemberHolders(ctx context.Context) (map[string]bool, error) {
+	g := r.q.Groups
+	s, _ := schemaFor(g.MemberAttribute)
+	out := map[string]bool{}
+	err := r.search(ctx, SearchRequest{
+		BaseDN: g.BaseDN, Scope: g.Scope, Filter: "(" + string(s.attribute) + "=*)",
+		Attributes: []string{"1.1"}, PageSize: r.q.PageSize,
+	}, func(e *Entry) error {
+		out[ldapdn.Normalize(e.DN)] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read which entries below %s have %s values: %w", g.BaseDN, s.attribute, err)
+	}
+	return out, nil
+}
+
+// readInChain asks the server, for every DN of targets (a group's, or a
+// member's the group search did not read), which users are members of it
+// through any chain of member links (Active Directory's in-chain rule on the
+// users' memberOf). The result is keyed by the normalised DN.
+func (r *reader) readInChain(ctx context.Context, targets []string) (map[string][]string, error) {
 	u := r.q.Users
 	s, _ := schemaFor(r.q.Groups.MemberAttribute)
-	out := make(map[string][]string, len(groups))
-	for _, g := range groups {
+	out := make(map[string][]string, len(targets))
+	for _, dn := range targets {
 		var dns []string
 		err := r.search(ctx, SearchRequest{
 			BaseDN: u.BaseDN, Scope: u.Scope,
-			Filter:     andFilter(u.Filter, inChainFilter(s.backlink, g.DN)),
+			Filter:     andFilter(u.Filter, inChainFilter(s.backlink, dn)),
 			Attributes: []string{"1.1"}, PageSize: r.q.PageSize,
 		}, func(e *Entry) error {
 			dns = append(dns, e.DN)
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("cannot read the nested members of group %s: %w", g.DN, err)
+			return nil, fmt.Errorf("cannot read the nested members of %s: %w", dn, err)
 		}
-		out[ldapdn.Normalize(g.DN)] = dns
+		out[ldapdn.Normalize(dn)] = dns
 	}
 	return out, nil
 }
@@ -336,26 +386,63 @@ func (q Query) groupName(e *Entry) string {
 	return rdnValue(e.DN)
 }
 
-// assemble builds a Snapshot from the entries Read found. It is pure: the
-// same entries give the same Snapshot, whatever their order.
+// assemble builds a Snapshot from the entries Read found and, for
+// ActiveDirectory, the server's in-chain answers (see prepared.finish). It
+// is pure: the same entries give the same Snapshot, whatever their order.
 func assemble(q Query, userEntries, groupEntries []*Entry, inChain map[string][]string) *Snapshot {
-	snap := &Snapshot{}
-	snap.Users, snap.Skipped = assembleUsers(q, userEntries)
+	return prepare(q, userEntries, groupEntries).finish(inChain)
+}
+
+// prepared is what Read found, turned into users, groups and the membership
+// graph between them, before nested groups are expanded.
+type prepared struct {
+	q    Query
+	snap *Snapshot // Users and Skipped
+	recs []groupRec
+	ix   userIndex
+	g    graph
+	// outside[i] are the normalised member DNs of group i that are neither a
+	// group the group search read nor a user entry without members of its
+	// own (ActiveDirectory only): the DNs below which the member values read
+	// do not show who is a member. spelled has their spelling.
+	outside [][]string
+	spelled map[string]string
+	// reach caches outsideReach.
+	reach     [][]string
+	reachDone bool
+}
+
+// prepare builds the users and the membership graph from the entries.
+func prepare(q Query, userEntries, groupEntries []*Entry) *prepared {
+	p := &prepared{q: q, snap: &Snapshot{}}
+	p.snap.Users, p.snap.Skipped = assembleUsers(q, userEntries)
 	if q.Groups == nil {
-		return snap
+		return p
 	}
 	s, _ := schemaFor(q.Groups.MemberAttribute)
-	recs := groupRecords(q, s, groupEntries)
-	ix := newUserIndex(snap.Users)
-	x := expandMembers(q.Groups, s, recs, ix, inChain)
+	p.recs = groupRecords(q, s, groupEntries)
+	p.ix = newUserIndex(p.snap.Users)
+	p.buildGraph(s, userEntries)
+	return p
+}
+
+// finish expands the nested groups and fills in the snapshot's groups and
+// the users' groups. inChain are the server's answers to the in-chain
+// searches of chainTargets, by normalised DN (ActiveDirectory only).
+func (p *prepared) finish(inChain map[string][]string) *Snapshot {
+	snap := p.snap
+	if p.q.Groups == nil {
+		return snap
+	}
+	x := p.expand(inChain)
 	for _, i := range x.cycles {
-		snap.Cycles = append(snap.Cycles, recs[i].group.DN)
+		snap.Cycles = append(snap.Cycles, p.recs[i].group.DN)
 	}
 	for _, i := range x.limited {
-		snap.DepthLimited = append(snap.DepthLimited, recs[i].group.DN)
+		snap.DepthLimited = append(snap.DepthLimited, p.recs[i].group.DN)
 	}
-	snap.Groups = make([]Group, len(recs))
-	for i, r := range recs {
+	snap.Groups = make([]Group, len(p.recs))
+	for i, r := range p.recs {
 		grp := r.group
 		for _, m := range x.members[i] {
 			u := &snap.Users[m.user]
@@ -464,39 +551,89 @@ func newUserIndex(users []User) userIndex {
 	return ix
 }
 
-// expandMembers builds the membership graph of recs and expands it as the
-// nesting mode says: Recursive in memory with walkNesting, ActiveDirectory
-// with the server's in-chain answers (inChain, by normalised group DN).
-func expandMembers(gq *GroupQuery, s memberSchema, recs []groupRec, ix userIndex, inChain map[string][]string) expansion {
-	groupByDN := make(map[string]int, len(recs))
-	for i, r := range recs {
+// buildGraph builds the membership graph of p.recs: the direct users of
+// every group and, when nesting, its member groups; for ActiveDirectory also
+// the outside DNs.
+func (p *prepared) buildGraph(s memberSchema, userEntries []*Entry) {
+	gq := p.q.Groups
+	groupByDN := make(map[string]int, len(p.recs))
+	for i, r := range p.recs {
 		groupByDN[r.key] = i
 	}
-	g := graph{numUsers: ix.count, users: make([][]int, len(recs)), groups: make([][]int, len(recs))}
-	for i, r := range recs {
-		for _, k := range r.keys {
+	ad := gq.Nested == NestingActiveDirectory
+	var leaves map[string]bool
+	if ad {
+		leaves = userLeaves(s, userEntries)
+		p.outside = make([][]string, len(p.recs))
+		p.spelled = map[string]string{}
+	}
+	g := graph{numUsers: p.ix.count, users: make([][]int, len(p.recs)), groups: make([][]int, len(p.recs))}
+	for i, r := range p.recs {
+		for j, k := range r.keys {
 			if s.kind == loginValues {
-				if u, ok := ix.byLogin[k]; ok {
+				if u, ok := p.ix.byLogin[k]; ok {
 					g.users[i] = append(g.users[i], u)
 				}
 				continue
 			}
-			if u, ok := ix.byDN[k]; ok {
+			if u, ok := p.ix.byDN[k]; ok {
 				g.users[i] = append(g.users[i], u)
 			}
-			if sub, ok := groupByDN[k]; ok && gq.Nested == NestingRecursive {
+			sub, isGroup := groupByDN[k]
+			switch {
+			case isGroup && gq.Nested != NestingNone:
 				g.groups[i] = append(g.groups[i], sub)
+			case ad && !isGroup && !leaves[k]:
+				p.outside[i] = append(p.outside[i], k)
+				if _, ok := p.spelled[k]; !ok {
+					p.spelled[k] = r.group.Members[j]
+				}
 			}
 		}
 	}
-	depth := 0
-	if gq.Nested == NestingRecursive {
-		depth = gq.MaxNestingDepth
+	p.g = g
+}
+
+// userLeaves returns the normalised DNs of the user entries that list no
+// members themselves.
+func userLeaves(s memberSchema, userEntries []*Entry) map[string]bool {
+	out := make(map[string]bool, len(userEntries))
+	for _, e := range userEntries {
+		if values, next := rangedValues(e, string(s.attribute)); len(values) == 0 && next < 0 {
+			out[ldapdn.Normalize(e.DN)] = true
+		}
 	}
-	x := expand(g, depth)
-	if gq.Nested == NestingActiveDirectory {
-		for i, r := range recs {
-			x.members[i] = mergeInChain(x.members[i], inChain[r.key], ix.byDN)
+	return out
+}
+
+// expand expands the graph as the nesting mode says: Recursive in memory
+// with walkNesting, up to MaxNestingDepth; ActiveDirectory in memory without
+// a depth bound, as the in-chain rule has none, plus the server's in-chain
+// answers for the outside DNs a group reaches (or for the group itself).
+// Cycles and the depth bound are reported for Recursive only.
+func (p *prepared) expand(inChain map[string][]string) expansion {
+	gq := p.q.Groups
+	switch gq.Nested {
+	case NestingRecursive:
+		return expand(p.g, gq.MaxNestingDepth)
+	case NestingActiveDirectory:
+	default:
+		return expand(p.g, 0)
+	}
+	// A path through distinct groups is shorter than their number, so this
+	// depth is no bound.
+	x := expand(p.g, len(p.recs))
+	x.cycles, x.limited = nil, nil
+	reach := p.outsideReach()
+	for i, r := range p.recs {
+		dns := inChain[r.key]
+		if reach != nil {
+			for _, k := range reach[i] {
+				dns = append(dns[:len(dns):len(dns)], inChain[k]...)
+			}
+		}
+		if len(dns) > 0 {
+			x.members[i] = mergeInChain(x.members[i], dns, p.ix.byDN)
 		}
 	}
 	return x

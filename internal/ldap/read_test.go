@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,19 +123,25 @@ func TestReadRangeWithoutProgressFails(t *testing.T) {
 }
 
 func TestReadActiveDirectoryInChain(t *testing.T) {
-	// A group DN with filter metacharacters: the in-chain filter escapes it.
-	outer := `cn=R(D) *,` + groups
+	// outer lists alice and a group the group search does not read (outside
+	// ou=groups), whose DN has filter metacharacters: the in-chain filter
+	// escapes it. The server says bob is a member through it.
+	outer := gdn("outer")
+	sub := `cn=R(D) *,ou=elsewhere,dc=x`
 	fc := &fakeConn{handle: func(req SearchRequest) ([]*Entry, error) {
 		switch req.Filter {
 		case DefaultUserFilter:
+			if diff := cmp.Diff([]string{"uid", "displayName", "cn", "mail", "member"}, req.Attributes); diff != "" {
+				return nil, fmt.Errorf("user search attributes (-want +got):\n%s", diff)
+			}
 			return []*Entry{person("alice"), person("bob")}, nil
 		case DefaultGroupFilter:
-			return []*Entry{ent(outer, "cn", "R(D) *", "member", dnOf("alice"), "member", "cn=sub,"+groups)}, nil
-		case `(&(objectClass=person)(memberOf:1.2.840.113556.1.4.1941:=cn=R\28D\29 \2a,ou=groups,dc=x))`:
+			return []*Entry{ent(outer, "cn", "outer", "member", dnOf("alice"), "member", sub)}, nil
+		case `(&(objectClass=person)(memberOf:1.2.840.113556.1.4.1941:=cn=R\28D\29 \2a,ou=elsewhere,dc=x))`:
 			if req.BaseDN != people || len(req.Attributes) != 1 || req.Attributes[0] != "1.1" {
 				return nil, fmt.Errorf("in-chain search %+v", req)
 			}
-			return []*Entry{ent(dnOf("alice")), ent(dnOf("bob"))}, nil
+			return []*Entry{ent(dnOf("bob"))}, nil
 		}
 		return nil, fmt.Errorf("unexpected filter %s", req.Filter)
 	}}
@@ -143,11 +150,14 @@ func TestReadActiveDirectoryInChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []User{
-		user("alice", GroupRef{DN: outer, Name: "R(D) *", Direct: true}),
-		user("bob", GroupRef{DN: outer, Name: "R(D) *", Direct: false}),
+		user("alice", GroupRef{DN: outer, Name: "outer", Direct: true}),
+		user("bob", GroupRef{DN: outer, Name: "outer", Direct: false}),
 	}
 	if diff := cmp.Diff(want, snap.Users); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	if snap.Stats.Searches != 3 {
+		t.Errorf("%d searches, want 3: users, groups, one in-chain search", snap.Stats.Searches)
 	}
 }
 
@@ -276,15 +286,18 @@ func TestLookupFilters(t *testing.T) {
 			handle: func(req SearchRequest) ([]*Entry, error) {
 				switch {
 				case req.BaseDN == people:
-					return []*Entry{ent(`uid=alice,ou=R\2CD (*),dc=x`, "uid", "alice")}, nil
+					if !slices.Contains(req.Attributes, "memberOf") {
+						return nil, fmt.Errorf("the user search asks for %v, not memberOf", req.Attributes)
+					}
+					// memberOf spelled otherwise than the group's DN
+					return []*Entry{ent(`uid=alice,ou=R\2CD (*),dc=x`, "uid", "alice", "memberOf", "CN=Inner, OU=Groups, DC=X")}, nil
 				case strings.Contains(req.Filter, InChainRule):
 					return []*Entry{ent(gdn("inner"), "cn", "inner"), ent(gdn("outer"), "cn", "outer")}, nil
 				}
-				return []*Entry{ent(gdn("inner"), "cn", "inner")}, nil
+				return nil, fmt.Errorf("unexpected %s", req.Filter)
 			},
 			wantFilters: []string{
 				`(&(objectClass=person)(uid=alice))`,
-				"(&" + DefaultGroupFilter + `(member=uid=alice,ou=R\5c2CD \28\2a\29,dc=x))`,
 				"(&" + DefaultGroupFilter + `(member:1.2.840.113556.1.4.1941:=uid=alice,ou=R\5c2CD \28\2a\29,dc=x))`,
 			},
 			wantGroups: []GroupRef{ref("inner", true), ref("outer", false)},

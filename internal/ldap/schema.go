@@ -34,8 +34,11 @@ const (
 	// NestingRecursive expands member groups here, with cycle detection and
 	// a depth bound.
 	NestingRecursive Nesting = "Recursive"
-	// NestingActiveDirectory lets the server expand them with the in-chain
-	// matching rule (LDAP_MATCHING_RULE_IN_CHAIN).
+	// NestingActiveDirectory counts the members the server's in-chain
+	// matching rule (LDAP_MATCHING_RULE_IN_CHAIN) counts: through any chain,
+	// to any depth. Read expands in memory where the member values it read
+	// show every chain, and asks the server only below the DNs they cannot
+	// show (chains.go); Lookup asks it in one search.
 	NestingActiveDirectory Nesting = "ActiveDirectory"
 )
 
