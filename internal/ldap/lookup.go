@@ -29,6 +29,7 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 	u := q.Users
 	filter := andFilter(u.Filter, loginFilter(u.LoginAttributes, login))
 	var matches []userRec
+	var primary string // the primary group's SID of the (one) match
 	err := conn.Search(ctx, SearchRequest{
 		BaseDN: u.BaseDN, Scope: u.Scope, Filter: filter,
 		Attributes: q.userAttributes(), PageSize: q.PageSize,
@@ -37,6 +38,7 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 		// holds another login is someone else.
 		if rec, reason := q.toUser(e); reason == "" && strings.EqualFold(rec.user.Login, login) {
 			matches = append(matches, rec)
+			primary = primaryGroupSID(e)
 		}
 		return nil
 	})
@@ -61,7 +63,10 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 	if q.Groups == nil {
 		return &rec.user, nil
 	}
-	groups, err := lookupGroups(ctx, conn, q, rec)
+	if !q.Groups.PrimaryGroups {
+		primary = ""
+	}
+	groups, err := lookupGroups(ctx, conn, q, rec, primary)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the groups of %s: %w", rec.user.DN, err)
 	}
@@ -70,8 +75,9 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 }
 
 // lookupGroups finds the groups of one user by asking the server which
-// groups list it (and, when nesting, which groups list those).
-func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]GroupRef, error) {
+// groups list it (and, when nesting, which groups list those). primary is
+// the SID of the user's primary group ("": none), a direct group too.
+func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec, primary string) ([]GroupRef, error) {
 	gq := q.Groups
 	s, _ := schemaFor(gq.MemberAttribute)
 	attr := string(s.attribute)
@@ -90,6 +96,13 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec) ([]Group
 	direct, err := containing(directMemberFilter(s, rec))
 	if err != nil {
 		return nil, err
+	}
+	if primary != "" {
+		pg, err := lookupPrimaryGroup(containing, primary)
+		if err != nil {
+			return nil, err
+		}
+		direct = append(direct, pg...)
 	}
 	found := groupSet{}
 	var frontier []GroupRef
