@@ -279,8 +279,7 @@ func (s *Server) Admin() (*goldap.Conn, error) {
 var templateMu sync.Mutex
 
 // template returns the directory of the provisioned and seeded domain,
-// provisioning it into the cache when it is not there yet. Processes that
-// provision at once each write their own and keep the first.
+// provisioning it into the cache when it is not there yet.
 func template() (string, error) {
 	templateMu.Lock()
 	defer templateMu.Unlock()
@@ -296,6 +295,19 @@ func template() (string, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return "", err
 	}
+	// One process provisions, the others (test packages run in parallel)
+	// wait for its template instead of provisioning their own.
+	lock, err := os.OpenFile(filepath.Join(root, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = lock.Close() }()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	if _, err := os.Stat(filepath.Join(final, "complete")); err == nil {
+		return final, nil
+	}
 	tmp, err := os.MkdirTemp(root, "provision-")
 	if err != nil {
 		return "", err
@@ -310,9 +322,6 @@ func template() (string, error) {
 	}
 	_ = os.RemoveAll(final) // an incomplete one
 	if err := os.Rename(dc, final); err != nil {
-		if _, serr := os.Stat(filepath.Join(final, "complete")); serr == nil {
-			return final, nil // another process was first
-		}
 		return "", err
 	}
 	return final, nil
