@@ -103,7 +103,9 @@ type Group struct {
 	// when it has none.
 	Name string
 	// Members are the group's direct member values (DNs, or logins for
-	// memberUid), all ranges read, duplicates removed, in the server's order.
+	// memberUid), all ranges read, duplicates removed, in the server's order;
+	// with GroupQuery.PrimaryGroups followed by the DNs of the users read
+	// whose primary group it is.
 	Members []string
 	// MemberCount is len(Members): the group's direct members, users and
 	// groups, whether or not they are in the snapshot.
