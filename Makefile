@@ -92,7 +92,7 @@ verify: ## Fail if regenerating changes any file (run `make generate` and commit
 ##@ Tools
 
 .PHONY: deps
-deps: ## Install the Debian packages the real-server tests run (slapd, PostgreSQL, MariaDB) when missing.
+deps: ## Install the Debian packages the real-server tests run (slapd, Samba, PostgreSQL, MariaDB) when missing.
 	hack/deps.sh all
 
 .PHONY: controlplane

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests run for real, when they
-# are missing: hack/deps.sh ldap|postgresql|mariadb|all
+# are missing: hack/deps.sh ldap|samba|postgresql|mariadb|all
 #
 # Idempotent: a package whose binary is already there is not touched, so a
 # second run costs nothing. The packages' own system services are never
@@ -23,6 +23,14 @@ for what in "${@:-all}"; do
 		want /usr/sbin/slapd slapd
 		want ldapadd ldap-utils
 		;;
+	samba)
+		# Samba's AD domain controller (internal/ldap/adtest): the server,
+		# its provisioning data and directory modules, the VFS modules
+		# provisioning sets sysvol ACLs with, and ldbadd for the fixture.
+		want /usr/sbin/samba samba samba-ad-provision samba-dsdb-modules samba-vfs-modules
+		want '/usr/lib/*/samba/vfs/acl_xattr.so' samba-vfs-modules
+		want ldbadd ldb-tools
+		;;
 	postgresql)
 		want '/usr/lib/postgresql/*/bin/postgres' postgresql
 		;;
@@ -30,11 +38,11 @@ for what in "${@:-all}"; do
 		want mariadbd mariadb-server
 		;;
 	all)
-		"$0" ldap postgresql mariadb
+		"$0" ldap samba postgresql mariadb
 		exit 0
 		;;
 	*)
-		echo "hack/deps.sh: unknown dependency $what (want ldap, postgresql, mariadb or all)" >&2
+		echo "hack/deps.sh: unknown dependency $what (want ldap, samba, postgresql, mariadb or all)" >&2
 		exit 2
 		;;
 	esac

@@ -46,6 +46,27 @@ const (
 	NestedActiveDirectory NestedGroups = "ActiveDirectory"
 )
 
+// DirectorySchema is a preset of the users and groups fields for one kind
+// of directory.
+// +kubebuilder:validation:Enum=ActiveDirectory;RFC2307;RFC4519
+type DirectorySchema string
+
+// The schema presets. The values each supplies are listed in
+// docs/directory.md and, for a Directory, in status.schemaDefaults.
+const (
+	// SchemaActiveDirectory: enabled person accounts only (no computers,
+	// no disabled accounts, no built-in accounts), logins from
+	// sAMAccountName in lower case, groups of objectClass group with
+	// member, nested by the in-chain rule, primaryGroupID resolved.
+	SchemaActiveDirectory DirectorySchema = "ActiveDirectory"
+	// SchemaRFC2307: posixAccount users with uid, posixGroup groups with
+	// memberUid.
+	SchemaRFC2307 DirectorySchema = "RFC2307"
+	// SchemaRFC4519: inetOrgPerson users with uid, groupOfNames and
+	// groupOfUniqueNames groups with member.
+	SchemaRFC4519 DirectorySchema = "RFC4519"
+)
+
 // Provisioning says which directory entries become Users.
 // +kubebuilder:validation:Enum=All;OnDemand
 type Provisioning string
@@ -97,9 +118,9 @@ type DirectoryUsers struct {
 	// +kubebuilder:validation:MaxLength=1024
 	BaseDN string `json:"baseDN"`
 
-	// filter is the LDAP filter users match.
+	// filter is the LDAP filter users match. Omitted means the schema
+	// preset's filter, or (objectClass=person) without a schema.
 	// +optional
-	// +kubebuilder:default="(objectClass=person)"
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('(') && self.endsWith(')')",message="filter must be an LDAP filter in parentheses, such as (objectClass=person)"
 	Filter string `json:"filter,omitempty"`
@@ -110,27 +131,28 @@ type DirectoryUsers struct {
 	Scope SearchScope `json:"scope,omitempty"`
 
 	// loginAttributes are the attributes that hold the login; the first
-	// non-empty one wins (uid, sAMAccountName, mail, ...).
+	// non-empty one wins (uid, sAMAccountName, userPrincipalName, mail,
+	// ...). Omitted means the schema preset's (sAMAccountName for
+	// ActiveDirectory), or uid.
 	// +optional
-	// +kubebuilder:default={"uid"}
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=8
 	LoginAttributes []string `json:"loginAttributes,omitempty"`
 
 	// lowercaseLogins turns logins to lower case, for directories whose
-	// logins compare case-insensitively (Active Directory).
+	// logins compare case-insensitively (Active Directory). Omitted means
+	// true with schema ActiveDirectory, else false.
 	// +optional
-	LowercaseLogins bool `json:"lowercaseLogins,omitempty"`
+	LowercaseLogins *bool `json:"lowercaseLogins,omitempty"`
 
 	// displayNameAttributes hold the user's name; the first non-empty wins.
+	// Omitted means the schema preset's, or displayName, cn.
 	// +optional
-	// +kubebuilder:default={"displayName","cn"}
 	// +kubebuilder:validation:MaxItems=8
 	DisplayNameAttributes []string `json:"displayNameAttributes,omitempty"`
 
-	// emailAttribute holds the user's e-mail address.
+	// emailAttribute holds the user's e-mail address. Omitted means mail.
 	// +optional
-	// +kubebuilder:default=mail
 	// +kubebuilder:validation:MaxLength=128
 	EmailAttribute string `json:"emailAttribute,omitempty"`
 }
@@ -143,9 +165,11 @@ type DirectoryGroups struct {
 	// +kubebuilder:validation:MaxLength=1024
 	BaseDN string `json:"baseDN"`
 
-	// filter is the LDAP filter groups match.
+	// filter is the LDAP filter groups match. Omitted means the schema
+	// preset's filter, or
+	// (|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))
+	// without a schema.
 	// +optional
-	// +kubebuilder:default="(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))"
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('(') && self.endsWith(')')",message="filter must be an LDAP filter in parentheses, such as (objectClass=groupOfNames)"
 	Filter string `json:"filter,omitempty"`
@@ -155,20 +179,20 @@ type DirectoryGroups struct {
 	// +kubebuilder:default=Sub
 	Scope SearchScope `json:"scope,omitempty"`
 
-	// nameAttribute holds the group's name.
+	// nameAttribute holds the group's name. Omitted means cn.
 	// +optional
-	// +kubebuilder:default=cn
 	// +kubebuilder:validation:MaxLength=128
 	NameAttribute string `json:"nameAttribute,omitempty"`
 
-	// memberAttribute lists the group's members.
+	// memberAttribute lists the group's members. Omitted means the schema
+	// preset's (memberUid for RFC2307), or member.
 	// +optional
-	// +kubebuilder:default=member
 	MemberAttribute MemberAttribute `json:"memberAttribute,omitempty"`
 
-	// nested says how members of member groups are resolved.
+	// nested says how members of member groups are resolved. Omitted means
+	// the schema preset's (ActiveDirectory for schema ActiveDirectory), or
+	// None.
 	// +optional
-	// +kubebuilder:default=None
 	Nested NestedGroups `json:"nested,omitempty"`
 
 	// maxNestingDepth bounds Recursive expansion.
@@ -224,6 +248,19 @@ type DirectorySpec struct {
 	// iam.gatehouse.dev/credential-for: directory.<name>).
 	// +optional
 	BindPasswordSecretRef *SecretKeySelector `json:"bindPasswordSecretRef,omitempty"`
+
+	// schema is a preset for the users and groups fields: ActiveDirectory,
+	// RFC2307 or RFC4519. It fills in every such field left out (a value
+	// stored with an earlier version's defaults counts as left out), and
+	// status.schemaDefaults lists what it supplied; a field that is set
+	// overrides the preset. With ActiveDirectory a Directory pointed at the
+	// domain root syncs the enabled people and nothing else (no computer,
+	// disabled or built-in account), logins from sAMAccountName in lower
+	// case, groups nested by the in-chain rule, and members of a user's
+	// primary group (primaryGroupID, usually Domain Users) counted.
+	// Omitted means no preset: the defaults of each field.
+	// +optional
+	Schema DirectorySchema `json:"schema,omitempty"`
 
 	// allowPlaintextBind accepts a password bind over ldap:// without
 	// StartTLS, which sends the password in clear text to anyone on the
@@ -406,6 +443,15 @@ type DirectoryStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	AllowMassRemovalHandled string `json:"allowMassRemovalHandled,omitempty"`
+
+	// schemaDefaults are the values spec.schema supplied, one
+	// "field=value" each (users.loginAttributes=sAMAccountName): the fields
+	// the spec leaves out that the preset filled in.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=1024
+	SchemaDefaults []string `json:"schemaDefaults,omitempty"`
 
 	// conditions: Ready, Synced, Degraded, Insecure.
 	// +optional

@@ -686,6 +686,13 @@ func TestDirectoryValidation(t *testing.T) {
 			mutate: func(d *iamv1alpha1.Directory) { d.Spec.BindPasswordSecretRef = nil },
 			field:  "spec", want: "bindDN needs bindPasswordSecretRef, the Secret key that holds its password",
 		},
+		"schema ActiveDirectory": {
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.Schema = iamv1alpha1.SchemaActiveDirectory },
+		},
+		"unknown schema": {
+			mutate: func(d *iamv1alpha1.Directory) { d.Spec.Schema = "OpenLDAP" },
+			field:  "spec.schema", want: `Unsupported value: "OpenLDAP"`,
+		},
 		"users filter without parentheses": {
 			mutate: func(d *iamv1alpha1.Directory) { d.Spec.Users.Filter = "objectClass=person" },
 			field:  "spec.users.filter", want: "filter must be an LDAP filter in parentheses, such as (objectClass=person)",
@@ -893,21 +900,16 @@ func TestDefaults(t *testing.T) {
 	}
 	wantDirectory := iamv1alpha1.DirectorySpec{
 		URL: "ldaps://ldap.acme.example",
+		// The fields a schema preset supplies have no CRD default: the
+		// operator fills them in (internal/ldap's presets and defaults),
+		// so that a preset is not masked by a default nobody chose.
 		Users: iamv1alpha1.DirectoryUsers{
-			BaseDN:                "ou=people,dc=acme,dc=example",
-			Filter:                "(objectClass=person)",
-			Scope:                 iamv1alpha1.ScopeSub,
-			LoginAttributes:       []string{"uid"},
-			DisplayNameAttributes: []string{"displayName", "cn"},
-			EmailAttribute:        "mail",
+			BaseDN: "ou=people,dc=acme,dc=example",
+			Scope:  iamv1alpha1.ScopeSub,
 		},
 		Groups: &iamv1alpha1.DirectoryGroups{
 			BaseDN:          "ou=groups,dc=acme,dc=example",
-			Filter:          "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))",
 			Scope:           iamv1alpha1.ScopeSub,
-			NameAttribute:   "cn",
-			MemberAttribute: iamv1alpha1.MemberAttributeMember,
-			Nested:          iamv1alpha1.NestedNone,
 			MaxNestingDepth: 10,
 		},
 		Provisioning:           iamv1alpha1.ProvisioningOnDemand,

@@ -416,6 +416,11 @@ func (in *DirectoryStatus) DeepCopyInto(out *DirectoryStatus) {
 		*out = new(DirectoryPlan)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.SchemaDefaults != nil {
+		in, out := &in.SchemaDefaults, &out.SchemaDefaults
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))
@@ -462,6 +467,11 @@ func (in *DirectoryUsers) DeepCopyInto(out *DirectoryUsers) {
 		in, out := &in.LoginAttributes, &out.LoginAttributes
 		*out = make([]string, len(*in))
 		copy(*out, *in)
+	}
+	if in.LowercaseLogins != nil {
+		in, out := &in.LowercaseLogins, &out.LowercaseLogins
+		*out = new(bool)
+		**out = **in
 	}
 	if in.DisplayNameAttributes != nil {
 		in, out := &in.DisplayNameAttributes, &out.DisplayNameAttributes

@@ -12,6 +12,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -49,6 +50,7 @@ func (r *Reconciler) desiredStatus(s *scope, out *outcome) iamv1alpha1.Directory
 		Skipped:                 cur.Skipped,
 		SyncNowHandled:          d.Annotations[iamv1alpha1.AnnotationSyncNow],
 		AllowMassRemovalHandled: cur.AllowMassRemovalHandled,
+		SchemaDefaults:          ldap.QueryFromSpec(&d.Spec).SchemaDefaults(),
 	}
 	if out.allowed != "" {
 		st.AllowMassRemovalHandled = out.allowed
@@ -148,11 +150,10 @@ func (r *Reconciler) conditions(s *scope, out *outcome) (ready, synced, degraded
 	return ready, synced, degraded
 }
 
+// loginAttributes are the login attributes a sync reads: the spec's, the
+// schema preset's or the default.
 func loginAttributes(spec *iamv1alpha1.DirectorySpec) []string {
-	if len(spec.Users.LoginAttributes) > 0 {
-		return spec.Users.LoginAttributes
-	}
-	return []string{"uid"}
+	return ldap.QueryFromSpec(spec).Defaulted().Users.LoginAttributes
 }
 
 // list joins the first maxListed items.

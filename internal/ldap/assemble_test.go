@@ -185,7 +185,7 @@ func TestAssembleUsers(t *testing.T) {
 			wantLogins: []string{"a1", "b@x"},
 		},
 		"lowercasing": {
-			q:          UserQuery{LoginAttributes: []string{"sAMAccountName"}, LowercaseLogins: true},
+			q:          UserQuery{LoginAttributes: []string{"sAMAccountName"}, LowercaseLogins: new(true)},
 			users:      []*Entry{ent("cn=J,dc=x", "sAMAccountName", "JDoe")},
 			wantLogins: []string{"jdoe"},
 		},

@@ -144,7 +144,7 @@ func TestFromSpec(t *testing.T) {
 		BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: "ldap-bind", Key: "password"},
 		Users: iamv1alpha1.DirectoryUsers{
 			BaseDN: "ou=people,dc=example,dc=org", Filter: "(objectClass=inetOrgPerson)", Scope: iamv1alpha1.ScopeOne,
-			LoginAttributes: []string{"sAMAccountName", "uid"}, LowercaseLogins: true,
+			LoginAttributes: []string{"sAMAccountName", "uid"}, LowercaseLogins: new(true),
 			DisplayNameAttributes: []string{"cn"}, EmailAttribute: "userPrincipalName",
 		},
 		Groups: &iamv1alpha1.DirectoryGroups{
@@ -157,7 +157,7 @@ func TestFromSpec(t *testing.T) {
 	}
 	wantQ := Query{
 		Users: UserQuery{BaseDN: "ou=people,dc=example,dc=org", Filter: "(objectClass=inetOrgPerson)", Scope: ScopeOne,
-			LoginAttributes: []string{"sAMAccountName", "uid"}, LowercaseLogins: true,
+			LoginAttributes: []string{"sAMAccountName", "uid"}, LowercaseLogins: new(true),
 			DisplayNameAttributes: []string{"cn"}, EmailAttribute: "userPrincipalName"},
 		Groups: &GroupQuery{BaseDN: "ou=groups,dc=example,dc=org", Filter: "(objectClass=group)", Scope: ScopeSub,
 			NameAttribute: "name", MemberAttribute: MemberAttributeMember, Nested: NestingRecursive, MaxNestingDepth: 4},
@@ -173,12 +173,12 @@ func TestFromSpec(t *testing.T) {
 		t.Errorf("ConfigFromSpec (-want +got):\n%s", diff)
 	}
 
-	// A spec as the API server stores it when nothing is set gets the same
-	// defaults as the CRD's.
+	// A spec as the API server stores it when nothing is set gets this
+	// package's defaults.
 	bare := QueryFromSpec(&iamv1alpha1.DirectorySpec{Users: iamv1alpha1.DirectoryUsers{BaseDN: "dc=x"}, Groups: &iamv1alpha1.DirectoryGroups{BaseDN: "dc=x"}}).withDefaults()
 	wantBare := Query{
 		Users: UserQuery{BaseDN: "dc=x", Filter: DefaultUserFilter, Scope: ScopeSub, LoginAttributes: []string{"uid"},
-			DisplayNameAttributes: []string{"displayName", "cn"}, EmailAttribute: "mail"},
+			LowercaseLogins: new(false), DisplayNameAttributes: []string{"displayName", "cn"}, EmailAttribute: "mail"},
 		Groups: &GroupQuery{BaseDN: "dc=x", Filter: DefaultGroupFilter, Scope: ScopeSub, NameAttribute: "cn",
 			MemberAttribute: MemberAttributeMember, Nested: NestingNone, MaxNestingDepth: 10},
 		PageSize: 500,

@@ -39,6 +39,7 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 	}
 	var matches []userRec
 	var direct map[string]bool
+	var primary string // the primary group's SID of the (one) match
 	err := conn.Search(ctx, SearchRequest{
 		BaseDN: u.BaseDN, Scope: u.Scope, Filter: filter,
 		Attributes: attrs, PageSize: q.PageSize,
@@ -50,6 +51,7 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 			if backlink != "" {
 				direct = normalisedSet(e.Values(backlink))
 			}
+			primary = primaryGroupSID(e)
 		}
 		return nil
 	})
@@ -74,7 +76,10 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 	if q.Groups == nil {
 		return &rec.user, nil
 	}
-	groups, err := lookupGroups(ctx, conn, q, rec, direct)
+	if !q.Groups.PrimaryGroups {
+		primary = ""
+	}
+	groups, err := lookupGroups(ctx, conn, q, rec, direct, primary)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the groups of %s: %w", rec.user.DN, err)
 	}
@@ -86,8 +91,10 @@ func Lookup(ctx context.Context, conn Conn, q Query, login string) (*User, error
 // groups list it and, when nesting, which groups list those: Recursive one
 // search per level (per maxFilterValues groups of a level), ActiveDirectory
 // one in-chain search in all, the user's memberOf values (direct, by
-// normalised DN) telling which of those list it directly.
-func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec, direct map[string]bool) ([]GroupRef, error) {
+// normalised DN) telling which of those list it directly. primary is the
+// SID of the user's primary group ("": none), a direct group too, whose
+// own nesting groups count as Read counts them.
+func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec, direct map[string]bool, primary string) ([]GroupRef, error) {
 	gq := q.Groups
 	s, _ := schemaFor(gq.MemberAttribute)
 	attr := string(s.attribute)
@@ -101,26 +108,46 @@ func lookupGroups(ctx context.Context, conn Conn, q Query, rec userRec, direct m
 		})
 	}
 	found := groupSet{}
+	var frontier []GroupRef
+	addDirect := func(g GroupRef) {
+		g.Direct = true
+		if !found.has(g) {
+			frontier = append(frontier, g)
+		}
+		found.add(g)
+	}
+	primaryGroups, err := lookupPrimaryGroup(containing, primary)
+	if err != nil {
+		return nil, err
+	}
 	if gq.Nested == NestingActiveDirectory {
-		err := containing(inChainFilter(attr, rec.user.DN), func(g GroupRef) {
-			g.Direct = direct[ldapdn.Normalize(g.DN)]
-			found.add(g)
-		})
-		if err != nil {
-			return nil, err
+		// The in-chain rule follows member values, not primaryGroupID: the
+		// groups nesting the primary group take one more search.
+		chains := []string{rec.user.DN}
+		for _, g := range primaryGroups {
+			chains = append(chains, g.DN)
+		}
+		for _, dn := range chains {
+			err := containing(inChainFilter(attr, dn), func(g GroupRef) {
+				g.Direct = direct[ldapdn.Normalize(g.DN)]
+				if !found.has(g) {
+					found.add(g)
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		for _, g := range primaryGroups {
+			addDirect(g)
 		}
 		return found.sorted(), nil
 	}
 
-	var frontier []GroupRef
-	err := containing(directMemberFilter(s, rec), func(g GroupRef) {
-		g.Direct = true
-		if !found.has(g) {
-			found.add(g)
-			frontier = append(frontier, g)
-		}
-	})
-	if err != nil {
+	for _, g := range primaryGroups {
+		addDirect(g)
+	}
+	if err := containing(directMemberFilter(s, rec), addDirect); err != nil {
 		return nil, err
 	}
 	if gq.Nested == NestingRecursive {

@@ -9,7 +9,9 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
-// The defaults of a Query, the same as the Directory CRD's.
+// The defaults of a Query without a Schema. The Directory CRD defaults none
+// of these fields (TestCRDDefaults ties those it does default to this file),
+// so this is the one place they are set.
 const (
 	DefaultUserFilter      = "(objectClass=person)"
 	DefaultGroupFilter     = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))"
@@ -19,7 +21,7 @@ const (
 	DefaultMaxNestingDepth = 10
 )
 
-// Default attribute lists of a Query, the same as the Directory CRD's.
+// Default attribute lists of a Query without a Schema.
 var (
 	DefaultLoginAttributes       = []string{"uid"}
 	DefaultDisplayNameAttributes = []string{"displayName", "cn"}
@@ -29,6 +31,9 @@ var (
 // CRD's defaults, so a Query built by hand behaves like one built from a
 // spec by QueryFromSpec.
 type Query struct {
+	// Schema is a preset for the fields of Users and Groups that are unset
+	// ("": none); see presets.go.
+	Schema Schema
 	// Users says where the users are and how their attributes map.
 	Users UserQuery
 	// Groups says where the groups are; nil means groups are not read and
@@ -54,8 +59,9 @@ type UserQuery struct {
 	Scope Scope
 	// LoginAttributes hold the login; the first non-empty one wins.
 	LoginAttributes []string
-	// LowercaseLogins turns logins to lower case.
-	LowercaseLogins bool
+	// LowercaseLogins turns logins to lower case; nil means the Schema's
+	// choice, or false.
+	LowercaseLogins *bool
 	// DisplayNameAttributes hold the user's name; the first non-empty wins.
 	DisplayNameAttributes []string
 	// EmailAttribute holds the e-mail address.
@@ -80,12 +86,18 @@ type GroupQuery struct {
 	// MaxNestingDepth bounds Recursive expansion: members of groups nested
 	// up to this many levels below a group count.
 	MaxNestingDepth int
+	// PrimaryGroups counts a user as a member of its Active Directory
+	// primary group: the group whose objectSid is the user's domain SID
+	// followed by the user's primaryGroupID (see primarygroup.go). The
+	// ActiveDirectory Schema sets it.
+	PrimaryGroups bool
 }
 
 // QueryFromSpec builds the Query of a Directory spec.
 func QueryFromSpec(spec *iamv1alpha1.DirectorySpec) Query {
 	u := spec.Users
 	q := Query{
+		Schema: Schema(spec.Schema),
 		Users: UserQuery{
 			BaseDN:                u.BaseDN,
 			Filter:                u.Filter,
@@ -108,6 +120,7 @@ func QueryFromSpec(spec *iamv1alpha1.DirectorySpec) Query {
 			MaxNestingDepth: int(g.MaxNestingDepth),
 		}
 	}
+	q.clearOldDefaults()
 	return q
 }
 
@@ -139,6 +152,11 @@ func ConfigFromSpec(spec *iamv1alpha1.DirectorySpec, bindPassword string, caBund
 // withDefaults returns q with its zero fields set to the defaults. Slices
 // are copied, so q's own are never changed.
 func (q Query) withDefaults() Query {
+	if q.Groups != nil {
+		g := *q.Groups
+		q.Groups = &g
+	}
+	q.applyPreset()
 	u := &q.Users
 	if u.Filter == "" {
 		u.Filter = DefaultUserFilter
@@ -150,6 +168,9 @@ func (q Query) withDefaults() Query {
 	u.DisplayNameAttributes = nonEmpty(u.DisplayNameAttributes, DefaultDisplayNameAttributes)
 	if u.EmailAttribute == "" {
 		u.EmailAttribute = DefaultEmailAttribute
+	}
+	if u.LowercaseLogins == nil {
+		u.LowercaseLogins = new(bool)
 	}
 	if q.PageSize <= 0 {
 		q.PageSize = DefaultPageSize
@@ -194,8 +215,15 @@ func nonEmpty(list, def []string) []string {
 	return out
 }
 
+// Defaulted returns q with every unset field filled in as Read and Lookup
+// fill it: from the Schema's preset, else from the defaults.
+func (q Query) Defaulted() Query { return q.withDefaults() }
+
 // validate checks a Query that withDefaults has filled in.
 func (q Query) validate() error {
+	if _, ok := presets[q.Schema]; q.Schema != "" && !ok {
+		return newError(ReasonInvalidConfig, nil, "schema %q is not one of %s", q.Schema, joinSchemas())
+	}
 	u := q.Users
 	if err := checkBase("users.baseDN", u.BaseDN); err != nil {
 		return err

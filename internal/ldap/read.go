@@ -104,7 +104,9 @@ type Group struct {
 	// when it has none.
 	Name string
 	// Members are the group's direct member values (DNs, or logins for
-	// memberUid), all ranges read, duplicates removed, in the server's order.
+	// memberUid), all ranges read, duplicates removed, in the server's order;
+	// with GroupQuery.PrimaryGroups followed by the DNs of the users read
+	// whose primary group it is.
 	Members []string
 	// MemberCount is len(Members): the group's direct members, users and
 	// groups, whether or not they are in the snapshot.
@@ -141,6 +143,7 @@ func Read(ctx context.Context, conn Conn, q Query) (*Snapshot, error) {
 		if groups, err = r.readGroups(ctx); err != nil {
 			return nil, err
 		}
+		addPrimaryMembers(q, users, groups)
 	}
 	p := prepare(q, users, groups)
 	var inChain map[string][]string
@@ -169,7 +172,7 @@ func (r *reader) search(ctx context.Context, req SearchRequest, fn func(*Entry) 
 // userAttributes are the attributes a user search asks for.
 func (q Query) userAttributes() []string {
 	u := q.Users
-	return uniqueFold(append(append(append([]string(nil), u.LoginAttributes...), u.DisplayNameAttributes...), u.EmailAttribute))
+	return uniqueFold(append(append(append(append([]string(nil), u.LoginAttributes...), u.DisplayNameAttributes...), u.EmailAttribute), q.primaryGroupAttributes()...))
 }
 
 func (r *reader) readUsers(ctx context.Context) ([]*Entry, error) {
@@ -214,7 +217,7 @@ func (r *reader) readGroups(ctx context.Context) ([]*Entry, error) {
 	var more []pending
 	err := r.search(ctx, SearchRequest{
 		BaseDN: g.BaseDN, Scope: g.Scope, Filter: g.Filter,
-		Attributes: uniqueFold([]string{g.NameAttribute, attr}), PageSize: r.q.PageSize,
+		Attributes: uniqueFold(append([]string{g.NameAttribute, attr}, r.q.groupSIDAttributes()...)), PageSize: r.q.PageSize,
 	}, func(e *Entry) error {
 		r.stats.GroupEntries++
 		if r.q.MaxGroups > 0 && r.stats.GroupEntries > r.q.MaxGroups {
@@ -226,6 +229,9 @@ func (r *reader) readGroups(ctx context.Context) ([]*Entry, error) {
 			{Name: g.NameAttribute, Values: e.Values(g.NameAttribute)},
 			{Name: attr, Values: values},
 		}}
+		if g.PrimaryGroups {
+			ge.Attributes = append(ge.Attributes, Attribute{Name: attrObjectSID, Values: e.Values(attrObjectSID)})
+		}
 		out = append(out, ge)
 		if next >= 0 {
 			more = append(more, pending{entry: ge, values: values, next: next})
@@ -369,7 +375,7 @@ func (q Query) toUser(e *Entry) (rec userRec, reason string) {
 		return rec, fmt.Sprintf("its login %q contains white space, which a login cannot", raw)
 	}
 	login := raw
-	if u.LowercaseLogins {
+	if u.LowercaseLogins != nil && *u.LowercaseLogins {
 		login = strings.ToLower(login)
 	}
 	display, _ := firstValue(e, u.DisplayNameAttributes)

@@ -55,6 +55,12 @@ func NewCA(name string) (*CA, error) {
 // Issue makes a server certificate for 127.0.0.1, localhost and ServerName
 // and returns it and its key in PEM form.
 func (ca *CA) Issue() (certPEM, keyPEM []byte, err error) {
+	return ca.IssueFor(net.IPv4(127, 0, 0, 1))
+}
+
+// IssueFor makes a server certificate for the addresses ips, localhost and
+// ServerName and returns it and its key in PEM form.
+func (ca *CA) IssueFor(ips ...net.IP) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating the server key: %w", err)
@@ -67,7 +73,7 @@ func (ca *CA) Issue() (certPEM, keyPEM []byte, err error) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost", ServerName},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:  ips,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
