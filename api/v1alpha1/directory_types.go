@@ -41,8 +41,11 @@ const (
 	// NestedRecursive: member groups are expanded by the operator, with cycle
 	// detection and maxNestingDepth.
 	NestedRecursive NestedGroups = "Recursive"
-	// NestedActiveDirectory: the server expands them with the in-chain
-	// matching rule 1.2.840.113556.1.4.1941.
+	// NestedActiveDirectory: the memberships the in-chain matching rule
+	// 1.2.840.113556.1.4.1941 gives, without a depth limit. The operator
+	// expands the groups it read from their member values and asks the
+	// server's in-chain rule only about groups that reach entries outside
+	// the group search (docs/directory.md, "Cost of nested groups").
 	NestedActiveDirectory NestedGroups = "ActiveDirectory"
 )
 
