@@ -415,10 +415,11 @@ func (r *Reconciler) due(s *scope) string {
 	}
 	synced := conditionOf(st, iamv1alpha1.ConditionSynced)
 	stopped := synced != nil && (synced.Reason == iamv1alpha1.ReasonDeactivationLimit || synced.Reason == iamv1alpha1.ReasonEmptyDirectory)
-	// A dry run the bound would have stopped plans again with a new
+	// A dry run the bound stops (or would stop) plans again with a new
 	// annotation value, to say what the sync would do with it.
-	blocked := d.Spec.DryRun && st.Plan != nil && st.Plan.Blocked != ""
-	if v := d.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; (stopped || blocked) && v != "" && v != st.AllowMassRemovalHandled {
+	dryBound := d.Spec.DryRun && st.Plan != nil && (st.Plan.Blocked != "" || st.Plan.AllowedBy != "")
+	if v := d.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; v != "" && v != st.AllowMassRemovalHandled &&
+		(stopped || (dryBound && v != st.Plan.AllowedBy)) {
 		return "annotation " + iamv1alpha1.AnnotationAllowMassRemoval
 	}
 	if synced == nil || (synced.Status != "True" && !stopped) {

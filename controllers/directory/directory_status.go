@@ -122,7 +122,13 @@ func (r *Reconciler) markSyncing(ctx context.Context, s *scope, why string) erro
 		}
 	}
 	st.Conditions = append(keep, status.Conditions(s.dir.Status.Conditions, s.dir.Status.ObservedGeneration, syncing)...)
-	return status.Apply(ctx, r.Client, s.dir, &st, iamv1alpha1.FieldManagerDirectory)
+	if err := status.Apply(ctx, r.Client, s.dir, &st, iamv1alpha1.FieldManagerDirectory); err != nil {
+		return err
+	}
+	// The status the sync's own is computed from: Syncing's transition
+	// time then moves when it ends.
+	s.dir.Status = st
+	return nil
 }
 
 // removalWords are what the Directory's spec.onRemoval does to a User

@@ -848,7 +848,7 @@ func TestSyncingCondition(t *testing.T) {
 	// change runs until the timeout.
 	p.StallAfterSearchDone(1)
 	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.PageSize = 100 })
-	d = waitDir(t, ns, "example", "Syncing True", func(d *iamv1alpha1.Directory) bool {
+	waitDir(t, ns, "example", "Syncing True", func(d *iamv1alpha1.Directory) bool {
 		c := meta.FindStatusCondition(d.Status.Conditions, iamv1alpha1.ConditionSyncing)
 		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == iamv1alpha1.ReasonSyncInProgress && strings.Contains(c.Message, "spec changed")
 	})
