@@ -5,11 +5,13 @@
 // login never deactivates anyone.
 //
 // A sync reads the Directory's Secrets, dials, reads the whole directory
-// (provisioning All) or looks up each of its Users (OnDemand), plans the
+// (provisioning All) or looks up each of its Users (OnDemand), drafts the
 // writes against the Users in the cache (plan.go, pure), applies the safety
-// bound, and writes only what changed by server-side apply with the field
-// manager gatehouse-directory, which owns only the fields the directory
-// provides (users.go). The User controller then computes the Users' status
+// bound to the draft — no request to the API server before it — then reads
+// live the managed fields of only the Users whose write depends on them, and
+// writes only what changed by server-side apply with the field manager
+// gatehouse-directory, which owns only the fields the directory provides
+// (users.go). The User controller then computes the Users' status
 // from their directory groups.
 package directory
 
