@@ -524,8 +524,9 @@ const (
 	ReasonTLSVerified = "TLSVerified"
 
 	// ConditionSyncing (Directory) is True while a sync runs (written when
-	// it starts, for a first sync, a spec or Secret change, an annotation
-	// or the interval; a retry after a failure keeps the failure in view),
+	// it starts, for a first sync, a spec or Secret change, an annotation,
+	// an OnDemand User to fill in or the interval; a retry after a failure
+	// keeps the failure in view),
 	// and False once it ended, with the Synced reason of its outcome.
 	ConditionSyncing = "Syncing"
 	// ReasonSyncInProgress (Syncing True): a sync is reading the directory

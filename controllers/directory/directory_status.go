@@ -121,7 +121,7 @@ func (r *Reconciler) markSyncing(ctx context.Context, s *scope, why string) erro
 			keep = append(keep, c)
 		}
 	}
-	st.Conditions = append(keep, status.Conditions(s.dir.Status.Conditions, s.dir.Status.ObservedGeneration, syncing)...)
+	st.Conditions = append(keep, status.Conditions(s.dir.Status.Conditions, s.dir.Generation, syncing)...)
 	if err := status.Apply(ctx, r.Client, s.dir, &st, iamv1alpha1.FieldManagerDirectory); err != nil {
 		return err
 	}

@@ -850,7 +850,7 @@ func TestSyncingCondition(t *testing.T) {
 	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.PageSize = 100 })
 	waitDir(t, ns, "example", "Syncing True", func(d *iamv1alpha1.Directory) bool {
 		c := meta.FindStatusCondition(d.Status.Conditions, iamv1alpha1.ConditionSyncing)
-		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == iamv1alpha1.ReasonSyncInProgress && strings.Contains(c.Message, "spec changed")
+		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == iamv1alpha1.ReasonSyncInProgress && strings.Contains(c.Message, "spec changed") && c.ObservedGeneration == d.Generation
 	})
 	p.StallAfterSearchDone(0)
 	waitDir(t, ns, "example", "Syncing False after the retry", func(d *iamv1alpha1.Directory) bool {
