@@ -131,9 +131,9 @@ func (r *Reconciler) markSyncing(ctx context.Context, s *scope, why string) erro
 	return nil
 }
 
-// removalWords are what the Directory's spec.onRemoval does to a User
-// that left the directory, as a past participle ("deactivated"), and the
-// counts the sync made of it.
+// removalWords count the removals of a sync in the words of the
+// Directory's spec.onRemoval: "deactivated: 2", "deleted: 2", never
+// "removed".
 func removalWords(spec *iamv1alpha1.DirectorySpec, w writes) string {
 	switch spec.OnRemoval {
 	case iamv1alpha1.RemovalDelete:

@@ -368,3 +368,16 @@ func TestDraftPlanReadsNothing(t *testing.T) {
 		t.Errorf("after resolving the deactivations: %d reads (want 5), %d updates, %d deactivations", n, len(p.Updates), len(p.Deactivates))
 	}
 }
+
+// The counts of removals follow spec.onRemoval.
+func TestRemovalWords(t *testing.T) {
+	w := writes{deactivated: 2, deleted: 3}
+	for policy, want := range map[iamv1alpha1.RemovalPolicy]string{
+		"": "deactivated: 2", iamv1alpha1.RemovalDeactivate: "deactivated: 2",
+		iamv1alpha1.RemovalDelete: "deleted: 3", iamv1alpha1.RemovalKeep: "none removed (spec.onRemoval: Keep)",
+	} {
+		if got := removalWords(&iamv1alpha1.DirectorySpec{OnRemoval: policy}, w); got != want {
+			t.Errorf("onRemoval %q: %q, want %q", policy, got, want)
+		}
+	}
+}
