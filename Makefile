@@ -56,7 +56,7 @@ bench: ## Go benchmarks of the pure packages (figures in BENCHMARKS.md).
 	go test -run='^$$' -bench=. -benchmem -cpu=1 ./internal/...
 
 .PHONY: bench-directory
-bench-directory: controlplane deps ## Sync 10,000 users and 1,000 groups from a local slapd (figures in BENCHMARKS.md; about 2 minutes).
+bench-directory: controlplane deps ## Sync 10,000 users and 1,000 groups from a local slapd, then a no-change resync, a bound stop and an empty-directory stop (figures in BENCHMARKS.md; about 3 minutes).
 	GATEHOUSE_LARGE=1 go test -count=1 -timeout 20m -run TestLargeSync -v ./controllers/directory/
 
 .PHONY: bench-scale

@@ -336,6 +336,10 @@ type DirectorySpec struct {
 
 	// dryRun makes the syncs plan only: status.plan says which Users they
 	// would create, update, deactivate or delete, and nothing is written.
+	// When the safety bound would stop the sync, status.plan.blocked says
+	// so; with a new iam.gatehouse.dev/allow-mass-removal value, the plan
+	// is what the next real sync would do past the bound
+	// (status.plan.allowedBy), and the dry run does not use the value up.
 	// +optional
 	DryRun bool `json:"dryRun,omitempty"`
 }
@@ -344,20 +348,20 @@ type DirectorySpec struct {
 type DirectoryPlan struct {
 	// create is how many Users the sync would create.
 	// +optional
-	Create int32 `json:"create,omitempty"`
+	Create int32 `json:"create"` // zero shown: omitempty would hide it, as below
 
 	// update is how many Users the sync would change (reactivations
 	// included).
 	// +optional
-	Update int32 `json:"update,omitempty"`
+	Update int32 `json:"update"`
 
 	// deactivate is how many Users the sync would deactivate.
 	// +optional
-	Deactivate int32 `json:"deactivate,omitempty"`
+	Deactivate int32 `json:"deactivate"`
 
 	// delete is how many Users the sync would delete.
 	// +optional
-	Delete int32 `json:"delete,omitempty"`
+	Delete int32 `json:"delete"`
 
 	// createNames are the first names (at most 10, sorted) of create.
 	// +optional
@@ -384,6 +388,14 @@ type DirectoryPlan struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Blocked string `json:"blocked,omitempty"`
+
+	// allowedBy is set when the safety bound would stop the sync but the
+	// iam.gatehouse.dev/allow-mass-removal annotation holds a value no sync
+	// has used: the value. The plan is then what the next real sync would
+	// do, past the bound; a dry run never uses the value up.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	AllowedBy string `json:"allowedBy,omitempty"`
 }
 
 // DirectoryStatus is the outcome of the syncs.
@@ -406,28 +418,42 @@ type DirectoryStatus struct {
 
 	// usersFound is how many user entries the last sync read.
 	// +optional
-	UsersFound int32 `json:"usersFound,omitempty"`
+	UsersFound int32 `json:"usersFound"` // zero shown: omitempty would hide it, as below
 
 	// groupsFound is how many group entries the last sync read.
 	// +optional
-	GroupsFound int32 `json:"groupsFound,omitempty"`
+	GroupsFound int32 `json:"groupsFound"`
+
+	// activeUsers is how many Users of this directory are active after the
+	// last sync (as the operator's cache holds them): after a sync the
+	// safety bound stopped, the Users still active, which may be more
+	// than usersFound.
+	// +optional
+	ActiveUsers int32 `json:"activeUsers"`
 
 	// created is how many Users the last sync created.
 	// +optional
-	Created int32 `json:"created,omitempty"`
+	Created int32 `json:"created"`
 
-	// updated is how many Users the last sync changed.
+	// updated is how many Users the last sync changed (reactivations
+	// included).
 	// +optional
-	Updated int32 `json:"updated,omitempty"`
+	Updated int32 `json:"updated"`
 
-	// deactivated is how many Users the last sync deactivated or deleted.
+	// deactivated is how many Users the last sync deactivated
+	// (spec.onRemoval Deactivate).
 	// +optional
-	Deactivated int32 `json:"deactivated,omitempty"`
+	Deactivated int32 `json:"deactivated"`
+
+	// deleted is how many Users the last sync deleted (spec.onRemoval
+	// Delete).
+	// +optional
+	Deleted int32 `json:"deleted"`
 
 	// skipped is how many user entries the last sync could not turn into
 	// Users (no login, a login with white space, a login two entries share).
 	// +optional
-	Skipped int32 `json:"skipped,omitempty"`
+	Skipped int32 `json:"skipped"`
 
 	// plan is what the last dry-run sync would have changed; only set while
 	// spec.dryRun is true.
@@ -456,7 +482,8 @@ type DirectoryStatus struct {
 	// +kubebuilder:validation:items:MaxLength=1024
 	SchemaDefaults []string `json:"schemaDefaults,omitempty"`
 
-	// conditions: Ready, Synced, Degraded, Insecure.
+	// conditions: Ready, Synced, Degraded, Insecure, and Syncing (True
+	// while a sync runs).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -471,7 +498,8 @@ type DirectoryStatus struct {
 // +kubebuilder:resource:shortName=dir,categories=gatehouse
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`
 // +kubebuilder:printcolumn:name="Provisioning",type=string,JSONPath=`.spec.provisioning`
-// +kubebuilder:printcolumn:name="Users",type=integer,JSONPath=`.status.usersFound`
+// +kubebuilder:printcolumn:name="Found",type=integer,JSONPath=`.status.usersFound`,description="User entries the last sync read"
+// +kubebuilder:printcolumn:name="Active",type=integer,JSONPath=`.status.activeUsers`,description="Users of the directory active after the last sync"
 // +kubebuilder:printcolumn:name="Last Sync",type=date,JSONPath=`.status.lastSuccessTime`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -507,7 +535,9 @@ const (
 	// (maxDeactivationPercent and the empty-directory stop) for one sync:
 	// the next sync that finds a value other than
 	// status.allowMassRemovalHandled removes as many Users as the directory
-	// says and records the value. Any value works (a date, a counter).
+	// says and records the value. Any value works (a date, a counter). A
+	// dry run plans with the value (status.plan.allowedBy) but does not
+	// record it, so the first real sync still uses it.
 	AnnotationAllowMassRemoval = "iam.gatehouse.dev/allow-mass-removal"
 )
 
@@ -541,4 +571,14 @@ const (
 	// ReasonTLSVerified (Insecure False): certificates are verified, or the
 	// connection does not use TLS.
 	ReasonTLSVerified = "TLSVerified"
+
+	// ConditionSyncing (Directory) is True while a sync runs (written when
+	// it starts, for a first sync, a spec or Secret change, an annotation,
+	// an OnDemand User to fill in or the interval; a retry after a failure
+	// keeps the failure in view),
+	// and False once it ended, with the Synced reason of its outcome.
+	ConditionSyncing = "Syncing"
+	// ReasonSyncInProgress (Syncing True): a sync is reading the directory
+	// or writing Users; the message says why it started.
+	ReasonSyncInProgress = "InProgress"
 )

@@ -52,8 +52,10 @@ type GroupStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// members is how many users belong to the group, locally or through the
-	// directory.
+	// members is how many active users belong to the group, locally or
+	// through the directory. Inactive users (spec.active false, such as
+	// those a Directory deactivated) are not counted; the Ready condition
+	// says how many were left out.
 	// +optional
 	Members int32 `json:"members,omitempty"`
 

@@ -5,11 +5,13 @@
 // login never deactivates anyone.
 //
 // A sync reads the Directory's Secrets, dials, reads the whole directory
-// (provisioning All) or looks up each of its Users (OnDemand), plans the
+// (provisioning All) or looks up each of its Users (OnDemand), drafts the
 // writes against the Users in the cache (plan.go, pure), applies the safety
-// bound, and writes only what changed by server-side apply with the field
-// manager gatehouse-directory, which owns only the fields the directory
-// provides (users.go). The User controller then computes the Users' status
+// bound to the draft — no request to the API server before it — then reads
+// live the managed fields of only the Users whose write depends on them, and
+// writes only what changed by server-side apply with the field manager
+// gatehouse-directory, which owns only the fields the directory provides
+// (users.go). The User controller then computes the Users' status
 // from their directory groups.
 package directory
 
@@ -17,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +115,9 @@ type memo struct {
 	// pending are the OnDemand Users (uid/generation) not synced yet that
 	// the sync saw.
 	pending map[string]bool
+	// failures is how many syncs in a row failed with a retry: the
+	// back-off grows with it.
+	failures int
 }
 
 // SetupWithManager creates the Directory controller on the manager.
@@ -272,8 +278,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if why := r.due(s); why == "" && repaired == nil {
+	why := r.due(s)
+	if why == "" && repaired == nil {
 		return ctrl.Result{RequeueAfter: r.untilNext(s)}, nil
+	}
+	if why != dueRetry && why != "" {
+		// A person watching sees that a sync runs, and why; a retry
+		// keeps the failure it retries in view instead.
+		if err := r.markSyncing(ctx, s, why); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 
 	out := r.sync(ctx, s)
@@ -282,20 +296,39 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	r.record(s, out)
-	r.remember(s)
+	failures := r.remember(s, out)
 
 	log := ctrl.LoggerFrom(ctx).WithValues("directory", klog.KObj(&dir))
 	switch {
 	case out.fail != nil && out.fail.retry:
-		// Exponential back-off; the error's text is the condition message.
-		return ctrl.Result{}, fmt.Errorf("directory sync failed (%s): %s", out.fail.reason, out.fail.message)
+		// Exponential back-off of our own rather than an error: the
+		// controller would log every retry at error level with a stack
+		// trace. The cause is logged once, when it appears or changes.
+		delay := r.backoff(failures)
+		if out.failChanged {
+			log.Info("directory sync failed; retrying with back-off", "reason", out.fail.reason, "cause", out.fail.message, "retryIn", delay)
+		} else {
+			log.V(1).Info("directory sync failed again; retrying with back-off", "reason", out.fail.reason, "attempt", failures, "retryIn", delay)
+		}
+		return ctrl.Result{RequeueAfter: delay}, nil
 	case out.fail != nil:
-		log.Info("directory sync failed; waiting for a change of the spec or Secrets", "reason", out.fail.reason)
+		log.Info("directory sync failed; waiting for a change of the spec or Secrets", "reason", out.fail.reason, "cause", out.fail.message)
 	default:
-		log.V(1).Info("directory synced", "found", out.found, "created", out.created, "updated", out.updated,
-			"removed", out.removed, "stopped", out.stop.Reason, "dryRun", dir.Spec.DryRun, "duration", out.duration)
+		log.V(1).Info("directory synced", "why", why, "found", out.found, "created", out.created, "updated", out.updated,
+			"deactivated", out.deactivated, "deleted", out.deleted, "stopped", out.stop.Reason, "dryRun", dir.Spec.DryRun, "duration", out.duration)
 	}
 	return ctrl.Result{RequeueAfter: interval(&dir)}, nil
+}
+
+// backoff is the wait before the retry after failures failed syncs in a
+// row: BackoffBase doubled for each failure after the first, at most
+// BackoffMax.
+func (r *Reconciler) backoff(failures int) time.Duration {
+	d := r.BackoffBase
+	for i := 1; i < failures && d < r.BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, r.BackoffMax)
 }
 
 // newScope reads what a reconcile needs from the cache: the Secrets and the
@@ -370,6 +403,9 @@ func (r *Reconciler) secretValue(ctx context.Context, dir *iamv1alpha1.Directory
 	return v, sec.ResourceVersion, nil
 }
 
+// dueRetry is why a sync after a failed one is due.
+const dueRetry = "the last sync failed"
+
 // due says why a sync is due now, or "" when it is not.
 func (r *Reconciler) due(s *scope) string {
 	d, st := s.dir, &s.dir.Status
@@ -381,11 +417,15 @@ func (r *Reconciler) due(s *scope) string {
 	}
 	synced := conditionOf(st, iamv1alpha1.ConditionSynced)
 	stopped := synced != nil && (synced.Reason == iamv1alpha1.ReasonDeactivationLimit || synced.Reason == iamv1alpha1.ReasonEmptyDirectory)
-	if v := d.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; stopped && v != "" && v != st.AllowMassRemovalHandled {
+	// A dry run the bound stops (or would stop) plans again with a new
+	// annotation value, to say what the sync would do with it.
+	dryBound := d.Spec.DryRun && st.Plan != nil && (st.Plan.Blocked != "" || st.Plan.AllowedBy != "")
+	if v := d.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; v != "" && v != st.AllowMassRemovalHandled &&
+		(stopped || (dryBound && v != st.Plan.AllowedBy)) {
 		return "annotation " + iamv1alpha1.AnnotationAllowMassRemoval
 	}
 	if synced == nil || (synced.Status != "True" && !stopped) {
-		return "the last sync failed"
+		return dueRetry
 	}
 	r.mu.Lock()
 	m := r.memory[s.key]
@@ -419,10 +459,20 @@ func interval(d *iamv1alpha1.Directory) time.Duration {
 	return DefaultSyncInterval
 }
 
-func (r *Reconciler) remember(s *scope) {
+// remember keeps what the next reconcile compares with, and returns how
+// many syncs in a row failed with a retry (0 after one that did not).
+func (r *Reconciler) remember(s *scope, out *outcome) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.memory[s.key] = &memo{secrets: s.secrets, pending: s.pending}
+	failures := 0
+	if out.fail != nil && out.fail.retry {
+		failures = 1
+		if m := r.memory[s.key]; m != nil {
+			failures = m.failures + 1
+		}
+	}
+	r.memory[s.key] = &memo{secrets: s.secrets, pending: s.pending, failures: failures}
+	return failures
 }
 
 func (r *Reconciler) forget(key types.NamespacedName) {
@@ -443,17 +493,23 @@ type failure struct {
 
 // outcome is what a sync did.
 type outcome struct {
-	fail     *failure
-	stop     bound
-	plan     *plan
-	read     bool // the directory was read
-	found    int
-	groups   int
-	skipped  int
-	created  int
-	updated  int
-	removed  int
-	allowed  string // the allow-mass-removal value the sync used
+	fail *failure
+	// failChanged: the failure is not the one the status already showed
+	// (set by record).
+	failChanged bool
+	stop        bound
+	// lifted is the bound the allow-mass-removal annotation lifted.
+	lifted  bound
+	plan    *plan
+	read    bool // the directory was read
+	found   int
+	groups  int
+	skipped int
+	writes
+	// active is how many Users of the directory are active after the
+	// sync: those in the cache, plus the writes' changes.
+	active   int
+	allowed  string // the allow-mass-removal value the sync used (or, dry, would use)
 	duration time.Duration
 	status   *iamv1alpha1.DirectoryStatus // as written
 }
@@ -461,7 +517,7 @@ type outcome struct {
 // sync reads the directory and writes the Users. It never writes the
 // Directory.
 func (r *Reconciler) sync(ctx context.Context, s *scope) *outcome {
-	out := &outcome{}
+	out := &outcome{active: activeUsers(s)}
 	if s.secretFail != nil {
 		out.fail = s.secretFail
 		return out
@@ -474,43 +530,50 @@ func (r *Reconciler) sync(ctx context.Context, s *scope) *outcome {
 	}
 	defer func() { _ = conn.Close() }()
 
-	in := planInput{Directory: s.dir, Users: s.users, Ownership: ownershipReader(r.APIReader)}
-	var license *iamv1alpha1.License
+	in := planInput{Directory: s.dir, Users: s.users}
 	var licenses iamv1alpha1.LicenseList
 	if err := r.Client.List(ctx, &licenses, client.InNamespace(s.dir.Namespace)); err != nil {
 		out.fail = &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf("cannot list the Licenses: %v", err)}
 		return out
 	}
-	license = access.LicenseInForce(licenses.Items)
+	license := access.LicenseInForce(licenses.Items)
 	if f := r.read(ctx, conn, s, newProfileChooser(spec, license), &in, out); f != nil {
 		out.fail = f
 		return out
 	}
 	out.read = true
-	p, err := makePlan(ctx, in)
-	if err != nil {
-		out.fail = &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: err.Error()}
-		return out
-	}
+	// The plan and the bound come from the cache alone: a stop costs no
+	// request to the API server, however many Users it would remove.
+	p := draftPlan(in)
 	out.plan = p
 	if b := checkBound(s.dir, p); b.Reason != "" {
-		if v := s.dir.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; v != "" && v != s.dir.Status.AllowMassRemovalHandled && !spec.DryRun {
-			out.allowed = v
+		if v := s.dir.Annotations[iamv1alpha1.AnnotationAllowMassRemoval]; v != "" && v != s.dir.Status.AllowMassRemovalHandled {
+			out.allowed, out.lifted = v, b
 		} else {
 			out.stop = b
-			return out
+			if !spec.DryRun {
+				return out
+			}
 		}
+	}
+	// Past the bound (or planning dry): read live only the Users whose
+	// write depends on their managed fields.
+	if err := p.resolve(ctx, ownershipReader(r.APIReader), r.Writers, !spec.DryRun); err != nil {
+		out.fail = &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: err.Error()}
+		return out
 	}
 	if spec.DryRun || p.empty() {
 		return out
 	}
-	w := &writer{client: r.Client, dir: s.dir, parallel: r.Writers, count: func(op string) {
+	w := &writer{client: r.Client, recorder: r.Recorder, dir: s.dir, parallel: r.Writers, count: func(op string) {
 		userWrites.WithLabelValues(s.dir.Namespace, s.dir.Name, op).Inc()
 	}}
-	out.created, out.updated, out.removed, err = w.write(ctx, p)
-	if err != nil {
+	var err2 error
+	out.writes, err2 = w.write(ctx, p)
+	out.active += out.activeDelta
+	if err2 != nil {
 		out.fail = &failure{reason: iamv1alpha1.ReasonWriteFailed, retry: true, message: fmt.Sprintf(
-			"The directory was read, but some Users could not be written (the next sync retries): %s", firstLine(err))}
+			"The directory was read, but some Users could not be written (the next sync retries): %s", firstLine(err2))}
 	}
 	return out
 }
@@ -583,14 +646,38 @@ func lookupEach(ctx context.Context, conn ldap.Conn, q ldap.Query, s *scope, in 
 	return len(groups), nil
 }
 
+// activeUsers counts the active Users of the directory in the cache.
+func activeUsers(s *scope) int {
+	n := 0
+	for i := range s.users {
+		if u := &s.users[i]; managedBy(u, s.dir.Name) && u.Spec.IsActive() {
+			n++
+		}
+	}
+	return n
+}
+
 // ldapFailure turns an error of internal/ldap into a failure whose reason is
-// the ldap Reason and whose message is the server's reason in words.
+// the ldap Reason and whose message is the server's reason in words, made
+// stable (stableMessage).
 func ldapFailure(err error) *failure {
 	reason := string(ldap.ReasonOf(err))
 	if reason == "" {
 		reason = iamv1alpha1.ReasonSyncFailed
 	}
-	return &failure{reason: reason, message: err.Error(), retry: ldap.ReasonOf(err) != ldap.ReasonInvalidConfig}
+	return &failure{reason: reason, message: stableMessage(err.Error()), retry: ldap.ReasonOf(err) != ldap.ReasonInvalidConfig}
+}
+
+// localAddr is the local end of a connection in a Go network error
+// ("read tcp 127.0.0.1:50123->10.0.0.5:636: ..."): its port changes with
+// every connection.
+var localAddr = regexp.MustCompile(`\b(tcp[46]?|udp[46]?) \S+->`)
+
+// stableMessage drops from a failure's text what changes from one attempt
+// to the next (the local port of a connection), so that a failure that
+// repeats reads the same: one condition, one Event.
+func stableMessage(msg string) string {
+	return localAddr.ReplaceAllString(msg, "$1 ")
 }
 
 // firstLine is the first of the joined errors, with how many more there

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -215,14 +217,20 @@ func quietVersions(t *testing.T, ns string) map[string]string {
 	return last
 }
 
-// A user who left the directory is deactivated, and reactivated when it
-// comes back; nothing else changes.
+// A user who left the directory is deactivated (and no longer counts as a
+// member of its Groups), deactivated again after an administrator's
+// active: true, with an Event saying why, and reactivated when it comes
+// back; nothing else changes.
 func TestRemovalDeactivates(t *testing.T) {
 	t.Parallel()
 	s := planetExpress(t)
 	ns := env.Namespace(t)
-	create(t, peDirectory(t, ns, s.URL))
+	create(t, peDirectory(t, ns, s.URL), &iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: "staff", Namespace: ns}})
 	synced(t, ns, "pe")
+	for _, n := range []string{"fry", "zoidberg"} {
+		update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: ns}}, func(u *iamv1alpha1.User) { u.Spec.Groups = []string{"staff"} })
+	}
+	waitGroup(t, ns, "staff", "2 members", func(g *iamv1alpha1.Group) bool { return g.Status.Members == 2 })
 	ctx := tctx(t)
 	if err := s.Delete(ctx, zoidbergDN); err != nil {
 		t.Fatal(err)
@@ -239,7 +247,32 @@ func TestRemovalDeactivates(t *testing.T) {
 	if z := getUser(t, ns, "zoidberg"); z.Spec.DisplayName != "Zoidberg" || z.Spec.Email == "" {
 		t.Errorf("zoidberg lost his fields on deactivation: %+v", z.Spec)
 	}
-	waitEvent(t, ns, "Directory/pe Normal Synced", "removed: 1 ")
+	waitEvent(t, ns, "Directory/pe Normal Synced", "deactivated: 1 ")
+	if d.Status.ActiveUsers != 6 || d.Status.Deleted != 0 {
+		t.Errorf("activeUsers %d, deleted %d after zoidberg left; want 6, 0", d.Status.ActiveUsers, d.Status.Deleted)
+	}
+	// Only active users are members: zoidberg no longer counts in staff.
+	waitGroup(t, ns, "staff", "1 member, 1 inactive not counted", func(g *iamv1alpha1.Group) bool {
+		return g.Status.Members == 1 && strings.Contains(groupReady(g).Message, "1 inactive user not counted")
+	})
+	// The User's Licensed condition says where its deactivation comes from.
+	waitUser(t, ns, "zoidberg", "Licensed names the Directory", func(u *iamv1alpha1.User) bool {
+		c := meta.FindStatusCondition(u.Status.Conditions, iamv1alpha1.ConditionLicensed)
+		return c != nil && strings.Contains(c.Message, "It comes from Directory pe") && strings.Contains(c.Message, "put the user back into the directory")
+	})
+
+	// An administrator's active: true does not hold: the next sync
+	// deactivates zoidberg again, and says why on the User.
+	update(t, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "zoidberg", Namespace: ns}}, func(u *iamv1alpha1.User) { u.Spec.Active = ptr.To(true) })
+	d = syncNow(t, ns, "pe")
+	if getUser(t, ns, "zoidberg").Spec.IsActive() || d.Status.Deactivated != 1 {
+		t.Errorf("zoidberg is active after a sync (deactivated %d)", d.Status.Deactivated)
+	}
+	if msg := condition(d, iamv1alpha1.ConditionSynced).Message; !strings.Contains(msg, "an administrator had set spec.active: true") || !strings.Contains(msg, "zoidberg") {
+		t.Errorf("Synced message %q", msg)
+	}
+	waitEvent(t, ns, "User/zoidberg Warning DeactivatedByDirectory", "Directory pe deactivated this User again", `login "zoidberg"`, "put it back into the directory")
+	waitEvent(t, ns, "Directory/pe Warning DeactivatedByDirectory", "zoidberg")
 
 	// Back in the directory: active again.
 	if err := s.Add(ctx, ldaptest.NewEntry(zoidbergDN, "objectClass", "inetOrgPerson", "cn", "John A. Zoidberg", "sn", "Zoidberg",
@@ -253,9 +286,11 @@ func TestRemovalDeactivates(t *testing.T) {
 }
 
 // The safety bound: a sync that would deactivate more than
-// maxDeactivationPercent stops, changes nothing and says how to proceed;
-// the annotation lets one sync through; a directory that returns no user
-// stops as well.
+// maxDeactivationPercent stops, changes nothing and says how to proceed
+// (activeUsers still counts the Users it left active); a dry run says it
+// is blocked, and with the annotation what the sync would do past it,
+// without using it up; the annotation lets one sync through; a directory
+// that returns no user stops as well.
 func TestSafetyBound(t *testing.T) {
 	t.Parallel()
 	s := ldaptest.Start(t, ldaptest.GroupOfNamesTree())
@@ -287,15 +322,43 @@ func TestSafetyBound(t *testing.T) {
 			t.Errorf("user %s was deactivated by a stopped sync", n)
 		}
 	}
+	// The columns say what happened: 3 found, 4 still active.
+	if d.Status.UsersFound != 3 || d.Status.ActiveUsers != 4 {
+		t.Errorf("after the stop: usersFound %d, activeUsers %d; want 3, 4", d.Status.UsersFound, d.Status.ActiveUsers)
+	}
 	waitEvent(t, ns, "Directory/example Warning DeactivationLimitExceeded")
 
-	// The annotation lets one sync through.
+	// A dry run says it is blocked; with the annotation, what the real
+	// sync would do, without using the annotation up.
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.DryRun = true })
+	d = waitDir(t, ns, "example", "dry run blocked", func(d *iamv1alpha1.Directory) bool {
+		return d.Status.ObservedGeneration == d.Generation && d.Status.Plan != nil && d.Status.Plan.Blocked != ""
+	})
 	update(t, d, func(d *iamv1alpha1.Directory) {
 		d.Annotations = map[string]string{iamv1alpha1.AnnotationAllowMassRemoval: "2024-06-01"}
 	})
+	d = waitDir(t, ns, "example", "dry run allowed", func(d *iamv1alpha1.Directory) bool {
+		return d.Status.Plan != nil && d.Status.Plan.AllowedBy == "2024-06-01"
+	})
+	if d.Status.Plan.Blocked != "" || d.Status.Plan.Deactivate != 1 || d.Status.AllowMassRemovalHandled != "" {
+		t.Errorf("dry run with the annotation: %+v, handled %q", d.Status.Plan, d.Status.AllowMassRemovalHandled)
+	}
+	if c := condition(d, iamv1alpha1.ConditionSynced); c.Reason != iamv1alpha1.ReasonDryRun || !strings.Contains(c.Message, "lets the next sync through, which would create 0, update 0, deactivate 1") ||
+		strings.Contains(c.Message, "nothing was changed. If this is intended") {
+		t.Errorf("Synced = %+v", c)
+	}
+	if c := condition(d, iamv1alpha1.ConditionDegraded); c.Reason != iamv1alpha1.ReasonDryRun || strings.Contains(c.Message, "in step with it") {
+		t.Errorf("Degraded = %+v", c)
+	}
+	if !getUser(t, ns, "cid").Spec.IsActive() {
+		t.Fatalf("a dry run deactivated cid")
+	}
+
+	// The annotation the dry run did not use up lets one sync through.
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.DryRun = false })
 	d = waitDir(t, ns, "example", "allowed once", func(d *iamv1alpha1.Directory) bool { return d.Status.AllowMassRemovalHandled == "2024-06-01" })
-	if c := condition(d, iamv1alpha1.ConditionReady); c.Status != metav1.ConditionTrue || d.Status.Deactivated != 1 {
-		t.Errorf("after the annotation: Ready %+v, deactivated %d", c, d.Status.Deactivated)
+	if c := condition(d, iamv1alpha1.ConditionReady); c.Status != metav1.ConditionTrue || d.Status.Deactivated != 1 || d.Status.ActiveUsers != 3 {
+		t.Errorf("after the annotation: Ready %+v, deactivated %d, activeUsers %d", c, d.Status.Deactivated, d.Status.ActiveUsers)
 	}
 	if getUser(t, ns, "cid").Spec.IsActive() {
 		t.Errorf("cid is still active after the allowed sync")
@@ -477,10 +540,30 @@ func TestDryRun(t *testing.T) {
 	if c := condition(d, iamv1alpha1.ConditionSynced); c.Reason != iamv1alpha1.ReasonDryRun {
 		t.Errorf("Synced = %+v", c)
 	}
+	// Not "in step": nothing was written.
+	if c := condition(d, iamv1alpha1.ConditionDegraded); c.Reason != iamv1alpha1.ReasonDryRun || !strings.Contains(c.Message, "not brought in step") ||
+		!strings.Contains(c.Message, "would create 7") {
+		t.Errorf("Degraded = %+v", c)
+	}
+	if c := condition(d, iamv1alpha1.ConditionSyncing); c.Status != metav1.ConditionFalse || c.Reason != iamv1alpha1.ReasonDryRun {
+		t.Errorf("Syncing = %+v", c)
+	}
+	// Zero counters are shown, not left out.
+	raw := rawStatus(t, ns, "pe")
+	for _, k := range []string{"created", "updated", "deactivated", "deleted", "activeUsers", "skipped"} {
+		if v, ok := raw[k]; !ok || v != int64(0) {
+			t.Errorf("status.%s = %v (present %t), want 0", k, v, ok)
+		}
+	}
+	if plan, _ := raw["plan"].(map[string]any); plan["update"] != int64(0) || plan["deactivate"] != int64(0) {
+		t.Errorf("status.plan = %v, want the zero counts shown", plan)
+	}
 	if us := users(t, ns); len(us) != 0 {
 		t.Errorf("a dry run created %v", names(us))
 	}
 	waitEvent(t, ns, "Directory/pe Normal DryRun", "would create 7")
+	// The real sync clears the plan when it starts (Syncing True) and
+	// ends with Syncing False.
 
 	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.DryRun = false })
 	d = synced(t, ns, "pe")
@@ -559,8 +642,8 @@ func TestTLSAndInsecure(t *testing.T) {
 }
 
 // TestLargeSync syncs a BigTree of 10,000 users and 1,000 groups (100
-// members each) and then makes a no-change resync, and logs how long each
-// took. GATEHOUSE_LARGE=1 runs it; a number above 1 is the number of users
+// members each), then makes a no-change resync, a sync the safety bound
+// stops and one an empty directory stops, and logs how long each took. GATEHOUSE_LARGE=1 runs it; a number above 1 is the number of users
 // (groups are a tenth of it):
 //
 //	GATEHOUSE_LARGE=1 KUBEBUILDER_ASSETS=$PWD/bin/k8s/1.37.2 go test ./controllers/directory -run TestLargeSync -v -timeout 60m
@@ -593,6 +676,32 @@ func TestLargeSync(t *testing.T) {
 	t.Logf("no-change resync: sync duration %s, %v User writes", d.Status.LastSyncDuration.Duration, after-writes)
 	if after != writes {
 		t.Errorf("the no-change resync wrote %v Users", after-writes)
+	}
+
+	// The stops: a filter that matches 70 % of the users (a bound stop of
+	// 30 %), then one that matches nobody (an empty-directory stop). Both
+	// are decided from the cache: neither reads a User from the API
+	// server, so neither should take longer than the no-change resync.
+	gets := func() float64 {
+		v, _ := metric(t, "rest_client_requests_total", map[string]string{"method": "GET"})
+		return v
+	}
+	for _, stop := range []struct{ what, filter, reason string }{
+		{"bound stop (30 % removed)", "(&(objectClass=person)(!(uid=*0))(!(uid=*1))(!(uid=*2)))", iamv1alpha1.ReasonDeactivationLimit},
+		{"empty-directory stop", "(uid=nobody-at-all)", iamv1alpha1.ReasonEmptyDirectory},
+	} {
+		before, getsBefore, began := d.Status.LastAttemptTime, gets(), time.Now()
+		update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.Users.Filter = stop.filter })
+		d = largeWait(t, ns, func(d *iamv1alpha1.Directory) bool {
+			c := condition(d, iamv1alpha1.ConditionSynced)
+			return d.Status.ObservedGeneration == d.Generation && c.Reason == stop.reason && d.Status.LastAttemptTime != nil && !d.Status.LastAttemptTime.Equal(before)
+		})
+		wall := time.Since(began)
+		t.Logf("%s: sync duration %s (spec edit to status %s), %d found, %d active, %v GET requests of the manager meanwhile",
+			stop.what, d.Status.LastSyncDuration.Duration, wall.Round(time.Millisecond), d.Status.UsersFound, d.Status.ActiveUsers, gets()-getsBefore)
+		if now, _ := metric(t, "gatehouse_directory_user_writes_total", labels); now != after {
+			t.Errorf("the %s wrote %v Users", stop.what, now-after)
+		}
 	}
 }
 
@@ -655,4 +764,112 @@ func TestConfusedDeputy(t *testing.T) {
 	if got, _ := deputy.Received(); bytes.Contains(got, []byte(stolen)) {
 		t.Errorf("erin's key reached the listener: %q", got)
 	}
+}
+
+// A Directory pointing at a closed port fails and retries with back-off:
+// one SyncFailed Event however often it retries, the cause logged once,
+// never at error level with a stack trace; a different failure is a new
+// Event.
+func TestQuietFailures(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	port := closedPort(t)
+	createSecret(t, ns, bindSecret, "not-sent-anywhere", "closed")
+	d := &iamv1alpha1.Directory{ObjectMeta: metav1.ObjectMeta{Name: "closed", Namespace: ns}, Spec: iamv1alpha1.DirectorySpec{
+		URL: fmt.Sprintf("ldap://127.0.0.1:%d", port), AllowPlaintextBind: true, BindDN: "cn=admin",
+		BindPasswordSecretRef: &iamv1alpha1.SecretKeySelector{Name: bindSecret, Key: "password"},
+		Users:                 iamv1alpha1.DirectoryUsers{BaseDN: "ou=people"}, Provisioning: iamv1alpha1.ProvisioningAll}}
+	create(t, d)
+	labels := map[string]string{"namespace": ns, "directory": "closed"}
+	// Five failed attempts (back-off 0.2 s doubling to 2 s in this
+	// package's manager).
+	eventually(t, "five failed syncs", func() (bool, string) {
+		v, _ := metric(t, "gatehouse_directory_sync_errors_total", labels)
+		return v >= 5, fmt.Sprintf("%v failed syncs", v)
+	})
+	failed := func() []string {
+		var out []string
+		for _, e := range events(t, ns) {
+			if strings.HasPrefix(e, "Directory/closed Warning SyncFailed") {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if evs := failed(); len(evs) != 1 || !strings.Contains(evs[0], "connection refused") {
+		t.Errorf("SyncFailed Events after five failures: %q; want one", evs)
+	}
+	var retries, stacks int
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if !strings.Contains(line, ns) {
+			continue
+		}
+		if strings.Contains(line, "directory sync failed; retrying with back-off") {
+			retries++
+			if !strings.Contains(line, "connection refused") {
+				t.Errorf("the retry log line lacks the cause: %s", line)
+			}
+		}
+		if strings.Contains(line, "Reconciler error") || strings.Contains(line, "stacktrace") {
+			stacks++
+		}
+	}
+	if retries != 1 || stacks != 0 {
+		t.Errorf("the log has %d first-failure lines (want 1) and %d reconciler errors (want 0)", retries, stacks)
+	}
+	d = getDir(t, ns, "closed")
+	if c := condition(d, iamv1alpha1.ConditionSynced); c.Reason != "Unreachable" || !strings.Contains(c.Message, "retried with back-off") {
+		t.Errorf("Synced = %+v", c)
+	}
+
+	// Another failure is another Event.
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.BindPasswordSecretRef.Name = "missing" })
+	waitEvent(t, ns, "Directory/closed Warning SyncFailed", "Secret missing")
+	if evs := failed(); len(evs) != 2 {
+		t.Errorf("SyncFailed Events after a second failure: %q; want two", evs)
+	}
+}
+
+// While a sync runs, Syncing is True and says why; once it ended, False
+// with the outcome's reason.
+func TestSyncingCondition(t *testing.T) {
+	t.Parallel()
+	s := ldaptest.Start(t, ldaptest.GroupOfNamesTree())
+	p := ldaptest.NewProxy(t, s.Addr)
+	ns := env.Namespace(t)
+	d := exampleDirectory(t, ns, s, p.URL)
+	d.Spec.Timeout = metav1.Duration{Duration: 3 * time.Second}
+	create(t, d)
+	d = synced(t, ns, "example")
+	if c := condition(d, iamv1alpha1.ConditionSyncing); c.Status != metav1.ConditionFalse || c.Reason != iamv1alpha1.ReasonSyncSucceeded {
+		t.Errorf("Syncing after the first sync = %+v", c)
+	}
+	// The server hangs after the first answer: the sync started by a spec
+	// change runs until the timeout.
+	p.StallAfterSearchDone(1)
+	update(t, d, func(d *iamv1alpha1.Directory) { d.Spec.PageSize = 100 })
+	waitDir(t, ns, "example", "Syncing True", func(d *iamv1alpha1.Directory) bool {
+		c := meta.FindStatusCondition(d.Status.Conditions, iamv1alpha1.ConditionSyncing)
+		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == iamv1alpha1.ReasonSyncInProgress && strings.Contains(c.Message, "spec changed") && c.ObservedGeneration == d.Generation
+	})
+	p.StallAfterSearchDone(0)
+	waitDir(t, ns, "example", "Syncing False after the retry", func(d *iamv1alpha1.Directory) bool {
+		return cond(iamv1alpha1.ConditionSyncing, metav1.ConditionFalse, iamv1alpha1.ReasonSyncSucceeded)(d) &&
+			cond(iamv1alpha1.ConditionSynced, metav1.ConditionTrue, iamv1alpha1.ReasonSyncSucceeded)(d)
+	})
+}
+
+// closedPort is a loopback port nothing listens on: one the kernel gave a
+// listener that is closed again.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }

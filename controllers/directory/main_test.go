@@ -16,6 +16,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -292,4 +293,36 @@ func metric(t *testing.T, name string, labels map[string]string) (sum float64, f
 		}
 	}
 	return sum, found
+}
+
+// waitGroup waits until the Group satisfies cond.
+func waitGroup(t *testing.T, ns, name, what string, cond func(*iamv1alpha1.Group) bool) {
+	t.Helper()
+	eventually(t, "group "+name+": "+what, func() (bool, string) {
+		var g iamv1alpha1.Group
+		if err := env.Client.Get(tctx(t), client.ObjectKey{Namespace: ns, Name: name}, &g); err != nil {
+			return false, err.Error()
+		}
+		b, _ := json.Marshal(g.Status)
+		return cond(&g), string(b)
+	})
+}
+
+func groupReady(g *iamv1alpha1.Group) metav1.Condition {
+	if c := meta.FindStatusCondition(g.Status.Conditions, iamv1alpha1.ConditionReady); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+// rawStatus is a Directory's status as the API server stores it.
+func rawStatus(t *testing.T, ns, name string) map[string]any {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(iamv1alpha1.GroupVersion.WithKind("Directory"))
+	if err := env.Client.Get(tctx(t), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
+		t.Fatalf("cannot read directory %s: %v", name, err)
+	}
+	st, _ := u.Object["status"].(map[string]any)
+	return st
 }

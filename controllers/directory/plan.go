@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/sync/errgroup"
+
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
@@ -131,10 +133,14 @@ type ownership struct {
 	OwnsProfile bool
 	// OwnsActive: the directory owns spec.active (it deactivated the User).
 	OwnsActive bool
+	// ActiveManager is the field manager other than the directory that
+	// owns spec.active ("" for none): an administrator who set it.
+	ActiveManager string
 }
 
-// ownershipFunc reads the ownership of a User; the planner calls it only for
-// Users whose cached state cannot tell whether a write is needed.
+// ownershipFunc reads the ownership of a User; resolve calls it only for
+// Users whose cached state cannot tell whether a write is needed, and for
+// the deactivations a sync really writes, never before the safety bound.
 type ownershipFunc func(ctx context.Context, u *iamv1alpha1.User) (ownership, error)
 
 // op is one write the plan makes.
@@ -151,6 +157,17 @@ type op struct {
 	SetProfile bool
 	// Deactivate writes active: false.
 	Deactivate bool
+	// ActiveManager, on a resolved deactivation, is the field manager
+	// (an administrator) that had set spec.active; "" for none.
+	ActiveManager string
+}
+
+// candidate is a User of the directory whose cached state differs from
+// its entry: whether it needs a write depends on who owns spec.profile and
+// spec.active, which only its managed fields (not in the cache) tell.
+type candidate struct {
+	cur  *iamv1alpha1.User
+	want entry
 }
 
 // plan is what one sync changes.
@@ -174,6 +191,11 @@ type plan struct {
 	Active, Removals int
 	// Found is how many directory users the plan is made from.
 	Found int
+
+	// candidates are the possible updates resolve decides; resolved says
+	// whether it ran (for updates, and for deactivations).
+	candidates                     []candidate
+	resolvedUpdates, resolvedDeact bool
 }
 
 // empty reports whether the plan writes nothing.
@@ -208,8 +230,22 @@ func synced(u *iamv1alpha1.User, dir string) bool {
 }
 
 // makePlan compares the directory with the Users and returns the writes
-// that bring them in step. It writes nothing.
+// that bring them in step, resolved (draftPlan, then resolve). It writes
+// nothing.
 func makePlan(ctx context.Context, in planInput) (*plan, error) {
+	p := draftPlan(in)
+	if err := p.resolve(ctx, in.Ownership, 1, true); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// draftPlan compares the directory with the Users in the cache, without a
+// request to the API server: creates, deletes and deactivations are final
+// but for the managed fields a deactivation keeps (resolve), updates are
+// candidates. Its counts (Active, Removals, Found) are final, so the
+// safety bound is decided on a draft. It writes nothing.
+func draftPlan(in planInput) *plan {
 	pl := newPlanner(in)
 	// Present users: create or update.
 	logins := make([]string, 0, len(in.Entries))
@@ -218,9 +254,7 @@ func makePlan(ctx context.Context, in planInput) (*plan, error) {
 	}
 	sort.Strings(logins)
 	for _, k := range logins {
-		if err := pl.present(ctx, k, in.Entries[k]); err != nil {
-			return nil, err
-		}
+		pl.present(k, in.Entries[k])
 	}
 	// Users of the directory it no longer has.
 	for i := range in.Users {
@@ -231,15 +265,75 @@ func makePlan(ctx context.Context, in planInput) (*plan, error) {
 		if _, ok := in.Entries[strings.ToLower(cur.Spec.Login)]; ok {
 			continue
 		}
-		if err := pl.absent(ctx, cur); err != nil {
-			return nil, err
-		}
+		pl.absent(cur)
 	}
 	p := pl.p
 	sort.Strings(p.Conflicts)
 	sort.Strings(p.ConflictUsers)
 	sort.Strings(p.Unknown)
-	return p, nil
+	return p
+}
+
+// resolve reads the ownership of the candidates (in parallel, at most
+// parallel at a time) and makes the updates they need; with deactivations,
+// also of the deactivations, to keep the profile the directory owns and to
+// name an administrator's active: true. A dry run leaves deactivations
+// out: it writes none.
+func (p *plan) resolve(ctx context.Context, ownershipOf ownershipFunc, parallel int, deactivations bool) error {
+	if !p.resolvedUpdates {
+		ops := make([]*op, len(p.candidates))
+		err := forEach(ctx, parallel, len(p.candidates), func(ctx context.Context, i int) error {
+			c := p.candidates[i]
+			own, err := ownershipOf(ctx, c.cur)
+			if err != nil {
+				return err
+			}
+			if o, ok := updateOp(c.cur, c.want, own); ok {
+				ops[i] = &o
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, o := range ops {
+			if o != nil {
+				p.Updates = append(p.Updates, *o)
+			}
+		}
+		p.candidates, p.resolvedUpdates = nil, true
+	}
+	if deactivations && !p.resolvedDeact {
+		err := forEach(ctx, parallel, len(p.Deactivates), func(ctx context.Context, i int) error {
+			o := &p.Deactivates[i]
+			own, err := ownershipOf(ctx, o.Current)
+			if err != nil {
+				return err
+			}
+			o.SetProfile = own.OwnsProfile && o.Current.Spec.Profile != ""
+			o.ActiveManager = own.ActiveManager
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		p.resolvedDeact = true
+	}
+	return nil
+}
+
+// forEach calls fn for 0..n-1, at most parallel at a time, and returns the
+// first error (the others are not started once one failed).
+func forEach(ctx context.Context, parallel, n int, fn func(context.Context, int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, parallel))
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return fn(ctx, i) })
+	}
+	return g.Wait()
 }
 
 // planner makes one plan.
@@ -272,7 +366,7 @@ func newPlanner(in planInput) *planner {
 // present plans the User of a directory user (lower-case login k): a
 // create, an update, or a conflict with a User the directory does not
 // manage.
-func (pl *planner) present(ctx context.Context, k string, want entry) error {
+func (pl *planner) present(k string, want entry) {
 	p, dir := pl.p, pl.dir
 	if want.Truncated {
 		p.Truncated++
@@ -280,37 +374,32 @@ func (pl *planner) present(ctx context.Context, k string, want entry) error {
 	cur := pl.byLogin[k]
 	if cur == nil {
 		if dir.Spec.Provisioning == iamv1alpha1.ProvisioningOnDemand {
-			return nil
+			return
 		}
 		name := UserName(want.Login)
 		if other := pl.byName[name]; other != nil {
 			p.conflict(other, fmt.Sprintf("login %q: User %s already exists with login %q", want.Login, name, other.Spec.Login))
-			return nil
+			return
 		}
 		p.Creates = append(p.Creates, op{Name: name, Login: want.Login, Want: want, SetProfile: want.Profile != ""})
-		return nil
+		return
 	}
 	if !managedBy(cur, dir.Name) {
 		p.conflict(cur, fmt.Sprintf("login %q: User %s is %s", want.Login, cur.Name, describeOwner(cur)))
-		return nil
+		return
 	}
 	if synced(cur, dir.Name) && cur.Spec.IsActive() {
 		p.Active++
 	}
-	o, ok, err := updateOp(ctx, pl.in.Ownership, cur, want)
-	if err != nil {
-		return err
+	if mayNeedUpdate(cur, want) {
+		p.candidates = append(p.candidates, candidate{cur: cur, want: want})
 	}
-	if ok {
-		p.Updates = append(p.Updates, o)
-	}
-	return nil
 }
 
 // absent plans a User of the directory that the directory no longer has:
 // unknown (never synced, or ambiguous), kept, deleted or deactivated, as
 // spec.onRemoval says.
-func (pl *planner) absent(ctx context.Context, cur *iamv1alpha1.User) error {
+func (pl *planner) absent(cur *iamv1alpha1.User) {
 	p, dir := pl.p, pl.dir
 	k := strings.ToLower(cur.Spec.Login)
 	if !synced(cur, dir.Name) {
@@ -321,12 +410,12 @@ func (pl *planner) absent(ctx context.Context, cur *iamv1alpha1.User) error {
 			why = "the directory has no entry with this login"
 		}
 		p.Unknown = append(p.Unknown, fmt.Sprintf("User %s (login %q): %s", cur.Name, cur.Spec.Login, why))
-		return nil
+		return
 	}
 	if why, ok := pl.in.NotFound[k]; ok && why != notFound {
 		// Ambiguous: the directory cannot say who it is; leave it.
 		p.Unknown = append(p.Unknown, fmt.Sprintf("User %s (login %q): %s", cur.Name, cur.Spec.Login, why))
-		return nil
+		return
 	}
 	active := cur.Spec.IsActive()
 	if active {
@@ -341,17 +430,14 @@ func (pl *planner) absent(ctx context.Context, cur *iamv1alpha1.User) error {
 		}
 	default: // Deactivate
 		if !active {
-			return nil
+			return
 		}
-		own, err := pl.in.Ownership(ctx, cur)
-		if err != nil {
-			return err
-		}
+		// Whether the directory owns the profile it keeps is resolved
+		// once the bound let the sync through.
 		p.Deactivates = append(p.Deactivates, op{Name: cur.Name, Login: cur.Spec.Login, Current: cur, Deactivate: true,
-			Want: currentEntry(cur), SetProfile: own.OwnsProfile && cur.Spec.Profile != ""})
+			Want: currentEntry(cur)})
 		p.Removals++
 	}
-	return nil
 }
 
 // notFound is the NotFound reason of a login Lookup did not find.
@@ -375,32 +461,33 @@ func currentEntry(u *iamv1alpha1.User) entry {
 		Groups: u.Spec.DirectoryGroups, Profile: u.Spec.Profile}
 }
 
-// updateOp returns the update that brings an existing User of the directory
-// in step with its entry, and false when none is needed.
-func updateOp(ctx context.Context, ownershipOf ownershipFunc, cur *iamv1alpha1.User, want entry) (op, bool, error) {
-	dir := cur.Spec.Directory
-	want.Login = cur.Spec.Login // immutable: keep the User's spelling
-	identity := !synced(cur, dir) || cur.Spec.DisplayName != want.DisplayName || cur.Spec.Email != want.Email ||
+// mayNeedUpdate reports whether an existing User of the directory differs
+// from its entry in the cache: its identity fields, its profile, or it is
+// inactive. Only then may it need a write (updateOp decides).
+func mayNeedUpdate(cur *iamv1alpha1.User, want entry) bool {
+	return identityChanged(cur, want) || cur.Spec.Profile != want.Profile || !cur.Spec.IsActive()
+}
+
+func identityChanged(cur *iamv1alpha1.User, want entry) bool {
+	return !synced(cur, cur.Spec.Directory) || cur.Spec.DisplayName != want.DisplayName || cur.Spec.Email != want.Email ||
 		!sameSet(cur.Spec.DirectoryGroups, want.Groups)
-	profile := cur.Spec.Profile != want.Profile
-	inactive := !cur.Spec.IsActive()
-	if !identity && !profile && !inactive {
-		return op{}, false, nil
-	}
-	// The cache cannot tell who owns spec.profile and spec.active.
-	own, err := ownershipOf(ctx, cur)
-	if err != nil {
-		return op{}, false, err
-	}
+}
+
+// updateOp returns the update that brings an existing User of the directory
+// in step with its entry, given who owns its spec.profile and spec.active,
+// and false when none is needed.
+func updateOp(cur *iamv1alpha1.User, want entry, own ownership) (op, bool) {
+	want.Login = cur.Spec.Login // immutable: keep the User's spelling
+	identity := identityChanged(cur, want)
 	setProfile := !own.ProfileOverridden && (want.Profile != "" || own.OwnsProfile)
-	profile = profile && setProfile
+	profile := cur.Spec.Profile != want.Profile && setProfile
 	// A User the directory deactivated and finds again is reactivated by
 	// giving spec.active up; one an administrator deactivated stays so.
-	reactivate := inactive && own.OwnsActive
+	reactivate := !cur.Spec.IsActive() && own.OwnsActive
 	if !identity && !profile && !reactivate {
-		return op{}, false, nil
+		return op{}, false
 	}
-	return op{Name: cur.Name, Login: cur.Spec.Login, Current: cur, Want: want, SetProfile: setProfile && want.Profile != ""}, true, nil
+	return op{Name: cur.Name, Login: cur.Spec.Login, Current: cur, Want: want, SetProfile: setProfile && want.Profile != ""}, true
 }
 
 func sameSet(a, b []string) bool {

@@ -2,7 +2,9 @@ package directory
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,6 +113,7 @@ func TestOwnershipOf(t *testing.T) {
 		"admin override":          {entries: []metav1.ManagedFieldsEntry{dir(`{"f:spec":{"f:login":{}}}`), entry("kubectl-edit", metav1.ManagedFieldsOperationUpdate, "", `{"f:spec":{"f:profile":{}}}`)}, want: ownership{ProfileOverridden: true}},
 		"shared is not override":  {entries: []metav1.ManagedFieldsEntry{dir(`{"f:spec":{"f:profile":{}}}`), entry("kubectl", metav1.ManagedFieldsOperationApply, "", `{"f:spec":{"f:profile":{}}}`)}, want: ownership{OwnsProfile: true}},
 		"status entries ignored":  {entries: []metav1.ManagedFieldsEntry{entry("gatehouse-user", metav1.ManagedFieldsOperationApply, "status", `{"f:spec":{"f:profile":{}}}`)}, want: ownership{}},
+		"admin's active: true":    {entries: []metav1.ManagedFieldsEntry{dir(`{"f:spec":{"f:login":{}}}`), entry("kubectl-edit", metav1.ManagedFieldsOperationUpdate, "", `{"f:spec":{"f:active":{}}}`)}, want: ownership{ActiveManager: "kubectl-edit"}},
 		"directory update is not": {entries: []metav1.ManagedFieldsEntry{entry(iamv1alpha1.FieldManagerDirectory, metav1.ManagedFieldsOperationUpdate, "", `{"f:spec":{"f:active":{}}}`)}, want: ownership{}},
 	}
 	for name, tc := range tests {
@@ -311,5 +314,70 @@ func TestToEntryBounds(t *testing.T) {
 	}
 	if _, why := toEntry(&ldap.User{Login: strings.Repeat("a", 257)}, profileChooser{}); why == "" {
 		t.Errorf("a 257-byte login was accepted")
+	}
+}
+
+// The safety bound is decided on a draft, from the cached Users alone: an
+// empty directory or a mass removal stops with no ownership read; past the
+// bound, resolve reads the candidates and (not in a dry run) the
+// deactivations, and nothing else.
+func TestDraftPlanReadsNothing(t *testing.T) {
+	dir := &iamv1alpha1.Directory{ObjectMeta: metav1.ObjectMeta{Name: "d", Namespace: "ns"}, Spec: iamv1alpha1.DirectorySpec{
+		Provisioning: iamv1alpha1.ProvisioningAll}}
+	var users []iamv1alpha1.User
+	for i := range 1000 {
+		users = append(users, planUser(fmt.Sprintf("u%04d", i)))
+	}
+	var reads atomic.Int64
+	count := func(context.Context, *iamv1alpha1.User) (ownership, error) {
+		reads.Add(1)
+		return ownership{OwnsProfile: true}, nil
+	}
+	// Empty, then 300 of 1000 gone (more than 20 %).
+	for name, keep := range map[string]int{"empty directory": 0, "mass removal": 700} {
+		in := planInput{Directory: dir, Entries: map[string]entry{}, Users: users, Ownership: count}
+		for i := range keep {
+			in.Entries[fmt.Sprintf("u%04d", i)] = planEntry(fmt.Sprintf("u%04d", i))
+		}
+		p := draftPlan(in)
+		if b := checkBound(dir, p); b.Reason == "" {
+			t.Fatalf("%s: the bound let %d removals of %d through", name, p.Removals, p.Active)
+		}
+		if n := reads.Load(); n != 0 {
+			t.Fatalf("%s: the draft read %d Users", name, n)
+		}
+	}
+	// Past the bound: 2 changed Users and 3 gone.
+	in := planInput{Directory: dir, Entries: map[string]entry{}, Users: users[:100], Ownership: count}
+	for i := range 97 {
+		in.Entries[fmt.Sprintf("u%04d", i)] = planEntry(fmt.Sprintf("u%04d", i))
+	}
+	in.Entries["u0000"] = entry{Login: "u0000", DisplayName: "Renamed", Profile: "reader"}
+	in.Entries["u0001"] = entry{Login: "u0001", DisplayName: "Renamed", Profile: "reader"}
+	p := draftPlan(in)
+	if err := p.resolve(context.Background(), count, 4, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := reads.Load(); n != 2 || len(p.Updates) != 2 || p.Deactivates[0].SetProfile {
+		t.Errorf("a dry run's resolve read %d Users (want the 2 candidates), updates %d", n, len(p.Updates))
+	}
+	if err := p.resolve(context.Background(), count, 4, true); err != nil {
+		t.Fatal(err)
+	}
+	if n := reads.Load(); n != 5 || len(p.Updates) != 2 || len(p.Deactivates) != 3 || !p.Deactivates[0].SetProfile {
+		t.Errorf("after resolving the deactivations: %d reads (want 5), %d updates, %d deactivations", n, len(p.Updates), len(p.Deactivates))
+	}
+}
+
+// The counts of removals follow spec.onRemoval.
+func TestRemovalWords(t *testing.T) {
+	w := writes{deactivated: 2, deleted: 3}
+	for policy, want := range map[iamv1alpha1.RemovalPolicy]string{
+		"": "deactivated: 2", iamv1alpha1.RemovalDeactivate: "deactivated: 2",
+		iamv1alpha1.RemovalDelete: "deleted: 3", iamv1alpha1.RemovalKeep: "none removed (spec.onRemoval: Keep)",
+	} {
+		if got := removalWords(&iamv1alpha1.DirectorySpec{OnRemoval: policy}, w); got != want {
+			t.Errorf("onRemoval %q: %q, want %q", policy, got, want)
+		}
 	}
 }

@@ -5,19 +5,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
 // ownershipReader reads a User's managed fields with an uncached client (the
-// manager's cache drops them) and says who owns spec.profile and
-// spec.active.
+// manager's cache drops them: cmd/manager strips managedFields from every
+// cached object) and says who owns spec.profile and spec.active. The sync
+// calls it only after the safety bound let it through (plan.resolve), and
+// only for the Users it may write.
 func ownershipReader(reader client.Reader) ownershipFunc {
 	return func(ctx context.Context, u *iamv1alpha1.User) (ownership, error) {
 		var fresh iamv1alpha1.User
@@ -50,6 +55,9 @@ func ownershipOf(entries []metav1.ManagedFieldsEntry) ownership {
 			continue
 		}
 		otherProfile = otherProfile || profile
+		if active && own.ActiveManager == "" && e.Manager != iamv1alpha1.FieldManagerDirectory {
+			own.ActiveManager = e.Manager
+		}
 	}
 	own.ProfileOverridden = otherProfile && !own.OwnsProfile
 	return own
@@ -102,14 +110,29 @@ func applyConfig(dir *iamv1alpha1.Directory, o op) *unstructured.Unstructured {
 // writer makes a plan's writes, a few at a time.
 type writer struct {
 	client   client.Client
+	recorder events.EventRecorder
 	dir      *iamv1alpha1.Directory
 	parallel int
 	count    func(operation string)
 }
 
+// writes counts the writes of a sync that succeeded.
+type writes struct {
+	created, updated, deactivated, deleted int
+	// activeDelta is how many more Users of the directory are active
+	// after the writes than before.
+	activeDelta int
+	// overridden are the Users deactivated although an administrator had
+	// set spec.active (sorted names).
+	overridden []string
+}
+
+// removed is how many Users the writes deactivated or deleted.
+func (w writes) removed() int { return w.deactivated + w.deleted }
+
 // write makes every write of p and returns the counts of those that
 // succeeded and the errors of the others.
-func (w *writer) write(ctx context.Context, p *plan) (created, updated, removed int, err error) {
+func (w *writer) write(ctx context.Context, p *plan) (writes, error) {
 	type job struct {
 		op   op
 		kind string
@@ -133,6 +156,7 @@ func (w *writer) write(ctx context.Context, p *plan) (created, updated, removed 
 	var (
 		mu   sync.Mutex
 		errs []error
+		out  writes
 		g    errgroup.Group
 	)
 	g.SetLimit(max(1, w.parallel))
@@ -141,21 +165,43 @@ func (w *writer) write(ctx context.Context, p *plan) (created, updated, removed 
 			err := w.one(ctx, j.op, j.kind)
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err != nil:
+			if err != nil {
 				errs = append(errs, err)
-			case j.kind == opCreate:
-				created++
-			case j.kind == opUpdate:
-				updated++
-			default:
-				removed++
+				return nil
 			}
+			out.count(j.op, j.kind)
 			return nil
 		})
 	}
 	_ = g.Wait() // the functions return nil
-	return created, updated, removed, errors.Join(errs...)
+	sort.Strings(out.overridden)
+	return out, errors.Join(errs...)
+}
+
+// count adds one successful write.
+func (w *writes) count(o op, kind string) {
+	wasActive := o.Current != nil && o.Current.Spec.IsActive()
+	switch kind {
+	case opCreate:
+		w.created++
+		w.activeDelta++
+	case opUpdate:
+		w.updated++
+		if !wasActive {
+			w.activeDelta++ // a reactivation
+		}
+	case opDeactivate:
+		w.deactivated++
+		w.activeDelta--
+		if o.ActiveManager != "" {
+			w.overridden = append(w.overridden, o.Name)
+		}
+	case opDelete:
+		w.deleted++
+		if wasActive {
+			w.activeDelta--
+		}
+	}
 }
 
 // The write operations, as metrics label values.
@@ -181,5 +227,13 @@ func (w *writer) one(ctx context.Context, o op, kind string) error {
 		return fmt.Errorf("cannot %s User %s: %w", kind, o.Name, err)
 	}
 	w.count(kind)
+	if kind == opDeactivate && o.ActiveManager != "" && w.recorder != nil {
+		// The directory is the source of truth for its Users: an
+		// administrator's active: true does not hold, and says so.
+		w.recorder.Eventf(o.Current, w.dir, corev1.EventTypeWarning, EventDeactivatedByDirectory, "Sync",
+			"Directory %s deactivated this User again: it has no entry with the login %q (spec.onRemoval: Deactivate), and the directory decides whether its Users are active; "+
+				"spec.active: true (set by %s) lasts only until the next sync. To restore the User, put it back into the directory, or change the Directory's users baseDN or filter so that they match it.",
+			w.dir.Name, o.Login, o.ActiveManager)
+	}
 	return nil
 }

@@ -75,9 +75,11 @@ func TestWriterPool(t *testing.T) {
 		c := &poolClient{fail: map[string]bool{"c3": true, "u1": true, "d0": true}}
 		var counted sync.Map
 		w := &writer{client: c, dir: dir, parallel: parallel, count: func(op string) { counted.Store(op, true) }}
-		created, updated, removed, err := w.write(context.Background(), p)
-		if created != 19 || updated != 4 || removed != 0 {
-			t.Errorf("parallel %d: created, updated, removed = %d, %d, %d; want 19, 4, 0", parallel, created, updated, removed)
+		got, err := w.write(context.Background(), p)
+		// The updated Users were active (no spec.active): only the
+		// creates add active Users.
+		if got.created != 19 || got.updated != 4 || got.removed() != 0 || got.activeDelta != 19 {
+			t.Errorf("parallel %d: created, updated, removed, activeDelta = %d, %d, %d, %d; want 19, 4, 0, 19", parallel, got.created, got.updated, got.removed(), got.activeDelta)
 		}
 		if len(c.writes) != 26 {
 			t.Errorf("parallel %d: %d writes, want every one of 26", parallel, len(c.writes))

@@ -53,7 +53,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	conds := []metav1.Condition{status.Condition(iamv1alpha1.ConditionReady, true, iamv1alpha1.ReasonReconciled,
-		fmt.Sprintf("The group has %s.", words.Count(rep.Members, "member", "members")))}
+		fmt.Sprintf("The group has %s%s.", words.Count(rep.Members, "member", "members"), inactiveNote(rep.Inactive)))}
 	if why := access.ForbiddenKubernetesGroup(g.Spec.KubernetesGroup, r.AdminGroups); why != "" {
 		conds[0] = status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonForbiddenKubernetesGroup,
 			fmt.Sprintf("The group has %s, but spec.kubernetesGroup %q %s, so Gatehouse binds nothing to it: set the group its own members carry, or leave it empty.",
@@ -87,6 +87,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, status.Apply(ctx, r.Client, &g, &want, FieldManager)
+}
+
+// inactiveNote says how many inactive users the member count leaves out.
+func inactiveNote(n int32) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s not counted: inactive users are not members)", words.Count(n, "inactive user", "inactive users"))
 }
 
 func groupConditions(s *iamv1alpha1.GroupStatus) *[]metav1.Condition { return &s.Conditions }

@@ -44,6 +44,13 @@ func MembershipChanged(o, n *iamv1alpha1.User) bool {
 		!slices.Equal(o.Spec.DirectoryGroups, n.Spec.DirectoryGroups)
 }
 
+// MemberCountChanged reports whether a change of a User can change the
+// member counts of Groups: its membership, or whether it is active (only
+// active users count as members).
+func MemberCountChanged(o, n *iamv1alpha1.User) bool {
+	return MembershipChanged(o, n) || o.Spec.IsActive() != n.Spec.IsActive()
+}
+
 // ReachChanged reports whether a change of a User can change the users a
 // Share or ResourceGrant reaches (they count active users of a group or an
 // organization).

@@ -154,7 +154,8 @@ func Compute(s Snapshot) *Result {
 		res.Grants[name] = ix.grantReport(sc, g)
 	}
 	for name, g := range ix.groups {
-		res.GroupMembers[name] = int32(ix.countMembers(sc, g.name, g.ldap))
+		n, _ := ix.countMembers(sc, g.name, g.ldap)
+		res.GroupMembers[name] = int32(n)
 	}
 	return res
 }
@@ -671,6 +672,13 @@ func (ix *Index) seat(u *userEntry) (iamv1alpha1.SeatState, string, string) {
 		login = u.name
 	}
 	switch {
+	case !u.active && u.obj.Spec.Source == iamv1alpha1.UserSourceLDAP && u.obj.Labels[iamv1alpha1.LabelDirectory] != "":
+		// The directory decides whether its Users are active: an
+		// administrator's active: true on a User it deactivated lasts
+		// until its next sync.
+		return iamv1alpha1.SeatNone, iamv1alpha1.ReasonInactive,
+			fmt.Sprintf("%s is inactive and holds no seat. It comes from Directory %s: if the directory deactivated it (its entry left the directory or no longer matches the users filter), put the user back into the directory, or change the Directory's users baseDN or filter, and the next sync reactivates it (spec.active: true alone is undone by that sync); if an administrator deactivated it, set spec.active to true.",
+				login, u.obj.Spec.Directory)
 	case !u.active:
 		return iamv1alpha1.SeatNone, iamv1alpha1.ReasonInactive,
 			fmt.Sprintf("%s is inactive and holds no seat; set spec.active to true to give the user a seat again.", login)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
@@ -203,6 +204,10 @@ func TestComputeSeatsAndGlobals(t *testing.T) {
 	inactive := user("ivan", "full", "data")
 	f := false
 	inactive.Spec.Active = &f
+	// A User a Directory synced and deactivated.
+	left := user("lena", "full")
+	left.Spec.Active, left.Spec.Source, left.Spec.Directory = &f, iamv1alpha1.UserSourceLDAP, "corp"
+	left.Labels = map[string]string{iamv1alpha1.LabelDirectory: "corp"}
 	small := license()
 	small.Spec.Profiles[0].Seats = 2
 	expired := license()
@@ -224,12 +229,13 @@ func TestComputeSeatsAndGlobals(t *testing.T) {
 	}{
 		"seats go in order of creation, then name": {
 			license: small,
-			users:   []iamv1alpha1.User{at(user("zed", "full"), 0), at(user("bob", "full"), 1), at(user("amy", "full"), 1), at(inactive, 0)},
+			users:   []iamv1alpha1.User{at(user("zed", "full"), 0), at(user("bob", "full"), 1), at(user("amy", "full"), 1), at(inactive, 0), at(left, 0)},
 			want: map[string]want{
 				"zed":  {Seat: "Granted", Reason: "SeatGranted", Message: "zed holds a seat of profile full."},
 				"amy":  {Seat: "Granted", Reason: "SeatGranted"},
 				"bob":  {Seat: "Pending", Reason: "SeatLimitReached", Message: "All 2 seats of profile full are taken; bob waits"},
 				"ivan": {Seat: "None", Reason: "Inactive", Groups: nil, Unknown: []string{"data"}, Message: "set spec.active to true"},
+				"lena": {Seat: "None", Reason: "Inactive", Message: "It comes from Directory corp: if the directory deactivated it (its entry left the directory or no longer matches the users filter), put the user back into the directory"},
 			},
 		},
 		"no License": {
@@ -361,10 +367,18 @@ func TestGroupReport(t *testing.T) {
 	sales.Spec.LDAPGroups = []string{"CN=Sales, OU=Groups,DC=acme", "cn=ghosts,ou=groups,dc=acme"}
 	u := user("alice", "full")
 	u.Spec.DirectoryGroups = []string{"cn=sales,ou=groups,dc=acme"}
-	ix := NewIndex(Snapshot{License: license(), Users: []iamv1alpha1.User{u, user("bob", "full", "sales")}, Groups: []iamv1alpha1.Group{sales}})
-	want := &GroupReport{Members: 2, UnmatchedLDAPGroups: []string{"cn=ghosts,ou=groups,dc=acme"}}
+	// Inactive users, local or through the directory, are not members.
+	gone := user("carl", "full", "sales")
+	gone.Spec.Active = ptr.To(false)
+	left := user("dora", "full")
+	left.Spec.DirectoryGroups, left.Spec.Active = []string{"cn=sales,ou=groups,dc=acme"}, ptr.To(false)
+	ix := NewIndex(Snapshot{License: license(), Users: []iamv1alpha1.User{u, user("bob", "full", "sales"), gone, left}, Groups: []iamv1alpha1.Group{sales}})
+	want := &GroupReport{Members: 2, Inactive: 2, UnmatchedLDAPGroups: []string{"cn=ghosts,ou=groups,dc=acme"}}
 	if diff := cmp.Diff(want, ix.GroupReport("sales")); diff != "" {
 		t.Errorf("group report (-want +got):\n%s", diff)
+	}
+	if n := ix.GroupMembers("sales"); n != 2 {
+		t.Errorf("GroupMembers = %d, want the 2 active users", n)
 	}
 	if ix.GroupReport("nobody") != nil {
 		t.Error("a group the Index does not hold has a report")

@@ -32,25 +32,27 @@ func (ix *Index) forMembers(group string, ldap []string, fn func(*userEntry) boo
 	}
 }
 
-// countMembers counts the distinct users of a group.
-func (ix *Index) countMembers(sc *scratch, group string, ldap []string) int {
-	if len(ldap) == 0 {
-		return len(ix.localMembers[group])
-	}
+// countMembers counts the distinct active users of a group (its members),
+// and the distinct inactive ones, who are not members: they hold no seat
+// and get nothing through the group.
+func (ix *Index) countMembers(sc *scratch, group string, ldap []string) (active, inactive int) {
 	sc.next()
-	n := 0
 	ix.forMembers(group, ldap, func(u *userEntry) bool {
 		if sc.users[u.id] != sc.epoch {
 			sc.users[u.id] = sc.epoch
-			n++
+			if u.active {
+				active++
+			} else {
+				inactive++
+			}
 		}
 		return true
 	})
-	return n
+	return active, inactive
 }
 
-// GroupMembers returns the number of users of a Group, 0 for a group the
-// Index does not hold.
+// GroupMembers returns the number of active users of a Group, 0 for a group
+// the Index does not hold.
 func (ix *Index) GroupMembers(name string) int32 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -60,13 +62,18 @@ func (ix *Index) GroupMembers(name string) int32 {
 	}
 	sc := ix.getScratch()
 	defer ix.putScratch(sc)
-	return int32(ix.countMembers(sc, g.name, g.ldap))
+	n, _ := ix.countMembers(sc, g.name, g.ldap)
+	return int32(n)
 }
 
-// GroupReport is what a Group's status says: how many users it has and
-// which of its ldapGroups entries no User's spec.directoryGroups names.
+// GroupReport is what a Group's status says: how many active users it has
+// (its members), how many inactive ones would be members, and which of its
+// ldapGroups entries no User's spec.directoryGroups names.
 type GroupReport struct {
 	Members int32
+	// Inactive counts the inactive users listing the group or in one of
+	// its directory groups; they are not members.
+	Inactive int32
 	// UnmatchedLDAPGroups are the spec.ldapGroups entries (as written) that
 	// match no user, in spec order.
 	UnmatchedLDAPGroups []string
@@ -82,7 +89,8 @@ func (ix *Index) GroupReport(name string) *GroupReport {
 	}
 	sc := ix.getScratch()
 	defer ix.putScratch(sc)
-	rep := &GroupReport{Members: int32(ix.countMembers(sc, g.name, g.ldap))}
+	active, inactive := ix.countMembers(sc, g.name, g.ldap)
+	rep := &GroupReport{Members: int32(active), Inactive: int32(inactive)}
 	for i, dn := range g.ldap {
 		if len(ix.ldapMembers[dn]) == 0 {
 			rep.UnmatchedLDAPGroups = append(rep.UnmatchedLDAPGroups, g.obj.Spec.LDAPGroups[i])

@@ -351,7 +351,7 @@ func (e *Engine) userChange(ns, name string, old, obj client.Object) (groups, sh
 			userGroups = append(userGroups, g)
 		}
 	}
-	if access.MembershipChanged(ou, nu) {
+	if access.MemberCountChanged(ou, nu) {
 		groups = userGroups
 	}
 	if access.ReachChanged(ou, nu) {
