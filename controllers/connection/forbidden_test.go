@@ -1,13 +1,17 @@
 package connection_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
@@ -52,6 +56,14 @@ func TestForbiddenReachesReady(t *testing.T) {
 	t.Cleanup(func() {
 		_ = env.Client.Delete(ctx(t), binding)
 		_ = env.Client.Delete(ctx(t), policy)
+	})
+
+	// The API server takes a moment to load a new policy: wait until a
+	// dry-run Role is refused.
+	eventually(t, "the policy refuses Roles in "+ns, func() (bool, string) {
+		probe := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe"}}
+		err := env.Client.Create(ctx(t), probe, client.DryRunAll)
+		return apierrors.IsForbidden(err), fmt.Sprintf("a dry-run Role: %v", err)
 	})
 
 	conn := globalConn(ns, "warehouse", iamv1alpha1.ConnectionType("Snowflake"), "warehouse-creds", nil)
