@@ -502,7 +502,10 @@ type outcome struct {
 	lifted  bound
 	plan    *plan
 	read    bool // the directory was read
-	found   int
+	// onDemand is how many Users of the directory an OnDemand sync looked
+	// up (-1 when provisioning is All).
+	onDemand int
+	found    int
 	groups  int
 	skipped int
 	writes
@@ -517,7 +520,7 @@ type outcome struct {
 // sync reads the directory and writes the Users. It never writes the
 // Directory.
 func (r *Reconciler) sync(ctx context.Context, s *scope) *outcome {
-	out := &outcome{active: activeUsers(s)}
+	out := &outcome{active: activeUsers(s), onDemand: -1}
 	if s.secretFail != nil {
 		out.fail = s.secretFail
 		return out
@@ -608,6 +611,12 @@ func (r *Reconciler) read(ctx context.Context, conn ldap.Conn, s *scope, profile
 	groups, f := lookupEach(ctx, conn, q, s, in, add)
 	if f != nil {
 		return f
+	}
+	out.onDemand = 0
+	for i := range s.users {
+		if managedBy(&s.users[i], s.dir.Name) {
+			out.onDemand++
+		}
 	}
 	out.found, out.groups = len(in.Entries), groups
 	usersSeen.WithLabelValues(s.dir.Namespace, s.dir.Name).Set(float64(out.found))

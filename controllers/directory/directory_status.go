@@ -173,6 +173,9 @@ func (r *Reconciler) conditions(s *scope, out *outcome) (ready, synced, degraded
 	p := out.plan
 	msg := fmt.Sprintf("Read %s and %s; Users created: %d, updated: %d, %s.", words.Count(out.found, "user", "users"), words.Count(out.groups, "group", "groups"),
 		out.created, out.updated, removalWords(&s.dir.Spec, out.writes))
+	if out.onDemand == 0 {
+		msg = onDemandNobody(s.dir.Name)
+	}
 	if s.dir.Spec.DryRun {
 		msg = fmt.Sprintf("Dry run: read %s and %s. %s", words.Count(out.found, "user", "users"), words.Count(out.groups, "group", "groups"), dryRunPlan(out))
 		synced = status.Condition(iamv1alpha1.ConditionSynced, true, iamv1alpha1.ReasonDryRun, msg)
@@ -223,6 +226,14 @@ func (r *Reconciler) degraded(s *scope, out *outcome) metav1.Condition {
 			"Dry run: the Users are not brought in step with the directory. "+dryRunPlan(out))
 	}
 	return status.Condition(iamv1alpha1.ConditionDegraded, false, iamv1alpha1.ReasonInStep, "Every User of the directory is in step with it.")
+}
+
+// onDemandNobody is the Synced message of an OnDemand sync with no User to
+// fill in: what OnDemand does, and the two ways on.
+func onDemandNobody(dir string) string {
+	return fmt.Sprintf("Provisioning is OnDemand and no User names this Directory yet, so no entry was read and no User created: "+
+		"OnDemand fills in only the Users an administrator creates with spec.source LDAP and spec.directory %s (one per person to let in). "+
+		"Create those Users, or set spec.provisioning to All to create a User for every entry the users filter matches.", dir)
 }
 
 // removedWord is what spec.onRemoval does, as a past participle.

@@ -496,6 +496,34 @@ func TestOnDemand(t *testing.T) {
 	waitUser(t, ns, "leela", "filled in", func(u *iamv1alpha1.User) bool { return u.Spec.Email == "leela@planetexpress.com" })
 }
 
+// OnDemand with nobody to fill in: a new Directory (OnDemand is the default,
+// so that re-creating one through GitOps never provisions the whole
+// directory) says what OnDemand does and the two ways on, not "Read 0 users".
+func TestOnDemandNobodyYet(t *testing.T) {
+	t.Parallel()
+	s := planetExpress(t)
+	ns := env.Namespace(t)
+	d := peDirectory(t, ns, s.URL)
+	d.Spec.Provisioning = ""
+	create(t, d)
+	d = synced(t, ns, "pe")
+	if d.Spec.Provisioning != iamv1alpha1.ProvisioningOnDemand {
+		t.Errorf("default provisioning = %q, want OnDemand", d.Spec.Provisioning)
+	}
+	msg := condition(d, iamv1alpha1.ConditionSynced).Message
+	for _, want := range []string{"Provisioning is OnDemand and no User names this Directory yet", "spec.source LDAP and spec.directory pe", "spec.provisioning to All"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Synced message %q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "Read 0") {
+		t.Errorf("Synced message %q", msg)
+	}
+	if n := len(users(t, ns)); n != 0 {
+		t.Errorf("OnDemand with nobody to fill in created %d Users", n)
+	}
+}
+
 // A User created by hand with a directory login is never taken over: the
 // conflict is reported in the Directory's status and in Events.
 func TestHandMadeUserNotTakenOver(t *testing.T) {
