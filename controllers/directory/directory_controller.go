@@ -499,15 +499,15 @@ type outcome struct {
 	failChanged bool
 	stop        bound
 	// lifted is the bound the allow-mass-removal annotation lifted.
-	lifted  bound
-	plan    *plan
-	read    bool // the directory was read
+	lifted bound
+	plan   *plan
+	read   bool // the directory was read
 	// onDemand is how many Users of the directory an OnDemand sync looked
 	// up (-1 when provisioning is All).
 	onDemand int
 	found    int
-	groups  int
-	skipped int
+	groups   int
+	skipped  int
 	writes
 	// active is how many Users of the directory are active after the
 	// sync: those in the cache, plus the writes' changes.
