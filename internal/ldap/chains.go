@@ -1,6 +1,8 @@
 package ldap
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
@@ -78,11 +80,7 @@ func (p *prepared) chainTargets() []string {
 	if len(open) < len(distinct) {
 		return open // in normalised DN order, as recs are
 	}
-	keys := make([]string, 0, len(distinct))
-	for k := range distinct {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(distinct))
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		out[i] = p.spelled[k]

@@ -26,7 +26,7 @@ func adminConfig(s *ldaptest.Server) ldap.Config {
 	}
 }
 
-func dial(t *testing.T, cfg ldap.Config) ldap.Conn {
+func dial(t testing.TB, cfg ldap.Config) ldap.Conn {
 	t.Helper()
 	c, err := ldap.Dial(context.Background(), cfg)
 	if err != nil {

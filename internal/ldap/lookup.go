@@ -3,6 +3,8 @@ package ldap
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -215,11 +217,7 @@ func (gs groupSet) add(g GroupRef) { gs[ldapdn.Normalize(g.DN)] = g }
 
 // sorted returns the groups sorted by normalised DN.
 func (gs groupSet) sorted() []GroupRef {
-	keys := make([]string, 0, len(gs))
-	for k := range gs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(gs))
 	out := make([]GroupRef, len(keys))
 	for i, k := range keys {
 		out[i] = gs[k]

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,7 +251,7 @@ func startManager(bin, kubeconfig, logPath string, qps, burst, workers int) (*ma
 		"--max-concurrent-reconciles="+strconv.Itoa(workers))
 	// The container memory limit of the chart and config/default (1Gi),
 	// passed as the Deployment passes it.
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "GATEHOUSE_MEMORY_LIMIT="+strconv.Itoa(memoryLimit))
+	cmd.Env = append(managerEnv(), "KUBECONFIG="+kubeconfig, "GATEHOUSE_MEMORY_LIMIT="+strconv.Itoa(memoryLimit))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	m := &manager{cmd: cmd, metricsAddr: maddr, probeAddr: paddr, pprofAddr: pprofAddr, logPath: logPath, exited: make(chan struct{})}
 	m.started = time.Now()
@@ -665,4 +666,15 @@ func anyKey(m map[string]bool) string {
 		return k
 	}
 	return ""
+}
+
+// apiServerMemoryLimit is the test control plane's Go soft memory limit
+// (GOMEMLIMIT), well under this machine's 24 GiB.
+const apiServerMemoryLimit = "14GiB"
+
+// managerEnv is the harness's environment without GOMEMLIMIT, which is the
+// control plane's: an explicit GOMEMLIMIT would win over the manager's
+// GATEHOUSE_MEMORY_LIMIT.
+func managerEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMEMLIMIT=") })
 }

@@ -59,33 +59,9 @@ type Server struct {
 	// CA signed the server certificate; CA.CertPEM is the bundle to trust.
 	CA *ldaptest.CA
 
-	t    testing.TB
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	mu   sync.Mutex
-	logs *logBuffer
-}
-
-// logBuffer keeps what samba prints, up to 1 MiB.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 1<<20 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	t     testing.TB
+	dir   string
+	samba ldaptest.Daemon
 }
 
 // Start starts a domain controller serving the fixture and stops it when
@@ -143,40 +119,17 @@ func (s *Server) start() error {
 	}
 	s.CA, s.Address, s.URL = ca, addr, "ldaps://"+net.JoinHostPort(addr, "636")
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.logs = &logBuffer{}
+	s.samba.Name = "samba"
 	// #nosec G204 -- the test's own samba with the configuration it wrote.
 	cmd := exec.Command(SambaPath, "--foreground", "--no-process-group", "-M", "single", "-s", conf, "--debug-stdout")
-	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	cmd.Dir = s.dir
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting samba: %w", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	s.cmd, s.done = cmd, done
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-done:
-			s.cmd = nil
-			return fmt.Errorf("samba exited at start: %s", s.logs.String())
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", net.JoinHostPort(addr, "636"), time.Second); err == nil {
+	return s.samba.Start(cmd, startTimeout, func(int) bool {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(addr, "636"), time.Second)
+		if err == nil {
 			_ = c.Close()
-			return nil
 		}
-		if time.Now().After(deadline) {
-			s.stopLocked()
-			return fmt.Errorf("samba did not listen on %s within %s: %s", s.URL, startTimeout, s.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil
+	})
 }
 
 // smbConf is the configuration of a server in dir listening on addr: an AD
@@ -228,35 +181,10 @@ func freeAddress() (string, error) {
 }
 
 // Stop stops samba (SIGTERM, then SIGKILL after 5 s).
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked()
-}
-
-func (s *Server) stopLocked() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
-}
+func (s *Server) Stop() { s.samba.Stop() }
 
 // Logs returns what samba printed since its start.
-func (s *Server) Logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.logs == nil {
-		return ""
-	}
-	return s.logs.String()
-}
+func (s *Server) Logs() string { return s.samba.Logs() }
 
 // Admin returns a connection over LDAPS bound as Administrator. The caller
 // closes it.

@@ -26,8 +26,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,10 +68,7 @@ type Server struct {
 	dir  string
 	conf string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	logs *lockedBuffer
+	slapd Daemon
 }
 
 // writeFiles writes the server's files into s.dir: a new test CA and the
@@ -193,47 +188,20 @@ func (s *Server) slapadd(entries []Entry) error {
 // data (Start calls it the first time). It returns once slapd accepts
 // connections.
 func (s *Server) Restart() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		return errors.New("slapd is already running")
-	}
-	s.logs = &lockedBuffer{}
+	s.slapd.Name = "slapd"
 	_ = os.Remove(filepath.Join(s.dir, "slapd.pid"))
 	// #nosec G204 -- the test's own slapd with arguments it generated.
 	cmd := exec.Command(SlapdPath, "-f", s.conf, "-h", s.URL+"/ "+s.LDAPSURL+"/", "-d", "0")
-	cmd.Stdout = s.logs
-	cmd.Stderr = s.logs
 	cmd.Dir = s.dir
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting slapd: %w", err)
+	// slapd writes its pid file once its listeners are bound: the ports
+	// answering are then this slapd's, not someone else's.
+	err := s.slapd.Start(cmd, startTimeout, func(pid int) bool {
+		return s.pidFileIs(pid) && ready(s.Addr) && ready(strings.TrimPrefix(s.LDAPSURL, "ldaps://"))
+	})
+	if exitedAtStart(err) {
+		return fmt.Errorf("%w\nconfig %s:\n%s", err, s.conf, readFile(s.conf))
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	s.cmd, s.done = cmd, done
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-done:
-			s.cmd = nil
-			return fmt.Errorf("slapd exited at start: %s\nconfig %s:\n%s", s.logs.String(), s.conf, readFile(s.conf))
-		default:
-		}
-		// slapd writes its pid file once its listeners are bound: the
-		// ports answering are then this slapd's, not someone else's.
-		if s.pidFileIs(cmd.Process.Pid) && ready(s.Addr) && ready(strings.TrimPrefix(s.LDAPSURL, "ldaps://")) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			s.stopLocked()
-			return fmt.Errorf("slapd did not listen on %s within %s: %s", s.URL, startTimeout, s.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return err
 }
 
 func (s *Server) pidFileIs(pid int) bool {
@@ -244,42 +212,13 @@ func (s *Server) pidFileIs(pid int) bool {
 // Stop stops slapd (SIGTERM, then SIGKILL after 5 s) and waits for it to
 // exit. Connections to URL are refused until Restart. Stopping a stopped
 // server does nothing.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked()
-}
-
-func (s *Server) stopLocked() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
-}
+func (s *Server) Stop() { s.slapd.Stop() }
 
 // Running reports whether slapd runs.
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cmd != nil
-}
+func (s *Server) Running() bool { return s.slapd.Running() }
 
 // Logs returns what slapd printed since its last start.
-func (s *Server) Logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.logs == nil {
-		return ""
-	}
-	return s.logs.String()
-}
+func (s *Server) Logs() string { return s.slapd.Logs() }
 
 // Admin returns a connection bound as the rootdn. The caller closes it.
 func (s *Server) Admin(ctx context.Context) (*goldap.Conn, error) {
@@ -449,26 +388,4 @@ func readFile(path string) string {
 		return err.Error()
 	}
 	return string(b)
-}
-
-// lockedBuffer is a bytes.Buffer that slapd's output goroutines and the
-// test may use at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
