@@ -336,24 +336,12 @@ func cacheDir() string {
 func requireSamba(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		fail(t, "adtest: Samba's AD DC runs as root and this test does not; run it as root (in CI it always is)")
+		ldaptest.Unavailable(t, "adtest: Samba's AD DC runs as root and this test does not; run it as root (in CI it always is)")
 	}
-	if haveSamba() {
-		return
+	if reason := ldaptest.Install("samba", haveSamba); reason != "" {
+		ldaptest.Unavailable(t, fmt.Sprintf("adtest: Samba's AD DC (%s, %s, %s) is not installed and %s; run hack/deps.sh samba as root",
+			SambaPath, SambaToolPath, LdbaddPath, reason))
 	}
-	reason := ""
-	root, err := ldaptest.RepoRoot()
-	if err == nil {
-		out, err := exec.Command("bash", filepath.Join(root, "hack", "deps.sh"), "samba").CombinedOutput()
-		if err == nil && haveSamba() {
-			return
-		}
-		reason = fmt.Sprintf("hack/deps.sh samba did not install it: %v %s", err, out)
-	} else {
-		reason = err.Error()
-	}
-	fail(t, fmt.Sprintf("adtest: Samba's AD DC (%s, %s, %s) is not installed and %s; run hack/deps.sh samba as root",
-		SambaPath, SambaToolPath, LdbaddPath, reason))
 }
 
 func haveSamba() bool {
@@ -365,13 +353,4 @@ func haveSamba() bool {
 	// Provisioning sets the sysvol ACLs through this VFS module.
 	vfs, _ := filepath.Glob("/usr/lib/*/samba/vfs/acl_xattr.so")
 	return len(vfs) > 0
-}
-
-// fail skips the test, or fails it when CI is true.
-func fail(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
 }

@@ -314,21 +314,34 @@ func (s *Server) Delete(ctx context.Context, dn string) error {
 // does not help.
 func requireSlapd(t testing.TB) {
 	t.Helper()
-	if haveSlapd() {
-		return
+	if reason := Install("ldap", haveSlapd); reason != "" {
+		Unavailable(t, fmt.Sprintf("ldaptest: OpenLDAP's slapd (%s) is not installed and %s; run hack/deps.sh ldap as root (apt-get install slapd ldap-utils)", SlapdPath, reason))
 	}
-	var reason string
+}
+
+// Install makes sure a real server the tests run is installed: when have
+// reports false it runs hack/deps.sh dep. It returns "" once have holds,
+// else why it does not.
+func Install(dep string, have func() bool) string {
+	if have() {
+		return ""
+	}
 	root, err := RepoRoot()
-	if err == nil {
-		out, err := exec.Command("bash", filepath.Join(root, "hack", "deps.sh"), "ldap").CombinedOutput()
-		if err == nil && haveSlapd() {
-			return
-		}
-		reason = fmt.Sprintf("hack/deps.sh ldap did not install it: %v %s", err, out)
-	} else {
-		reason = err.Error()
+	if err != nil {
+		return err.Error()
 	}
-	msg := fmt.Sprintf("ldaptest: OpenLDAP's slapd (%s) is not installed and %s; run hack/deps.sh ldap as root (apt-get install slapd ldap-utils)", SlapdPath, reason)
+	// #nosec G204 -- the repository's own script with a fixed argument.
+	out, err := exec.Command("bash", filepath.Join(root, "hack", "deps.sh"), dep).CombinedOutput()
+	if err == nil && have() {
+		return ""
+	}
+	return fmt.Sprintf("hack/deps.sh %s did not install it: %v %s", dep, err, out)
+}
+
+// Unavailable skips the test for want of a server it needs, or fails it
+// when CI is true: in CI a real-server test never skips.
+func Unavailable(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
