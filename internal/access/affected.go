@@ -10,11 +10,59 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 
+// Affected is what one change touches: the objects of every kind whose
+// status (for a Connection, also its Roles, RoleBindings and counts) may
+// differ between the Index holding the changed object's version before and
+// the one after. It is the one answer to "whom does this change touch": the
+// engine enqueues exactly these reconciles, and nothing else keeps indexes
+// of its own to find them. Each list is sorted, a superset of what changes
+// and no more than the change reaches.
+type Affected struct {
+	// Users are the users whose ComputeUser result may change (see
+	// AffectedUsers' rules below).
+	Users []string
+	// Groups are the Groups whose member counts may change: a changed
+	// Group itself, and the Groups a User belongs to (by spec.groups or by
+	// a directory group) before or after, when its membership or activity
+	// changes.
+	Groups []string
+	// Shares and ResourceGrants are those whose report may change: a
+	// changed one itself; those naming a changed Group; those naming a
+	// User, one of its Groups or its organization when what they reach
+	// changes (membership, activity, organization).
+	Shares, ResourceGrants []string
+	// Connections are those whose status or RBAC may change: a changed
+	// Connection itself; those whose usableBy or detailsReadableBy names a
+	// changed Group; when users are touched, those whose detailsReadableBy
+	// reaches one of them (All, or one of their groups), and every
+	// Connection with per-user credentials (its counts and per-user
+	// bindings read every user's activity, seat and administrator rights).
+	Connections []string
+	// Licenses is whether the namespace's Licenses may count differently:
+	// the License changed or expired, or a User took or freed a seat.
+	Licenses bool
+}
+
+// Empty reports whether the change touches nothing.
+func (a Affected) Empty() bool {
+	return len(a.Users)+len(a.Groups)+len(a.Shares)+len(a.ResourceGrants)+len(a.Connections) == 0 && !a.Licenses
+}
+
+// Affected returns what a change of one object touches (see Affected): the
+// Index with before (nil: the object did not exist) against the Index with
+// after (nil: it was deleted); before is normally what the Index holds now.
+// Upsert and Delete return the same answer for the change they apply.
+func (ix *Index) Affected(before, after metav1.Object) Affected {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.affected(before, after)
+}
+
 // AffectedUsers returns the users whose result may differ between the Index
 // with before (nil: the object did not exist) and with after (nil: it was
-// deleted), sorted. before is normally what the Index holds now. The answer
-// is a superset of the users whose ComputeUser result changes, and no more
-// than the change touches:
+// deleted), sorted: Affected(before, after).Users. The answer is a superset
+// of the users whose ComputeUser result changes, and no more than the change
+// touches:
 //   - a Group: its members (local and directory-mapped) before and after;
 //   - a Share or ResourceGrant: the users its grantees or subjects reach
 //     before and after, and the administrators when the resource appears or
@@ -32,9 +80,7 @@ import (
 //     and after, and, when its seat order changes, the users of its
 //     profile(s) whose seat may change.
 func (ix *Index) AffectedUsers(before, after metav1.Object) []string {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.affected(before, after)
+	return ix.Affected(before, after).Users
 }
 
 // nilObject turns a typed nil pointer into a nil interface.
@@ -68,7 +114,8 @@ func nilObject(o metav1.Object) metav1.Object {
 	return o
 }
 
-func (ix *Index) affected(before, after metav1.Object) []string {
+// affected is Affected; ix.mu is held (read or write).
+func (ix *Index) affected(before, after metav1.Object) Affected {
 	before, after = nilObject(before), nilObject(after)
 	a := affectedSet{ix: ix, out: map[string]struct{}{}}
 	for _, obj := range []metav1.Object{before, after} {
@@ -77,7 +124,9 @@ func (ix *Index) affected(before, after metav1.Object) []string {
 	if u, ok := firstUser(before, after); ok {
 		ix.seatNeighbours(u, before, after, a.out)
 	}
-	return slices.Sorted(maps.Keys(a.out))
+	out := Affected{Users: slices.Sorted(maps.Keys(a.out))}
+	ix.related(&out, before, after)
+	return out
 }
 
 // affectedSet gathers the names of the users a change touches.

@@ -68,7 +68,7 @@ func BenchmarkComputeUser(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		n = len(affected)
+		n = len(affected.Users)
 		if r := ix.ComputeUser(target); r == nil || r.Seat == "" {
 			b.Fatal("no result")
 		}

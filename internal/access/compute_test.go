@@ -401,16 +401,18 @@ func TestLicenseSeatChangeAffects(t *testing.T) {
 	ix := NewIndex(Snapshot{Now: genEpoch, License: l, Users: users})
 	shrunk := l.DeepCopy()
 	shrunk.Spec.Profiles[0].Seats = 2
-	got, err := ix.Upsert(shrunk)
+	aff, err := ix.Upsert(shrunk)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := aff.Users
 	if want := []string{"c", "d", "e"}; !slices.Equal(got, want) {
 		t.Errorf("shrinking full from 3 to 2 seats touches %v, want %v (c loses its seat, d and e wait with a new count)", got, want)
 	}
 	capped := shrunk.DeepCopy()
 	capped.Spec.Profiles[1].MaxRole = "Editor"
-	if got, _ := ix.Upsert(capped); !slices.Equal(got, []string{"r"}) {
+	if aff, _ := ix.Upsert(capped); !slices.Equal(aff.Users, []string{"r"}) {
+		got := aff.Users
 		t.Errorf("changing the reader profile's maxRole touches %v, want its user r", got)
 	}
 }

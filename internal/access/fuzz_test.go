@@ -328,8 +328,10 @@ func (w *world) snapshot() Snapshot {
 
 // FuzzIncremental drives an Index with a random stream of upserts and
 // deletes. After every event, for every user, Index.ComputeUser equals
-// Compute on the full snapshot, and every user whose result changed was
-// named by the event's affected users.
+// Compute on the full snapshot, every user whose result changed was named
+// by the event's affected users, and every Group, Share, ResourceGrant,
+// Connection and License whose report changed was named by Affected
+// (checkRelated).
 func FuzzIncremental(f *testing.F) {
 	seedCorpus(f)
 	f.Fuzz(checkIncremental)
@@ -344,17 +346,20 @@ func checkIncremental(t *testing.T, data []byte) {
 		prev := Compute(snap)
 		for step := 0; step < 40 && !src.done(); step++ {
 			e := genEvent(src)
-			var affected []string
+			before := viewOf(ix, w)
+			var aff Affected
 			var err error
 			if e.delete {
-				affected, err = ix.Delete(e.kind, e.name)
+				aff, err = ix.Delete(e.kind, e.name)
 			} else {
-				affected, err = ix.Upsert(e.obj.(metav1.Object))
+				aff, err = ix.Upsert(e.obj.(metav1.Object))
 			}
+			affected := aff.Users
 			if err != nil {
 				t.Fatalf("step %d: %v", step, err)
 			}
 			w.apply(e)
+			checkRelated(t, step, fmt.Sprintf("%s %s delete=%v", e.kind, e.name, e.delete), before, viewOf(ix, w), aff)
 			full := Compute(w.snapshot())
 			isAffected := map[string]bool{}
 			for _, n := range affected {

@@ -121,6 +121,15 @@ func genConnection(s *byteSource, name string) iamv1alpha1.Connection {
 	case 3:
 		c.Spec.UsableBy = &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceNone}
 	}
+	// Derived, not drawn, so that every later draw stays as it was: the
+	// details audience mirrors usableBy for names of even length, and the
+	// credentials are per-user for the others (what Affected.Connections
+	// follows).
+	if len(name)%2 == 0 {
+		c.Spec.DetailsReadableBy = c.Spec.UsableBy.DeepCopy()
+	} else {
+		c.Spec.Credentials.Mode = iamv1alpha1.CredentialModePerUser
+	}
 	return c
 }
 

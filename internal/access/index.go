@@ -379,16 +379,17 @@ func (ix *Index) allUserNames() []string {
 }
 
 // Upsert adds or replaces one object (*User, *Group, *Connection, *Share,
-// *ResourceGrant or *License, by name) and returns the users whose result
-// may change, sorted. A Share or ResourceGrant being deleted (a deletion
+// *ResourceGrant or *License, by name) and returns what the change touches
+// (Affected: the users whose result may change and the other objects whose
+// status may). A Share or ResourceGrant being deleted (a deletion
 // timestamp, held by finalizers) is removed: it grants nothing. The object
 // must not be modified afterwards.
-func (ix *Index) Upsert(obj metav1.Object) ([]string, error) {
+func (ix *Index) Upsert(obj metav1.Object) (Affected, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	before, err := ix.current(obj)
 	if err != nil {
-		return nil, err
+		return Affected{}, err
 	}
 	affected := ix.affected(before, obj)
 	switch o := obj.(type) {
@@ -440,10 +441,10 @@ const (
 	KindLicense       Kind = "License"
 )
 
-// Delete removes one object by kind and name and returns the users whose
-// result may change, sorted. Deleting an object the Index does not hold
+// Delete removes one object by kind and name and returns what the change
+// touches (Affected). Deleting an object the Index does not hold
 // changes nothing. The License is deleted whatever its name.
-func (ix *Index) Delete(kind Kind, name string) ([]string, error) {
+func (ix *Index) Delete(kind Kind, name string) (Affected, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	var before metav1.Object
@@ -479,10 +480,10 @@ func (ix *Index) Delete(kind Kind, name string) ([]string, error) {
 			defer ix.setLicense(nil)
 		}
 	default:
-		return nil, fmt.Errorf("cannot delete a %s: an Index holds User, Group, Connection, Share, ResourceGrant and License", kind)
+		return Affected{}, fmt.Errorf("cannot delete a %s: an Index holds User, Group, Connection, Share, ResourceGrant and License", kind)
 	}
 	if before == nil {
-		return nil, nil
+		return Affected{}, nil
 	}
 	return ix.affected(before, nil), nil
 }

@@ -391,10 +391,11 @@ func TestIdentityConflict(t *testing.T) {
 
 	fixed := thief.DeepCopy()
 	fixed.Spec.KubernetesUsername = ""
-	affected, err := ix.Upsert(fixed)
+	aff, err := ix.Upsert(fixed)
 	if err != nil {
 		t.Fatal(err)
 	}
+	affected := aff.Users
 	if !slices.Contains(affected, "bob") || !slices.Contains(affected, "mallory") {
 		t.Errorf("resolving the conflict affects %v; want bob and mallory", affected)
 	}
@@ -404,7 +405,8 @@ func TestIdentityConflict(t *testing.T) {
 	if got := ix.IdentityConflicts("bob"); got != nil {
 		t.Errorf("after the fix IdentityConflicts(bob) = %v", got)
 	}
-	if affected, _ = ix.Delete(KindUser, "bob"); !slices.Equal(affected, []string{"bob"}) {
+	if aff, _ = ix.Delete(KindUser, "bob"); !slices.Equal(aff.Users, []string{"bob"}) {
+		affected = aff.Users
 		t.Errorf("deleting bob affects %v", affected)
 	}
 	if _, ok := ix.UserForKubernetesName("bob"); ok {
@@ -507,10 +509,11 @@ func TestTerminatingGrantsNothing(t *testing.T) {
 	sales := findShare(w, "sales")
 	sales.Finalizers = []string{"example.com/hold"}
 	sales.DeletionTimestamp = &metav1.Time{Time: genEpoch}
-	affected, err := ix.Upsert(sales)
+	aff, err := ix.Upsert(sales)
 	if err != nil {
 		t.Fatal(err)
 	}
+	affected := aff.Users
 	if !slices.Contains(affected, "dan") {
 		t.Errorf("the terminating Share affects %v, not dan", affected)
 	}
