@@ -227,7 +227,8 @@ func (e *Engine) apply(kind access.Kind, old, obj client.Object, repair bool) bo
 		e.mu.Unlock()
 		return false
 	}
-	users, err := e.indexLocked(ns).Upsert(obj)
+	aff, err := e.indexLocked(ns).Upsert(obj)
+	users := aff.Users
 	if err != nil {
 		e.failedLocked(ns)
 		e.mu.Unlock()
@@ -276,7 +277,8 @@ func (e *Engine) drop(kind access.Kind, obj client.Object, repair bool) bool {
 		e.dispatch(kind, obj, nil)
 		return true
 	}
-	users, err := ix.Delete(kind, name)
+	aff, err := ix.Delete(kind, name)
+	users := aff.Users
 	if err != nil {
 		e.failedLocked(ns)
 		e.mu.Unlock()
@@ -509,14 +511,15 @@ func (e *Engine) licenseChanged(ns, cause string) bool {
 	ix := e.indexLocked(ns)
 	users := ix.SetNow(e.clock.Now())
 	l := access.LicenseInForce(list.Items)
-	var more []string
+	var aff access.Affected
 	if l == nil {
 		delete(e.expiry, ns)
-		more, err = ix.Delete(access.KindLicense, "")
+		aff, err = ix.Delete(access.KindLicense, "")
 	} else {
 		e.noteExpiryLocked(ns, l)
-		more, err = ix.Upsert(l.DeepCopy())
+		aff, err = ix.Upsert(l.DeepCopy())
 	}
+	more := aff.Users
 	if err != nil {
 		e.failedLocked(ns)
 		e.log.Error(err, "cannot index the License; retrying", "namespace", ns)
