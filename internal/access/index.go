@@ -42,6 +42,7 @@ type Index struct {
 	ldapGroups   map[string][]*groupEntry
 	orgUsers     map[string][]*userEntry
 	identities   map[string][]*userEntry // Kubernetes identity -> users claiming it (more than one is a conflict)
+	logins       map[string][]*userEntry // spec.login -> users holding it (more than one is a conflict)
 	seatLists    map[string]*seatList    // profile -> its active users in seat order
 
 	sharesByUser  map[string][]*shareEntry
@@ -308,6 +309,7 @@ func NewIndexOf(s Objects) *Index {
 		ldapGroups:    map[string][]*groupEntry{},
 		orgUsers:      map[string][]*userEntry{},
 		identities:    map[string][]*userEntry{},
+		logins:        map[string][]*userEntry{},
 		seatLists:     map[string]*seatList{},
 		sharesByUser:  map[string][]*shareEntry{},
 		sharesByGroup: map[string][]*shareEntry{},
@@ -583,6 +585,7 @@ func (ix *Index) putUser(u *iamv1alpha1.User, bulk bool) {
 	e.dirGroups = unique(dns)
 	ix.users[e.name] = e
 	addToBag(ix.identities, e.identity, e)
+	addToBag(ix.logins, u.Spec.Login, e)
 	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, e, nil)
 	for _, g := range e.groups {
 		addToBag(ix.localMembers, g, e)
@@ -611,6 +614,7 @@ func (ix *Index) dropUser(e *userEntry) {
 	delete(ix.users, e.name)
 	ix.userIDs.put(e.id)
 	delFromBag(ix.identities, e.identity, e)
+	delFromBag(ix.logins, e.obj.Spec.Login, e)
 	ix.relinkGrantees(iamv1alpha1.GranteeUser, e.name, nil, nil)
 	for _, g := range e.groups {
 		delFromBag(ix.localMembers, g, e)

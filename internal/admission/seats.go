@@ -11,7 +11,6 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -114,18 +113,6 @@ func (v *Validator) ownUser(ctx context.Context, req admission.Request, before, 
 // frees its identity, deactivated or deleted; it is judged as nobody until
 // the collision ends (access.Index.UserForKubernetesName).
 func (v *Validator) identity(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) error {
-	if before == nil {
-		var list iamv1alpha1.UserList
-		if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexLogin: after.Spec.Login}); err != nil {
-			return unavailable(fmt.Errorf("cannot look up the login: %w", err))
-		}
-		for _, u := range list.Items {
-			if u.Name != after.Name {
-				return deny("login %q is already User %s's in namespace %s; a login names one user: pick another login or edit User %s.",
-					after.Spec.Login, u.Name, req.Namespace, u.Name)
-			}
-		}
-	}
 	id := after.Spec.KubernetesIdentity()
 	if before != nil && before.Spec.KubernetesIdentity() == id {
 		return nil
@@ -134,23 +121,31 @@ func (v *Validator) identity(ctx context.Context, req admission.Request, before,
 		return deny("login %q would stand for the Kubernetes identity %q, and system: names belong to Kubernetes itself; "+
 			"set spec.kubernetesUsername to the identity this person's requests carry.", after.Spec.Login, id)
 	}
-	var list iamv1alpha1.UserList
-	if err := v.Client.List(ctx, &list, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexIdentity: id}); err != nil {
-		return unavailable(fmt.Errorf("cannot look up the Kubernetes identity: %w", err))
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return unavailable(err)
 	}
-	for _, u := range list.Items {
-		if u.Name != after.Name {
+	if before == nil {
+		for _, name := range ix.UsersWithLogin(after.Spec.Login) {
+			if name != after.Name {
+				return deny("login %q is already User %s's in namespace %s; a login names one user: pick another login or edit User %s.",
+					after.Spec.Login, name, req.Namespace, name)
+			}
+		}
+	}
+	for _, name := range ix.UsersClaiming(id) {
+		if name != after.Name {
 			return deny("the Kubernetes identity %q is already User %s's in namespace %s (its %s); one identity stands for one user, "+
 				"or either could act as the other: set a different spec.kubernetesUsername, or change User %s first.",
-				id, u.Name, req.Namespace, identityField(&u), u.Name)
+				id, name, req.Namespace, identityField(ix, name), name)
 		}
 	}
 	return nil
 }
 
-// identityField names where a User's Kubernetes identity comes from.
-func identityField(u *iamv1alpha1.User) string {
-	if u.Spec.KubernetesUsername != "" {
+// identityField names where User name's Kubernetes identity comes from.
+func identityField(ix *access.Index, name string) string {
+	if ix.SetsKubernetesUsername(name) {
 		return "spec.kubernetesUsername"
 	}
 	return "login, as it sets no spec.kubernetesUsername"
@@ -188,47 +183,21 @@ func (v *Validator) license(ctx context.Context, req admission.Request, before, 
 	if before == nil {
 		return nil, nil
 	}
-	var users iamv1alpha1.UserList
-	if err := v.Client.List(ctx, &users, client.InNamespace(req.Namespace)); err != nil {
-		return nil, unavailable(fmt.Errorf("cannot list the Users: %w", err))
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return nil, unavailable(err)
 	}
 	var warnings admission.Warnings
-	for _, old := range before.Spec.Profiles {
-		seats := int32(-1)
-		for _, p := range after.Spec.Profiles {
-			if p.Name == old.Name {
-				seats = p.Seats
-			}
-		}
-		if seats >= old.Seats {
+	for _, loss := range ix.SeatsLost(before, after) {
+		n := len(loss.Losing)
+		if loss.Removed {
+			warnings = append(warnings, fmt.Sprintf("profile %s is removed: %s %s (%s)", loss.Profile, words.Count(n, "user", "users"), words.Plural(n, "loses its seat", "lose their seats"), strings.Join(loss.Losing, ", ")))
 			continue
 		}
-		var active []iamv1alpha1.User
-		for _, u := range users.Items {
-			if u.Spec.Profile == old.Name && u.Spec.IsActive() {
-				active = append(active, u)
-			}
-		}
-		slices.SortFunc(active, func(a, b iamv1alpha1.User) int {
-			if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Name, b.Name)
-		})
-		var losing []string
-		for i := max(seats, 0); i < min(old.Seats, int32(len(active))); i++ {
-			losing = append(losing, active[i].Spec.Login)
-		}
-		if len(losing) == 0 {
-			continue
-		}
-		if seats < 0 {
-			warnings = append(warnings, fmt.Sprintf("profile %s is removed: %s %s (%s)", old.Name, words.Count(len(losing), "user", "users"), words.Plural(len(losing), "loses its seat", "lose their seats"), strings.Join(losing, ", ")))
-			continue
-		}
+		losing := slices.Clone(loss.Losing)
 		slices.Reverse(losing)
 		warnings = append(warnings, fmt.Sprintf("profile %s shrinks to %s for %s: %s will lose %s (the newest first) and wait Pending",
-			old.Name, words.Count(seats, "seat", "seats"), words.Count(len(active), "active user", "active users"), words.List(losing), words.Plural(len(losing), "its seat", "their seats")))
+			loss.Profile, words.Count(loss.Seats, "seat", "seats"), words.Count(loss.Active, "active user", "active users"), words.List(losing), words.Plural(n, "its seat", "their seats")))
 	}
 	return warnings, nil
 }

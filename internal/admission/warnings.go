@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
 // The checks below look at other objects, which in a GitOps apply may
@@ -64,17 +63,17 @@ func (v *Validator) group(ctx context.Context, req admission.Request, before, af
 		}
 		return nil, nil
 	}
-	var shares iamv1alpha1.ShareList
-	var grants iamv1alpha1.ResourceGrantList
-	key := "Group/" + req.Name
-	_ = v.Client.List(ctx, &shares, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexGrantee: key})
-	_ = v.Client.List(ctx, &grants, client.InNamespace(req.Namespace), client.MatchingFields{engine.IndexSubject: key})
-	var names []string
-	for _, s := range shares.Items {
-		names = append(names, "Share "+s.Name)
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return nil, nil // a warning only: never refuse for it
 	}
-	for _, g := range grants.Items {
-		names = append(names, "ResourceGrant "+g.Name)
+	shares, grants := ix.GroupNamers(req.Name)
+	var names []string
+	for _, s := range shares {
+		names = append(names, "Share "+s)
+	}
+	for _, g := range grants {
+		names = append(names, "ResourceGrant "+g)
 	}
 	if len(names) == 0 {
 		return nil, nil

@@ -350,7 +350,7 @@ func TestScale(t *testing.T) {
 	// run makes one change, updates the model Index with what the server
 	// returned, waits for the changed users' statuses and the manager to
 	// settle, and records the figures.
-	run := func(st *trialStats, do func() ([]string, error), opts ...client.ListOption) error {
+	run := func(st *trialStats, do func() (access.Affected, error), opts ...client.ListOption) error {
 		before, err := mgr.read()
 		if err != nil {
 			return err
@@ -362,7 +362,7 @@ func TestScale(t *testing.T) {
 		}
 		want := map[string]*iamv1alpha1.UserStatus{}
 		statuses := 0
-		for _, n := range affected {
+		for _, n := range affected.Users {
 			r := ix.ComputeUser(n)
 			if r == nil {
 				continue
@@ -408,13 +408,13 @@ func TestScale(t *testing.T) {
 	// 3a. Add one user to a group.
 	var addGroup trialStats
 	for i := 0; i < trials; i++ {
-		err := run(&addGroup, func() ([]string, error) {
+		err := run(&addGroup, func() (access.Affected, error) {
 			for k := 0; ; k++ {
 				name := fmt.Sprintf("user-%05d", (i*397+123+k*31)%sz.Users)
 				group := fmt.Sprintf("team-%04d", 5+(i*7+k)%(sz.Groups-5))
 				var u iamv1alpha1.User
 				if err := trialClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &u); err != nil {
-					return nil, err
+					return access.Affected{}, err
 				}
 				if expected[name].Seat != iamv1alpha1.SeatGranted || slices.Contains(u.Spec.Groups, group) {
 					continue
@@ -422,7 +422,7 @@ func TestScale(t *testing.T) {
 				p := client.MergeFrom(u.DeepCopy())
 				u.Spec.Groups = append(u.Spec.Groups, group)
 				if err := trialClient.Patch(ctx, &u, p); err != nil {
-					return nil, err
+					return access.Affected{}, err
 				}
 				return ix.Upsert(&u)
 			}
@@ -437,21 +437,21 @@ func TestScale(t *testing.T) {
 	var share, revoke trialStats
 	for i := 0; i < cohortTrials; i++ {
 		name := fmt.Sprintf("trial-share-%02d", i)
-		err := run(&share, func() ([]string, error) {
+		err := run(&share, func() (access.Affected, error) {
 			sh := &iamv1alpha1.Share{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Spec: iamv1alpha1.ShareSpec{
 				Resource: iamv1alpha1.ResourceRef{Type: "dataset", Name: fmt.Sprintf("trial-dataset-%02d", i)},
 				Grantees: []iamv1alpha1.Grantee{{Kind: "Group", Name: cohortGroup, Role: "Consumer"}}}}
 			if err := trialClient.Create(ctx, sh); err != nil {
-				return nil, err
+				return access.Affected{}, err
 			}
 			return ix.Upsert(sh)
 		}, cohortSel)
 		if err != nil {
 			t.Fatalf("share with the cohort, trial %d: %v", i, err)
 		}
-		err = run(&revoke, func() ([]string, error) {
+		err = run(&revoke, func() (access.Affected, error) {
 			if err := trialClient.Delete(ctx, &iamv1alpha1.Share{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}); err != nil {
-				return nil, err
+				return access.Affected{}, err
 			}
 			return ix.Delete(access.KindShare, name)
 		}, cohortSel)
@@ -465,10 +465,10 @@ func TestScale(t *testing.T) {
 	// 3d. Shrink the License by one seat of the over-committed profile.
 	var shrink trialStats
 	for i := 0; i < trials; i++ {
-		err := run(&shrink, func() ([]string, error) {
+		err := run(&shrink, func() (access.Affected, error) {
 			var l iamv1alpha1.License
 			if err := trialClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: licenseName}, &l); err != nil {
-				return nil, err
+				return access.Affected{}, err
 			}
 			p := client.MergeFrom(l.DeepCopy())
 			for j := range l.Spec.Profiles {
@@ -477,7 +477,7 @@ func TestScale(t *testing.T) {
 				}
 			}
 			if err := trialClient.Patch(ctx, &l, p); err != nil {
-				return nil, err
+				return access.Affected{}, err
 			}
 			return ix.Upsert(&l)
 		})
@@ -491,19 +491,19 @@ func TestScale(t *testing.T) {
 	// group) and on a Share.
 	var noop trialStats
 	for i := 0; i < 6; i++ {
-		err := run(&noop, func() ([]string, error) {
+		err := run(&noop, func() (access.Affected, error) {
 			var obj client.Object = &iamv1alpha1.Group{}
 			key := client.ObjectKey{Namespace: namespace, Name: "all-staff"}
 			if i%2 == 1 {
 				obj, key.Name = &iamv1alpha1.Share{}, "share-00000"
 			}
 			if err := trialClient.Get(ctx, key, obj); err != nil {
-				return nil, err
+				return access.Affected{}, err
 			}
 			p := client.MergeFrom(obj.DeepCopyObject().(client.Object))
 			obj.SetAnnotations(map[string]string{"scale.gatehouse.dev/trial": fmt.Sprint(i)})
 			if err := trialClient.Patch(ctx, obj, p); err != nil {
-				return nil, err
+				return access.Affected{}, err
 			}
 			return ix.Upsert(obj)
 		})
