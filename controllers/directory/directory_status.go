@@ -32,8 +32,8 @@ const (
 	EventDeactivatedByDirectory = "DeactivatedByDirectory"
 )
 
-// statusWriter writes Directory.status as iamv1alpha1.FieldManagerDirectory (the
-// name the Directory's Users are applied with too).
+// statusWriter writes Directory.status as iamv1alpha1.FieldManagerDirectory
+// (the name the Directory's Users are applied with too).
 var statusWriter = status.NewWriter(iamv1alpha1.FieldManagerDirectory, "Directory")
 
 // maxListed bounds the items a condition message lists.
