@@ -28,6 +28,9 @@ import (
 // User.status.credentials this package writes.
 const FieldManager = "gatehouse-connection"
 
+// writer writes Connection.status as FieldManager.
+var writer = status.NewWriter(FieldManager, "Connection")
+
 // Event reasons on a Connection.
 const (
 	// EventReachable: a connection test succeeded after one that failed (or
@@ -73,8 +76,8 @@ type scope struct {
 // Reconcile validates the Connection's Secrets, projects their access into
 // RBAC and writes the status, with the Reachable condition of the last
 // connection test (run by the test controller, never here: a slow database
-// delays no projection). An error reaches the Ready condition
-// (status.ReportError) before it is returned.
+// delays no projection). An error reaches the Ready condition (the
+// writer's deferred End) before it is returned.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var conn iamv1alpha1.Connection
 	if err := r.Client.Get(ctx, req.NamespacedName, &conn); err != nil {
@@ -87,12 +90,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		// Its Roles and RoleBindings go with it (owner references).
 		return ctrl.Result{}, nil
 	}
-	defer status.ReportError(ctx, r.Client, &conn, &err, FieldManager, func() any {
+	x, err := writer.Begin(ctx, r.Client, r.Recorder, &conn, func(err error) any {
 		failed := conn.Status.DeepCopy()
 		failed.Conditions = status.Failed(conn.Status.Conditions, conn.Generation, err)
 		return failed
 	})
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &conn, "Connection")
+	defer x.End(ctx, &err)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -129,10 +132,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}
 	want2.Conditions = status.Conditions(conn.Status.Conditions, conn.Generation, readyCondition(creds, access), creds, access, reach)
 	cur := conn.Status
-	if repaired == nil && status.Unchanged(cur, want2, connectionConditions) {
-		return ctrl.Result{}, nil
-	}
-	if err := status.Apply(ctx, r.Client, &conn, &want2, FieldManager); err != nil {
+	wrote, err := x.Apply(ctx, &want2, status.Unchanged(cur, want2, connectionConditions))
+	if !wrote || err != nil {
 		return ctrl.Result{}, err
 	}
 	r.recordReachability(&conn, cur.Conditions, reach)

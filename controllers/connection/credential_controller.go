@@ -171,9 +171,13 @@ func (r *CredentialReconciler) warn(secret *corev1.Secret, reason, msg string) {
 	r.Recorder.Eventf(secret, nil, corev1.EventTypeWarning, reason, "Validate", "%s", msg)
 }
 
+// credentialsWriter writes User.status.credentials (that field only, and
+// repairs that field only) as FieldManager.
+var credentialsWriter = status.NewWriter(FieldManager, "User", "credentials")
+
 // UserCredentialsReconciler writes User.status.credentials: one entry per
 // PerUser Connection that admits the user or that the user has a Secret
-// for. It applies that field only, as FieldManager.
+// for. It applies that field only, as FieldManager (credentialsWriter).
 type UserCredentialsReconciler struct {
 	Client   client.Client
 	Recorder events.EventRecorder
@@ -190,7 +194,9 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if u.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
 	}
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", "credentials")
+	// A failure is not written into the status (its conditions are the
+	// User controller's): no failed status, no deferred End.
+	x, err := credentialsWriter.Begin(ctx, r.Client, r.Recorder, &u, nil)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -222,10 +228,7 @@ func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 	}
 	slices.SortFunc(want, func(a, b iamv1alpha1.CredentialStatus) int { return strings.Compare(a.Connection, b.Connection) })
-	if repaired == nil && status.Equal(u.Status.Credentials, want) {
-		return ctrl.Result{}, nil
-	}
-	if err := status.Apply(ctx, r.Client, &u, &iamv1alpha1.UserStatus{Credentials: want}, FieldManager); err != nil {
+	if _, err := x.Apply(ctx, &iamv1alpha1.UserStatus{Credentials: want}, status.Equal(u.Status.Credentials, want)); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return ctrl.Result{RequeueAfter: time.Second}, nil
 		}

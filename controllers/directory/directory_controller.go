@@ -239,9 +239,11 @@ func annotationChanged(keys ...string) predicate.Funcs {
 
 // scope is one reconcile of one Directory.
 type scope struct {
-	dir   *iamv1alpha1.Directory
-	key   types.NamespacedName
-	start time.Time
+	dir *iamv1alpha1.Directory
+	// status writes the Directory's status.
+	status *status.Write
+	key    types.NamespacedName
+	start  time.Time
 	// password and ca are the Secrets' values; never logged.
 	password string
 	ca       []byte
@@ -270,7 +272,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	// A status someone else wrote is removed, and a sync writes it anew.
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &dir, "Directory")
+	// A sync's failure is its own status (writeStatus): no failed status,
+	// no deferred End.
+	x, err := statusWriter.Begin(ctx, r.Client, r.Recorder, &dir, nil)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -278,8 +282,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	s.status = x
 	why := r.due(s)
-	if why == "" && repaired == nil {
+	if x.Skip(why == "") {
 		return ctrl.Result{RequeueAfter: r.untilNext(s)}, nil
 	}
 	if why != dueRetry && why != "" {

@@ -32,6 +32,10 @@ const (
 	EventDeactivatedByDirectory = "DeactivatedByDirectory"
 )
 
+// statusWriter writes Directory.status as iamv1alpha1.FieldManagerDirectory
+// (the name the Directory's Users are applied with too).
+var statusWriter = status.NewWriter(iamv1alpha1.FieldManagerDirectory, "Directory")
+
 // maxListed bounds the items a condition message lists.
 const maxListed = 10
 
@@ -124,7 +128,7 @@ func (r *Reconciler) markSyncing(ctx context.Context, s *scope, why string) erro
 		}
 	}
 	st.Conditions = append(keep, status.Conditions(s.dir.Status.Conditions, s.dir.Generation, syncing)...)
-	if err := status.Apply(ctx, r.Client, s.dir, &st, iamv1alpha1.FieldManagerDirectory); err != nil {
+	if _, err := s.status.Apply(ctx, &st, false); err != nil {
 		return err
 	}
 	// The status the sync's own is computed from: Syncing's transition
@@ -274,7 +278,8 @@ func list(items []string) string {
 func (r *Reconciler) writeStatus(ctx context.Context, s *scope, out *outcome) error {
 	st := r.desiredStatus(s, out)
 	out.status = &st
-	return status.Apply(ctx, r.Client, s.dir, &st, iamv1alpha1.FieldManagerDirectory)
+	_, err := s.status.Apply(ctx, &st, false)
+	return err
 }
 
 // record updates the metrics and records the Events of a sync: one for

@@ -23,6 +23,9 @@ import (
 // FieldManager owns the fields of Group.status this controller writes.
 const FieldManager = "gatehouse-group"
 
+// writer writes Group.status as FieldManager.
+var writer = status.NewWriter(FieldManager, "Group")
+
 // RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=groups,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=groups/status,verbs=get;patch
@@ -37,8 +40,8 @@ type Reconciler struct {
 }
 
 // Reconcile reads the group's report from the engine and applies it. An
-// error reaches the Ready condition (status.ReportError) before it is
-// returned.
+// error reaches the Ready condition (the writer's deferred End) before it
+// is returned.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var g iamv1alpha1.Group
 	if err := r.Client.Get(ctx, req.NamespacedName, &g); err != nil {
@@ -69,12 +72,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 		conds = append(conds, matched)
 	}
-	defer status.ReportError(ctx, r.Client, &g, &err, FieldManager, func() any {
+	x, err := writer.Begin(ctx, r.Client, r.Recorder, &g, func(err error) any {
 		failed := g.Status.DeepCopy()
 		failed.Conditions = status.Failed(g.Status.Conditions, g.Generation, err)
 		return failed
 	})
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &g, "Group")
+	defer x.End(ctx, &err)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -83,10 +86,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		Members:            rep.Members,
 		Conditions:         status.Conditions(g.Status.Conditions, g.Generation, conds...),
 	}
-	if repaired == nil && status.Unchanged(g.Status, want, groupConditions, iamv1alpha1.ConditionDirectoryGroupsMatched) {
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{}, status.Apply(ctx, r.Client, &g, &want, FieldManager)
+	_, err = x.Apply(ctx, &want, status.Unchanged(g.Status, want, groupConditions, iamv1alpha1.ConditionDirectoryGroupsMatched))
+	return ctrl.Result{}, err
 }
 
 // inactiveNote says how many inactive users the member count leaves out.

@@ -26,6 +26,9 @@ import (
 // FieldManager owns the fields of License.status this controller writes.
 const FieldManager = "gatehouse-license"
 
+// writer writes License.status as FieldManager.
+var writer = status.NewWriter(FieldManager, "License")
+
 // RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=licenses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=licenses/status,verbs=get;patch
@@ -40,8 +43,8 @@ type Reconciler struct {
 }
 
 // Reconcile reads the seat use from the engine and applies it.
-// An error reaches the Ready condition (status.ReportError) before it is
-// returned.
+// An error reaches the Ready condition (the writer's deferred End) before
+// it is returned.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var l iamv1alpha1.License
 	if err := r.Client.Get(ctx, req.NamespacedName, &l); err != nil {
@@ -55,18 +58,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if r.Now != nil {
 		now = r.Now
 	}
-	defer status.ReportError(ctx, r.Client, &l, &err, FieldManager, func() any {
+	x, err := writer.Begin(ctx, r.Client, r.Recorder, &l, func(err error) any {
 		failed := l.Status.DeepCopy()
 		failed.Conditions = status.Failed(l.Status.Conditions, l.Generation, err)
 		return failed
 	})
+	defer x.End(ctx, &err)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	var all iamv1alpha1.LicenseList
 	if err := r.Client.List(ctx, &all, client.InNamespace(req.Namespace)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("cannot list the namespace's Licenses: %w", err)
-	}
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &l, "License")
-	if err != nil {
-		return ctrl.Result{}, err
 	}
 	want := iamv1alpha1.LicenseStatus{ObservedGeneration: l.Generation}
 	var conds []metav1.Condition
@@ -90,10 +93,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 			seats(want.Profiles))
 	}
 	want.Conditions = status.Conditions(l.Status.Conditions, l.Generation, conds...)
-	if repaired == nil && status.Unchanged(l.Status, want, licenseConditions, iamv1alpha1.ConditionSeatsAvailable) {
-		return ctrl.Result{}, nil
-	}
-	if err := status.Apply(ctx, r.Client, &l, &want, FieldManager); err != nil {
+	wrote, err := x.Apply(ctx, &want, status.Unchanged(l.Status, want, licenseConditions, iamv1alpha1.ConditionSeatsAvailable))
+	if !wrote || err != nil {
 		return ctrl.Result{}, err
 	}
 	// Warn once per new shortage, not on every recount.

@@ -21,6 +21,9 @@ import (
 // FieldManager owns the fields of ResourceGrant.status this controller writes.
 const FieldManager = "gatehouse-resourcegrant"
 
+// writer writes ResourceGrant.status as FieldManager.
+var writer = status.NewWriter(FieldManager, "ResourceGrant")
+
 // RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=resourcegrants/status,verbs=get;patch
@@ -42,9 +45,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 var kind = report.Kind[iamv1alpha1.ResourceGrant, *iamv1alpha1.ResourceGrant]{
-	Name:         "ResourceGrant",
-	FieldManager: FieldManager,
-	Report:       (*access.Index).GrantReport,
+	Writer: writer,
+	Report: (*access.Index).GrantReport,
 	Written: func(g *iamv1alpha1.ResourceGrant) status.Report {
 		return status.Report{ObservedGeneration: g.Status.ObservedGeneration, Users: g.Status.Users, Conditions: g.Status.Conditions}
 	},

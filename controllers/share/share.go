@@ -24,6 +24,9 @@ import (
 // FieldManager owns the fields of Share.status this controller writes.
 const FieldManager = "gatehouse-share"
 
+// writer writes Share.status as FieldManager.
+var writer = status.NewWriter(FieldManager, "Share")
+
 // RBAC of this controller (a package-level marker block, so controller-gen reads it).
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=shares,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=shares/status,verbs=get;patch
@@ -46,9 +49,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	rec := report.Reconciler[iamv1alpha1.Share, *iamv1alpha1.Share]{
 		Client: r.Client, Engine: r.Engine, Recorder: r.Recorder,
 		Kind: report.Kind[iamv1alpha1.Share, *iamv1alpha1.Share]{
-			Name:         "Share",
-			FieldManager: FieldManager,
-			Report:       (*access.Index).ShareReport,
+			Writer: writer,
+			Report: (*access.Index).ShareReport,
 			Written: func(s *iamv1alpha1.Share) status.Report {
 				return status.Report{ObservedGeneration: s.Status.ObservedGeneration, Users: s.Status.Users, Conditions: s.Status.Conditions}
 			},

@@ -32,6 +32,10 @@ import (
 // FieldManager owns the fields of User.status this controller writes.
 const FieldManager = "gatehouse-user"
 
+// writer writes User.status as FieldManager, and repairs only the fields it
+// owns (the credentials are the Connection controller's to repair).
+var writer = status.NewWriter(FieldManager, "User", ownFields...)
+
 // Event reasons on a User.
 const (
 	EventPermissionsChanged = "PermissionsChanged"
@@ -59,7 +63,7 @@ type Reconciler struct {
 
 // Reconcile computes the user from the engine's Index and applies the status
 // when it differs from what is written. An error reaches the Ready
-// condition (status.ReportError) before it is returned.
+// condition (the writer's deferred End) before it is returned.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	written := r.Written
 	if written == nil {
@@ -91,31 +95,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		settled = true
 		return ctrl.Result{}, nil
 	}
-	want := res.Status()
-	want.ObservedGeneration = u.Generation
-	ready := r.ready(&u, res, &want)
-	licensed := meta.FindStatusCondition(want.Conditions, iamv1alpha1.ConditionLicensed)
-	if licensed == nil {
-		return ctrl.Result{}, fmt.Errorf("the computation of User %s/%s has no %s condition", u.Namespace, u.Name, iamv1alpha1.ConditionLicensed)
-	}
-	want.Conditions = status.Conditions(u.Status.Conditions, u.Generation, ready, *licensed)
-	defer status.ReportError(ctx, r.Client, &u, &err, FieldManager, func() any {
-		if want.Seat == iamv1alpha1.SeatGranted && u.Status.Seat != iamv1alpha1.SeatGranted {
-			// A seat is granted through MayGrant only, never by an error.
-			return nil
-		}
-		failed := want
-		failed.Conditions = status.Failed(want.Conditions, u.Generation, err)
-		return &failed
-	})
-
-	// What someone other than the operator wrote goes first (the
-	// credentials are the Connection controller's to repair).
-	fields, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", ownFields...)
+	want, licensed, err := r.desired(&u, res)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.repaired.Add(req.NamespacedName, fields)
+	// What someone other than the operator wrote goes first (the
+	// credentials are the Connection controller's to repair).
+	x, err := writer.Begin(ctx, r.Client, r.Recorder, &u, failed(&u, &want))
+	defer x.End(ctx, &err)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	r.repaired.Add(req.NamespacedName, x.Repaired())
 
 	cur := u.Status
 	sameResources, err := written.Same(&u, want.Resources)
@@ -127,7 +118,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if fields == nil && sameResources && status.Unchanged(owned(cur), owned(want), userConditions) {
+	if x.Skip(sameResources && status.Unchanged(owned(cur), owned(want), userConditions)) {
 		r.repaired.Done(req.NamespacedName)
 		settled = true
 		return ctrl.Result{}, nil
@@ -142,15 +133,44 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		// write, so that no more statuses say Granted than there are seats.
 		return ctrl.Result{RequeueAfter: seatWait}, nil
 	}
-	if err := status.Apply(ctx, r.Client, &u, &want, FieldManager); err != nil {
+	// Skip said no above: it writes.
+	if _, err := x.Apply(ctx, &want, false); err != nil {
 		if granting {
 			r.Engine.GrantFailed(u.Namespace, u.Spec.Profile, u.Name)
 		}
 		return ctrl.Result{}, err
 	}
 	settled = true
-	r.record(ctx, &u, &cur, &want, *licensed, causes)
+	r.record(ctx, &u, &cur, &want, licensed, causes)
 	return ctrl.Result{}, nil
+}
+
+// desired is the status of u computed as res, and its Licensed condition.
+func (r *Reconciler) desired(u *iamv1alpha1.User, res *access.UserResult) (iamv1alpha1.UserStatus, metav1.Condition, error) {
+	want := res.Status()
+	want.ObservedGeneration = u.Generation
+	ready := r.ready(u, res, &want)
+	licensed := meta.FindStatusCondition(want.Conditions, iamv1alpha1.ConditionLicensed)
+	if licensed == nil {
+		return want, metav1.Condition{}, fmt.Errorf("the computation of User %s/%s has no %s condition", u.Namespace, u.Name, iamv1alpha1.ConditionLicensed)
+	}
+	lic := *licensed
+	want.Conditions = status.Conditions(u.Status.Conditions, u.Generation, ready, lic)
+	return want, lic, nil
+}
+
+// failed is the status the deferred write of a failed reconcile of u
+// applies: want with Failed conditions, or nothing when want would grant a
+// seat (a seat is granted through MayGrant only, never by an error).
+func failed(u *iamv1alpha1.User, want *iamv1alpha1.UserStatus) func(error) any {
+	return func(err error) any {
+		if want.Seat == iamv1alpha1.SeatGranted && u.Status.Seat != iamv1alpha1.SeatGranted {
+			return nil
+		}
+		failed := *want
+		failed.Conditions = status.Failed(want.Conditions, u.Generation, err)
+		return &failed
+	}
 }
 
 // ready is the Ready condition of u, computed as res.

@@ -7,9 +7,10 @@
 // field, and the cache transform below keeps, beside the cache (keyed by
 // the object's UID and tied to its resourceVersion, never in the cached
 // object), the top-level status fields that a manager other than the
-// operator's own status writers holds. The reconciler that
-// owns such a field removes it (a JSON patch of remove operations only,
-// which leaves no owner behind) and applies its own status again.
+// operator's own status writers (the names Register recorded) holds. The
+// reconciler that owns such a field removes it (a JSON patch of remove
+// operations only, which leaves no owner behind) and applies its own
+// status again.
 //
 // A name is all the API server records of a manager, so a writer that
 // spoofs one of the operator's names with a server-side apply is not seen
@@ -29,8 +30,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
-
-	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
 // records holds what Mark found, per object UID: a foreign record of one
@@ -38,18 +37,6 @@ import (
 // Mark forgets it when a later version has none (the repair), so it holds
 // at most the forged objects not yet repaired (or deleted before that).
 var records sync.Map // types.UID -> foreign
-
-// operatorManagers are the field managers the operator writes status with,
-// always by server-side apply.
-var operatorManagers = map[string]bool{
-	"gatehouse-user":                  true,
-	"gatehouse-group":                 true,
-	"gatehouse-license":               true,
-	"gatehouse-share":                 true,
-	"gatehouse-resourcegrant":         true,
-	"gatehouse-connection":            true,
-	iamv1alpha1.FieldManagerDirectory: true,
-}
 
 // foreign is what Mark records.
 type foreign struct {
@@ -75,7 +62,7 @@ func Mark(obj metav1.Object) {
 	f := foreign{ResourceVersion: obj.GetResourceVersion()}
 	for _, e := range mf {
 		if e.Subresource != "status" || e.FieldsV1 == nil ||
-			(operatorManagers[e.Manager] && e.Operation == metav1.ManagedFieldsOperationApply) {
+			(Registered(e.Manager) && e.Operation == metav1.ManagedFieldsOperationApply) {
 			continue
 		}
 		names := statusFields(e.FieldsV1.GetRawBytes())

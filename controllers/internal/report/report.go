@@ -27,10 +27,9 @@ type Object[T any] interface {
 
 // Kind is what the reconciler needs to know of one kind.
 type Kind[T any, P Object[T]] struct {
-	// Name is the kind's name ("Share"), for messages and metrics.
-	Name string
-	// FieldManager owns the status fields the reconciler writes.
-	FieldManager string
+	// Writer writes the kind's status (made at package level with
+	// status.NewWriter, which registers its field manager).
+	Writer *status.Writer
 	// Report is the engine's report of the object name of ix (nil until
 	// the engine holds it).
 	Report func(ix *access.Index, name string) *access.ObjectReport
@@ -68,7 +67,7 @@ type Reconciler[T any, P Object[T]] struct {
 
 // Reconcile reads the object's report from the engine and applies the
 // status when it differs from what is written. An error reaches the Ready
-// condition (status.ReportError) before it is returned.
+// condition (the writer's deferred End) before it is returned.
 func (r *Reconciler[T, P]) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	k := r.Kind
 	obj := P(new(T))
@@ -87,23 +86,21 @@ func (r *Reconciler[T, P]) Reconcile(ctx context.Context, req ctrl.Request) (_ c
 		return ctrl.Result{}, nil
 	}
 	written := k.Written(obj)
-	defer status.ReportError(ctx, r.Client, obj, &err, k.FieldManager, func() any {
+	x, err := k.Writer.Begin(ctx, r.Client, r.Recorder, obj, func(err error) any {
 		return k.WithConditions(obj, status.Failed(written.Conditions, obj.GetGeneration(), err))
 	})
-	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, obj, k.Name)
+	defer x.End(ctx, &err)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	want := status.FromReport(obj.GetGeneration(), written.Conditions, rep)
-	changed := repaired != nil || !status.Unchanged(written, want, func(r *status.Report) *[]metav1.Condition { return &r.Conditions })
+	unchanged := status.Unchanged(written, want, func(r *status.Report) *[]metav1.Condition { return &r.Conditions })
 	ext := Extension{Status: &want}
 	if k.Extend != nil {
-		ext = k.Extend(ctx, obj, want, repaired)
+		ext = k.Extend(ctx, obj, want, x.Repaired())
 	}
-	if !changed && !ext.Changed {
-		return ctrl.Result{}, nil
-	}
-	if err := status.Apply(ctx, r.Client, obj, ext.Status, k.FieldManager); err != nil {
+	wrote, err := x.Apply(ctx, ext.Status, unchanged && !ext.Changed)
+	if !wrote || err != nil {
 		return ctrl.Result{}, err
 	}
 	if ext.Applied != nil {

@@ -1,8 +1,6 @@
 package status
 
 import (
-	"context"
-	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -10,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
@@ -54,24 +51,6 @@ func Failed(conds []metav1.Condition, generation int64, err error) []metav1.Cond
 		}
 	}
 	return append(Conditions(conds, generation, ready), out...)
-}
-
-// ReportError is the deferred status write of a reconcile that failed with
-// *err: unless err is nil or Retried, it applies status() (the status the
-// field manager owns, with Failed conditions; nil when there is nothing it
-// may write) and adds its own error to *err if that write fails too. It
-// never hides the reconcile's error.
-func ReportError(ctx context.Context, c client.Client, obj client.Object, err *error, fieldManager string, status func() any) {
-	if *err == nil || Retried(*err) || obj.GetUID() == "" {
-		return
-	}
-	st := status()
-	if st == nil {
-		return
-	}
-	if werr := Apply(ctx, c, obj, st, fieldManager); werr != nil {
-		*err = errors.Join(*err, werr)
-	}
 }
 
 // Sentence is s with a capital first letter and a full stop.

@@ -1,7 +1,6 @@
 package status
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -76,20 +75,6 @@ func TestFailed(t *testing.T) {
 	}
 	if l := meta.FindStatusCondition(got, iamv1alpha1.ConditionLicensed); l == nil || *l != conds[1] || len(got) != 2 {
 		t.Errorf("the other conditions changed: %+v", got)
-	}
-}
-
-// TestReportErrorQuiet: no error, a conflict or a vanished object write
-// nothing (the nil client would panic if it were used).
-func TestReportErrorQuiet(t *testing.T) {
-	for _, err := range []error{nil,
-		apierrors.NewConflict(schema.GroupResource{Resource: "users"}, "alice", errors.New("changed")),
-		apierrors.NewNotFound(schema.GroupResource{Resource: "users"}, "alice")} {
-		e := err
-		ReportError(context.Background(), nil, &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{UID: "u"}}, &e, "m", func() any { return &sample{} })
-		if !errors.Is(e, err) && e != err {
-			t.Errorf("the error changed: %v", e)
-		}
 	}
 }
 

@@ -58,11 +58,10 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// RepairForeign repairs the foreign fields of obj's status within scope
-// (all when empty), as statusowner.Fields and repair do, and reports whether it did
-// (the caller must then apply its status even where the cache agrees) and
-// which fields.
-func RepairForeign(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object, kind string, scope ...string) ([]string, error) {
+// repairForeign repairs the foreign fields of obj's status within scope
+// (all when empty), as statusowner.Fields and repair do, and reports
+// which fields it removed (none when it did nothing).
+func repairForeign(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object, kind string, scope ...string) ([]string, error) {
 	fields, managers := statusowner.Fields(obj, scope...)
 	if len(fields) == 0 {
 		return nil, nil

@@ -2,7 +2,8 @@
 // the status subresource, each controller as its own field manager, so that
 // two controllers writing parts of one status (the User controller its
 // permissions, the Connection controller its credentials) never overwrite
-// each other and never race the spec.
+// each other and never race the spec. A controller writes only through its
+// Writer, which registers its field manager with internal/statusowner.
 package status
 
 import (
@@ -21,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -34,10 +36,18 @@ var writes = prometheus.NewCounterVec(prometheus.CounterOpts{
 // Call it once per process.
 func MustRegister() { metrics.Registry.MustRegister(writes, repairs) }
 
-// Apply applies status (a pointer to the kind's status struct, holding only
-// the fields this field manager owns) to obj's status subresource. A field
-// the manager owned before and leaves out now is removed.
-func Apply(ctx context.Context, c client.Client, obj client.Object, status any, fieldManager string) error {
+// apply applies status (a pointer to the kind's status struct, holding
+// only the fields the writer's field manager owns) to obj's status
+// subresource by server-side apply with force, under the writer's field
+// manager, with obj's UID as a precondition. A field the manager owned
+// before and leaves out now is removed. It refuses a field manager
+// statusowner does not know: its writes would be repaired as foreign.
+// Every status the operator writes passes here.
+func (w *Writer) apply(ctx context.Context, c client.Client, obj client.Object, status any) error {
+	if !statusowner.Registered(w.manager) {
+		return fmt.Errorf("cannot write the status of %s %s/%s as %q: not a registered status field manager (make the writer with status.NewWriter)",
+			w.kind, obj.GetNamespace(), obj.GetName(), w.manager)
+	}
 	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
 	if err != nil {
 		return fmt.Errorf("cannot tell the kind of %T: %w", obj, err)
@@ -53,7 +63,7 @@ func Apply(ctx context.Context, c client.Client, obj client.Object, status any, 
 	// The UID makes the apply fail rather than write into a new object of
 	// the same name created since the read.
 	u.SetUID(obj.GetUID())
-	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldManager), client.ForceOwnership); err != nil {
+	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(w.manager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("cannot write the status of %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
 	}
 	writes.WithLabelValues(gvk.Kind).Inc()
