@@ -21,7 +21,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -41,9 +40,6 @@ import (
 
 // Queue is a controller's work queue.
 type Queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
-
-// maxCauses bounds the causes remembered for one user between reconciles.
-const maxCauses = 8
 
 // Cache is what the engine reads: the manager's cache, whose informers
 // feed it and whose stores (with the field indexes) it lists. The tests
@@ -110,11 +106,6 @@ type Engine struct {
 	written  map[seatKey]map[string]struct{}  // users whose status says Granted
 	inflight map[seatKey]map[string]time.Time // grants written, not yet seen
 	waiting  map[seatKey]map[string]struct{}  // grants waiting for a seat to be written free
-}
-
-// pendingNS collects one namespace's objects during the initial sync.
-type pendingNS struct {
-	objs map[access.Kind]map[string]client.Object
 }
 
 // kinds are the objects an Index holds, with an empty object of each.
@@ -225,201 +216,3 @@ func (e *Engine) handlersFor(ctx context.Context) ([]toolscache.ResourceEventHan
 
 // Ready is closed once the Indexes are built.
 func (e *Engine) Ready() <-chan struct{} { return e.readyCh }
-
-// build turns the objects seen during the initial sync into one Index per
-// namespace, and enqueues every object for the controllers already started.
-// It returns the number of namespaces.
-func (e *Engine) build() int {
-	e.mu.Lock()
-	now := e.clock.Now()
-	for ns, p := range e.pending {
-		e.applied[ns] = p.objs
-		// The Index keeps the cache's objects, not copies of them.
-		snap := access.Objects{Now: now}
-		var licenses []iamv1alpha1.License
-		for _, o := range p.objs[access.KindLicense] {
-			licenses = append(licenses, *o.(*iamv1alpha1.License))
-		}
-		snap.License = access.LicenseInForce(licenses)
-		for _, o := range p.objs[access.KindUser] {
-			snap.Users = append(snap.Users, o.(*iamv1alpha1.User))
-		}
-		for _, o := range p.objs[access.KindGroup] {
-			snap.Groups = append(snap.Groups, o.(*iamv1alpha1.Group))
-		}
-		for _, o := range p.objs[access.KindConnection] {
-			snap.Connections = append(snap.Connections, o.(*iamv1alpha1.Connection))
-		}
-		for _, o := range p.objs[access.KindShare] {
-			s := o.(*iamv1alpha1.Share)
-			snap.Shares = append(snap.Shares, s)
-			if obs := s.Status.ObservedGeneration; obs > 0 && s.Generation > obs && s.DeletionTimestamp == nil {
-				e.unjudged = append(e.unjudged, s)
-			}
-		}
-		for _, o := range p.objs[access.KindResourceGrant] {
-			g := o.(*iamv1alpha1.ResourceGrant)
-			snap.ResourceGrants = append(snap.ResourceGrants, g)
-			if obs := g.Status.ObservedGeneration; obs > 0 && g.Generation > obs && g.DeletionTimestamp == nil {
-				e.unjudged = append(e.unjudged, g)
-			}
-		}
-		e.indexes[ns] = access.NewIndexOf(snap)
-		if snap.License != nil {
-			e.noteExpiryLocked(ns, snap.License)
-		}
-	}
-	e.pending = nil
-	e.builtAt = now
-	e.ready = true
-	close(e.readyCh)
-	queues := make(map[access.Kind]Queue, len(e.queues))
-	for kind, q := range e.queues {
-		queues[kind] = q
-	}
-	n := len(e.indexes)
-	e.mu.Unlock()
-	// A Source started from here on sees ready and enqueues its own.
-	for kind, q := range queues {
-		e.enqueueAll(kind, q)
-	}
-	return n
-}
-
-// enqueueAll enqueues every object of a kind the Indexes hold (from the
-// cache, which holds the same objects) into q. Under no lock.
-func (e *Engine) enqueueAll(kind access.Kind, q Queue) {
-	for _, k := range kinds {
-		if k.kind != kind {
-			continue
-		}
-		list := k.list.DeepCopyObject().(client.ObjectList)
-		if err := e.cache.List(context.Background(), list); err != nil {
-			e.log.Error(err, "cannot list for the initial reconcile", "kind", kind)
-			return
-		}
-		_ = forEachItem(list, func(o client.Object) {
-			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
-		})
-	}
-}
-
-// Unjudged returns the Shares and ResourceGrants whose spec had changed
-// past the generation the operator last wrote status for when the engine
-// was built (changes made while no operator was running), and when that
-// was. Valid once Ready.
-func (e *Engine) Unjudged() ([]client.Object, time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.unjudged), e.builtAt
-}
-
-// Index returns the namespace's Index, nil before the engine is ready or for
-// a namespace with no Gatehouse object yet.
-func (e *Engine) Index(namespace string) *access.Index {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.indexes[namespace]
-}
-
-// ComputeUser computes one user, nil when the engine does not know it.
-func (e *Engine) ComputeUser(namespace, name string) *access.UserResult {
-	ix := e.Index(namespace)
-	if ix == nil {
-		return nil
-	}
-	return ix.ComputeUser(name)
-}
-
-// IdentityConflicts returns the other Users of the namespace that claim the
-// same Kubernetes identity as User name.
-func (e *Engine) IdentityConflicts(namespace, name string) []string {
-	if ix := e.Index(namespace); ix != nil {
-		return ix.IdentityConflicts(name)
-	}
-	return nil
-}
-
-// TakeCauses returns and forgets what changed since the user was last
-// reconciled, as "Share sales-team" or "Group analysts deleted".
-func (e *Engine) TakeCauses(user types.NamespacedName) []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := e.causes[user]
-	delete(e.causes, user)
-	return c
-}
-
-// indexLocked returns the namespace's Index, creating an empty one. Under
-// e.mu.
-func (e *Engine) indexLocked(ns string) *access.Index {
-	ix := e.indexes[ns]
-	if ix == nil {
-		ix = access.NewIndex(access.Snapshot{Now: e.clock.Now()})
-		e.indexes[ns] = ix
-	}
-	return ix
-}
-
-// enqueueLocked adds requests to a kind's queue, if its controller runs.
-func (e *Engine) enqueueLocked(kind access.Kind, ns string, names ...string) {
-	q := e.queues[kind]
-	if q == nil {
-		return
-	}
-	for _, n := range names {
-		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: n}})
-	}
-}
-
-// enqueueUsersLocked enqueues users with the cause of their reconcile.
-func (e *Engine) enqueueUsersLocked(ns string, users []string, cause string) {
-	for _, u := range users {
-		key := types.NamespacedName{Namespace: ns, Name: u}
-		if c := e.causes[key]; len(c) < maxCauses && !slices.Contains(c, cause) {
-			e.causes[key] = append(c, cause)
-		}
-	}
-	e.enqueueLocked(access.KindUser, ns, users...)
-	reconcilesEnqueued.WithLabelValues(string(access.KindUser)).Add(float64(len(users)))
-}
-
-// Source returns the event source of one kind's controller. Its WaitForSync
-// returns once the Indexes are built.
-func (e *Engine) Source(kind access.Kind) *Source { return &Source{e: e, kind: kind} }
-
-// Source is a controller's event source: the engine enqueues into its queue.
-type Source struct {
-	e    *Engine
-	kind access.Kind
-}
-
-// Start registers the controller's queue; once the engine is ready, every
-// object of the kind is enqueued once.
-func (s *Source) Start(_ context.Context, q Queue) error {
-	s.e.mu.Lock()
-	if s.e.queues[s.kind] != nil {
-		s.e.mu.Unlock()
-		return fmt.Errorf("the %s source was started twice", s.kind)
-	}
-	s.e.queues[s.kind] = q
-	ready := s.e.ready
-	s.e.mu.Unlock()
-	// Before ready, build enqueues this queue's objects.
-	if ready {
-		s.e.enqueueAll(s.kind, q)
-	}
-	return nil
-}
-
-// WaitForSync waits until the engine has built its Indexes.
-func (s *Source) WaitForSync(ctx context.Context) error {
-	select {
-	case <-s.e.readyCh:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("the permission indexes were not built in time: %w", ctx.Err())
-	}
-}
-
-func (s *Source) String() string { return "gatehouse engine: " + string(s.kind) }
