@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/go-logr/logr"
+
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -78,11 +80,19 @@ func RegisterIndexes(ctx context.Context, fi client.FieldIndexer) error {
 	return nil
 }
 
-// dispatch enqueues the non-User objects whose status a change touches:
-// the object itself, and for a User or Group the Groups, Shares,
-// ResourceGrants and License that count its users. It lists the cache, so
-// it runs under no lock.
-func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
+// dispatcher answers whom a change touches besides the users the Index
+// names: it lists the cache through the field indexes above.
+type dispatcher struct {
+	cache client.Reader
+	log   logr.Logger
+}
+
+// touched returns the non-User objects whose status a change (old → obj,
+// either nil) touches, by kind: the object itself, and for a User or Group
+// the Groups, Shares, ResourceGrants and License that count its users. It
+// lists the cache, so it runs under no lock; Engine.enqueueTouched
+// enqueues what it returns.
+func (d dispatcher) touched(kind access.Kind, old, obj client.Object) map[access.Kind][]string {
 	cur := obj
 	if cur == nil {
 		cur = old
@@ -91,46 +101,37 @@ func (e *Engine) dispatch(kind access.Kind, old, obj client.Object) {
 	var groups, shares, grants, licenses []string
 	switch kind {
 	case access.KindUser:
-		groups, shares, grants, licenses = e.userChange(ns, name, old, obj)
+		groups, shares, grants, licenses = d.userChange(ns, name, old, obj)
 	case access.KindGroup:
 		groups = []string{name}
-		shares = e.names(ns, &iamv1alpha1.ShareList{}, IndexGrantee, "Group/"+name)
-		grants = e.names(ns, &iamv1alpha1.ResourceGrantList{}, IndexSubject, "Group/"+name)
+		shares = d.names(ns, &iamv1alpha1.ShareList{}, IndexGrantee, "Group/"+name)
+		grants = d.names(ns, &iamv1alpha1.ResourceGrantList{}, IndexSubject, "Group/"+name)
 	case access.KindShare:
 		shares = []string{name}
 	case access.KindResourceGrant:
 		grants = []string{name}
 	case access.KindLicense:
-		licenses = e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
+		licenses = d.names(ns, &iamv1alpha1.LicenseList{}, "", "")
 	case access.KindConnection:
 		// Connections are reconciled by the Connection controllers, which
 		// watch them; the engine only keeps the Index current.
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, t := range []struct {
-		kind  access.Kind
-		names []string
-	}{{access.KindGroup, groups}, {access.KindShare, shares}, {access.KindResourceGrant, grants}, {access.KindLicense, licenses}} {
-		if len(t.names) > 0 {
-			e.enqueueLocked(t.kind, ns, t.names...)
-			reconcilesEnqueued.WithLabelValues(string(t.kind)).Add(float64(len(t.names)))
-		}
-	}
+	return map[access.Kind][]string{access.KindGroup: groups, access.KindShare: shares,
+		access.KindResourceGrant: grants, access.KindLicense: licenses}
 }
 
 // userChange returns the Groups, Shares, ResourceGrants and Licenses whose
 // status a User's change (old → obj, either nil) touches.
-func (e *Engine) userChange(ns, name string, old, obj client.Object) (groups, shares, grants, licenses []string) {
+func (d dispatcher) userChange(ns, name string, old, obj client.Object) (groups, shares, grants, licenses []string) {
 	ou, _ := old.(*iamv1alpha1.User)
 	nu, _ := obj.(*iamv1alpha1.User)
 	// The License counts seats: any user created, deleted, activated or
 	// moved to another profile.
 	if access.SeatCountChanged(ou, nu) {
-		licenses = e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
+		licenses = d.names(ns, &iamv1alpha1.LicenseList{}, "", "")
 	}
-	userGroups := e.userGroups(ns, ou)
-	for _, g := range e.userGroups(ns, nu) {
+	userGroups := d.userGroups(ns, ou)
+	for _, g := range d.userGroups(ns, nu) {
 		if !slices.Contains(userGroups, g) {
 			userGroups = append(userGroups, g)
 		}
@@ -149,9 +150,9 @@ func (e *Engine) userChange(ns, name string, old, obj client.Object) (groups, sh
 			}
 		}
 		for _, k := range keys {
-			shares = append(shares, e.names(ns, &iamv1alpha1.ShareList{}, IndexGrantee, k)...)
+			shares = append(shares, d.names(ns, &iamv1alpha1.ShareList{}, IndexGrantee, k)...)
 			if k[0] != 'O' {
-				grants = append(grants, e.names(ns, &iamv1alpha1.ResourceGrantList{}, IndexSubject, k)...)
+				grants = append(grants, d.names(ns, &iamv1alpha1.ResourceGrantList{}, IndexSubject, k)...)
 			}
 		}
 	}
@@ -160,13 +161,13 @@ func (e *Engine) userChange(ns, name string, old, obj client.Object) (groups, sh
 
 // userGroups returns the existing Groups a user belongs to: its spec.groups
 // and the Groups mapping one of its directory groups.
-func (e *Engine) userGroups(ns string, u *iamv1alpha1.User) []string {
+func (d dispatcher) userGroups(ns string, u *iamv1alpha1.User) []string {
 	if u == nil {
 		return nil
 	}
 	out := slices.Clone(u.Spec.Groups)
 	for _, dn := range u.Spec.DirectoryGroups {
-		for _, g := range e.names(ns, &iamv1alpha1.GroupList{}, IndexLDAPGroup, ldapdn.Normalize(dn)) {
+		for _, g := range d.names(ns, &iamv1alpha1.GroupList{}, IndexLDAPGroup, ldapdn.Normalize(dn)) {
 			if !slices.Contains(out, g) {
 				out = append(out, g)
 			}
@@ -177,13 +178,13 @@ func (e *Engine) userGroups(ns string, u *iamv1alpha1.User) []string {
 
 // names lists the names of a namespace's objects from the cache, matching a
 // field index when field is set. Under no lock.
-func (e *Engine) names(ns string, list client.ObjectList, field, value string) []string {
+func (d dispatcher) names(ns string, list client.ObjectList, field, value string) []string {
 	opts := []client.ListOption{client.InNamespace(ns), client.UnsafeDisableDeepCopy}
 	if field != "" {
 		opts = append(opts, client.MatchingFields{field: value})
 	}
-	if err := e.cache.List(context.Background(), list, opts...); err != nil {
-		e.log.Error(err, "cannot list from the cache", "namespace", ns, "index", field)
+	if err := d.cache.List(context.Background(), list, opts...); err != nil {
+		d.log.Error(err, "cannot list from the cache", "namespace", ns, "index", field)
 		return nil
 	}
 	var out []string

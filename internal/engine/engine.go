@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
@@ -61,51 +60,46 @@ type Options struct {
 
 // Engine feeds the per-namespace Indexes and the controllers' queues. Create
 // it with New before the manager starts; it runs as a manager Runnable on
-// every replica (leader or not), so that a standby's Index is warm.
+// every replica (leader or not), so that a standby's Index is warm. It is
+// the façade the controllers and webhooks use; each job is a type of its
+// own, in a file of its own:
 //
-// Lock order: licMu, then seatMu or mu (never both). No cache listing
-// happens under mu or seatMu: the cache's field indexes take the informers'
-// store locks, and the handlers that fill the stores wait for mu.
+//	store.go       the Indexes and what each was given (indexStore)
+//	events.go      the informers' events applied to the store
+//	dispatch.go    whom a change touches besides its users (dispatcher)
+//	source.go      the controllers' queues (queues, Source)
+//	causes.go      why each User is reconciled (Causes)
+//	resync.go      the safety net (retrySchedule)
+//	expiry.go      License expiry (expiries)
+//	seats.go       the seat gate (seatGate)
+//	startreport.go what the initial lists showed (startReport)
+//
+// Lock order: licMu, then the store's lock, then any of the leaf locks of
+// Causes, queues, retrySchedule, expiries, seatGate and startReport (each
+// guards its own type only and none is held while taking another). No
+// cache listing happens under the store's lock or a leaf lock: the cache's
+// field indexes take the informers' store locks, and the handlers that
+// fill the stores wait for the engine's.
 type Engine struct {
-	cache  Cache
-	log    logr.Logger
-	clock  clock.Clock
-	period time.Duration
+	cache Cache
+	log   logr.Logger
+	clock clock.Clock
 
 	readyCh chan struct{}
-	wake    chan struct{}
-	// resyncWake tells the resync loop that a retry was scheduled.
-	resyncWake chan struct{}
 
 	// licMu serialises License changes: each lists the namespace's
 	// Licenses and applies the one in force, so the last applied is the
 	// newest listed.
 	licMu sync.Mutex
 
-	mu      sync.Mutex
-	ready   bool
-	pending map[string]*pendingNS // namespace -> objects seen before ready
-	// applied are the objects each namespace's Index was last given (with
-	// the newest status seen), namespace -> kind -> name: what resync
-	// compares with the cache.
-	applied map[string]map[access.Kind]map[string]client.Object
-	// retries are the namespaces to resync soon because applying an
-	// object failed.
-	retries map[string]*retry
-	// unjudged are the Shares and ResourceGrants whose spec changed past
-	// the generation the operator last wrote status for, as the initial
-	// lists showed them; builtAt is when.
-	unjudged []client.Object
-	builtAt  time.Time
-	indexes  map[string]*access.Index
-	queues   map[access.Kind]Queue
-	causes   map[types.NamespacedName][]string
-	expiry   map[string]time.Time // namespace -> its License's future expiresAt
-
-	seatMu   sync.Mutex
-	written  map[seatKey]map[string]struct{}  // users whose status says Granted
-	inflight map[seatKey]map[string]time.Time // grants written, not yet seen
-	waiting  map[seatKey]map[string]struct{}  // grants waiting for a seat to be written free
+	store    *indexStore
+	dispatch dispatcher
+	queues   *queues
+	causes   *Causes
+	retries  *retrySchedule
+	expiry   *expiries
+	seats    *seatGate
+	report   startReport
 }
 
 // kinds are the objects an Index holds, with an empty object of each.
@@ -143,26 +137,20 @@ func newEngine(c Cache, log logr.Logger, o Options) *Engine {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
-	return &Engine{
-		cache:      c,
-		log:        log,
-		clock:      o.Clock,
-		period:     o.ResyncPeriod,
-		readyCh:    make(chan struct{}),
-		wake:       make(chan struct{}, 1),
-		resyncWake: make(chan struct{}, 1),
-		pending:    map[string]*pendingNS{},
-		applied:    map[string]map[access.Kind]map[string]client.Object{},
-		retries:    map[string]*retry{},
-		indexes:    map[string]*access.Index{},
-		queues:     map[access.Kind]Queue{},
-		causes:     map[types.NamespacedName][]string{},
-		expiry:     map[string]time.Time{},
-
-		written:  map[seatKey]map[string]struct{}{},
-		inflight: map[seatKey]map[string]time.Time{},
-		waiting:  map[seatKey]map[string]struct{}{},
+	e := &Engine{
+		cache:    c,
+		log:      log,
+		clock:    o.Clock,
+		readyCh:  make(chan struct{}),
+		store:    newIndexStore(o.Clock),
+		dispatch: dispatcher{cache: c, log: log},
+		queues:   newQueues(),
+		causes:   NewCauses(),
+		retries:  newRetrySchedule(o.Clock, o.ResyncPeriod),
+		expiry:   newExpiries(o.Clock),
 	}
+	e.seats = newSeatGate(o.Clock, func(ns string, users []string) { e.queues.add(access.KindUser, ns, users...) })
+	return e
 }
 
 // NeedLeaderElection is false: every replica keeps its Indexes current.

@@ -379,11 +379,33 @@ func TestSourceStartedAfterReady(t *testing.T) {
 // cache listing under the lock). Valid only where no other goroutine takes
 // the lock: the loops do not run in the tests that use it.
 func (f *fixture) lockFree() {
-	if !f.e.mu.TryLock() {
-		f.t.Error("the cache was listed under the engine's lock")
+	s := f.e.store
+	if !s.mu.TryLock() {
+		f.t.Error("the cache was listed under the store's lock")
 		return
 	}
-	f.e.mu.Unlock()
+	var namespaces []*nsIndex
+	for _, n := range s.byNS {
+		namespaces = append(namespaces, n)
+	}
+	s.mu.Unlock()
+	locks := map[string]interface {
+		TryLock() bool
+		Unlock()
+	}{
+		"causes": &f.e.causes.mu, "queues": &f.e.queues.mu, "retries": &f.e.retries.mu,
+		"expiries": &f.e.expiry.mu, "seat gate": &f.e.seats.mu, "start report": &f.e.report.mu,
+	}
+	for _, n := range namespaces {
+		locks["namespace"] = &n.mu
+		for what, l := range locks {
+			if !l.TryLock() {
+				f.t.Errorf("the cache was listed under the %s lock", what)
+				continue
+			}
+			l.Unlock()
+		}
+	}
 }
 
 // TestEnqueues tells which reconciles each kind of change enqueues.
@@ -520,11 +542,11 @@ func TestLicenseExpiry(t *testing.T) {
 	if !seated(f, "alice") {
 		t.Error("alice has no seat after the renewal")
 	}
-	f.e.mu.Lock()
-	if !f.e.expiry[ns].Equal(later) {
-		t.Errorf("the next expiry is %v, want %v", f.e.expiry[ns], later)
+	f.e.expiry.mu.Lock()
+	if !f.e.expiry.at[ns].Equal(later) {
+		t.Errorf("the next expiry is %v, want %v", f.e.expiry.at[ns], later)
 	}
-	f.e.mu.Unlock()
+	f.e.expiry.mu.Unlock()
 	f.eventually("the next expiry timer", f.clk.HasWaiters)
 	f.clk.Step(2 * time.Hour)
 	f.eventually("the second expiry", func() bool { return !seated(f, "alice") })
@@ -667,9 +689,9 @@ func TestFailedUpdateRetried(t *testing.T) {
 	f.eventually("the retry's timer", func() bool { return f.retryAt(ns) && f.clk.HasWaiters() })
 	f.clk.Step(retryMin) // the first retry fails too: backs off to 2s
 	f.eventually("the second retry", func() bool {
-		f.e.mu.Lock()
-		defer f.e.mu.Unlock()
-		r := f.e.retries[ns]
+		f.e.retries.mu.Lock()
+		defer f.e.retries.mu.Unlock()
+		r := f.e.retries.byNS[ns]
 		return r != nil && r.delay == 2*retryMin && !r.at.IsZero()
 	})
 	f.clk.Step(2*retryMin - time.Millisecond)
@@ -679,17 +701,17 @@ func TestFailedUpdateRetried(t *testing.T) {
 	f.clk.Step(time.Millisecond)
 	f.eventually("the repair", func() bool { return seated(f, "bob") && f.queues[access.KindLicense].len() > 0 })
 	f.eventually("the retry forgotten", func() bool {
-		f.e.mu.Lock()
-		defer f.e.mu.Unlock()
-		return f.e.retries[ns] == nil
+		f.e.retries.mu.Lock()
+		defer f.e.retries.mu.Unlock()
+		return f.e.retries.byNS[ns] == nil
 	})
 	f.expect("the repair", map[access.Kind][]string{access.KindUser: {"bob"}, access.KindLicense: {"license"}})
 }
 
 func (f *fixture) retryAt(ns string) bool {
-	f.e.mu.Lock()
-	defer f.e.mu.Unlock()
-	r := f.e.retries[ns]
+	f.e.retries.mu.Lock()
+	defer f.e.retries.mu.Unlock()
+	r := f.e.retries.byNS[ns]
 	return r != nil && !r.at.IsZero()
 }
 

@@ -19,7 +19,7 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 		AddFunc: func(obj any) {
 			if o, ok := obj.(client.Object); ok {
 				if kind == access.KindUser {
-					e.observeSeat(nil, o)
+					e.seats.observe(nil, o)
 				}
 				e.upsert(kind, nil, o)
 			}
@@ -31,7 +31,7 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 				return
 			}
 			if kind == access.KindUser {
-				e.observeSeat(o, n)
+				e.seats.observe(o, n)
 			}
 			// Only the spec decides access (and, for a User, its creation
 			// time, which never changes): status writes and the informers'
@@ -50,7 +50,7 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 			}
 			if o, ok := obj.(client.Object); ok {
 				if kind == access.KindUser {
-					e.observeSeat(o, nil)
+					e.seats.observe(o, nil)
 				}
 				e.remove(kind, o)
 			}
@@ -69,20 +69,21 @@ func (e *Engine) handler(kind access.Kind) toolscache.ResourceEventHandler {
 // brings a status someone other than the operator wrote (statusowner) to
 // the reconciler that removes it.
 func (e *Engine) recheck(kind access.Kind, obj client.Object) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.ready {
-		e.stashLocked(kind, obj)
+	if e.store.stash(kind, obj) {
 		return
 	}
+	ns, name := obj.GetNamespace(), obj.GetName()
 	// The same spec, a newer status: what resync compares with. A spec
 	// the Index failed to take stays as it was, so resync still sees it.
-	if prev := e.applied[obj.GetNamespace()][kind][obj.GetName()]; prev != nil &&
-		prev.GetUID() == obj.GetUID() && prev.GetGeneration() == obj.GetGeneration() {
-		e.setAppliedLocked(kind, obj)
+	if n := e.store.get(ns); n != nil {
+		n.mu.Lock()
+		if prev := n.applied[kind][name]; prev != nil &&
+			prev.GetUID() == obj.GetUID() && prev.GetGeneration() == obj.GetGeneration() {
+			n.setApplied(kind, obj)
+		}
+		n.mu.Unlock()
 	}
-	if e.queues[kind] != nil {
-		e.enqueueLocked(kind, obj.GetNamespace(), obj.GetName())
+	if e.queues.add(kind, ns, name) {
 		statusRechecks.WithLabelValues(string(kind)).Inc()
 	}
 }
@@ -98,7 +99,7 @@ func (e *Engine) upsert(kind access.Kind, old, obj client.Object) {
 // reports whether it did. With repair (resync), it does so only if the
 // Index still holds old, so that an event applied meanwhile is not undone.
 func (e *Engine) apply(kind access.Kind, old, obj client.Object, repair bool) bool {
-	if e.stash(kind, obj) {
+	if e.store.stash(kind, obj) {
 		return true
 	}
 	ns, name := obj.GetNamespace(), obj.GetName()
@@ -112,28 +113,31 @@ func (e *Engine) apply(kind access.Kind, old, obj client.Object, repair bool) bo
 		if !e.licenseChanged(ns, cause) {
 			return false
 		}
-		e.dispatch(kind, old, obj)
+		e.enqueueTouched(ns, e.dispatch.touched(kind, old, obj))
 		return true
 	}
-	e.mu.Lock()
-	if repair && e.applied[ns][kind][name] != old {
-		e.mu.Unlock()
+	n := e.store.namespace(ns)
+	n.mu.Lock()
+	if repair && n.applied[kind][name] != old {
+		n.mu.Unlock()
 		return false
 	}
-	users, err := e.indexLocked(ns).Upsert(obj)
+	users, err := n.ix.Upsert(obj)
 	if err != nil {
-		e.failedLocked(ns)
-		e.mu.Unlock()
+		n.mu.Unlock()
+		e.retries.failed(ns)
 		e.log.Error(err, "cannot index the object; retrying", "kind", kind, "namespace", ns, "name", name)
 		return false
 	}
-	e.setAppliedLocked(kind, obj)
+	n.setApplied(kind, obj)
 	if kind == access.KindUser && !slices.Contains(users, name) {
 		users = append(users, name)
 	}
-	e.enqueueUsersLocked(ns, users, cause)
-	e.mu.Unlock()
-	e.dispatch(kind, old, obj)
+	// Recorded after the Index took the change, so that a reconcile that
+	// takes the cause computes its effect.
+	e.enqueueUsers(ns, users, cause)
+	n.mu.Unlock()
+	e.enqueueTouched(ns, e.dispatch.touched(kind, old, obj))
 	return true
 }
 
@@ -146,44 +150,48 @@ func (e *Engine) remove(kind access.Kind, obj client.Object) {
 // drop removes obj from the namespace's Index and reports whether it did;
 // with repair, only if the Index still holds obj.
 func (e *Engine) drop(kind access.Kind, obj client.Object, repair bool) bool {
-	ns, name := obj.GetNamespace(), obj.GetName()
-	e.mu.Lock()
-	if !e.ready {
-		if p := e.pending[ns]; p != nil {
-			delete(p.objs[kind], name)
-		}
-		e.mu.Unlock()
+	if e.store.unstash(kind, obj) {
 		return true
 	}
-	ix := e.indexes[ns]
-	if ix == nil || (repair && e.applied[ns][kind][name] != obj) {
-		e.mu.Unlock()
+	ns, name := obj.GetNamespace(), obj.GetName()
+	n := e.store.get(ns)
+	if n == nil {
 		return false
 	}
 	cause := string(kind) + " " + name + " deleted"
 	if kind == access.KindLicense {
-		e.mu.Unlock()
+		n.mu.Lock()
+		held := n.applied[kind][name]
+		n.mu.Unlock()
+		if repair && held != obj {
+			return false
+		}
 		if !e.licenseChanged(ns, cause) {
 			return false
 		}
-		e.dispatch(kind, obj, nil)
+		e.enqueueTouched(ns, e.dispatch.touched(kind, obj, nil))
 		return true
 	}
-	users, err := ix.Delete(kind, name)
+	n.mu.Lock()
+	if repair && n.applied[kind][name] != obj {
+		n.mu.Unlock()
+		return false
+	}
+	users, err := n.ix.Delete(kind, name)
 	if err != nil {
-		e.failedLocked(ns)
-		e.mu.Unlock()
+		n.mu.Unlock()
+		e.retries.failed(ns)
 		e.log.Error(err, "cannot remove the object from the index; retrying", "kind", kind, "namespace", ns, "name", name)
 		return false
 	}
-	delete(e.applied[ns][kind], name)
+	delete(n.applied[kind], name)
 	if kind == access.KindUser {
-		delete(e.causes, client.ObjectKeyFromObject(obj))
+		e.causes.Forget(client.ObjectKeyFromObject(obj))
 		users = slices.DeleteFunc(users, func(u string) bool { return u == name })
 	}
-	e.enqueueUsersLocked(ns, users, cause)
-	e.mu.Unlock()
-	e.dispatch(kind, obj, nil)
+	e.enqueueUsers(ns, users, cause)
+	n.mu.Unlock()
+	e.enqueueTouched(ns, e.dispatch.touched(kind, obj, nil))
 	return true
 }
 
@@ -199,46 +207,44 @@ func forEachItem(list client.ObjectList, fn func(client.Object)) error {
 // licenseChanged puts the License in force (from the cache, which already
 // holds the change) into the namespace's Index and enqueues the users it
 // touches, including those whose seats the clock takes away; it reports
-// whether it did. It lists the Licenses under licMu, not mu, so the one
+// whether it did. It lists the Licenses under licMu, not the namespace's
+// lock, so the one
 // applied last is from the newest list whoever calls it (an event or
 // resync).
 func (e *Engine) licenseChanged(ns, cause string) bool {
 	e.licMu.Lock()
 	defer e.licMu.Unlock()
 	var list iamv1alpha1.LicenseList
-	err := e.cache.List(context.Background(), &list, client.InNamespace(ns))
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err != nil {
-		e.failedLocked(ns)
+	if err := e.cache.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		e.retries.failed(ns)
 		e.log.Error(err, "cannot list the Licenses; retrying", "namespace", ns)
 		return false
 	}
-	ix := e.indexLocked(ns)
-	users := ix.SetNow(e.clock.Now())
+	n := e.store.namespace(ns)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	users := n.ix.SetNow(e.clock.Now())
 	l := access.LicenseInForce(list.Items)
 	var more []string
+	var err error
 	if l == nil {
-		delete(e.expiry, ns)
-		more, err = ix.Delete(access.KindLicense, "")
+		e.expiry.forget(ns)
+		more, err = n.ix.Delete(access.KindLicense, "")
 	} else {
-		e.noteExpiryLocked(ns, l)
-		more, err = ix.Upsert(l.DeepCopy())
+		e.expiry.note(ns, l)
+		more, err = n.ix.Upsert(l.DeepCopy())
 	}
 	if err != nil {
-		e.failedLocked(ns)
+		e.retries.failed(ns)
 		e.log.Error(err, "cannot index the License; retrying", "namespace", ns)
 		return false
 	}
 	// The Index holds the namespace's Licenses as listed.
-	if e.applied[ns] == nil {
-		e.applied[ns] = map[access.Kind]map[string]client.Object{}
-	}
 	held := make(map[string]client.Object, len(list.Items))
 	for i := range list.Items {
 		held[list.Items[i].Name] = &list.Items[i]
 	}
-	e.applied[ns][access.KindLicense] = held
-	e.enqueueUsersLocked(ns, append(users, more...), cause)
+	n.applied[access.KindLicense] = held
+	e.enqueueUsers(ns, append(users, more...), cause)
 	return true
 }

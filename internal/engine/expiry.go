@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -10,17 +11,68 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
-// noteExpiryLocked remembers a License's future expiry. Under e.mu.
-func (e *Engine) noteExpiryLocked(ns string, l *iamv1alpha1.License) {
-	if l.Spec.ExpiresAt != nil && l.Spec.ExpiresAt.After(e.clock.Now()) {
-		e.expiry[ns] = l.Spec.ExpiresAt.Time
+// expiries are the future expiries of the Licenses in force, by namespace.
+type expiries struct {
+	clock clock.Clock
+	// wake tells the expiry loop that an expiry was noted.
+	wake chan struct{}
+
+	mu sync.Mutex
+	at map[string]time.Time // namespace -> its License's future expiresAt
+}
+
+func newExpiries(c clock.Clock) *expiries {
+	return &expiries{clock: c, wake: make(chan struct{}, 1), at: map[string]time.Time{}}
+}
+
+// note remembers a License's future expiry.
+func (x *expiries) note(ns string, l *iamv1alpha1.License) {
+	x.mu.Lock()
+	if l.Spec.ExpiresAt != nil && l.Spec.ExpiresAt.After(x.clock.Now()) {
+		x.at[ns] = l.Spec.ExpiresAt.Time
 	} else {
-		delete(e.expiry, ns)
+		delete(x.at, ns)
 	}
+	x.mu.Unlock()
 	select {
-	case e.wake <- struct{}{}:
+	case x.wake <- struct{}{}:
 	default:
 	}
+}
+
+// forget forgets the expiry of a namespace with no License in force.
+func (x *expiries) forget(ns string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.at, ns)
+}
+
+// next returns the earliest expiry, zero if none.
+func (x *expiries) next() time.Time {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var next time.Time
+	for _, t := range x.at {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next
+}
+
+// due forgets and returns the namespaces whose License expired by now.
+func (x *expiries) due(now time.Time) []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var expired []string
+	for ns, t := range x.at {
+		if t.After(now) {
+			continue
+		}
+		delete(x.at, ns)
+		expired = append(expired, ns)
+	}
+	return expired
 }
 
 // expiryLoop sleeps until the next License expiry, then moves the Index's
@@ -28,14 +80,7 @@ func (e *Engine) noteExpiryLocked(ns string, l *iamv1alpha1.License) {
 // License.
 func (e *Engine) expiryLoop(ctx context.Context) {
 	for {
-		e.mu.Lock()
-		var next time.Time
-		for _, t := range e.expiry {
-			if next.IsZero() || t.Before(next) {
-				next = t
-			}
-		}
-		e.mu.Unlock()
+		next := e.expiry.next()
 		var timer clock.Timer
 		var fire <-chan time.Time
 		if !next.IsZero() {
@@ -44,7 +89,7 @@ func (e *Engine) expiryLoop(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-e.wake:
+		case <-e.expiry.wake:
 		case <-fire:
 			e.expire()
 		}
@@ -60,24 +105,17 @@ func (e *Engine) expiryLoop(ctx context.Context) {
 // expire takes the seats of the Licenses that expired: it moves their
 // Indexes' clocks and enqueues their users and the Licenses.
 func (e *Engine) expire() {
-	e.mu.Lock()
-	now := e.clock.Now()
-	var expired []string
-	for ns, t := range e.expiry {
-		if t.After(now) {
-			continue
-		}
-		delete(e.expiry, ns)
-		expired = append(expired, ns)
-		if ix := e.indexes[ns]; ix != nil {
-			e.enqueueUsersLocked(ns, ix.SetNow(now), "License expired")
+	expired := e.expiry.due(e.clock.Now())
+	for _, ns := range expired {
+		if n := e.store.get(ns); n != nil {
+			n.mu.Lock()
+			// The time is read under the namespace's lock, so that an
+			// Index's clock never goes back.
+			e.enqueueUsers(ns, n.ix.SetNow(e.clock.Now()), "License expired")
+			n.mu.Unlock()
 		}
 	}
-	e.mu.Unlock()
 	for _, ns := range expired {
-		licenses := e.names(ns, &iamv1alpha1.LicenseList{}, "", "")
-		e.mu.Lock()
-		e.enqueueLocked(access.KindLicense, ns, licenses...)
-		e.mu.Unlock()
+		e.queues.add(access.KindLicense, ns, e.dispatch.names(ns, &iamv1alpha1.LicenseList{}, "", "")...)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -10,6 +11,56 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
+
+// queues are the work queues of the controllers the engine is the event
+// source of, by kind.
+type queues struct {
+	mu sync.RWMutex
+	// ready is set once build has taken the queues registered so far: a
+	// queue registered later enqueues its own objects.
+	ready  bool
+	byKind map[access.Kind]Queue
+}
+
+func newQueues() *queues { return &queues{byKind: map[access.Kind]Queue{}} }
+
+// register adds a kind's queue and reports whether build has run already.
+func (q *queues) register(kind access.Kind, queue Queue) (ready bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.byKind[kind] != nil {
+		return false, fmt.Errorf("the %s source was started twice", kind)
+	}
+	q.byKind[kind] = queue
+	return q.ready, nil
+}
+
+// markReady marks the queues ready and returns those registered so far.
+func (q *queues) markReady() map[access.Kind]Queue {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ready = true
+	out := make(map[access.Kind]Queue, len(q.byKind))
+	for kind, queue := range q.byKind {
+		out[kind] = queue
+	}
+	return out
+}
+
+// add adds requests to a kind's queue and reports whether its controller
+// runs (has a queue).
+func (q *queues) add(kind access.Kind, ns string, names ...string) bool {
+	q.mu.RLock()
+	queue := q.byKind[kind]
+	q.mu.RUnlock()
+	if queue == nil {
+		return false
+	}
+	for _, n := range names {
+		queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: n}})
+	}
+	return true
+}
 
 // Source returns the event source of one kind's controller. Its WaitForSync
 // returns once the Indexes are built.
@@ -24,14 +75,10 @@ type Source struct {
 // Start registers the controller's queue; once the engine is ready, every
 // object of the kind is enqueued once.
 func (s *Source) Start(_ context.Context, q Queue) error {
-	s.e.mu.Lock()
-	if s.e.queues[s.kind] != nil {
-		s.e.mu.Unlock()
-		return fmt.Errorf("the %s source was started twice", s.kind)
+	ready, err := s.e.queues.register(s.kind, q)
+	if err != nil {
+		return err
 	}
-	s.e.queues[s.kind] = q
-	ready := s.e.ready
-	s.e.mu.Unlock()
 	// Before ready, build enqueues this queue's objects.
 	if ready {
 		s.e.enqueueAll(s.kind, q)
@@ -51,17 +98,6 @@ func (s *Source) WaitForSync(ctx context.Context) error {
 
 func (s *Source) String() string { return "gatehouse engine: " + string(s.kind) }
 
-// enqueueLocked adds requests to a kind's queue, if its controller runs.
-func (e *Engine) enqueueLocked(kind access.Kind, ns string, names ...string) {
-	q := e.queues[kind]
-	if q == nil {
-		return
-	}
-	for _, n := range names {
-		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: n}})
-	}
-}
-
 // enqueueAll enqueues every object of a kind the Indexes hold (from the
 // cache, which holds the same objects) into q. Under no lock.
 func (e *Engine) enqueueAll(kind access.Kind, q Queue) {
@@ -77,5 +113,23 @@ func (e *Engine) enqueueAll(kind access.Kind, q Queue) {
 		_ = forEachItem(list, func(o client.Object) {
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
 		})
+	}
+}
+
+// enqueueUsers enqueues users with the cause of their reconcile.
+func (e *Engine) enqueueUsers(ns string, users []string, cause string) {
+	e.causes.record(ns, users, cause)
+	e.queues.add(access.KindUser, ns, users...)
+	reconcilesEnqueued.WithLabelValues(string(access.KindUser)).Add(float64(len(users)))
+}
+
+// enqueueTouched enqueues the objects a change touches besides its users,
+// as dispatcher.touched returns them: the one place they are enqueued.
+func (e *Engine) enqueueTouched(ns string, touched map[access.Kind][]string) {
+	for _, kind := range []access.Kind{access.KindGroup, access.KindShare, access.KindResourceGrant, access.KindLicense} {
+		if names := touched[kind]; len(names) > 0 {
+			e.queues.add(kind, ns, names...)
+			reconcilesEnqueued.WithLabelValues(string(kind)).Add(float64(len(names)))
+		}
 	}
 }
