@@ -530,7 +530,7 @@ func TestLicenseExpiry(t *testing.T) {
 	if seated(f, "alice") {
 		t.Error("alice keeps her seat after the License expired")
 	}
-	if c := f.e.TakeCauses(types.NamespacedName{Namespace: ns, Name: "alice"}); !slices.Contains(c, "License expired") {
+	if c := f.e.Causes().Take(types.NamespacedName{Namespace: ns, Name: "alice"}); !slices.Contains(c, "License expired") {
 		t.Errorf("alice's causes are %v, want License expired", c)
 	}
 	// Renewed: the seat comes back, and the next expiry is followed.
@@ -829,4 +829,50 @@ func TestConcurrentEventsAndResync(t *testing.T) {
 			t.Errorf("user %s after the resync (-fresh Index +engine's):\n%s", u, d)
 		}
 	}
+}
+
+// TestReadsDoNotWaitForUpdates: while an update of one namespace's Index is
+// in progress (its write lock held) and another reader holds the store's
+// lock, the Indexes are read (Index, ComputeUser, IdentityConflicts) and
+// another namespace's Index is updated. A read that took the store's lock
+// exclusively, or a lock an update holds, would wait for ever; the minute
+// only turns that wait into a failure.
+func TestReadsDoNotWaitForUpdates(t *testing.T) {
+	f := newFixture(t)
+	f.startSources()
+	f.handlers()
+	f.create(user("alice", "full"), false)
+	f.e.build()
+	const other = "other"
+	inOther := func(name string) *iamv1alpha1.User {
+		u := user(name, "full")
+		u.Namespace, u.UID, u.Generation = other, types.UID(name+"-uid"), 1
+		return u
+	}
+	f.e.upsert(access.KindUser, nil, inOther("bob"))
+
+	busy := f.e.store.get(ns)
+	busy.mu.Lock() // an update of ns in progress
+	f.e.store.mu.RLock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if f.e.Index(ns) == nil || f.e.ComputeUser(ns, "alice") == nil {
+			t.Error("the Index of the namespace being updated cannot be read")
+		}
+		if f.e.ComputeUser(other, "bob") == nil || f.e.IdentityConflicts(other, "bob") != nil {
+			t.Error("the Index of another namespace cannot be read")
+		}
+		f.e.upsert(access.KindUser, nil, inOther("carol"))
+		if f.e.ComputeUser(other, "carol") == nil {
+			t.Error("another namespace's update was not applied")
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("a read or another namespace's update waited for the update in progress")
+	}
+	f.e.store.mu.RUnlock()
+	busy.mu.Unlock()
 }
