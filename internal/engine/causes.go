@@ -95,7 +95,3 @@ func (c *Causes) Forget(user types.NamespacedName) {
 
 // Causes returns why each User is to be reconciled.
 func (e *Engine) Causes() *Causes { return e.causes }
-
-// TakeCauses returns and forgets what changed since the user was last
-// reconciled: Causes().Take.
-func (e *Engine) TakeCauses(user types.NamespacedName) []string { return e.causes.Take(user) }
