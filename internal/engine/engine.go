@@ -74,12 +74,16 @@ type Options struct {
 //	seats.go       the seat gate (seatGate)
 //	startreport.go what the initial lists showed (startReport)
 //
-// Lock order: licMu, then the store's lock, then any of the leaf locks of
-// Causes, queues, retrySchedule, expiries, seatGate and startReport (each
-// guards its own type only and none is held while taking another). No
-// cache listing happens under the store's lock or a leaf lock: the cache's
-// field indexes take the informers' store locks, and the handlers that
-// fill the stores wait for the engine's.
+// Lock order, the one place it is written: licMu; then either a
+// namespace's write lock (nsIndex.mu, held across that namespace's Index
+// update) or the store's lock (indexStore.mu, held only to look a
+// namespace up, add one or build), never both; then at most one of the
+// leaf locks of Causes, queues, retrySchedule, expiries, seatGate and
+// startReport, each guarding its own type only. Readers of the Indexes
+// take the store's lock shared and nothing else of the engine's, so they
+// never wait for an update. No cache listing happens under any of these
+// but licMu: the cache's field indexes take the informers' store locks,
+// and the handlers that fill the stores wait for the engine's.
 type Engine struct {
 	cache Cache
 	log   logr.Logger

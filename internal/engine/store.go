@@ -21,7 +21,7 @@ import (
 // waits for an update of any namespace. Each namespace's own lock
 // (nsIndex.mu) serialises the writes to its Index and its applied
 // objects, so the events of an object reach the Index in their order.
-// mu is never held while a namespace's lock is taken.
+// The two are never held together (see Engine for the lock order).
 type indexStore struct {
 	clock clock.Clock
 	// ready is set once, under mu, by build: from then on objects go to
