@@ -272,26 +272,3 @@ func cachedUsers10000(tb testing.TB, transform func(any) (any, error)) uint64 {
 	runtime.KeepAlive(kept)
 	return after.HeapAlloc - before.HeapAlloc
 }
-
-// TestPendingCauses: causes kept after a failed write come back, before
-// the new ones and each once, and only once.
-func TestPendingCauses(t *testing.T) {
-	var p pendingCauses
-	key := types.NamespacedName{Namespace: "ns", Name: "alice"}
-	if got := p.take(key, []string{"Group a changed"}); !slices.Equal(got, []string{"Group a changed"}) {
-		t.Fatalf("take = %v", got)
-	}
-	p.keep(key, []string{"Group a changed"})
-	got := p.take(key, []string{"Share s changed", "Group a changed"})
-	if !slices.Equal(got, []string{"Group a changed", "Share s changed"}) {
-		t.Errorf("take after keep = %v", got)
-	}
-	if got := p.take(key, nil); got != nil {
-		t.Errorf("causes taken twice: %v", got)
-	}
-	p.keep(key, []string{"x"})
-	p.drop(key)
-	if got := p.take(key, nil); got != nil {
-		t.Errorf("drop kept %v", got)
-	}
-}

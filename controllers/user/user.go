@@ -7,16 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -58,7 +55,6 @@ type Reconciler struct {
 	Written *WrittenResources
 
 	repaired status.Repaired
-	causes   pendingCauses
 }
 
 // Reconcile computes the user from the engine's Index and applies the status
@@ -72,7 +68,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	var u iamv1alpha1.User
 	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.causes.drop(req.NamespacedName)
+			r.Engine.Causes().Forget(req.NamespacedName)
 			written.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -82,11 +78,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	// the effect of every cause taken. They belong to the first write of
 	// this result, or to none when nothing changes, and are never carried
 	// over to a later, unrelated change; kept while the write fails.
-	causes := r.causes.take(req.NamespacedName, r.Engine.TakeCauses(req.NamespacedName))
+	causes := r.Engine.Causes().Take(req.NamespacedName)
 	settled := false
 	defer func() {
 		if !settled {
-			r.causes.keep(req.NamespacedName, causes)
+			r.Engine.Causes().Keep(req.NamespacedName, causes)
 		}
 	}()
 	res := r.Engine.ComputeUser(req.Namespace, req.Name)
@@ -225,52 +221,6 @@ func owned(s iamv1alpha1.UserStatus) iamv1alpha1.UserStatus {
 }
 
 func userConditions(s *iamv1alpha1.UserStatus) *[]metav1.Condition { return &s.Conditions }
-
-// pendingCauses are the causes of reconciles whose write has not succeeded
-// yet, by User. Safe for concurrent use; the zero value is ready.
-type pendingCauses struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName][]string
-}
-
-// take returns the causes kept for key followed by the new ones (each
-// once), and forgets them.
-func (p *pendingCauses) take(key types.NamespacedName, fresh []string) []string {
-	p.mu.Lock()
-	kept := p.m[key]
-	delete(p.m, key)
-	p.mu.Unlock()
-	if len(kept) == 0 {
-		return fresh
-	}
-	out := kept
-	for _, c := range fresh {
-		if !slices.Contains(out, c) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// keep keeps causes for the next reconcile of key.
-func (p *pendingCauses) keep(key types.NamespacedName, causes []string) {
-	if len(causes) == 0 {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.m == nil {
-		p.m = map[types.NamespacedName][]string{}
-	}
-	p.m[key] = causes
-}
-
-// drop forgets the causes of a User that is gone.
-func (p *pendingCauses) drop(key types.NamespacedName) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.m, key)
-}
 
 // ownFields are the fields of User.status this controller writes (all but
 // credentials).

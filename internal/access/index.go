@@ -354,17 +354,20 @@ func NewIndexOf(s Objects) *Index {
 }
 
 // SetNow changes the time the Index judges the License's expiry by, and
-// returns the users whose result that changes (every user when the License
-// expires or is renewed in between, else none).
-func (ix *Index) SetNow(now time.Time) []string {
+// returns what that touches (Affected): nothing, or, when the License
+// expires or is renewed in between, every user, the Licenses and the
+// Connections that read users' seats.
+func (ix *Index) SetNow(now time.Time) Affected {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	before := ix.expired()
 	ix.now = now
 	if before == ix.expired() {
-		return nil
+		return Affected{}
 	}
-	return ix.allUserNames()
+	a := Affected{Users: ix.allUserNames(), Licenses: true}
+	ix.related(&a, nil, nil)
+	return a
 }
 
 func (ix *Index) expired() bool {

@@ -34,6 +34,8 @@ func (ix *Index) related(a *Affected, before, after metav1.Object) {
 		r.conns[cur.Name] = struct{}{}
 	case *iamv1alpha1.License:
 		a.Licenses = true
+	case nil:
+		// The clock moved (SetNow): the users set say what it touches.
 	}
 	ix.connectionsTouched(&r, a.Users, changedGroup, before, after)
 	a.Groups = namesOf(r.groups)
@@ -207,4 +209,26 @@ func (ix *Index) groupsOfUsers(users []string, before, after metav1.Object) set[
 		}
 	}
 	return out
+}
+
+// Merge adds what b touches to a, keeping each list sorted and unique.
+func (a *Affected) Merge(b Affected) {
+	a.Users = mergeSorted(a.Users, b.Users)
+	a.Groups = mergeSorted(a.Groups, b.Groups)
+	a.Shares = mergeSorted(a.Shares, b.Shares)
+	a.ResourceGrants = mergeSorted(a.ResourceGrants, b.ResourceGrants)
+	a.Connections = mergeSorted(a.Connections, b.Connections)
+	a.Licenses = a.Licenses || b.Licenses
+}
+
+func mergeSorted(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -28,7 +28,7 @@ import (
 
 // The engine's tests run on fake informers (controllertest.FakeInformer,
 // whose events reach the handlers synchronously), a fake client standing
-// for the informers' stores (with the engine's field indexes) and a fake
+// for the informers' stores and a fake
 // clock: no API server.
 
 const ns = "team"
@@ -50,18 +50,7 @@ type fakeCache struct {
 
 func newFakeCache(t *testing.T) *fakeCache {
 	b := fake.NewClientBuilder().WithScheme(scheme.New())
-	if err := RegisterIndexes(context.Background(), builderIndexer{b}); err != nil {
-		t.Fatal(err)
-	}
 	return &fakeCache{Client: b.Build(), informers: map[reflect.Type]*controllertest.FakeInformer{}, failList: map[reflect.Type]int{}}
-}
-
-// builderIndexer registers field indexes with a fake client's builder.
-type builderIndexer struct{ b *fake.ClientBuilder }
-
-func (x builderIndexer) IndexField(_ context.Context, obj client.Object, field string, fn client.IndexerFunc) error {
-	x.b.WithIndex(obj, field, fn)
-	return nil
 }
 
 func (f *fakeCache) GetInformer(_ context.Context, obj client.Object, _ ...cache.InformerGetOption) (cache.Informer, error) {
@@ -379,11 +368,33 @@ func TestSourceStartedAfterReady(t *testing.T) {
 // cache listing under the lock). Valid only where no other goroutine takes
 // the lock: the loops do not run in the tests that use it.
 func (f *fixture) lockFree() {
-	if !f.e.mu.TryLock() {
-		f.t.Error("the cache was listed under the engine's lock")
+	s := f.e.store
+	if !s.mu.TryLock() {
+		f.t.Error("the cache was listed under the store's lock")
 		return
 	}
-	f.e.mu.Unlock()
+	var namespaces []*nsIndex
+	for _, n := range s.byNS {
+		namespaces = append(namespaces, n)
+	}
+	s.mu.Unlock()
+	locks := map[string]interface {
+		TryLock() bool
+		Unlock()
+	}{
+		"causes": &f.e.causes.mu, "queues": &f.e.queues.mu, "retries": &f.e.retries.mu,
+		"expiries": &f.e.expiry.mu, "seat gate": &f.e.seats.mu, "start report": &f.e.report.mu,
+	}
+	for _, n := range namespaces {
+		locks["namespace"] = &n.mu
+		for what, l := range locks {
+			if !l.TryLock() {
+				f.t.Errorf("the cache was listed under the %s lock", what)
+				continue
+			}
+			l.Unlock()
+		}
+	}
 }
 
 // TestEnqueues tells which reconciles each kind of change enqueues.
@@ -508,7 +519,7 @@ func TestLicenseExpiry(t *testing.T) {
 	if seated(f, "alice") {
 		t.Error("alice keeps her seat after the License expired")
 	}
-	if c := f.e.TakeCauses(types.NamespacedName{Namespace: ns, Name: "alice"}); !slices.Contains(c, "License expired") {
+	if c := f.e.Causes().Take(types.NamespacedName{Namespace: ns, Name: "alice"}); !slices.Contains(c, "License expired") {
 		t.Errorf("alice's causes are %v, want License expired", c)
 	}
 	// Renewed: the seat comes back, and the next expiry is followed.
@@ -520,11 +531,11 @@ func TestLicenseExpiry(t *testing.T) {
 	if !seated(f, "alice") {
 		t.Error("alice has no seat after the renewal")
 	}
-	f.e.mu.Lock()
-	if !f.e.expiry[ns].Equal(later) {
-		t.Errorf("the next expiry is %v, want %v", f.e.expiry[ns], later)
+	f.e.expiry.mu.Lock()
+	if !f.e.expiry.at[ns].Equal(later) {
+		t.Errorf("the next expiry is %v, want %v", f.e.expiry.at[ns], later)
 	}
-	f.e.mu.Unlock()
+	f.e.expiry.mu.Unlock()
 	f.eventually("the next expiry timer", f.clk.HasWaiters)
 	f.clk.Step(2 * time.Hour)
 	f.eventually("the second expiry", func() bool { return !seated(f, "alice") })
@@ -667,9 +678,9 @@ func TestFailedUpdateRetried(t *testing.T) {
 	f.eventually("the retry's timer", func() bool { return f.retryAt(ns) && f.clk.HasWaiters() })
 	f.clk.Step(retryMin) // the first retry fails too: backs off to 2s
 	f.eventually("the second retry", func() bool {
-		f.e.mu.Lock()
-		defer f.e.mu.Unlock()
-		r := f.e.retries[ns]
+		f.e.retries.mu.Lock()
+		defer f.e.retries.mu.Unlock()
+		r := f.e.retries.byNS[ns]
 		return r != nil && r.delay == 2*retryMin && !r.at.IsZero()
 	})
 	f.clk.Step(2*retryMin - time.Millisecond)
@@ -679,17 +690,17 @@ func TestFailedUpdateRetried(t *testing.T) {
 	f.clk.Step(time.Millisecond)
 	f.eventually("the repair", func() bool { return seated(f, "bob") && f.queues[access.KindLicense].len() > 0 })
 	f.eventually("the retry forgotten", func() bool {
-		f.e.mu.Lock()
-		defer f.e.mu.Unlock()
-		return f.e.retries[ns] == nil
+		f.e.retries.mu.Lock()
+		defer f.e.retries.mu.Unlock()
+		return f.e.retries.byNS[ns] == nil
 	})
 	f.expect("the repair", map[access.Kind][]string{access.KindUser: {"bob"}, access.KindLicense: {"license"}})
 }
 
 func (f *fixture) retryAt(ns string) bool {
-	f.e.mu.Lock()
-	defer f.e.mu.Unlock()
-	r := f.e.retries[ns]
+	f.e.retries.mu.Lock()
+	defer f.e.retries.mu.Unlock()
+	r := f.e.retries.byNS[ns]
 	return r != nil && !r.at.IsZero()
 }
 
@@ -807,4 +818,50 @@ func TestConcurrentEventsAndResync(t *testing.T) {
 			t.Errorf("user %s after the resync (-fresh Index +engine's):\n%s", u, d)
 		}
 	}
+}
+
+// TestReadsDoNotWaitForUpdates: while an update of one namespace's Index is
+// in progress (its write lock held) and another reader holds the store's
+// lock, the Indexes are read (Index, ComputeUser, IdentityConflicts) and
+// another namespace's Index is updated. A read that took the store's lock
+// exclusively, or a lock an update holds, would wait for ever; the minute
+// only turns that wait into a failure.
+func TestReadsDoNotWaitForUpdates(t *testing.T) {
+	f := newFixture(t)
+	f.startSources()
+	f.handlers()
+	f.create(user("alice", "full"), false)
+	f.e.build()
+	const other = "other"
+	inOther := func(name string) *iamv1alpha1.User {
+		u := user(name, "full")
+		u.Namespace, u.UID, u.Generation = other, types.UID(name+"-uid"), 1
+		return u
+	}
+	f.e.upsert(access.KindUser, nil, inOther("bob"))
+
+	busy := f.e.store.get(ns)
+	busy.mu.Lock() // an update of ns in progress
+	f.e.store.mu.RLock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if f.e.Index(ns) == nil || f.e.ComputeUser(ns, "alice") == nil {
+			t.Error("the Index of the namespace being updated cannot be read")
+		}
+		if f.e.ComputeUser(other, "bob") == nil || f.e.IdentityConflicts(other, "bob") != nil {
+			t.Error("the Index of another namespace cannot be read")
+		}
+		f.e.upsert(access.KindUser, nil, inOther("carol"))
+		if f.e.ComputeUser(other, "carol") == nil {
+			t.Error("another namespace's update was not applied")
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("a read or another namespace's update waited for the update in progress")
+	}
+	f.e.store.mu.RUnlock()
+	busy.mu.Unlock()
 }

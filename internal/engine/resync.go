@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gatehouse-dev/gatehouse/internal/access"
@@ -47,70 +49,64 @@ type retry struct {
 	running bool
 }
 
-// failedLocked schedules a resync of ns after a failure, backing off while
-// failures repeat. Under e.mu.
-func (e *Engine) failedLocked(ns string) {
-	r := e.retries[ns]
+// retrySchedule holds the namespaces to resync soon because applying an
+// object failed.
+type retrySchedule struct {
+	clock  clock.Clock
+	period time.Duration
+	// wake tells the resync loop that a retry was scheduled.
+	wake chan struct{}
+
+	mu   sync.Mutex
+	byNS map[string]*retry
+}
+
+func newRetrySchedule(c clock.Clock, period time.Duration) *retrySchedule {
+	return &retrySchedule{clock: c, period: period, wake: make(chan struct{}, 1), byNS: map[string]*retry{}}
+}
+
+// failed schedules a resync of ns after a failure, backing off while
+// failures repeat.
+func (s *retrySchedule) failed(ns string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.byNS[ns]
 	if r == nil {
 		r = &retry{}
-		e.retries[ns] = r
+		s.byNS[ns] = r
 	}
 	if !r.at.IsZero() && !r.running {
 		return // already scheduled
 	}
-	r.delay = min(max(2*r.delay, retryMin), e.period)
-	r.at = e.clock.Now().Add(r.delay)
+	r.delay = min(max(2*r.delay, retryMin), s.period)
+	r.at = s.clock.Now().Add(r.delay)
 	r.running = false
 	select {
-	case e.resyncWake <- struct{}{}:
+	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
-// resyncLoop resyncs every namespace each period, and a namespace whose
-// update failed when its retry is due.
-func (e *Engine) resyncLoop(ctx context.Context) {
-	full := e.clock.Now().Add(e.period)
-	for {
-		e.mu.Lock()
-		next := full
-		for _, r := range e.retries {
-			if !r.at.IsZero() && r.at.Before(next) {
-				next = r.at
-			}
-		}
-		e.mu.Unlock()
-		if d := next.Sub(e.clock.Now()); d > 0 {
-			timer := e.clock.NewTimer(d)
-			select {
-			case <-ctx.Done():
-			case <-e.resyncWake:
-			case <-timer.C():
-			}
-			timer.Stop()
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		now := e.clock.Now()
-		if !now.Before(full) {
-			full = now.Add(e.period)
-			e.resyncNamespaces(ctx, "", e.takeRetries(now, true))
-			continue
-		}
-		for _, ns := range e.takeRetries(now, false) {
-			e.resyncNamespaces(ctx, ns, []string{ns})
+// next returns the earliest scheduled retry, or full if it is earlier.
+func (s *retrySchedule) next(full time.Time) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := full
+	for _, r := range s.byNS {
+		if !r.at.IsZero() && r.at.Before(next) {
+			next = r.at
 		}
 	}
+	return next
 }
 
-// takeRetries marks the retries due at now (all with every) as running and
+// take marks the retries due at now (all with every) as running and
 // returns their namespaces.
-func (e *Engine) takeRetries(now time.Time, every bool) []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+func (s *retrySchedule) take(now time.Time, every bool) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []string
-	for ns, r := range e.retries {
+	for ns, r := range s.byNS {
 		if r.at.IsZero() || (!every && r.at.After(now)) {
 			continue
 		}
@@ -120,14 +116,44 @@ func (e *Engine) takeRetries(now time.Time, every bool) []string {
 	return out
 }
 
-// finishRetries forgets the retries of namespaces that were resynced
-// without a new failure.
-func (e *Engine) finishRetries(namespaces []string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// finish forgets the retries of namespaces that were resynced without a
+// new failure.
+func (s *retrySchedule) finish(namespaces []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, ns := range namespaces {
-		if r := e.retries[ns]; r != nil && r.running {
-			delete(e.retries, ns)
+		if r := s.byNS[ns]; r != nil && r.running {
+			delete(s.byNS, ns)
+		}
+	}
+}
+
+// resyncLoop resyncs every namespace each period, and a namespace whose
+// update failed when its retry is due.
+func (e *Engine) resyncLoop(ctx context.Context) {
+	full := e.clock.Now().Add(e.retries.period)
+	for {
+		next := e.retries.next(full)
+		if d := next.Sub(e.clock.Now()); d > 0 {
+			timer := e.clock.NewTimer(d)
+			select {
+			case <-ctx.Done():
+			case <-e.retries.wake:
+			case <-timer.C():
+			}
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		now := e.clock.Now()
+		if !now.Before(full) {
+			full = now.Add(e.retries.period)
+			e.resyncNamespaces(ctx, "", e.retries.take(now, true))
+			continue
+		}
+		for _, ns := range e.retries.take(now, false) {
+			e.resyncNamespaces(ctx, ns, []string{ns})
 		}
 	}
 }
@@ -154,11 +180,9 @@ func (e *Engine) resyncNamespaces(ctx context.Context, ns string, retried []stri
 		}
 		if err := e.cache.List(ctx, list, opts...); err != nil {
 			e.log.Error(err, "cannot list the cache to resync the permission indexes", "kind", k.kind, "namespace", ns)
-			e.mu.Lock()
 			for _, n := range retried {
-				e.failedLocked(n)
+				e.retries.failed(n)
 			}
-			e.mu.Unlock()
 			return
 		}
 		_ = forEachItem(list, func(o client.Object) {
@@ -179,16 +203,16 @@ func (e *Engine) resyncNamespaces(ctx context.Context, ns string, retried []stri
 	}
 	for _, s := range statuses {
 		if s.kind == access.KindUser {
-			e.observeSeat(s.had, s.cached)
+			e.seats.observe(s.had, s.cached)
 		}
 		e.recheck(s.kind, s.cached)
 	}
-	e.finishRetries(retried)
+	e.retries.finish(retried)
 }
 
 // compare returns the objects whose spec differs between the Indexes of
 // ns (all when "") and cached, and those whose status alone does. It holds
-// the engine's lock for one kind at a time (a difference an event settles
+// one namespace's lock for one kind at a time (a difference an event settles
 // meanwhile is skipped by repair).
 func (e *Engine) compare(ns string, cached map[string]map[access.Kind]map[string]client.Object) (diffs, statuses []difference) {
 	for _, k := range kinds {
@@ -199,32 +223,42 @@ func (e *Engine) compare(ns string, cached map[string]map[access.Kind]map[string
 }
 
 func (e *Engine) compareKind(ns string, kind access.Kind, cached map[string]map[access.Kind]map[string]client.Object) (diffs, statuses []difference) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	namespaces := map[string]bool{}
 	for n := range cached {
 		namespaces[n] = true
 	}
-	for n := range e.applied {
+	for _, n := range e.store.namespaces() {
 		if ns == "" || n == ns {
 			namespaces[n] = true
 		}
 	}
 	for n := range namespaces {
-		had, now := e.applied[n][kind], cached[n][kind]
-		for name, c := range now {
-			h := had[name]
-			switch {
-			case h == nil || h.GetUID() != c.GetUID() || h.GetGeneration() != c.GetGeneration():
-				diffs = append(diffs, difference{kind, n, name, h, c})
-			case h.GetResourceVersion() != c.GetResourceVersion():
-				statuses = append(statuses, difference{kind, n, name, h, c})
-			}
+		d, s := e.compareNamespace(n, kind, cached[n][kind])
+		diffs, statuses = append(diffs, d...), append(statuses, s...)
+	}
+	return diffs, statuses
+}
+
+// compareNamespace is compareKind for one namespace, under its lock.
+func (e *Engine) compareNamespace(n string, kind access.Kind, now map[string]client.Object) (diffs, statuses []difference) {
+	var had map[string]client.Object
+	if ix := e.store.get(n); ix != nil {
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		had = ix.applied[kind]
+	}
+	for name, c := range now {
+		h := had[name]
+		switch {
+		case h == nil || h.GetUID() != c.GetUID() || h.GetGeneration() != c.GetGeneration():
+			diffs = append(diffs, difference{kind, n, name, h, c})
+		case h.GetResourceVersion() != c.GetResourceVersion():
+			statuses = append(statuses, difference{kind, n, name, h, c})
 		}
-		for name, h := range had {
-			if now[name] == nil {
-				diffs = append(diffs, difference{kind, n, name, h, nil})
-			}
+	}
+	for name, h := range had {
+		if now[name] == nil {
+			diffs = append(diffs, difference{kind, n, name, h, nil})
 		}
 	}
 	return diffs, statuses
@@ -247,9 +281,7 @@ func (e *Engine) repair(ctx context.Context, d difference) {
 		latest = nil
 	case err != nil:
 		e.log.Error(err, "cannot read the cache to resync the permission index", "kind", d.kind, "namespace", d.ns, "name", d.name)
-		e.mu.Lock()
-		e.failedLocked(d.ns)
-		e.mu.Unlock()
+		e.retries.failed(d.ns)
 		return
 	}
 	if latest != nil && d.had != nil && latest.GetUID() == d.had.GetUID() && latest.GetGeneration() == d.had.GetGeneration() {
@@ -260,7 +292,7 @@ func (e *Engine) repair(ctx context.Context, d difference) {
 	had := d.had
 	if had != nil && (latest == nil || latest.GetUID() != had.GetUID()) {
 		if d.kind == access.KindUser {
-			e.observeSeat(had, nil)
+			e.seats.observe(had, nil)
 		}
 		if !e.drop(d.kind, had, true) {
 			return
@@ -271,7 +303,7 @@ func (e *Engine) repair(ctx context.Context, d difference) {
 		return
 	}
 	if d.kind == access.KindUser {
-		e.observeSeat(had, latest)
+		e.seats.observe(had, latest)
 	}
 	e.apply(d.kind, had, latest, true)
 }

@@ -33,7 +33,7 @@ func (c *listCache) List(_ context.Context, list client.ObjectList, _ ...client.
 func BenchmarkResyncNothingToRepair(b *testing.B) {
 	c := &listCache{objs: map[string][]runtime.Object{}}
 	e := newEngine(c, logr.Discard(), Options{})
-	e.ready = true
+	e.store.ready.Store(true)
 	add := func(list client.ObjectList, kind access.Kind, o client.Object) {
 		o.SetNamespace(ns)
 		o.SetUID(types.UID(o.GetName()))
@@ -41,7 +41,7 @@ func BenchmarkResyncNothingToRepair(b *testing.B) {
 		o.SetResourceVersion("1")
 		k := fmt.Sprintf("%T", list)
 		c.objs[k] = append(c.objs[k], o)
-		e.setAppliedLocked(kind, o)
+		e.store.namespace(ns).setApplied(kind, o)
 	}
 	for i := range 10000 {
 		add(&iamv1alpha1.UserList{}, access.KindUser, user(fmt.Sprintf("u%d", i), "full"))
@@ -59,7 +59,7 @@ func BenchmarkResyncNothingToRepair(b *testing.B) {
 	for b.Loop() {
 		e.resyncNamespaces(context.Background(), "", nil)
 	}
-	if len(e.retries) != 0 {
+	if len(e.retries.byNS) != 0 {
 		b.Fatal("the resync failed")
 	}
 }

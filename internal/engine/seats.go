@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
 // The seat gate keeps the written statuses within the License: the Index
@@ -25,42 +27,101 @@ const inflightTTL = 10 * time.Second
 
 type seatKey struct{ namespace, profile string }
 
-// observeSeat follows the written seats of Users (called for every User
+// seatGate follows the written seats of Users and lets grants through.
+type seatGate struct {
+	clock clock.Clock
+	// wake enqueues users whose grant may go now. Called under no lock.
+	wake func(ns string, users []string)
+
+	mu       sync.Mutex
+	written  map[seatKey]map[string]struct{}  // users whose status says Granted
+	inflight map[seatKey]map[string]time.Time // grants written, not yet seen
+	waiting  map[seatKey]map[string]struct{}  // grants waiting for a seat to be written free
+}
+
+func newSeatGate(c clock.Clock, wake func(ns string, users []string)) *seatGate {
+	return &seatGate{
+		clock: c, wake: wake,
+		written:  map[seatKey]map[string]struct{}{},
+		inflight: map[seatKey]map[string]time.Time{},
+		waiting:  map[seatKey]map[string]struct{}{},
+	}
+}
+
+// observe follows the written seats of Users (called for every User
 // event, status writes included). Under no lock.
-func (e *Engine) observeSeat(old, obj client.Object) {
+func (g *seatGate) observe(old, obj client.Object) {
 	var wake []string
 	var ns string
-	e.seatMu.Lock()
+	g.mu.Lock()
 	if u, ok := old.(*iamv1alpha1.User); ok && u != nil {
 		k := seatKey{u.Namespace, u.Spec.Profile}
-		if _, had := e.written[k][u.Name]; had {
-			delete(e.written[k], u.Name)
+		if _, had := g.written[k][u.Name]; had {
+			delete(g.written[k], u.Name)
 			// A seat was written free: the grants waiting for it go now.
-			for w := range e.waiting[k] {
+			for w := range g.waiting[k] {
 				wake = append(wake, w)
 			}
-			delete(e.waiting, k)
+			delete(g.waiting, k)
 			ns = u.Namespace
 		}
 	}
 	defer func() {
-		e.seatMu.Unlock()
+		g.mu.Unlock()
 		if len(wake) > 0 {
-			e.mu.Lock()
-			e.enqueueLocked(access.KindUser, ns, wake...)
-			e.mu.Unlock()
+			g.wake(ns, wake)
 		}
 	}()
 	if u, ok := obj.(*iamv1alpha1.User); ok && u != nil {
 		k := seatKey{u.Namespace, u.Spec.Profile}
 		if u.Status.Seat == iamv1alpha1.SeatGranted {
-			if e.written[k] == nil {
-				e.written[k] = map[string]struct{}{}
+			if g.written[k] == nil {
+				g.written[k] = map[string]struct{}{}
 			}
-			e.written[k][u.Name] = struct{}{}
-			delete(e.inflight[k], u.Name)
+			g.written[k][u.Name] = struct{}{}
+			delete(g.inflight[k], u.Name)
 		}
 	}
+}
+
+// mayGrant is Engine.MayGrant.
+func (g *seatGate) mayGrant(namespace, profile, user string, seats int32) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := seatKey{namespace, profile}
+	if _, ok := g.written[k][user]; ok {
+		return true
+	}
+	n := int32(len(g.written[k]))
+	now := g.clock.Now()
+	for u, t := range g.inflight[k] {
+		if now.Sub(t) > inflightTTL {
+			delete(g.inflight[k], u)
+			continue
+		}
+		if _, counted := g.written[k][u]; !counted && u != user {
+			n++
+		}
+	}
+	if n >= seats {
+		if g.waiting[k] == nil {
+			g.waiting[k] = map[string]struct{}{}
+		}
+		g.waiting[k][user] = struct{}{}
+		return false
+	}
+	if g.inflight[k] == nil {
+		g.inflight[k] = map[string]time.Time{}
+	}
+	g.inflight[k][user] = now
+	return true
+}
+
+// grantFailed is Engine.GrantFailed.
+func (g *seatGate) grantFailed(namespace, profile, user string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.inflight[seatKey{namespace, profile}], user)
 }
 
 // MayGrant reports whether the status of user (of profile) may now say
@@ -68,40 +129,10 @@ func (e *Engine) observeSeat(old, obj client.Object) {
 // seats; if so the grant is counted as in flight until the cache shows it.
 // A user whose status already says Granted may always stay so.
 func (e *Engine) MayGrant(namespace, profile, user string, seats int32) bool {
-	e.seatMu.Lock()
-	defer e.seatMu.Unlock()
-	k := seatKey{namespace, profile}
-	if _, ok := e.written[k][user]; ok {
-		return true
-	}
-	n := int32(len(e.written[k]))
-	now := e.clock.Now()
-	for u, t := range e.inflight[k] {
-		if now.Sub(t) > inflightTTL {
-			delete(e.inflight[k], u)
-			continue
-		}
-		if _, counted := e.written[k][u]; !counted && u != user {
-			n++
-		}
-	}
-	if n >= seats {
-		if e.waiting[k] == nil {
-			e.waiting[k] = map[string]struct{}{}
-		}
-		e.waiting[k][user] = struct{}{}
-		return false
-	}
-	if e.inflight[k] == nil {
-		e.inflight[k] = map[string]time.Time{}
-	}
-	e.inflight[k][user] = now
-	return true
+	return e.seats.mayGrant(namespace, profile, user, seats)
 }
 
 // GrantFailed forgets a grant MayGrant allowed whose write failed.
 func (e *Engine) GrantFailed(namespace, profile, user string) {
-	e.seatMu.Lock()
-	defer e.seatMu.Unlock()
-	delete(e.inflight[seatKey{namespace, profile}], user)
+	e.seats.grantFailed(namespace, profile, user)
 }
