@@ -94,13 +94,13 @@ type Engine struct {
 	// newest listed.
 	licMu sync.Mutex
 
-	store    *indexStore
-	queues   *queues
-	causes   *Causes
-	retries  *retrySchedule
-	expiry   *expiries
-	seats    *seatGate
-	report   startReport
+	store   *indexStore
+	queues  *queues
+	causes  *Causes
+	retries *retrySchedule
+	expiry  *expiries
+	seats   *seatGate
+	report  startReport
 }
 
 // kinds are the objects an Index holds, with an empty object of each.
@@ -137,15 +137,15 @@ func newEngine(c Cache, log logr.Logger, o Options) *Engine {
 		o.Clock = clock.RealClock{}
 	}
 	e := &Engine{
-		cache:    c,
-		log:      log,
-		clock:    o.Clock,
-		readyCh:  make(chan struct{}),
-		store:    newIndexStore(o.Clock),
-		queues:   newQueues(),
-		causes:   NewCauses(),
-		retries:  newRetrySchedule(o.Clock, o.ResyncPeriod),
-		expiry:   newExpiries(o.Clock),
+		cache:   c,
+		log:     log,
+		clock:   o.Clock,
+		readyCh: make(chan struct{}),
+		store:   newIndexStore(o.Clock),
+		queues:  newQueues(),
+		causes:  NewCauses(),
+		retries: newRetrySchedule(o.Clock, o.ResyncPeriod),
+		expiry:  newExpiries(o.Clock),
 	}
 	e.seats = newSeatGate(o.Clock, func(ns string, users []string) { e.queues.add(access.KindUser, ns, users...) })
 	return e
