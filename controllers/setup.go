@@ -128,6 +128,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 	if err := connection.SetupWithManager(ctx, mgr, co); err != nil {
 		return nil, err
 	}
+	if err := user.SetupCredentials(mgr, eng, controller.Options{MaxConcurrentReconciles: max(1, co.MaxConcurrentReconciles)}); err != nil {
+		return nil, err
+	}
 	do := o.Directory
 	if do.MaxConcurrentReconciles == 0 {
 		do.MaxConcurrentReconciles = o.MaxConcurrentReconciles

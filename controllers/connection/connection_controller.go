@@ -24,8 +24,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
-// FieldManager owns the fields of Connection.status and of
-// User.status.credentials this package writes.
+// FieldManager owns the fields of Connection.status this package writes,
+// and the Roles and RoleBindings it applies. controllers/user writes
+// User.status.credentials under the same name (user.CredentialsFieldManager).
 const FieldManager = "gatehouse-connection"
 
 // Event reasons on a Connection.
@@ -110,7 +111,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}
 	readers := detailReaders(ix, conn.Name)
 	var c counts
-	if isPerUser(&conn) {
+	if credentials.IsPerUser(&conn) {
 		c = countCredentials(&conn, s.users, s.userSecrets, ix)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
@@ -254,10 +255,10 @@ func (r *Reconciler) readAudience(ctx context.Context, s *scope) error {
 		s.groups[groups.Items[i].Name] = &groups.Items[i]
 	}
 	s.userSecrets = map[string][]*corev1.Secret{}
-	if !isPerUser(s.conn) {
+	if !credentials.IsPerUser(s.conn) {
 		return nil
 	}
-	secrets, err := listCredentialSecrets(ctx, r.Client, s.conn.Namespace, client.MatchingLabels{iamv1alpha1.LabelConnection: s.conn.Name})
+	secrets, err := credentials.ListUserSecrets(ctx, r.Client, s.conn.Namespace, client.MatchingLabels{iamv1alpha1.LabelConnection: s.conn.Name})
 	if err != nil {
 		return err
 	}
@@ -266,34 +267,6 @@ func (r *Reconciler) readAudience(ctx context.Context, s *scope) error {
 		s.userSecrets[k.User] = append(s.userSecrets[k.User], sec)
 	}
 	return nil
-}
-
-// listCredentialSecrets lists the cached per-user credential Secrets of a
-// namespace matching opts, leaving out those with invalid labels or being
-// deleted.
-func listCredentialSecrets(ctx context.Context, c client.Reader, namespace string, opts ...client.ListOption) ([]*corev1.Secret, error) {
-	var list corev1.SecretList
-	if err := c.List(ctx, &list, append(opts, client.InNamespace(namespace))...); err != nil {
-		return nil, fmt.Errorf("cannot list the credential Secrets of namespace %s: %w", namespace, err)
-	}
-	var out []*corev1.Secret
-	for i := range list.Items {
-		sec := &list.Items[i]
-		if _, err := credentials.ParseUserKey(sec.Labels); err != nil || sec.DeletionTimestamp != nil {
-			continue
-		}
-		out = append(out, sec)
-	}
-	slices.SortFunc(out, func(a, b *corev1.Secret) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
-	return out, nil
 }
 
 // reachability is the Reachable condition and the time of the test it

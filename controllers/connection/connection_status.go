@@ -19,11 +19,6 @@ import (
 // This file holds the pure part of the controllers: what the statuses say,
 // given the objects read from the cache. Nothing here reads a cluster.
 
-// isPerUser reports whether conn takes per-user credentials.
-func isPerUser(conn *iamv1alpha1.Connection) bool {
-	return conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser && conn.DeletionTimestamp == nil
-}
-
 // counts are the per-user credential counts of a Connection's status.
 type counts struct{ configured, missing, invalid int32 }
 
@@ -73,7 +68,7 @@ func credentialsCondition(conn *iamv1alpha1.Connection, results []credentials.Re
 		}
 		ok = append(ok, words.FullStop(r.Message))
 	}
-	if isPerUser(conn) {
+	if credentials.IsPerUser(conn) {
 		ok = append(ok, fmt.Sprintf("Each user brings its own credential (mode PerUser): %d configured, %d missing, %d invalid; see status.credentials of the Users.",
 			c.configured, c.missing, c.invalid))
 	}

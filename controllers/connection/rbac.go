@@ -19,6 +19,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -111,7 +112,7 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		out = append(out, readerBindings(in.conn.Name, in.detailSecrets, in.readers)...)
 	}
 	perUser := 0
-	if isPerUser(in.conn) {
+	if credentials.IsPerUser(in.conn) {
 		for i := range in.users {
 			u := &in.users[i]
 			if !u.Spec.IsActive() || u.DeletionTimestamp != nil {
@@ -131,7 +132,7 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 	if len(in.detailSecrets) > 0 {
 		msg = append(msg, fmt.Sprintf("%s %s %s readable by %s.", words.Plural(len(in.detailSecrets), "Secret", "Secrets"), words.List(in.detailSecrets), words.Plural(len(in.detailSecrets), "is", "are"), readers))
 	}
-	if isPerUser(in.conn) {
+	if credentials.IsPerUser(in.conn) {
 		msg = append(msg, fmt.Sprintf("%s readable by %s only.", words.Count(perUser, "per-user credential Secret is", "per-user credential Secrets are each"), words.Plural(perUser, "its active user", "their active user")))
 	}
 	if len(msg) == 0 {

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -26,6 +25,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
@@ -97,7 +97,7 @@ func stripSecret(in any) (any, error) {
 }
 
 // SetupWithManager registers the field indexes and the Connection,
-// credential and user-credentials controllers. The manager must have been
+// connection-test and credential controllers. The manager must have been
 // created with CacheByObject.
 func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	fi := mgr.GetFieldIndexer()
@@ -133,7 +133,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, statusowner.Written()))).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
-		Watches(&corev1.Secret{}, oldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
+		Watches(&corev1.Secret{}, wiring.OldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
 			if name := obj.GetLabels()[iamv1alpha1.LabelConnection]; name != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
 			}
@@ -145,7 +145,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Watches(&iamv1alpha1.Group{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsBy(ctx, c, obj.GetNamespace(), indexAudience, "details/group/"+obj.GetName())
 		}), builder.WithPredicates(groupMembershipChanged())).
-		Watches(&iamv1alpha1.User{}, oldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		Watches(&iamv1alpha1.User{}, wiring.OldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsOfUser(ctx, c, obj.(*iamv1alpha1.User))
 		}), builder.WithPredicates(userAccessChanged())).
 		// A new verdict of the test controller.
@@ -183,23 +183,6 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("cannot create the connection-credential controller: %w", err)
 	}
 
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("connection-user-credentials").
-		WithOptions(copts).
-		For(&iamv1alpha1.User{}, builder.WithPredicates(predicate.Or[client.Object](userAdmissionChanged(), statusowner.Written()))).
-		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			return usersOf(ctx, c, obj.GetNamespace())
-		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&corev1.Secret{}, oldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
-			if name := obj.GetLabels()[iamv1alpha1.LabelUser]; name != "" {
-				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
-			}
-			return nil
-		})).
-		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection"), Engine: o.Engine})
-	if err != nil {
-		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
-	}
 	return nil
 }
 
@@ -294,42 +277,6 @@ func secretsLabelled(ctx context.Context, c client.Reader, namespace, label, val
 	return out
 }
 
-// usersOf enqueues every User of namespace.
-func usersOf(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {
-	var list iamv1alpha1.UserList
-	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "cannot list Users")
-		return nil
-	}
-	out := make([]reconcile.Request, len(list.Items))
-	for i := range list.Items {
-		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
-	}
-	return out
-}
-
-// oldAndNew is EnqueueRequestsFromMapFunc that maps both the old and the
-// new object of an update, so that a label or group that goes away still
-// reaches what it named.
-func oldAndNew(fn handler.MapFunc) handler.EventHandler {
-	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
-	add := func(ctx context.Context, q queue, objs ...client.Object) {
-		for _, o := range objs {
-			for _, r := range fn(ctx, o) {
-				q.Add(r)
-			}
-		}
-	}
-	return handler.Funcs{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) { add(ctx, q, e.Object) },
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) { add(ctx, q, e.ObjectOld, e.ObjectNew) },
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) { add(ctx, q, e.Object) },
-		GenericFunc: func(ctx context.Context, e event.GenericEvent, q queue) {
-			add(ctx, q, e.Object)
-		},
-	}
-}
-
 // groupMembershipChanged passes Group creations, deletions and changes of
 // who is in them (access.GroupMembersChanged).
 func groupMembershipChanged() predicate.Predicate {
@@ -345,15 +292,6 @@ func userAccessChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
 		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || access.AdmissionChanged(o, n) || o.Status.Seat != n.Status.Seat
-	}}
-}
-
-// userAdmissionChanged passes User creations, deletions and changes of
-// what usableBy admission reads: active and groups.
-func userAdmissionChanged() predicate.Predicate {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
-		return access.AdmissionChanged(o, n) || !slices.Equal(o.Status.Credentials, n.Status.Credentials)
 	}}
 }
 

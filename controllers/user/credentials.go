@@ -1,0 +1,151 @@
+package user
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
+)
+
+// CredentialsFieldManager owns User.status.credentials. It keeps the name
+// "gatehouse-connection" of the package that wrote the field before it
+// moved here: it is stored state, what the managedFields of existing Users
+// say, and a new name would leave the old entry owning the field as a
+// foreign writer (internal/statusowner lists it).
+const CredentialsFieldManager = "gatehouse-connection"
+
+// RBAC of the user-credentials controller.
+// +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=connections,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+
+// SetupCredentials creates the user-credentials controller on the manager.
+func SetupCredentials(mgr ctrl.Manager, eng *engine.Engine, copts controller.Options) error {
+	c := mgr.GetClient()
+	err := ctrl.NewControllerManagedBy(mgr).
+		Named("connection-user-credentials").
+		WithOptions(copts).
+		For(&iamv1alpha1.User{}, builder.WithPredicates(predicate.Or[client.Object](userAdmissionChanged(), statusowner.Written()))).
+		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			return usersOf(ctx, c, obj.GetNamespace())
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Secret{}, wiring.OldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
+			if name := obj.GetLabels()[iamv1alpha1.LabelUser]; name != "" {
+				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
+			}
+			return nil
+		})).
+		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection"), Engine: eng})
+	if err != nil {
+		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
+	}
+	return nil
+}
+
+// usersOf enqueues every User of namespace.
+func usersOf(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {
+	var list iamv1alpha1.UserList
+	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list Users")
+		return nil
+	}
+	out := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
+	}
+	return out
+}
+
+// userAdmissionChanged passes User creations, deletions and changes of
+// what usableBy admission reads: active and groups.
+func userAdmissionChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
+		return access.AdmissionChanged(o, n) || !slices.Equal(o.Status.Credentials, n.Status.Credentials)
+	}}
+}
+
+// UserCredentialsReconciler writes User.status.credentials: one entry per
+// PerUser Connection that admits the user or that the user has a Secret
+// for. It applies that field only, as CredentialsFieldManager.
+type UserCredentialsReconciler struct {
+	Client   client.Client
+	Recorder events.EventRecorder
+	// Engine says who may use which Connection (required).
+	Engine *engine.Engine
+}
+
+// Reconcile computes and applies one User's credentials.
+func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var u iamv1alpha1.User
+	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if u.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	repaired, err := status.RepairForeign(ctx, r.Client, r.Recorder, &u, "User", "credentials")
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	var conns iamv1alpha1.ConnectionList
+	if err := r.Client.List(ctx, &conns, client.InNamespace(u.Namespace)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("cannot list the Connections of namespace %s: %w", u.Namespace, err)
+	}
+	secrets, err := credentials.ListUserSecrets(ctx, r.Client, u.Namespace, client.MatchingLabels{iamv1alpha1.LabelUser: u.Name})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	byConn := map[string][]*corev1.Secret{}
+	for _, s := range secrets {
+		c := s.Labels[iamv1alpha1.LabelConnection]
+		byConn[c] = append(byConn[c], s)
+	}
+	var want []iamv1alpha1.CredentialStatus
+	for i := range conns.Items {
+		conn := &conns.Items[i]
+		if !credentials.IsPerUser(conn) {
+			continue
+		}
+		// Who may use conn is the engine's to say, once its Index holds
+		// conn.
+		ix := r.Engine.Index(conn.Namespace)
+		if ix == nil || !ix.HasConnection(conn.Name) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil // who may use it is not known yet
+		}
+		if st, ok := credentials.UserState(conn, u.Name, byConn[conn.Name], ix.MayUse(conn.Name, u.Name)); ok {
+			want = append(want, st)
+		}
+	}
+	slices.SortFunc(want, func(a, b iamv1alpha1.CredentialStatus) int { return strings.Compare(a.Connection, b.Connection) })
+	if repaired == nil && status.Equal(u.Status.Credentials, want) {
+		return ctrl.Result{}, nil
+	}
+	if err := status.Apply(ctx, r.Client, &u, &iamv1alpha1.UserStatus{Credentials: want}, CredentialsFieldManager); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
