@@ -54,15 +54,13 @@ const (
 // secretIndex indexes Directories by the names of the Secrets they read.
 const secretIndex = "spec.secretNames"
 
-// Options configure the Directory controller.
+// Options tune the Directory controller; what every controller shares
+// (workers, namespaces) comes in wiring.Deps.
 type Options struct {
 	// Dialer connects to the directory servers; nil means ldap.DefaultDialer.
 	Dialer ldap.Dialer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// MaxConcurrentReconciles is the number of Directories synced at once
-	// (1 when 0).
-	MaxConcurrentReconciles int
 	// BackoffBase and BackoffMax bound the exponential back-off after a
 	// failed sync (DefaultBackoffBase, DefaultBackoffMax when 0).
 	BackoffBase, BackoffMax time.Duration
@@ -72,8 +70,6 @@ type Options struct {
 	// MaxUsers and MaxGroups stop a read that returns more entries, to
 	// bound the operator's memory; 0 means no bound.
 	MaxUsers, MaxGroups int
-	// Namespaces are the namespaces the manager watches; empty means all.
-	Namespaces []string
 }
 
 // The Directory sync reads Directories, their Secrets and the namespace's

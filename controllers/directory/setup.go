@@ -18,12 +18,13 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
-// SetupWithManager creates the Directory controller on the manager.
-func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
+// Setup creates the Directory controller, tuned by o, on the manager.
+func (o Options) Setup(ctx context.Context, mgr ctrl.Manager, d wiring.Deps) error {
 	registerMetrics()
 	if o.Dialer == nil {
 		o.Dialer = ldap.DefaultDialer
@@ -48,7 +49,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	// The bind password and CA Secrets carry no Gatehouse label, so the
 	// manager's cache does not hold them: they are read live, by name,
 	// and their changes seen through the cache of Secret names.
-	names, err := secretnames.For(mgr, o.Namespaces)
+	names, err := secretnames.For(mgr, d.Namespaces)
 	if err != nil {
 		return err
 	}
@@ -59,17 +60,15 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Options:   o,
 		memory:    map[types.NamespacedName]*memo{},
 	}
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("directory").
+	backoff := func(co *controller.Options) {
+		co.RateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.BackoffBase, o.BackoffMax)
+	}
+	err = d.Controller(mgr, "directory", backoff).
 		For(&iamv1alpha1.Directory{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, annotationChanged(iamv1alpha1.AnnotationSyncNow, iamv1alpha1.AnnotationAllowMassRemoval),
 			statusowner.Written()))).
 		WatchesRawSource(source.Kind(names, secretnames.Object(), handler.EnqueueRequestsFromMapFunc(r.directoriesOfSecret))).
 		Watches(&iamv1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(directoryOfUser), builder.WithPredicates(pendingUser())).
-		WithOptions(controller.Options{
-			MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles),
-			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.BackoffBase, o.BackoffMax),
-		}).
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("cannot create the directory controller: %w", err)

@@ -11,21 +11,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
-	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
-	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
 // CredentialsFieldManager owns User.status.credentials. It keeps the name
@@ -38,29 +33,6 @@ const CredentialsFieldManager = "gatehouse-connection"
 // RBAC of the user-credentials controller.
 // +kubebuilder:rbac:groups=iam.gatehouse.dev,resources=connections,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
-
-// SetupCredentials creates the user-credentials controller on the manager.
-func SetupCredentials(mgr ctrl.Manager, eng *engine.Engine, copts controller.Options) error {
-	c := mgr.GetClient()
-	err := ctrl.NewControllerManagedBy(mgr).
-		Named("connection-user-credentials").
-		WithOptions(copts).
-		For(&iamv1alpha1.User{}, builder.WithPredicates(predicate.Or[client.Object](userAdmissionChanged(), statusowner.Written()))).
-		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			return usersOf(ctx, c, obj.GetNamespace())
-		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&corev1.Secret{}, wiring.OldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
-			if name := obj.GetLabels()[iamv1alpha1.LabelUser]; name != "" {
-				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
-			}
-			return nil
-		})).
-		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection"), Engine: eng})
-	if err != nil {
-		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
-	}
-	return nil
-}
 
 // usersOf enqueues every User of namespace.
 func usersOf(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {
