@@ -57,10 +57,10 @@ func userAdmissionChanged() predicate.Predicate {
 	}}
 }
 
-// UserCredentialsReconciler writes User.status.credentials: one entry per
+// CredentialsReconciler writes User.status.credentials: one entry per
 // PerUser Connection that admits the user or that the user has a Secret
 // for. It applies that field only, as CredentialsFieldManager.
-type UserCredentialsReconciler struct {
+type CredentialsReconciler struct {
 	Client   client.Client
 	Recorder events.EventRecorder
 	// Engine says who may use which Connection (required).
@@ -68,7 +68,7 @@ type UserCredentialsReconciler struct {
 }
 
 // Reconcile computes and applies one User's credentials.
-func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *CredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var u iamv1alpha1.User
 	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

@@ -46,7 +46,7 @@ func setupCredentials(mgr ctrl.Manager, d wiring.Deps) error {
 			}
 			return nil
 		})).
-		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection"), Engine: d.Engine})
+		Complete(&CredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection"), Engine: d.Engine})
 	if err != nil {
 		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
 	}
