@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -41,8 +42,9 @@ const (
 // Reconciler writes a Connection's status and the Roles and RoleBindings
 // of its Secrets.
 type Reconciler struct {
-	// Client reads from the manager's cache (Connections, Users, Groups,
-	// labelled Secrets, the operator's Roles and RoleBindings) and writes.
+	// Client reads from the manager's cache (Connections, labelled
+	// Secrets, the operator's Roles and RoleBindings) and writes. Users
+	// and Groups it does not read: the engine's Index answers for them.
 	Client client.Client
 	// Secrets reads the Secrets a Connection references by name, live from
 	// the API server (they are not cached).
@@ -66,9 +68,9 @@ type scope struct {
 	results []credentials.Result
 	// detailSecrets are the names of the Connection's own Secrets.
 	detailSecrets []string
-	users         []iamv1alpha1.User
-	groups        map[string]*iamv1alpha1.Group
-	userSecrets   map[string][]*corev1.Secret
+	// userSecrets are the per-user credential Secrets of a PerUser
+	// Connection, by user name.
+	userSecrets map[string][]*corev1.Secret
 }
 
 // Reconcile validates the Connection's Secrets, projects their access into
@@ -101,7 +103,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := readSecrets(ctx, r.Secrets, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.readAudience(ctx, s); err != nil {
+	if err := r.readUserSecrets(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -109,13 +111,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if !ok {
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
-	readers := detailReaders(ix, conn.Name)
+	in := audience(ix, &conn, s)
 	var c counts
 	if credentials.IsPerUser(&conn) {
-		c = countCredentials(&conn, s.users, s.userSecrets, ix)
+		c = countCredentials(&conn, in.users, s.userSecrets)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
-	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, readers: readers, users: s.users, userSecrets: s.userSecrets})
+	want, access := renderAccess(in)
 	if err := applyAccess(ctx, r.Client, &conn, want); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -149,6 +151,21 @@ func connectionConditions(s *iamv1alpha1.ConnectionStatus) *[]metav1.Condition {
 func engineIndex(e *engine.Engine, conn *iamv1alpha1.Connection) (*access.Index, bool) {
 	ix := e.Index(conn.Namespace)
 	return ix, ix != nil && ix.HasConnection(conn.Name)
+}
+
+// audience asks the engine's Index ix who reads and uses conn: the Users
+// that may read its details, the Groups of its detailsReadableBy that do
+// not exist, and, for PerUser, the Users that may use it or hold one of
+// its per-user Secrets.
+func audience(ix *access.Index, conn *iamv1alpha1.Connection, s *scope) accessInput {
+	in := accessInput{conn: conn, detailSecrets: s.detailSecrets, readers: detailReaders(ix, conn.Name), userSecrets: s.userSecrets}
+	if d := conn.Spec.DetailsReadableBy; d != nil && d.Mode == iamv1alpha1.AudienceGroups {
+		in.unknownGroups = ix.UnknownGroups(d.Groups)
+	}
+	if credentials.IsPerUser(conn) {
+		in.users = ix.ConnectionUsers(conn.Name, slices.Sorted(maps.Keys(s.userSecrets)))
+	}
+	return in
 }
 
 // detailReaders are the Users that may read conn's details
@@ -237,23 +254,10 @@ func getSecret(ctx context.Context, secrets client.Reader, namespace, name strin
 	return &secret, nil
 }
 
-// readAudience reads the namespace's Users and Groups and the Connection's
-// per-user credential Secrets from the cache.
-func (r *Reconciler) readAudience(ctx context.Context, s *scope) error {
-	in := client.InNamespace(s.conn.Namespace)
-	var users iamv1alpha1.UserList
-	if err := r.Client.List(ctx, &users, in); err != nil {
-		return fmt.Errorf("cannot list the Users of namespace %s: %w", s.conn.Namespace, err)
-	}
-	s.users = users.Items
-	var groups iamv1alpha1.GroupList
-	if err := r.Client.List(ctx, &groups, in); err != nil {
-		return fmt.Errorf("cannot list the Groups of namespace %s: %w", s.conn.Namespace, err)
-	}
-	s.groups = make(map[string]*iamv1alpha1.Group, len(groups.Items))
-	for i := range groups.Items {
-		s.groups[groups.Items[i].Name] = &groups.Items[i]
-	}
+// readUserSecrets reads the Connection's per-user credential Secrets from
+// the cache. Who they belong to, and who may use the Connection, the
+// engine's Index says (audience).
+func (r *Reconciler) readUserSecrets(ctx context.Context, s *scope) error {
 	s.userSecrets = map[string][]*corev1.Secret{}
 	if !credentials.IsPerUser(s.conn) {
 		return nil

@@ -23,12 +23,13 @@ import (
 type counts struct{ configured, missing, invalid int32 }
 
 // countCredentials counts the users' credentials for the PerUser connection
-// conn; secrets are the Secrets labelled for conn, by user name, and ix
-// says who may use it.
-func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret, ix *access.Index) counts {
+// conn; users are the Users that may use it or hold a Secret for it
+// (access.Index.ConnectionUsers), secrets the Secrets labelled for conn, by
+// user name.
+func countCredentials(conn *iamv1alpha1.Connection, users []access.ConnectionUser, secrets map[string][]*corev1.Secret) counts {
 	var c counts
-	for i := range users {
-		st, ok := credentials.UserState(conn, users[i].Name, secrets[users[i].Name], ix.MayUse(conn.Name, users[i].Name))
+	for _, u := range users {
+		st, ok := credentials.UserState(conn, u.Name, secrets[u.Name], u.MayUse)
 		if !ok {
 			continue
 		}
