@@ -25,9 +25,10 @@ import (
 
 // CredentialsFieldManager owns User.status.credentials. It keeps the name
 // "gatehouse-connection" of the package that wrote the field before it
-// moved here: it is stored state, what the managedFields of existing Users
-// say, and a new name would leave the old entry owning the field as a
-// foreign writer (internal/statusowner lists it).
+// moved here: the name is stored state. The managedFields of existing
+// Users name it as the owner of status.credentials, and
+// internal/statusowner counts it among the operator's own managers, so a
+// new name would need a migration of both.
 const CredentialsFieldManager = "gatehouse-connection"
 
 // RBAC of the user-credentials controller.
