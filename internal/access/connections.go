@@ -2,6 +2,8 @@ package access
 
 import (
 	"sort"
+
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ConnectionUser is a User as the Connection controller reads it for a
@@ -20,6 +22,10 @@ type ConnectionUser struct {
 	Deleting bool
 	// MayUse reports that the User may use the Connection (MayUse).
 	MayUse bool
+	// UID and Generation are those of the User the Index holds, so that a
+	// reader can tell whether the Index has caught up with its cache.
+	UID        types.UID
+	Generation int64
 }
 
 // ConnectionUsers returns, sorted by name, the Users that may use
@@ -47,7 +53,7 @@ func (ix *Index) ConnectionUsers(conn string, also []string) []ConnectionUser {
 			continue
 		}
 		out = append(out, ConnectionUser{Name: u.name, Identity: u.identity, Active: u.active,
-			Deleting: u.obj.DeletionTimestamp != nil, MayUse: may})
+			Deleting: u.obj.DeletionTimestamp != nil, MayUse: may, UID: u.obj.UID, Generation: u.obj.Generation})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

@@ -20,6 +20,7 @@ func TestConnectionUsers(t *testing.T) {
 	leaving.DeletionTimestamp = ptr.To(metav1.NewTime(genEpoch))
 	named := user("kim", "full", "data")
 	named.Spec.KubernetesUsername = "kim@example.com"
+	named.UID, named.Generation = "kim-uid", 3
 	admin := user("root", "full", "admins")
 	unseated := user("zoe", "reader", "data") // the reader profile has no seat left
 	lic := license()
@@ -41,7 +42,7 @@ func TestConnectionUsers(t *testing.T) {
 				{Name: "alice", Identity: "alice", Active: true, MayUse: true},
 				{Name: "bob", Identity: "bob", Active: true},
 				{Name: "ivan", Identity: "ivan"},
-				{Name: "kim", Identity: "kim@example.com", Active: true, MayUse: true},
+				{Name: "kim", Identity: "kim@example.com", Active: true, MayUse: true, UID: "kim-uid", Generation: 3},
 				{Name: "lea", Identity: "lea", Active: true, Deleting: true, MayUse: true},
 				{Name: "root", Identity: "root", Active: true, MayUse: true},
 			},
@@ -53,7 +54,7 @@ func TestConnectionUsers(t *testing.T) {
 			want: []ConnectionUser{
 				{Name: "alice", Identity: "alice", Active: true, MayUse: true},
 				{Name: "bob", Identity: "bob", Active: true, MayUse: true},
-				{Name: "kim", Identity: "kim@example.com", Active: true, MayUse: true},
+				{Name: "kim", Identity: "kim@example.com", Active: true, MayUse: true, UID: "kim-uid", Generation: 3},
 				{Name: "lea", Identity: "lea", Active: true, Deleting: true, MayUse: true},
 				{Name: "root", Identity: "root", Active: true, MayUse: true},
 				{Name: "zoe", Identity: "zoe", Active: true},
@@ -127,7 +128,8 @@ func TestConnectionUsersRandomWorlds(t *testing.T) {
 					continue
 				}
 				id, _ := ix.KubernetesIdentity(u.Name)
-				want = append(want, ConnectionUser{Name: u.Name, Identity: id, Active: u.Spec.IsActive(), Deleting: u.DeletionTimestamp != nil, MayUse: may})
+				want = append(want, ConnectionUser{Name: u.Name, Identity: id, Active: u.Spec.IsActive(), Deleting: u.DeletionTimestamp != nil, MayUse: may,
+					UID: u.UID, Generation: u.Generation})
 			}
 			slices.SortFunc(want, func(a, b ConnectionUser) int { return strings.Compare(a.Name, b.Name) })
 			if diff := cmp.Diff(want, ix.ConnectionUsers(c.Name, also)); diff != "" {
