@@ -9,20 +9,18 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
 	"github.com/gatehouse-dev/gatehouse/controllers/directory"
 	"github.com/gatehouse-dev/gatehouse/controllers/group"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
 	"github.com/gatehouse-dev/gatehouse/controllers/license"
 	"github.com/gatehouse-dev/gatehouse/controllers/resourcegrant"
 	"github.com/gatehouse-dev/gatehouse/controllers/share"
 	"github.com/gatehouse-dev/gatehouse/controllers/user"
-	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
@@ -40,8 +38,8 @@ type Options struct {
 	// AdminGroups are the administrator groups (--admin-groups and the
 	// break-glass group): no Group may map onto one.
 	AdminGroups []string
-	// Connection and Directory tune those controllers (their
-	// MaxConcurrentReconciles and Namespaces default to the ones above).
+	// Connection and Directory tune those controllers; their workers and
+	// namespaces are the ones above.
 	Connection connection.Options
 	Directory  directory.Options
 	// Engine tunes the permission engine (its resync period).
@@ -71,9 +69,13 @@ func CacheByObject() map[client.Object]cache.ByObject {
 var registerMetrics sync.Once
 
 // Setup creates the permission engine and the User, Group, License, Share,
-// ResourceGrant, Connection and Directory controllers on the manager, and returns the
-// engine (the webhooks and the other controllers read its Indexes). Create
-// the manager with CacheByObject.
+// ResourceGrant, Connection and Directory controllers on the manager, and
+// returns the engine (the webhooks and the other controllers read its
+// Indexes). Create the manager with CacheByObject.
+//
+// Every controller package is set up the same way: its Setup (a
+// wiring.Setup) takes the one wiring.Deps made here, so that the engine,
+// the workers and the namespaces come from one place.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, error) {
 	registerMetrics.Do(func() {
 		engine.MustRegister()
@@ -87,56 +89,35 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*engine.Engine, er
 	if err != nil {
 		return nil, err
 	}
-	c := mgr.GetClient()
 	gate := &usersFirst{backlog: o.UsersFirstBacklog, maxWait: time.Minute, poll: 100 * time.Millisecond}
-	for _, r := range []struct {
-		name string
-		kind access.Kind
-		rec  reconcile.Reconciler
+	d := wiring.Deps{
+		Engine:                  eng,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		Namespaces:              o.Namespaces,
+		Audit:                   o.Audit,
+		AdminGroups:             o.AdminGroups,
+		UserQueue:               gate.newUserQueue(mgr.GetLogger()),
+		UsersFirst:              gate.after,
+	}
+	for _, p := range []struct {
+		name  string
+		setup wiring.Setup
 	}{
-		{"user", access.KindUser, &user.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-user"), Audit: o.Audit}},
-		{"group", access.KindGroup, &group.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-group"), AdminGroups: o.AdminGroups}},
-		{"license", access.KindLicense, &license.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-license")}},
-		{"share", access.KindShare, gate.after("share", &share.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-share")})},
-		{"resourcegrant", access.KindResourceGrant, gate.after("resourcegrant", &resourcegrant.Reconciler{Client: c, Engine: eng, Recorder: mgr.GetEventRecorder("gatehouse-resourcegrant")})},
+		{"user", user.Setup},
+		{"group", group.Setup},
+		{"license", license.Setup},
+		{"share", share.Setup},
+		{"resourcegrant", resourcegrant.Setup},
+		{"connection", o.Connection.Setup},
+		{"directory", o.Directory.Setup},
 	} {
-		copts := controller.Options{MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles)}
-		if r.kind == access.KindUser {
-			copts.NewQueue = gate.newUserQueue(mgr.GetLogger())
-		}
-		err := ctrl.NewControllerManagedBy(mgr).
-			Named(r.name).
-			WithOptions(copts).
-			WatchesRawSource(eng.Source(r.kind)).
-			Complete(r.rec)
-		if err != nil {
-			return nil, fmt.Errorf("cannot create the %s controller: %w", r.name, err)
+		if err := p.setup(ctx, mgr, d); err != nil {
+			return nil, fmt.Errorf("cannot set up the %s controllers: %w", p.name, err)
 		}
 	}
 	// What changed while the operator was down, reported once at start.
 	if err := mgr.Add(&startReport{engine: eng, recorder: mgr.GetEventRecorder("gatehouse"), audit: o.Audit}); err != nil {
 		return nil, fmt.Errorf("cannot add the start report: %w", err)
-	}
-	co := o.Connection
-	if co.MaxConcurrentReconciles == 0 {
-		co.MaxConcurrentReconciles = o.MaxConcurrentReconciles
-	}
-	if co.Namespaces == nil {
-		co.Namespaces = o.Namespaces
-	}
-	co.Engine = eng
-	if err := connection.SetupWithManager(ctx, mgr, co); err != nil {
-		return nil, err
-	}
-	do := o.Directory
-	if do.MaxConcurrentReconciles == 0 {
-		do.MaxConcurrentReconciles = o.MaxConcurrentReconciles
-	}
-	if do.Namespaces == nil {
-		do.Namespaces = o.Namespaces
-	}
-	if err := directory.SetupWithManager(ctx, mgr, do); err != nil {
-		return nil, err
 	}
 	return eng, nil
 }

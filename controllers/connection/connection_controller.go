@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -24,8 +25,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 )
 
-// FieldManager owns the fields of Connection.status and of
-// User.status.credentials this package writes.
+// FieldManager owns the fields of Connection.status this package writes,
+// and the Roles and RoleBindings it applies. controllers/user writes
+// User.status.credentials under the same name (user.CredentialsFieldManager).
 const FieldManager = "gatehouse-connection"
 
 // writer writes Connection.status as FieldManager.
@@ -43,8 +45,9 @@ const (
 // Reconciler writes a Connection's status and the Roles and RoleBindings
 // of its Secrets.
 type Reconciler struct {
-	// Client reads from the manager's cache (Connections, Users, Groups,
-	// labelled Secrets, the operator's Roles and RoleBindings) and writes.
+	// Client reads from the manager's cache (Connections, labelled
+	// Secrets, the operator's Roles and RoleBindings) and writes. Users
+	// and Groups it does not read: the engine's Index answers for them.
 	Client client.Client
 	// Secrets reads the Secrets a Connection references by name, live from
 	// the API server (they are not cached).
@@ -68,9 +71,9 @@ type scope struct {
 	results []credentials.Result
 	// detailSecrets are the names of the Connection's own Secrets.
 	detailSecrets []string
-	users         []iamv1alpha1.User
-	groups        map[string]*iamv1alpha1.Group
-	userSecrets   map[string][]*corev1.Secret
+	// userSecrets are the per-user credential Secrets of a PerUser
+	// Connection, by user name.
+	userSecrets map[string][]*corev1.Secret
 }
 
 // Reconcile validates the Connection's Secrets, projects their access into
@@ -103,7 +106,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := readSecrets(ctx, r.Secrets, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.readAudience(ctx, s); err != nil {
+	if err := r.readUserSecrets(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -111,13 +114,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if !ok {
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
-	readers := detailReaders(ix, conn.Name)
+	in := audience(ix, &conn, s)
+	caughtUp, err := indexCaughtUp(ctx, r.Client, &conn, in.users, s.userSecrets)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !caughtUp {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	var c counts
-	if isPerUser(&conn) {
-		c = countCredentials(&conn, s.users, s.userSecrets, ix)
+	if credentials.IsPerUser(&conn) {
+		c = countCredentials(&conn, in.users, s.userSecrets)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
-	want, access := renderAccess(accessInput{conn: &conn, detailSecrets: s.detailSecrets, groups: s.groups, readers: readers, users: s.users, userSecrets: s.userSecrets})
+	want, access := renderAccess(in)
 	if err := applyAccess(ctx, r.Client, &conn, want); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -149,6 +159,49 @@ func connectionConditions(s *iamv1alpha1.ConnectionStatus) *[]metav1.Condition {
 func engineIndex(e *engine.Engine, conn *iamv1alpha1.Connection) (*access.Index, bool) {
 	ix := e.Index(conn.Namespace)
 	return ix, ix != nil && ix.HasConnection(conn.Name)
+}
+
+// audience asks the engine's Index ix who reads and uses conn: the Users
+// that may read its details, the Groups of its detailsReadableBy that do
+// not exist, and, for PerUser, the Users that may use it or hold one of
+// its per-user Secrets.
+func audience(ix *access.Index, conn *iamv1alpha1.Connection, s *scope) accessInput {
+	in := accessInput{conn: conn, detailSecrets: s.detailSecrets, readers: detailReaders(ix, conn.Name), userSecrets: s.userSecrets}
+	if d := conn.Spec.DetailsReadableBy; d != nil && d.Mode == iamv1alpha1.AudienceGroups {
+		in.unknownGroups = ix.UnknownGroups(d.Groups)
+	}
+	if credentials.IsPerUser(conn) {
+		in.users = ix.ConnectionUsers(conn.Name, slices.Sorted(maps.Keys(s.userSecrets)))
+	}
+	return in
+}
+
+// indexCaughtUp reports whether the Index holds, of every User with a
+// per-user Secret of conn, the version the cache holds (same UID and
+// generation, or absent from both). The controller learns of a User's
+// change from the cache, and the engine may not have applied it to the
+// Index yet: then the reconcile tries again shortly rather than project
+// what the User was. It reads each such User from the cache, by name.
+func indexCaughtUp(ctx context.Context, c client.Reader, conn *iamv1alpha1.Connection, users []access.ConnectionUser, secrets map[string][]*corev1.Secret) (bool, error) {
+	held := make(map[string]access.ConnectionUser, len(users))
+	for _, u := range users {
+		held[u.Name] = u
+	}
+	for name := range secrets {
+		h, inIndex := held[name]
+		var u iamv1alpha1.User
+		switch err := c.Get(ctx, client.ObjectKey{Namespace: conn.Namespace, Name: name}, &u); {
+		case apierrors.IsNotFound(err):
+			if inIndex {
+				return false, nil
+			}
+		case err != nil:
+			return false, fmt.Errorf("cannot read User %s/%s: %w", conn.Namespace, name, err)
+		case !inIndex || h.UID != u.UID || h.Generation != u.Generation:
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // detailReaders are the Users that may read conn's details
@@ -237,28 +290,15 @@ func getSecret(ctx context.Context, secrets client.Reader, namespace, name strin
 	return &secret, nil
 }
 
-// readAudience reads the namespace's Users and Groups and the Connection's
-// per-user credential Secrets from the cache.
-func (r *Reconciler) readAudience(ctx context.Context, s *scope) error {
-	in := client.InNamespace(s.conn.Namespace)
-	var users iamv1alpha1.UserList
-	if err := r.Client.List(ctx, &users, in); err != nil {
-		return fmt.Errorf("cannot list the Users of namespace %s: %w", s.conn.Namespace, err)
-	}
-	s.users = users.Items
-	var groups iamv1alpha1.GroupList
-	if err := r.Client.List(ctx, &groups, in); err != nil {
-		return fmt.Errorf("cannot list the Groups of namespace %s: %w", s.conn.Namespace, err)
-	}
-	s.groups = make(map[string]*iamv1alpha1.Group, len(groups.Items))
-	for i := range groups.Items {
-		s.groups[groups.Items[i].Name] = &groups.Items[i]
-	}
+// readUserSecrets reads the Connection's per-user credential Secrets from
+// the cache. Who they belong to, and who may use the Connection, the
+// engine's Index says (audience).
+func (r *Reconciler) readUserSecrets(ctx context.Context, s *scope) error {
 	s.userSecrets = map[string][]*corev1.Secret{}
-	if !isPerUser(s.conn) {
+	if !credentials.IsPerUser(s.conn) {
 		return nil
 	}
-	secrets, err := listCredentialSecrets(ctx, r.Client, s.conn.Namespace, client.MatchingLabels{iamv1alpha1.LabelConnection: s.conn.Name})
+	secrets, err := credentials.ListUserSecrets(ctx, r.Client, s.conn.Namespace, client.MatchingLabels{iamv1alpha1.LabelConnection: s.conn.Name})
 	if err != nil {
 		return err
 	}
@@ -267,34 +307,6 @@ func (r *Reconciler) readAudience(ctx context.Context, s *scope) error {
 		s.userSecrets[k.User] = append(s.userSecrets[k.User], sec)
 	}
 	return nil
-}
-
-// listCredentialSecrets lists the cached per-user credential Secrets of a
-// namespace matching opts, leaving out those with invalid labels or being
-// deleted.
-func listCredentialSecrets(ctx context.Context, c client.Reader, namespace string, opts ...client.ListOption) ([]*corev1.Secret, error) {
-	var list corev1.SecretList
-	if err := c.List(ctx, &list, append(opts, client.InNamespace(namespace))...); err != nil {
-		return nil, fmt.Errorf("cannot list the credential Secrets of namespace %s: %w", namespace, err)
-	}
-	var out []*corev1.Secret
-	for i := range list.Items {
-		sec := &list.Items[i]
-		if _, err := credentials.ParseUserKey(sec.Labels); err != nil || sec.DeletionTimestamp != nil {
-			continue
-		}
-		out = append(out, sec)
-	}
-	slices.SortFunc(out, func(a, b *corev1.Secret) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
-	return out, nil
 }
 
 // reachability is the Reachable condition and the time of the test it

@@ -19,21 +19,17 @@ import (
 // This file holds the pure part of the controllers: what the statuses say,
 // given the objects read from the cache. Nothing here reads a cluster.
 
-// isPerUser reports whether conn takes per-user credentials.
-func isPerUser(conn *iamv1alpha1.Connection) bool {
-	return conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser && conn.DeletionTimestamp == nil
-}
-
 // counts are the per-user credential counts of a Connection's status.
 type counts struct{ configured, missing, invalid int32 }
 
 // countCredentials counts the users' credentials for the PerUser connection
-// conn; secrets are the Secrets labelled for conn, by user name, and ix
-// says who may use it.
-func countCredentials(conn *iamv1alpha1.Connection, users []iamv1alpha1.User, secrets map[string][]*corev1.Secret, ix *access.Index) counts {
+// conn; users are the Users that may use it or hold a Secret for it
+// (access.Index.ConnectionUsers), secrets the Secrets labelled for conn, by
+// user name.
+func countCredentials(conn *iamv1alpha1.Connection, users []access.ConnectionUser, secrets map[string][]*corev1.Secret) counts {
 	var c counts
-	for i := range users {
-		st, ok := credentials.UserState(conn, users[i].Name, secrets[users[i].Name], ix.MayUse(conn.Name, users[i].Name))
+	for _, u := range users {
+		st, ok := credentials.UserState(conn, u.Name, secrets[u.Name], u.MayUse)
 		if !ok {
 			continue
 		}
@@ -73,7 +69,7 @@ func credentialsCondition(conn *iamv1alpha1.Connection, results []credentials.Re
 		}
 		ok = append(ok, words.FullStop(r.Message))
 	}
-	if isPerUser(conn) {
+	if credentials.IsPerUser(conn) {
 		ok = append(ok, fmt.Sprintf("Each user brings its own credential (mode PerUser): %d configured, %d missing, %d invalid; see status.credentials of the Users.",
 			c.configured, c.missing, c.invalid))
 	}

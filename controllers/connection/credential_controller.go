@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,7 +18,6 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
-	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -104,7 +102,7 @@ func (r *CredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 // the same connection and user is deleted here, and reported on the User.
 // It returns whether secret itself was the older one.
 func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Secret, key credentials.UserKey, user *iamv1alpha1.User) (bool, error) {
-	same, err := listCredentialSecrets(ctx, r.Client, secret.Namespace,
+	same, err := credentials.ListUserSecrets(ctx, r.Client, secret.Namespace,
 		client.MatchingLabels{iamv1alpha1.LabelConnection: key.Connection, iamv1alpha1.LabelUser: key.User})
 	if err != nil || len(same) < 2 {
 		return false, err
@@ -169,70 +167,4 @@ func (r *CredentialReconciler) own(ctx context.Context, secret *corev1.Secret, u
 
 func (r *CredentialReconciler) warn(secret *corev1.Secret, reason, msg string) {
 	r.Recorder.Eventf(secret, nil, corev1.EventTypeWarning, reason, "Validate", "%s", msg)
-}
-
-// credentialsWriter writes User.status.credentials (that field only, and
-// repairs that field only) as FieldManager.
-var credentialsWriter = status.NewWriter(FieldManager, "User", "credentials")
-
-// UserCredentialsReconciler writes User.status.credentials: one entry per
-// PerUser Connection that admits the user or that the user has a Secret
-// for. It applies that field only, as FieldManager (credentialsWriter).
-type UserCredentialsReconciler struct {
-	Client   client.Client
-	Recorder events.EventRecorder
-	// Engine says who may use which Connection (required).
-	Engine *engine.Engine
-}
-
-// Reconcile computes and applies one User's credentials.
-func (r *UserCredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var u iamv1alpha1.User
-	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if u.DeletionTimestamp != nil {
-		return ctrl.Result{}, nil
-	}
-	// A failure is not written into the status (its conditions are the
-	// User controller's): no failed status, no deferred End.
-	x, err := credentialsWriter.Begin(ctx, r.Client, r.Recorder, &u, nil)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	var conns iamv1alpha1.ConnectionList
-	if err := r.Client.List(ctx, &conns, client.InNamespace(u.Namespace)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("cannot list the Connections of namespace %s: %w", u.Namespace, err)
-	}
-	secrets, err := listCredentialSecrets(ctx, r.Client, u.Namespace, client.MatchingLabels{iamv1alpha1.LabelUser: u.Name})
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	byConn := map[string][]*corev1.Secret{}
-	for _, s := range secrets {
-		c := s.Labels[iamv1alpha1.LabelConnection]
-		byConn[c] = append(byConn[c], s)
-	}
-	var want []iamv1alpha1.CredentialStatus
-	for i := range conns.Items {
-		conn := &conns.Items[i]
-		if !isPerUser(conn) {
-			continue
-		}
-		ix, ok := engineIndex(r.Engine, conn)
-		if !ok {
-			return ctrl.Result{RequeueAfter: time.Second}, nil // who may use it is not known yet
-		}
-		if st, ok := credentials.UserState(conn, u.Name, byConn[conn.Name], ix.MayUse(conn.Name, u.Name)); ok {
-			want = append(want, st)
-		}
-	}
-	slices.SortFunc(want, func(a, b iamv1alpha1.CredentialStatus) int { return strings.Compare(a.Connection, b.Connection) })
-	if _, err := x.Apply(ctx, &iamv1alpha1.UserStatus{Credentials: want}, status.Equal(u.Status.Credentials, want)); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, nil
 }

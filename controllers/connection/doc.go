@@ -8,9 +8,10 @@
 //     credentials (condition Reachable);
 //   - the credential controller makes each per-user credential Secret owned
 //     by its User, and warns (an Event on the Secret) about one that names an
-//     unknown user or connection;
-//   - the user-credentials controller writes User.status.credentials, with
-//     its own field manager so that the User controller's fields stay its.
+//     unknown user or connection.
+//
+// User.status.credentials is written by controllers/user, the package of
+// the kind.
 //
 // Secrets are never all cached: the manager caches only the Secrets labelled
 // iam.gatehouse.dev/connection (per-user credentials, CacheByObject), reads

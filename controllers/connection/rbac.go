@@ -19,6 +19,8 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -51,13 +53,15 @@ type accessInput struct {
 	// detailSecrets are the Connection's own Secrets: the global credential
 	// and the OAuth2 client secret (valid names only).
 	detailSecrets []string
-	// groups are the namespace's Groups by name.
-	groups map[string]*iamv1alpha1.Group
+	// unknownGroups are the Groups of detailsReadableBy (mode Groups) that
+	// do not exist, in its order (access.Index.UnknownGroups).
+	unknownGroups []string
 	// readers are the Users that may read the Connection's details
 	// (access.Index.DetailReaders): Kubernetes identity by User name.
 	readers map[string]string
-	// users are the namespace's Users.
-	users []iamv1alpha1.User
+	// users are, for a PerUser Connection, the Users that may use it or
+	// hold one of its per-user Secrets (access.Index.ConnectionUsers).
+	users []access.ConnectionUser
 	// userSecrets are the per-user credential Secrets of the Connection, by
 	// user name.
 	userSecrets map[string][]*corev1.Secret
@@ -96,10 +100,8 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		case iamv1alpha1.AudienceAll:
 			readers = fmt.Sprintf("the %s of the namespace (detailsReadableBy All)", words.Count(len(in.readers), "active, seated user", "active, seated users"))
 		case iamv1alpha1.AudienceGroups:
-			for _, name := range aud.Groups {
-				if in.groups[name] == nil {
-					problem(iamv1alpha1.ReasonUnknownGroup, fmt.Sprintf("detailsReadableBy names group %s, which does not exist: create it or remove it.", name))
-				}
+			for _, name := range in.unknownGroups {
+				problem(iamv1alpha1.ReasonUnknownGroup, fmt.Sprintf("detailsReadableBy names group %s, which does not exist: create it or remove it.", name))
 			}
 			readers = fmt.Sprintf("the %s of %s %s", words.Count(len(in.readers), "active, seated member", "active, seated members"), words.Plural(len(aud.Groups), "group", "groups"), words.List(aud.Groups))
 			if len(in.readers) == 0 {
@@ -111,14 +113,13 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		out = append(out, readerBindings(in.conn.Name, in.detailSecrets, in.readers)...)
 	}
 	perUser := 0
-	if isPerUser(in.conn) {
-		for i := range in.users {
-			u := &in.users[i]
-			if !u.Spec.IsActive() || u.DeletionTimestamp != nil {
+	if credentials.IsPerUser(in.conn) {
+		for _, u := range in.users {
+			if !u.Active || u.Deleting {
 				continue
 			}
 			for _, s := range in.userSecrets[u.Name] {
-				out = append(out, secretAccess{name: objectName(credentialPrefix, s.Name), secrets: []string{s.Name}, subjects: []rbacv1.Subject{userSubject(u)}})
+				out = append(out, secretAccess{name: objectName(credentialPrefix, s.Name), secrets: []string{s.Name}, subjects: []rbacv1.Subject{userSubject(u.Identity)}})
 				perUser++
 			}
 		}
@@ -131,7 +132,7 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 	if len(in.detailSecrets) > 0 {
 		msg = append(msg, fmt.Sprintf("%s %s %s readable by %s.", words.Plural(len(in.detailSecrets), "Secret", "Secrets"), words.List(in.detailSecrets), words.Plural(len(in.detailSecrets), "is", "are"), readers))
 	}
-	if isPerUser(in.conn) {
+	if credentials.IsPerUser(in.conn) {
 		msg = append(msg, fmt.Sprintf("%s readable by %s only.", words.Count(perUser, "per-user credential Secret is", "per-user credential Secrets are each"), words.Plural(perUser, "its active user", "their active user")))
 	}
 	if len(msg) == 0 {
@@ -177,8 +178,9 @@ func readerBindings(conn string, secrets []string, readers map[string]string) []
 	return out
 }
 
-func userSubject(u *iamv1alpha1.User) rbacv1.Subject {
-	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: u.Spec.KubernetesIdentity()}
+// userSubject is the RBAC subject of a Kubernetes identity.
+func userSubject(identity string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: identity}
 }
 
 // sortSubjects sorts subjects and drops duplicates.

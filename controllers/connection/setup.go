@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -26,20 +25,15 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
-	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
-// Options configure the Connection controllers.
+// Options tune the Connection controllers; what every controller shares
+// (workers, namespaces, the engine) comes in wiring.Deps.
 type Options struct {
-	// MaxConcurrentReconciles is the number of workers of each controller
-	// (1 when 0).
-	MaxConcurrentReconciles int
-	// Namespaces are the namespaces the manager watches; empty means all.
-	// The watch of referenced Secrets' names covers the same ones.
-	Namespaces []string
 	// TestTimeout bounds one connection test (conntest.DefaultTimeout when
 	// 0).
 	TestTimeout time.Duration
@@ -49,8 +43,6 @@ type Options struct {
 	// ConcurrentTests is how many connection tests may run at once
 	// (DefaultConcurrentTests when 0).
 	ConcurrentTests int
-	// Engine is the permission engine: who may read a Connection's details.
-	Engine *engine.Engine
 	// TestAllowedCIDRs (--connection-test-allowed-cidrs) are the loopback,
 	// link-local or metadata ranges personal connections may be tested
 	// against.
@@ -96,11 +88,29 @@ func stripSecret(in any) (any, error) {
 	return in, nil
 }
 
-// SetupWithManager registers the field indexes and the Connection,
-// credential and user-credentials controllers. The manager must have been
-// created with CacheByObject.
-func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
-	fi := mgr.GetFieldIndexer()
+// Setup registers the field indexes and creates the Connection,
+// connection-test and credential controllers, tuned by o, on the manager.
+// The manager must have been created with CacheByObject.
+func (o Options) Setup(ctx context.Context, mgr ctrl.Manager, d wiring.Deps) error {
+	if err := indexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	names, err := secretnames.For(mgr, d.Namespaces)
+	if err != nil {
+		return fmt.Errorf("cannot create the cache of Secret names: %w", err)
+	}
+	tests := NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests)
+	if err := setupConnection(mgr, d, names, tests); err != nil {
+		return err
+	}
+	if err := o.setupTest(mgr, d, tests); err != nil {
+		return err
+	}
+	return setupCredential(mgr, d)
+}
+
+// indexFields registers the field indexes on Connections.
+func indexFields(ctx context.Context, fi client.FieldIndexer) error {
 	if err := fi.IndexField(ctx, &iamv1alpha1.Connection{}, indexSecretRef, func(obj client.Object) []string {
 		return secretRefs(obj.(*iamv1alpha1.Connection))
 	}); err != nil {
@@ -111,29 +121,28 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}); err != nil {
 		return fmt.Errorf("cannot index Connections by audience: %w", err)
 	}
+	return nil
+}
 
-	names, err := secretnames.For(mgr, o.Namespaces)
-	if err != nil {
-		return err
-	}
-
+// setupConnection creates the Connection controller: a Connection's
+// Roles, counts and conditions change with its spec, its own Roles and
+// RoleBindings, its Secrets (per-user ones from the cache, referenced ones
+// through the cache of names), the Users and Groups of its audience, and a
+// new verdict of its test.
+func setupConnection(mgr ctrl.Manager, d wiring.Deps, names cache.Cache, tests *Tests) error {
 	c := mgr.GetClient()
-	copts := controller.Options{MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles)}
-	tests := NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests)
 	rec := &Reconciler{
 		Client:   c,
 		Secrets:  mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
 		Tests:    tests,
-		Engine:   o.Engine,
+		Engine:   d.Engine,
 	}
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("connection").
-		WithOptions(copts).
+	err := d.Controller(mgr, "connection").
 		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, statusowner.Written()))).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
-		Watches(&corev1.Secret{}, oldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
+		Watches(&corev1.Secret{}, wiring.OldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
 			if name := obj.GetLabels()[iamv1alpha1.LabelConnection]; name != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
 			}
@@ -145,7 +154,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Watches(&iamv1alpha1.Group{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsBy(ctx, c, obj.GetNamespace(), indexAudience, "details/group/"+obj.GetName())
 		}), builder.WithPredicates(groupMembershipChanged())).
-		Watches(&iamv1alpha1.User{}, oldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		Watches(&iamv1alpha1.User{}, wiring.OldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsOfUser(ctx, c, obj.(*iamv1alpha1.User))
 		}), builder.WithPredicates(userAccessChanged())).
 		// A new verdict of the test controller.
@@ -154,23 +163,31 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err != nil {
 		return fmt.Errorf("cannot create the connection controller: %w", err)
 	}
+	return nil
+}
 
-	// The tests, apart: as many workers as tests may run at once, so that
-	// the Connection controller's workers never wait for a database.
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("connection-test").
-		WithOptions(controller.Options{MaxConcurrentReconciles: cap(tests.sem)}).
+// setupTest creates the connection-test controller, apart: as many
+// workers as tests may run at once, so that the Connection controller's
+// workers never wait for a database.
+func (o Options) setupTest(mgr ctrl.Manager, d wiring.Deps, tests *Tests) error {
+	workers := func(co *controller.Options) { co.MaxConcurrentReconciles = cap(tests.sem) }
+	err := d.Controller(mgr, "connection-test", workers).
 		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		// A test the Connection controller found due (a Secret changed).
 		WatchesRawSource(source.Channel(tests.due, &handler.EnqueueRequestForObject{})).
-		Complete(&TestReconciler{Client: c, Secrets: mgr.GetAPIReader(), Tests: tests, TestAllowedCIDRs: o.TestAllowedCIDRs})
+		Complete(&TestReconciler{Client: mgr.GetClient(), Secrets: mgr.GetAPIReader(), Tests: tests, TestAllowedCIDRs: o.TestAllowedCIDRs})
 	if err != nil {
 		return fmt.Errorf("cannot create the connection-test controller: %w", err)
 	}
+	return nil
+}
 
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("connection-credential").
-		WithOptions(copts).
+// setupCredential creates the connection-credential controller: a
+// per-user credential Secret's owner changes with the Secret, its
+// Connection and its User's creation or deletion.
+func setupCredential(mgr ctrl.Manager, d wiring.Deps) error {
+	c := mgr.GetClient()
+	err := d.Controller(mgr, "connection-credential").
 		For(&corev1.Secret{}).
 		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return secretsLabelled(ctx, c, obj.GetNamespace(), iamv1alpha1.LabelConnection, obj.GetName())
@@ -181,24 +198,6 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Complete(&CredentialReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection")})
 	if err != nil {
 		return fmt.Errorf("cannot create the connection-credential controller: %w", err)
-	}
-
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("connection-user-credentials").
-		WithOptions(copts).
-		For(&iamv1alpha1.User{}, builder.WithPredicates(predicate.Or[client.Object](userAdmissionChanged(), statusowner.Written()))).
-		Watches(&iamv1alpha1.Connection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			return usersOf(ctx, c, obj.GetNamespace())
-		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&corev1.Secret{}, oldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
-			if name := obj.GetLabels()[iamv1alpha1.LabelUser]; name != "" {
-				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
-			}
-			return nil
-		})).
-		Complete(&UserCredentialsReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection"), Engine: o.Engine})
-	if err != nil {
-		return fmt.Errorf("cannot create the connection-user-credentials controller: %w", err)
 	}
 	return nil
 }
@@ -294,42 +293,6 @@ func secretsLabelled(ctx context.Context, c client.Reader, namespace, label, val
 	return out
 }
 
-// usersOf enqueues every User of namespace.
-func usersOf(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {
-	var list iamv1alpha1.UserList
-	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "cannot list Users")
-		return nil
-	}
-	out := make([]reconcile.Request, len(list.Items))
-	for i := range list.Items {
-		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
-	}
-	return out
-}
-
-// oldAndNew is EnqueueRequestsFromMapFunc that maps both the old and the
-// new object of an update, so that a label or group that goes away still
-// reaches what it named.
-func oldAndNew(fn handler.MapFunc) handler.EventHandler {
-	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
-	add := func(ctx context.Context, q queue, objs ...client.Object) {
-		for _, o := range objs {
-			for _, r := range fn(ctx, o) {
-				q.Add(r)
-			}
-		}
-	}
-	return handler.Funcs{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) { add(ctx, q, e.Object) },
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) { add(ctx, q, e.ObjectOld, e.ObjectNew) },
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) { add(ctx, q, e.Object) },
-		GenericFunc: func(ctx context.Context, e event.GenericEvent, q queue) {
-			add(ctx, q, e.Object)
-		},
-	}
-}
-
 // groupMembershipChanged passes Group creations, deletions and changes of
 // who is in them (access.GroupMembersChanged).
 func groupMembershipChanged() predicate.Predicate {
@@ -345,15 +308,6 @@ func userAccessChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
 		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || access.AdmissionChanged(o, n) || o.Status.Seat != n.Status.Seat
-	}}
-}
-
-// userAdmissionChanged passes User creations, deletions and changes of
-// what usableBy admission reads: active and groups.
-func userAdmissionChanged() predicate.Predicate {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
-		return access.AdmissionChanged(o, n) || !slices.Equal(o.Status.Credentials, n.Status.Credentials)
 	}}
 }
 

@@ -28,26 +28,19 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
-	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
 // Defaults of Options and of a Directory spec without the CRD's defaults.
@@ -61,15 +54,13 @@ const (
 // secretIndex indexes Directories by the names of the Secrets they read.
 const secretIndex = "spec.secretNames"
 
-// Options configure the Directory controller.
+// Options tune the Directory controller; what every controller shares
+// (workers, namespaces) comes in wiring.Deps.
 type Options struct {
 	// Dialer connects to the directory servers; nil means ldap.DefaultDialer.
 	Dialer ldap.Dialer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// MaxConcurrentReconciles is the number of Directories synced at once
-	// (1 when 0).
-	MaxConcurrentReconciles int
 	// BackoffBase and BackoffMax bound the exponential back-off after a
 	// failed sync (DefaultBackoffBase, DefaultBackoffMax when 0).
 	BackoffBase, BackoffMax time.Duration
@@ -79,8 +70,6 @@ type Options struct {
 	// MaxUsers and MaxGroups stop a read that returns more entries, to
 	// bound the operator's memory; 0 means no bound.
 	MaxUsers, MaxGroups int
-	// Namespaces are the namespaces the manager watches; empty means all.
-	Namespaces []string
 }
 
 // The Directory sync reads Directories, their Secrets and the namespace's
@@ -118,61 +107,6 @@ type memo struct {
 	// failures is how many syncs in a row failed with a retry: the
 	// back-off grows with it.
 	failures int
-}
-
-// SetupWithManager creates the Directory controller on the manager.
-func SetupWithManager(ctx context.Context, mgr ctrl.Manager, o Options) error {
-	registerMetrics()
-	if o.Dialer == nil {
-		o.Dialer = ldap.DefaultDialer
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.BackoffBase <= 0 {
-		o.BackoffBase = DefaultBackoffBase
-	}
-	if o.BackoffMax <= 0 {
-		o.BackoffMax = DefaultBackoffMax
-	}
-	if o.Writers <= 0 {
-		o.Writers = DefaultWriters
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &iamv1alpha1.Directory{}, secretIndex, func(o client.Object) []string {
-		return secretNames(&o.(*iamv1alpha1.Directory).Spec)
-	}); err != nil {
-		return fmt.Errorf("cannot index Directories by Secret: %w", err)
-	}
-	// The bind password and CA Secrets carry no Gatehouse label, so the
-	// manager's cache does not hold them: they are read live, by name,
-	// and their changes seen through the cache of Secret names.
-	names, err := secretnames.For(mgr, o.Namespaces)
-	if err != nil {
-		return err
-	}
-	r := &Reconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("gatehouse-directory"),
-		Options:   o,
-		memory:    map[types.NamespacedName]*memo{},
-	}
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("directory").
-		For(&iamv1alpha1.Directory{}, builder.WithPredicates(predicate.Or[client.Object](
-			predicate.GenerationChangedPredicate{}, annotationChanged(iamv1alpha1.AnnotationSyncNow, iamv1alpha1.AnnotationAllowMassRemoval),
-			statusowner.Written()))).
-		WatchesRawSource(source.Kind(names, secretnames.Object(), handler.EnqueueRequestsFromMapFunc(r.directoriesOfSecret))).
-		Watches(&iamv1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(directoryOfUser), builder.WithPredicates(pendingUser())).
-		WithOptions(controller.Options{
-			MaxConcurrentReconciles: max(1, o.MaxConcurrentReconciles),
-			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.BackoffBase, o.BackoffMax),
-		}).
-		Complete(r)
-	if err != nil {
-		return fmt.Errorf("cannot create the directory controller: %w", err)
-	}
-	return nil
 }
 
 // secretNames are the Secrets a Directory reads.

@@ -1,6 +1,8 @@
 // Package user reconciles a User's status: its groups, seat, global
 // permissions and every resource it reaches, as internal/access computes
-// them, with an Event and an audit line for every change.
+// them, with an Event and an audit line for every change; and
+// User.status.credentials, what the user's per-user Connections say of its
+// credential Secrets (credentials.go).
 package user
 
 import (

@@ -1,0 +1,20 @@
+package license
+
+import (
+	"context"
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+)
+
+// Setup creates the License controller on the manager, fed by the engine.
+func Setup(_ context.Context, mgr ctrl.Manager, d wiring.Deps) error {
+	r := &Reconciler{Client: mgr.GetClient(), Engine: d.Engine, Recorder: mgr.GetEventRecorder("gatehouse-license")}
+	if err := d.EngineFed(mgr, "license", access.KindLicense).Complete(r); err != nil {
+		return fmt.Errorf("cannot create the license controller: %w", err)
+	}
+	return nil
+}
