@@ -114,14 +114,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if !ok {
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
+	// The engine enqueues this Connection after its Index took any change
+	// that touches it, so what the Index says is never older than what woke
+	// this reconcile (a per-user Secret of a User the Index does not hold
+	// yet is bound once the User's own change reaches the Index).
 	in := audience(ix, &conn, s)
-	caughtUp, err := indexCaughtUp(ctx, r.Client, &conn, in.users, s.userSecrets)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if !caughtUp {
-		return ctrl.Result{RequeueAfter: time.Second}, nil
-	}
 	var c counts
 	if credentials.IsPerUser(&conn) {
 		c = countCredentials(&conn, in.users, s.userSecrets)
@@ -174,34 +171,6 @@ func audience(ix *access.Index, conn *iamv1alpha1.Connection, s *scope) accessIn
 		in.users = ix.ConnectionUsers(conn.Name, slices.Sorted(maps.Keys(s.userSecrets)))
 	}
 	return in
-}
-
-// indexCaughtUp reports whether the Index holds, of every User with a
-// per-user Secret of conn, the version the cache holds (same UID and
-// generation, or absent from both). The controller learns of a User's
-// change from the cache, and the engine may not have applied it to the
-// Index yet: then the reconcile tries again shortly rather than project
-// what the User was. It reads each such User from the cache, by name.
-func indexCaughtUp(ctx context.Context, c client.Reader, conn *iamv1alpha1.Connection, users []access.ConnectionUser, secrets map[string][]*corev1.Secret) (bool, error) {
-	held := make(map[string]access.ConnectionUser, len(users))
-	for _, u := range users {
-		held[u.Name] = u
-	}
-	for name := range secrets {
-		h, inIndex := held[name]
-		var u iamv1alpha1.User
-		switch err := c.Get(ctx, client.ObjectKey{Namespace: conn.Namespace, Name: name}, &u); {
-		case apierrors.IsNotFound(err):
-			if inIndex {
-				return false, nil
-			}
-		case err != nil:
-			return false, fmt.Errorf("cannot read User %s/%s: %w", conn.Namespace, name, err)
-		case !inIndex || h.UID != u.UID || h.Generation != u.Generation:
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // detailReaders are the Users that may read conn's details

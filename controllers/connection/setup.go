@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
-	"k8s.io/apimachinery/pkg/util/sets"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -28,7 +26,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/conntest"
-	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 )
 
 // Options tune the Connection controllers; what every controller shares
@@ -54,10 +51,6 @@ const (
 	// indexSecretRef indexes Connections by the names of the Secrets they
 	// reference (global credential, OAuth2 client secret).
 	indexSecretRef = "gatehouse.connection.secretRef"
-	// indexAudience indexes Connections by what their Roles and counts
-	// depend on: "details/all", "details/group/<g>", "usable/all",
-	// "usable/group/<g>" (the last two for PerUser Connections only).
-	indexAudience = "gatehouse.connection.audience"
 )
 
 // CacheByObject is the cache restriction the manager must be created with
@@ -116,19 +109,15 @@ func indexFields(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return fmt.Errorf("cannot index Connections by Secret: %w", err)
 	}
-	if err := fi.IndexField(ctx, &iamv1alpha1.Connection{}, indexAudience, func(obj client.Object) []string {
-		return audienceKeys(obj.(*iamv1alpha1.Connection))
-	}); err != nil {
-		return fmt.Errorf("cannot index Connections by audience: %w", err)
-	}
 	return nil
 }
 
-// setupConnection creates the Connection controller: a Connection's
-// Roles, counts and conditions change with its spec, its own Roles and
-// RoleBindings, its Secrets (per-user ones from the cache, referenced ones
-// through the cache of names), the Users and Groups of its audience, and a
-// new verdict of its test.
+// setupConnection creates the Connection controller, fed by the engine:
+// a Connection is reconciled once the Index holds a change that touches it
+// (access.Affected: its own spec or status, the Users and Groups of its
+// audience, seats), and when its own Roles and RoleBindings change, its
+// Secrets change (per-user ones from the cache, referenced ones through the
+// cache of names) or its test has a new verdict.
 func setupConnection(mgr ctrl.Manager, d wiring.Deps, names cache.Cache, tests *Tests) error {
 	c := mgr.GetClient()
 	rec := &Reconciler{
@@ -138,10 +127,10 @@ func setupConnection(mgr ctrl.Manager, d wiring.Deps, names cache.Cache, tests *
 		Tests:    tests,
 		Engine:   d.Engine,
 	}
-	err := d.Controller(mgr, "connection").
-		For(&iamv1alpha1.Connection{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, statusowner.Written()))).
-		Owns(&rbacv1.Role{}).
-		Owns(&rbacv1.RoleBinding{}).
+	owner := handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &iamv1alpha1.Connection{}, handler.OnlyControllerOwner())
+	err := d.EngineFed(mgr, "connection", access.KindConnection).
+		Watches(&rbacv1.Role{}, owner).
+		Watches(&rbacv1.RoleBinding{}, owner).
 		Watches(&corev1.Secret{}, wiring.OldAndNew(func(_ context.Context, obj client.Object) []reconcile.Request {
 			if name := obj.GetLabels()[iamv1alpha1.LabelConnection]; name != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
@@ -151,12 +140,6 @@ func setupConnection(mgr ctrl.Manager, d wiring.Deps, names cache.Cache, tests *
 		WatchesRawSource(source.Kind(names, secretnames.Object(), handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return connectionsBy(ctx, c, obj.GetNamespace(), indexSecretRef, obj.GetName())
 		}))).
-		Watches(&iamv1alpha1.Group{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			return connectionsBy(ctx, c, obj.GetNamespace(), indexAudience, "details/group/"+obj.GetName())
-		}), builder.WithPredicates(groupMembershipChanged())).
-		Watches(&iamv1alpha1.User{}, wiring.OldAndNew(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			return connectionsOfUser(ctx, c, obj.(*iamv1alpha1.User))
-		}), builder.WithPredicates(userAccessChanged())).
 		// A new verdict of the test controller.
 		WatchesRawSource(source.Channel(tests.done, &handler.EnqueueRequestForObject{})).
 		Complete(rec)
@@ -214,32 +197,6 @@ func secretRefs(conn *iamv1alpha1.Connection) []string {
 	return out
 }
 
-// audienceKeys are the indexAudience values of conn.
-func audienceKeys(conn *iamv1alpha1.Connection) []string {
-	var out []string
-	if d := conn.Spec.DetailsReadableBy; d != nil {
-		switch d.Mode {
-		case iamv1alpha1.AudienceAll:
-			out = append(out, "details/all")
-		case iamv1alpha1.AudienceGroups:
-			for _, g := range d.Groups {
-				out = append(out, "details/group/"+g)
-			}
-		}
-	}
-	if u := conn.Spec.UsableBy; u != nil && conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser {
-		switch u.Mode {
-		case iamv1alpha1.AudienceAll:
-			out = append(out, "usable/all")
-		case iamv1alpha1.AudienceGroups:
-			for _, g := range u.Groups {
-				out = append(out, "usable/group/"+g)
-			}
-		}
-	}
-	return out
-}
-
 // connectionsBy enqueues the Connections of namespace whose index holds
 // value.
 func connectionsBy(ctx context.Context, c client.Reader, namespace, index, value string) []reconcile.Request {
@@ -255,30 +212,6 @@ func connectionsBy(ctx context.Context, c client.Reader, namespace, index, value
 	return out
 }
 
-// connectionsOfUser enqueues the Connections whose Roles or counts a change
-// of u can change: those every user reads or may use, those of u's groups,
-// and those u has a credential Secret for.
-func connectionsOfUser(ctx context.Context, c client.Reader, u *iamv1alpha1.User) []reconcile.Request {
-	keys := sets.New("details/all", "usable/all")
-	for _, g := range append(slices.Clone(u.Spec.Groups), u.Status.Groups...) {
-		keys.Insert("usable/group/"+g, "details/group/"+g)
-	}
-	seen := sets.New[reconcile.Request]()
-	for _, k := range sets.List(keys) {
-		seen.Insert(connectionsBy(ctx, c, u.Namespace, indexAudience, k)...)
-	}
-	var secrets corev1.SecretList
-	if err := c.List(ctx, &secrets, client.InNamespace(u.Namespace), client.MatchingLabels{iamv1alpha1.LabelUser: u.Name}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "cannot list credential Secrets")
-	}
-	for _, s := range secrets.Items {
-		if name := s.Labels[iamv1alpha1.LabelConnection]; name != "" {
-			seen.Insert(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: u.Namespace, Name: name}})
-		}
-	}
-	return seen.UnsortedList()
-}
-
 // secretsLabelled enqueues the cached Secrets of namespace with label=value.
 func secretsLabelled(ctx context.Context, c client.Reader, namespace, label, value string) []reconcile.Request {
 	var list corev1.SecretList
@@ -291,24 +224,6 @@ func secretsLabelled(ctx context.Context, c client.Reader, namespace, label, val
 		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
 	}
 	return out
-}
-
-// groupMembershipChanged passes Group creations, deletions and changes of
-// who is in them (access.GroupMembersChanged).
-func groupMembershipChanged() predicate.Predicate {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		o, n := e.ObjectOld.(*iamv1alpha1.Group), e.ObjectNew.(*iamv1alpha1.Group)
-		return access.GroupMembersChanged(o, n)
-	}}
-}
-
-// userAccessChanged passes User creations, deletions and changes of what
-// the Connection's Roles and counts read: identity, active, groups.
-func userAccessChanged() predicate.Predicate {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		o, n := e.ObjectOld.(*iamv1alpha1.User), e.ObjectNew.(*iamv1alpha1.User)
-		return o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity() || access.AdmissionChanged(o, n) || o.Status.Seat != n.Status.Seat
-	}}
 }
 
 // createOrDelete passes only creations and deletions.
