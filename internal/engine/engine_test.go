@@ -48,7 +48,7 @@ type fakeCache struct {
 	lockFree func()
 }
 
-func newFakeCache(t *testing.T) *fakeCache {
+func newFakeCache(_ *testing.T) *fakeCache {
 	b := fake.NewClientBuilder().WithScheme(scheme.New())
 	return &fakeCache{Client: b.Build(), informers: map[reflect.Type]*controllertest.FakeInformer{}, failList: map[reflect.Type]int{}}
 }
