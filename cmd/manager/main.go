@@ -179,9 +179,42 @@ func run(o *options) error {
 		debug.SetMemoryLimit(limit)
 		ctrl.Log.WithName("setup").Info("soft memory limit set from the container's limit", "bytes", limit)
 	}
+	mgr, err := newManager(o)
+	if err != nil {
+		return err
+	}
+	auditLog, closeAudit, err := openAudit(o.auditLog)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+	ctx := ctrl.SetupSignalHandler()
+	cidrs, _ := o.allowedCIDRs() // validated above
+	eng, err := controllers.Setup(ctx, mgr, controllers.Options{
+		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces),
+		AdminGroups: append(splitList(o.adminGroups), o.breakGlassGroup),
+		Connection:  connection.Options{TestAllowedCIDRs: cidrs},
+		Engine:      engine.Options{ResyncPeriod: o.engineResync}, UsersFirstBacklog: o.usersFirst})
+	if err != nil {
+		return err
+	}
+	if err := setupWebhooks(ctx, mgr, o, eng, auditLog); err != nil {
+		return err
+	}
+	if err := addChecks(mgr, o, eng); err != nil {
+		return err
+	}
+	ctrl.Log.WithName("setup").Info("starting the manager",
+		"namespaces", o.namespaces, "leaderElection", o.leaderElect, "qps", o.qps, "burst", o.burst)
+	return mgr.Start(ctx)
+}
+
+// newManager creates the manager: its client, metrics and webhook servers,
+// leader election and cache.
+func newManager(o *options) (ctrl.Manager, error) {
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
-		return fmt.Errorf("cannot find the API server (in-cluster, or KUBECONFIG): %w", err)
+		return nil, fmt.Errorf("cannot find the API server (in-cluster, or KUBECONFIG): %w", err)
 	}
 	cfg.QPS, cfg.Burst = float32(o.qps), o.burst
 	cfg.UserAgent = "gatehouse-manager"
@@ -215,38 +248,33 @@ func run(o *options) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("cannot create the manager: %w", err)
+		return nil, fmt.Errorf("cannot create the manager: %w", err)
 	}
-	auditLog, closeAudit, err := openAudit(o.auditLog)
-	if err != nil {
-		return err
+	return mgr, nil
+}
+
+// setupWebhooks registers the admission webhooks (and keeps their
+// certificate current when it is self-managed), unless they are off.
+func setupWebhooks(ctx context.Context, mgr ctrl.Manager, o *options, eng *engine.Engine, auditLog *audit.Logger) error {
+	if !o.webhooks {
+		return nil
 	}
-	defer closeAudit()
-	ctx := ctrl.SetupSignalHandler()
-	cidrs, _ := o.allowedCIDRs() // validated above
-	eng, err := controllers.Setup(ctx, mgr, controllers.Options{
-		MaxConcurrentReconciles: o.concurrency, Audit: auditLog, Namespaces: splitList(o.namespaces),
-		AdminGroups: append(splitList(o.adminGroups), o.breakGlassGroup),
-		Connection:  connection.Options{TestAllowedCIDRs: cidrs},
-		Engine:      engine.Options{ResyncPeriod: o.engineResync}, UsersFirstBacklog: o.usersFirst})
-	if err != nil {
-		return err
-	}
-	if o.webhooks && o.webhookCerts == "self-managed" {
+	if o.webhookCerts == "self-managed" {
 		if err := selfManagedCerts(ctx, mgr, o); err != nil {
 			return err
 		}
 	}
-	if o.webhooks {
-		admins := admission.Admins{Groups: splitList(o.adminGroups), Users: splitList(o.adminUsers), BreakGlass: o.breakGlassGroup}
-		if err := admission.Setup(ctx, mgr, eng, admins, auditLog); err != nil {
-			return err
-		}
-	}
+	admins := admission.Admins{Groups: splitList(o.adminGroups), Users: splitList(o.adminUsers), BreakGlass: o.breakGlassGroup}
+	return admission.Setup(ctx, mgr, eng, admins, auditLog)
+}
+
+// addChecks adds the health and readiness checks: ready once the
+// permission indexes are built from the initial lists (and the webhook
+// server has started, when it runs).
+func addChecks(mgr ctrl.Manager, o *options, eng *engine.Engine) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("cannot add the health check: %w", err)
 	}
-	// Ready once the permission indexes are built from the initial lists.
 	if err := mgr.AddReadyzCheck("readyz", func(*http.Request) error {
 		select {
 		case <-eng.Ready():
@@ -262,9 +290,7 @@ func run(o *options) error {
 			return fmt.Errorf("cannot add the webhook ready check: %w", err)
 		}
 	}
-	ctrl.Log.WithName("setup").Info("starting the manager",
-		"namespaces", o.namespaces, "leaderElection", o.leaderElect, "qps", o.qps, "burst", o.burst)
-	return mgr.Start(ctx)
+	return nil
 }
 
 // selfManagedCerts makes the webhook certificate current before the server
