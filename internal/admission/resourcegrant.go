@@ -1,0 +1,44 @@
+package admission
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
+)
+
+// grant judges a ResourceGrant change: one cannot grant a permission one
+// does not hold, and changing grants needs admin or editPermissions on the
+// resource (access.CheckGrant); its labels, annotations and finalizers as
+// access.CheckGrantMeta says.
+func (v *Validator) grant(ctx context.Context, req admission.Request, before, after *iamv1alpha1.ResourceGrant) (admission.Warnings, error) {
+	sameGrant := after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec)
+	if sameGrant && access.SameMeta(before, after) {
+		return nil, nil // the grant does not change
+	}
+	if v.Admins.is(req.UserInfo) {
+		v.exempt(ctx, req, "ResourceGrant")
+		return nil, nil
+	}
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
+	if !ok {
+		return nil, denial(notAUser(ix, req.UserInfo.Username, req.Namespace, "grant permissions"))
+	}
+	r := access.Requester{User: me}
+	if !sameGrant {
+		if viol := access.CheckGrant(ix, before, after, r); viol != nil {
+			return nil, denial(viol.Message)
+		}
+	}
+	if viol := access.CheckGrantMeta(ix, before, after, r); viol != nil {
+		return nil, denial(viol.Message)
+	}
+	return nil, nil
+}
