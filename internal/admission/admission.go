@@ -123,7 +123,7 @@ func (a Admins) is(u authenticationv1.UserInfo) bool {
 func (v *Validator) Register(srv webhook.Server) {
 	for path, wh := range map[string]*webhook.Admission{
 		PathShare:          admission.WithValidator[*iamv1alpha1.Share](v.Scheme, judge[*iamv1alpha1.Share](v.share)),
-		PathResourceGrant:  admission.WithValidator[*iamv1alpha1.ResourceGrant](v.Scheme, judge[*iamv1alpha1.ResourceGrant](v.grant)),
+		PathResourceGrant:  admission.WithValidator[*iamv1alpha1.ResourceGrant](v.Scheme, judge[*iamv1alpha1.ResourceGrant](v.resourceGrant)),
 		PathUser:           admission.WithValidator[*iamv1alpha1.User](v.Scheme, judge[*iamv1alpha1.User](v.user)),
 		PathLicense:        admission.WithValidator[*iamv1alpha1.License](v.Scheme, judge[*iamv1alpha1.License](v.license)),
 		PathConnection:     admission.WithValidator[*iamv1alpha1.Connection](v.Scheme, judge[*iamv1alpha1.Connection](v.connection)),

@@ -17,7 +17,7 @@ func (v *Validator) directory(ctx context.Context, req admission.Request, before
 	if err := v.adminOnly(ctx, req, "Directory", "a Directory decides who the users are and which seats they take"); err != nil {
 		return nil, err
 	}
-	if err := v.directorySecretsRule(ctx, req, before, d); err != nil {
+	if err := v.directoryCredentials(ctx, req, before, d); err != nil {
 		return nil, err
 	}
 	if d == nil {
@@ -30,7 +30,7 @@ func (v *Validator) directory(ctx context.Context, req admission.Request, before
 	if d.Spec.TLS != nil && d.Spec.TLS.CASecretRef != nil {
 		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, d.Spec.TLS.CASecretRef.Name, "spec.tls.caSecretRef")...)
 	}
-	if l, err := v.license1(ctx, req.Namespace); err == nil && l != nil {
+	if l, err := v.licenseInForce(ctx, req.Namespace); err == nil && l != nil {
 		known := map[string]bool{}
 		for _, p := range l.Spec.Profiles {
 			known[p.Name] = true
@@ -51,10 +51,10 @@ func (v *Validator) directory(ctx context.Context, req admission.Request, before
 	return warnings, nil
 }
 
-// directorySecretsRule judges a Directory's Secrets and bind: the requester
+// directoryCredentials judges a Directory's Secrets and bind: the requester
 // may read them, and a password bind over ldap:// without StartTLS is
 // refused unless the Directory allows it in so many words.
-func (v *Validator) directorySecretsRule(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Directory) error {
+func (v *Validator) directoryCredentials(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Directory) error {
 	if after == nil {
 		return nil
 	}

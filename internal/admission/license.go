@@ -14,8 +14,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
-// license1 returns the namespace's License in force, nil if none.
-func (v *Validator) license1(ctx context.Context, ns string) (*iamv1alpha1.License, error) {
+// licenseInForce returns the namespace's License in force, nil if none.
+func (v *Validator) licenseInForce(ctx context.Context, ns string) (*iamv1alpha1.License, error) {
 	var list iamv1alpha1.LicenseList
 	if err := v.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		return nil, fmt.Errorf("cannot list the Licenses of %s: %w", ns, err)

@@ -10,11 +10,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
-// grant judges a ResourceGrant change: one cannot grant a permission one
+// resourceGrant judges a ResourceGrant change: one cannot grant a permission one
 // does not hold, and changing grants needs admin or editPermissions on the
 // resource (access.CheckGrant); its labels, annotations and finalizers as
 // access.CheckGrantMeta says.
-func (v *Validator) grant(ctx context.Context, req admission.Request, before, after *iamv1alpha1.ResourceGrant) (admission.Warnings, error) {
+func (v *Validator) resourceGrant(ctx context.Context, req admission.Request, before, after *iamv1alpha1.ResourceGrant) (admission.Warnings, error) {
 	sameGrant := after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec)
 	if sameGrant && access.SameMeta(before, after) {
 		return nil, nil // the grant does not change

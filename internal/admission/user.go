@@ -23,14 +23,14 @@ func (v *Validator) user(ctx context.Context, req admission.Request, before, aft
 	if after == nil {
 		return nil, v.adminOnly(ctx, req, "User", "deleting a User ends a person's access and frees its seat")
 	}
-	if err := v.identity(ctx, req, before, after); err != nil {
+	if err := v.userIdentity(ctx, req, before, after); err != nil {
 		return nil, err
 	}
 	if before == nil {
 		if err := v.adminOnly(ctx, req, "User", "a User is a person's seat and access"); err != nil {
 			return nil, err
 		}
-	} else if own, err := v.ownUser(ctx, req, before, after); own || err != nil {
+	} else if self, err := v.selfEdit(ctx, req, before, after); self || err != nil {
 		return nil, err
 	}
 	if v.Admins.is(req.UserInfo) {
@@ -44,7 +44,7 @@ func (v *Validator) user(ctx context.Context, req admission.Request, before, aft
 	if !takesSeat {
 		return nil, nil
 	}
-	license, err := v.license1(ctx, req.Namespace)
+	license, err := v.licenseInForce(ctx, req.Namespace)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -75,13 +75,13 @@ func (v *Validator) user(ctx context.Context, req admission.Request, before, aft
 		after.Spec.Profile, req.Namespace, license.Name, strings.Join(valid, ", "))
 }
 
-// ownUser judges a change to an existing User: an administrator's goes on
+// selfEdit judges a change to an existing User: an administrator's goes on
 // to the other rules; the person the User stands for may change only its
-// display name and e-mail (own: admitted at once): groups, profile,
+// display name and e-mail (self: admitted at once): groups, profile,
 // active, organization, source, directory, authMethod and Kubernetes
 // identity are administrators' (flipping source to Local, say, would
 // escape the directory).
-func (v *Validator) ownUser(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (own bool, err error) {
+func (v *Validator) selfEdit(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (self bool, err error) {
 	admin, err := v.administrator(ctx, req)
 	if err != nil {
 		return false, unavailable(err)
@@ -105,13 +105,13 @@ func (v *Validator) ownUser(ctx context.Context, req admission.Request, before, 
 		req.UserInfo.Username, req.Namespace, before.Name)
 }
 
-// identity judges the login and the Kubernetes identity of a User, for
+// userIdentity judges the login and the Kubernetes identity of a User, for
 // everyone: two Users standing for one identity would let either act as
 // the other. A User that already collides (made while the webhook was
 // down, or before this rule) may still be changed in any way that keeps or
 // frees its identity, deactivated or deleted; it is judged as nobody until
 // the collision ends (access.Index.UserForKubernetesName).
-func (v *Validator) identity(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) error {
+func (v *Validator) userIdentity(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) error {
 	id := after.Spec.KubernetesIdentity()
 	if before != nil && before.Spec.KubernetesIdentity() == id {
 		return nil
