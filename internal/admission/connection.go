@@ -73,9 +73,13 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 	return nil
 }
 
-// connection judges a Connection change: who writes it (connectionWriter),
-// that its requester may read the Secrets it names whenever what they are
-// used for changes, and warns about groups and Secrets that do not exist.
+// connection judges a Connection change. It refuses a change by anyone
+// but administrators and, of a personal connection, its creator holding
+// createPersonalConnections, and a personal connection open to groups its
+// creator is not in (connectionWriter); for everyone,
+// administrators included, naming a Secret its requester may not read,
+// whenever what the Secrets are used for changes. It warns about groups
+// and Secrets that do not exist.
 func (v *Validator) connection(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Connection) (admission.Warnings, error) {
 	if err := v.connectionWriter(ctx, req, before, after); err != nil {
 		return nil, err

@@ -12,7 +12,11 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
-// directory warns about missing Secrets and profiles the License lacks.
+// directory judges a Directory change. It refuses any change by anyone but
+// administrators; for everyone, administrators included, a password bind
+// in clear text and naming a Secret its requester may not read
+// (directoryCredentials). It warns about missing Secrets and profiles the
+// License lacks.
 func (v *Validator) directory(ctx context.Context, req admission.Request, before, d *iamv1alpha1.Directory) (admission.Warnings, error) {
 	if err := v.adminOnly(ctx, req, "Directory", "a Directory decides who the users are and which seats they take"); err != nil {
 		return nil, err

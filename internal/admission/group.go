@@ -10,9 +10,12 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
-// group refuses a kubernetesGroup that names an administrator group (the
-// operator would bind its Roles to every administrator, and membership of
-// the Group would read as administrator membership), and warns when a
+// group judges a Group change. It refuses any change by anyone but
+// administrators (a Group gives its members global permissions and
+// access); for everyone, administrators included, a new kubernetesGroup
+// that names a system: or administrator group (access.ForbiddenKubernetesGroup:
+// the operator would bind its Roles to every administrator, and membership
+// of the Group would read as administrator membership). It warns when a
 // deleted Group is still named by Shares or ResourceGrants.
 func (v *Validator) group(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Group) (admission.Warnings, error) {
 	if err := v.adminOnly(ctx, req, "Group", "a Group gives its members global permissions and access"); err != nil {

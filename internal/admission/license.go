@@ -23,8 +23,11 @@ func (v *Validator) licenseInForce(ctx context.Context, ns string) (*iamv1alpha1
 	return access.LicenseInForce(list.Items), nil
 }
 
-// license allows one License per namespace, and warns when a change takes
-// seats from users: who will lose them, the newest first.
+// license judges a License change. It refuses any change by anyone but the
+// configured administrator identities (a User holding admin included: the
+// License holds the seats bought from the vendor); for them, a second
+// License in a namespace. It warns when a change takes seats from users:
+// who will lose them, the newest first.
 func (v *Validator) license(ctx context.Context, req admission.Request, before, after *iamv1alpha1.License) (admission.Warnings, error) {
 	if !v.Admins.is(req.UserInfo) {
 		return nil, deny("%s cannot %s License %s/%s: the License holds the seats bought from the vendor, so only the configured administrator identities (--admin-groups, --admin-users) change it, not a User holding admin; ask your platform team.",

@@ -10,10 +10,13 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
-// resourceGrant judges a ResourceGrant change: one cannot grant a permission one
-// does not hold, and changing grants needs admin or editPermissions on the
-// resource (access.CheckGrant); its labels, annotations and finalizers as
-// access.CheckGrantMeta says.
+// resourceGrant judges a ResourceGrant change. For everyone but the
+// configured administrator identities (whose changes are audited), it
+// refuses a requester that is no Gatehouse User, granting a permission one
+// does not hold, and changing grants without admin or editPermissions on
+// the resource (access.CheckGrant), and changing labels, annotations and
+// finalizers as access.CheckGrantMeta says. A change that leaves the grant
+// as it was passes for everyone.
 func (v *Validator) resourceGrant(ctx context.Context, req admission.Request, before, after *iamv1alpha1.ResourceGrant) (admission.Warnings, error) {
 	sameGrant := after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec)
 	if sameGrant && access.SameMeta(before, after) {

@@ -89,8 +89,11 @@ func (v *Validator) missingSecret(ctx context.Context, ns, name, field string) [
 //
 // +kubebuilder:webhook:path=/validate-secret-marker,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update,versions=v1,name=secrets.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
-// secretMarker judges the marker label of a Secret. A raw handler, to keep
-// its rule exact: unlike the others it admits no collector's update first.
+// secretMarker judges the marker label of a Secret. It refuses, for
+// everyone, administrators included, a marked Secret of a type Gatehouse
+// never uses as a credential, and a new or changed marker set by someone
+// who may not read the Secret. A raw handler, to keep its rule exact:
+// unlike the others it admits no collector's update first.
 func (v *Validator) secretMarker(ctx context.Context, req admission.Request) admission.Response {
 	after, before, err := decode(v, req, func() *corev1.Secret { return &corev1.Secret{} })
 	if err != nil {
@@ -130,7 +133,10 @@ func (v *Validator) secretMarker(ctx context.Context, req admission.Request) adm
 //
 // +kubebuilder:webhook:path=/validate-user-credential,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update;delete,versions=v1,name=usercredentials.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
-// userCredential judges a per-user credential Secret.
+// userCredential judges a per-user credential Secret. It refuses, for
+// everyone, one of a type Gatehouse never uses as a credential; and, for
+// everyone but administrators, any write to a Secret labelled as another
+// User's, before or after.
 func (v *Validator) userCredential(ctx context.Context, req admission.Request, before, after *corev1.Secret) (admission.Warnings, error) {
 	if after != nil && after.Labels[iamv1alpha1.LabelUser] != "" && !credentials.TypeAllowed(after.Type) {
 		return nil, deny("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; store a per-user credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",

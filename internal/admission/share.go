@@ -10,9 +10,13 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
-// share judges a Share change by SPEC rules 1–5 (access.CheckShare), and
-// what it does besides its grantees (access.CheckShareMeta: the note,
-// labels, annotations, finalizers).
+// share judges a Share change. For everyone but the configured
+// administrator identities (whose changes are audited), it refuses a
+// requester that is no Gatehouse User, a change of the sharing that breaks
+// SPEC rules 1–5 (access.CheckShare), and a change of what the Share says
+// besides its grantees that the requester may not make
+// (access.CheckShareMeta: the note, labels, annotations, finalizers). A
+// change that leaves the sharing as it was passes for everyone.
 func (v *Validator) share(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Share) (admission.Warnings, error) {
 	sameSharing := after != nil && before != nil && after.Spec.Resource == before.Spec.Resource &&
 		equality.Semantic.DeepEqual(after.Spec.Grantees, before.Spec.Grantees)

@@ -13,12 +13,16 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
-// user rejects, for everyone, a login another User has and a Kubernetes
-// identity another User claims or that belongs to Kubernetes (system:);
-// and, for everyone but administrators, a new active Local user (or a
-// re-activation, or a move to another profile) into a full profile, and a
-// profile the License does not have. Directory-managed users are never
-// rejected for seats: they wait Pending.
+// user judges a User change. It refuses, for everyone, administrators
+// included, a login another User has and a Kubernetes identity another
+// User claims or that belongs to Kubernetes (system:) (userIdentity); for
+// everyone but administrators, creating or deleting a User, changing
+// another person's User, and changing one's own beyond its display name
+// and e-mail (selfEdit); and, for everyone but the configured
+// administrator identities, a new active Local user (or a re-activation,
+// or a move to another profile) into a full profile, and a profile the
+// License does not have. Directory-managed users are never refused for
+// seats: they wait Pending.
 func (v *Validator) user(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (admission.Warnings, error) {
 	if after == nil {
 		return nil, v.adminOnly(ctx, req, "User", "deleting a User ends a person's access and frees its seat")
