@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -27,6 +28,22 @@ func ForbiddenKubernetesGroup(kg string, adminGroups []string) string {
 		return "is an administrator or break-glass group of Gatehouse"
 	}
 	return ""
+}
+
+// SelfEditable reports whether a change to a User touches only what its
+// own person may change: the display name and e-mail (and kubectl's record
+// of its last apply).
+func SelfEditable(before, after *iamv1alpha1.User) bool {
+	b, a := before.DeepCopy(), after.DeepCopy()
+	b.Spec.DisplayName, b.Spec.Email = a.Spec.DisplayName, a.Spec.Email
+	for _, o := range []*iamv1alpha1.User{b, a} {
+		delete(o.Annotations, "kubectl.kubernetes.io/last-applied-configuration")
+		if len(o.Annotations) == 0 {
+			o.Annotations = nil
+		}
+		o.ManagedFields, o.ResourceVersion, o.Generation, o.Status = nil, "", 0, iamv1alpha1.UserStatus{}
+	}
+	return reflect.DeepEqual(b.Spec, a.Spec) && reflect.DeepEqual(b.ObjectMeta, a.ObjectMeta)
 }
 
 // HoldsGlobal reports whether User name holds global permission p

@@ -3,7 +3,6 @@ package admission
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -98,7 +97,7 @@ func (v *Validator) selfEdit(ctx context.Context, req admission.Request, before,
 		return false, unavailable(err)
 	}
 	if me, ok := ix.UserForKubernetesName(req.UserInfo.Username); ok && me == before.Name {
-		if selfEditable(before, after) {
+		if access.SelfEditable(before, after) {
 			return true, nil // one's own display name and e-mail
 		}
 		return false, deny("%s may change only spec.displayName and spec.email of its own User %s/%s; "+
@@ -160,20 +159,4 @@ func everySeat(n int32) string {
 		return "its 1 seat"
 	}
 	return "all " + words.Count(n, "seat", "seats")
-}
-
-// selfEditable reports whether a change to a User touches only what its
-// own person may change: the display name and e-mail (and kubectl's record
-// of its last apply).
-func selfEditable(before, after *iamv1alpha1.User) bool {
-	b, a := before.DeepCopy(), after.DeepCopy()
-	b.Spec.DisplayName, b.Spec.Email = a.Spec.DisplayName, a.Spec.Email
-	for _, o := range []*iamv1alpha1.User{b, a} {
-		delete(o.Annotations, "kubectl.kubernetes.io/last-applied-configuration")
-		if len(o.Annotations) == 0 {
-			o.Annotations = nil
-		}
-		o.ManagedFields, o.ResourceVersion, o.Generation, o.Status = nil, "", 0, iamv1alpha1.UserStatus{}
-	}
-	return reflect.DeepEqual(b.Spec, a.Spec) && reflect.DeepEqual(b.ObjectMeta, a.ObjectMeta)
 }
