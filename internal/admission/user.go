@@ -9,7 +9,6 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // user judges a User change. It refuses, for everyone, administrators
@@ -40,11 +39,7 @@ func (v *Validator) user(ctx context.Context, req admission.Request, before, aft
 		v.exempt(ctx, req, "User")
 		return nil, nil
 	}
-	if after.Spec.Source == iamv1alpha1.UserSourceLDAP || !after.Spec.IsActive() {
-		return nil, nil
-	}
-	takesSeat := before == nil || !before.Spec.IsActive() || before.Spec.Profile != after.Spec.Profile
-	if !takesSeat {
+	if !access.ClaimsSeat(before, after) {
 		return nil, nil
 	}
 	license, err := v.licenseInForce(ctx, req.Namespace)
@@ -58,24 +53,10 @@ func (v *Validator) user(ctx context.Context, req admission.Request, before, aft
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	var valid []string
-	for _, p := range ix.Profiles() {
-		valid = append(valid, p.Name)
-		if p.Name != after.Spec.Profile {
-			continue
-		}
-		if p.Used+p.Pending >= p.Seats {
-			use := fmt.Sprintf("%d of %s in use", p.Used, words.Count(p.Seats, "seat", "seats"))
-			if p.Pending > 0 {
-				use = fmt.Sprintf("%s in use and %s waiting for one", everySeat(p.Seats), words.Count(p.Pending, "more user", "more users"))
-			}
-			return nil, deny("profile %s has %s; free a seat (deactivate a user of the profile) or raise spec.profiles[%s].seats in License %s/%s.",
-				p.Name, use, p.Name, req.Namespace, license.Name)
-		}
-		return nil, nil
+	if why := access.WhyNoSeat(ix.Profiles(), after.Spec.Profile, req.Namespace+"/"+license.Name); why != "" {
+		return nil, denial(why)
 	}
-	return nil, deny("profile %q is not in License %s/%s; set spec.profile to one of %s, or add the profile to the License.",
-		after.Spec.Profile, req.Namespace, license.Name, strings.Join(valid, ", "))
+	return nil, nil
 }
 
 // selfEdit judges a change to an existing User: an administrator's goes on
@@ -151,12 +132,4 @@ func identityField(ix *access.Index, name string) string {
 		return "spec.kubernetesUsername"
 	}
 	return "login, as it sets no spec.kubernetesUsername"
-}
-
-// everySeat names all of a profile's seats: "its 1 seat", "all 3 seats".
-func everySeat(n int32) string {
-	if n == 1 {
-		return "its 1 seat"
-	}
-	return "all " + words.Count(n, "seat", "seats")
 }
