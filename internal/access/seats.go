@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -48,6 +49,27 @@ func WhyNoSeat(profiles []iamv1alpha1.ProfileStatus, profile, license string) st
 	}
 	return fmt.Sprintf("profile %q is not in License %s; set spec.profile to one of %s, or add the profile to the License.",
 		profile, license, strings.Join(valid, ", "))
+}
+
+// UnlicensedProfiles returns the profiles Directory d maps users to (its
+// profileMappings, then its defaultProfile) that License l does not have,
+// each once, in that order: the users the Directory maps to them hold no
+// seat.
+func UnlicensedProfiles(d *iamv1alpha1.Directory, l *iamv1alpha1.License) []string {
+	known := map[string]bool{}
+	for _, p := range l.Spec.Profiles {
+		known[p.Name] = true
+	}
+	var unknown []string
+	for _, m := range d.Spec.ProfileMappings {
+		if !known[m.Profile] && !slices.Contains(unknown, m.Profile) {
+			unknown = append(unknown, m.Profile)
+		}
+	}
+	if d.Spec.DefaultProfile != "" && !known[d.Spec.DefaultProfile] && !slices.Contains(unknown, d.Spec.DefaultProfile) {
+		unknown = append(unknown, d.Spec.DefaultProfile)
+	}
+	return unknown
 }
 
 // everySeat names all of a profile's seats: "its 1 seat", "all 3 seats".

@@ -1,8 +1,10 @@
 package access
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/utils/ptr"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -82,6 +84,38 @@ func TestWhyNoSeat(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := WhyNoSeat(tc.profiles, tc.profile, "ns/default"); got != tc.want {
 				t.Errorf("WhyNoSeat(%q) =\n %q\nwant\n %q", tc.profile, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestUnlicensedProfiles: the profiles a Directory maps users to that the
+// License lacks, each once, mappings first, then the default profile.
+func TestUnlicensedProfiles(t *testing.T) {
+	license := &iamv1alpha1.License{Spec: iamv1alpha1.LicenseSpec{Profiles: []iamv1alpha1.Profile{{Name: "full", Seats: 3}, {Name: "small", Seats: 1}}}}
+	mapping := func(profiles ...string) []iamv1alpha1.ProfileMapping {
+		var out []iamv1alpha1.ProfileMapping
+		for i, p := range profiles {
+			out = append(out, iamv1alpha1.ProfileMapping{Group: fmt.Sprintf("cn=g%d", i), Profile: p})
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		mappings []iamv1alpha1.ProfileMapping
+		def      string
+		want     []string
+	}{
+		"no profile named":          {},
+		"every profile licensed":    {mapping("full", "small"), "small", nil},
+		"a mapping to none":         {mapping("full", "architect"), "", []string{"architect"}},
+		"the default to none":       {mapping("full"), "nobody", []string{"nobody"}},
+		"each once, mappings first": {mapping("ghost", "full", "ghost", "nobody"), "ghost", []string{"ghost", "nobody"}},
+		"the default after them":    {mapping("ghost"), "nobody", []string{"ghost", "nobody"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := &iamv1alpha1.Directory{Spec: iamv1alpha1.DirectorySpec{ProfileMappings: tc.mappings, DefaultProfile: tc.def}}
+			if diff := cmp.Diff(tc.want, UnlicensedProfiles(d, license)); diff != "" {
+				t.Errorf("UnlicensedProfiles (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -3,13 +3,13 @@ package admission
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
 // directory judges a Directory change. It refuses any change by anyone but
@@ -35,19 +35,7 @@ func (v *Validator) directory(ctx context.Context, req admission.Request, before
 		warnings = append(warnings, v.missingSecret(ctx, req.Namespace, d.Spec.TLS.CASecretRef.Name, "spec.tls.caSecretRef")...)
 	}
 	if l, err := v.licenseInForce(ctx, req.Namespace); err == nil && l != nil {
-		known := map[string]bool{}
-		for _, p := range l.Spec.Profiles {
-			known[p.Name] = true
-		}
-		var unknown []string
-		for _, m := range d.Spec.ProfileMappings {
-			if !known[m.Profile] && !slices.Contains(unknown, m.Profile) {
-				unknown = append(unknown, m.Profile)
-			}
-		}
-		if d.Spec.DefaultProfile != "" && !known[d.Spec.DefaultProfile] && !slices.Contains(unknown, d.Spec.DefaultProfile) {
-			unknown = append(unknown, d.Spec.DefaultProfile)
-		}
+		unknown := access.UnlicensedProfiles(d, l)
 		if len(unknown) > 0 {
 			warnings = append(warnings, fmt.Sprintf("profiles %s are not in License %s; users mapped to them hold no seat", strings.Join(unknown, ", "), l.Name))
 		}
