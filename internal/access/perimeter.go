@@ -49,6 +49,33 @@ func SelfEditable(before, after *iamv1alpha1.User) bool {
 	return reflect.DeepEqual(b.Spec, a.Spec) && reflect.DeepEqual(b.ObjectMeta, a.ObjectMeta)
 }
 
+// WhyNotPersonal says why Connection c cannot be a personal connection of
+// User me, a member of groups mine (as ComputeUser reports them): a
+// personal connection may be used and have its details read only by
+// groups its creator belongs to, or by nobody, never by everyone. It
+// returns "" when c may be personal, else a sentence saying what to name
+// instead (usableBy is judged first).
+func WhyNotPersonal(c *iamv1alpha1.Connection, me string, mine []string) string {
+	for _, f := range []struct {
+		field    string
+		audience *iamv1alpha1.Audience
+	}{{"usableBy", c.Spec.UsableBy}, {"detailsReadableBy", c.Spec.DetailsReadableBy}} {
+		a := f.audience
+		if a == nil || a.Mode == "" || a.Mode == iamv1alpha1.AudienceNone {
+			continue
+		}
+		if a.Mode == iamv1alpha1.AudienceAll {
+			return fmt.Sprintf("a personal connection may be used and read only by groups you belong to, and spec.%s is All; name your groups (%s) instead.", f.field, strings.Join(mine, ", "))
+		}
+		for _, g := range a.Groups {
+			if !slices.Contains(mine, g) {
+				return fmt.Sprintf("a personal connection may be used and read only by groups you belong to, and spec.%s names Group %s, which %s is not in.", f.field, g, me)
+			}
+		}
+	}
+	return ""
+}
+
 // HoldsGlobal reports whether User name holds global permission p
 // (effective: active, seated, through its groups, within its profile).
 func (ix *Index) HoldsGlobal(name string, p iamv1alpha1.GlobalPermission) bool {

@@ -48,3 +48,36 @@ func TestSelfEditable(t *testing.T) {
 		})
 	}
 }
+
+// TestWhyNotPersonal: a personal connection is used and read by groups
+// its creator belongs to, or by nobody; never by everyone nor by a group
+// the creator is not in. usableBy is judged before detailsReadableBy.
+func TestWhyNotPersonal(t *testing.T) {
+	groups := func(g ...string) *iamv1alpha1.Audience {
+		return &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceGroups, Groups: g}
+	}
+	all := &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceAll}
+	none := &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceNone}
+	for name, tc := range map[string]struct {
+		usableBy, detailsReadableBy *iamv1alpha1.Audience
+		want                        string
+	}{
+		"no audience":                {nil, nil, ""},
+		"an empty mode":              {&iamv1alpha1.Audience{}, &iamv1alpha1.Audience{Groups: []string{"sales"}}, ""},
+		"nobody":                     {none, none, ""},
+		"nobody, groups left listed": {&iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceNone, Groups: []string{"sales"}}, none, ""},
+		"one's own groups":           {groups("data"), groups("data", "ops"), ""},
+		"everyone may use it":        {all, nil, "a personal connection may be used and read only by groups you belong to, and spec.usableBy is All; name your groups (data, ops) instead."},
+		"everyone may read it":       {groups("ops"), all, "a personal connection may be used and read only by groups you belong to, and spec.detailsReadableBy is All; name your groups (data, ops) instead."},
+		"another group uses it":      {groups("data", "sales"), nil, "a personal connection may be used and read only by groups you belong to, and spec.usableBy names Group sales, which bob is not in."},
+		"another group reads it":     {none, groups("sales"), "a personal connection may be used and read only by groups you belong to, and spec.detailsReadableBy names Group sales, which bob is not in."},
+		"usableBy is judged first":   {groups("hr"), all, "a personal connection may be used and read only by groups you belong to, and spec.usableBy names Group hr, which bob is not in."},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &iamv1alpha1.Connection{Spec: iamv1alpha1.ConnectionSpec{UsableBy: tc.usableBy, DetailsReadableBy: tc.detailsReadableBy}}
+			if got := WhyNotPersonal(c, "bob", []string{"data", "ops"}); got != tc.want {
+				t.Errorf("WhyNotPersonal =\n %q\nwant\n %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
 
 // connectionWriter judges who writes a Connection: administrators, or a
@@ -57,18 +58,8 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 	if r := ix.ComputeUser(me); r != nil {
 		mine = r.Groups
 	}
-	for field, a := range map[string]*iamv1alpha1.Audience{"usableBy": after.Spec.UsableBy, "detailsReadableBy": after.Spec.DetailsReadableBy} {
-		if a == nil || a.Mode == "" || a.Mode == iamv1alpha1.AudienceNone {
-			continue
-		}
-		if a.Mode == iamv1alpha1.AudienceAll {
-			return refuse("a personal connection may be used and read only by groups you belong to, and spec.%s is All; name your groups (%s) instead.", field, strings.Join(mine, ", "))
-		}
-		for _, g := range a.Groups {
-			if !slices.Contains(mine, g) {
-				return refuse("a personal connection may be used and read only by groups you belong to, and spec.%s names Group %s, which %s is not in.", field, g, me)
-			}
-		}
+	if why := access.WhyNotPersonal(after, me, mine); why != "" {
+		return refuse("%s", why)
 	}
 	return nil
 }
