@@ -2,8 +2,11 @@
 // decides who may create a Share at all; these decide whether the person
 // making this request may make this change, by the sharing rules, the
 // grant rule and the seats, and say why not in a sentence. The rules
-// themselves are internal/access's (CheckShare, CheckGrant, the License's
-// seat use): nothing here re-implements them.
+// themselves are internal/access's (CheckShare, CheckGrant, WhyNoSeat,
+// SelfEditable, ForbiddenKubernetesGroup, WhyNotPersonal ...): nothing here
+// re-implements them. Each kind is judged in a file of its own (user.go,
+// group.go, ...; secret.go for Secrets, status.go for every kind's status);
+// this file holds what they share.
 package admission
 
 import (
