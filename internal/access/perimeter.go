@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -25,6 +26,52 @@ func ForbiddenKubernetesGroup(kg string, adminGroups []string) string {
 		return "is a system: group, which belongs to Kubernetes"
 	case slices.Contains(adminGroups, kg):
 		return "is an administrator or break-glass group of Gatehouse"
+	}
+	return ""
+}
+
+// SelfEditable reports whether a change to a User touches only what its
+// own person may change: the display name and e-mail (and kubectl's record
+// of its last apply). Everything else of a User (groups, profile, activity,
+// organization, source, directory, authMethod, Kubernetes identity and
+// metadata) is administrators' to change: the User webhook admits such a
+// change from the person the User stands for, and nothing more.
+func SelfEditable(before, after *iamv1alpha1.User) bool {
+	b, a := before.DeepCopy(), after.DeepCopy()
+	b.Spec.DisplayName, b.Spec.Email = a.Spec.DisplayName, a.Spec.Email
+	for _, o := range []*iamv1alpha1.User{b, a} {
+		delete(o.Annotations, "kubectl.kubernetes.io/last-applied-configuration")
+		if len(o.Annotations) == 0 {
+			o.Annotations = nil
+		}
+		o.ManagedFields, o.ResourceVersion, o.Generation, o.Status = nil, "", 0, iamv1alpha1.UserStatus{}
+	}
+	return reflect.DeepEqual(b.Spec, a.Spec) && reflect.DeepEqual(b.ObjectMeta, a.ObjectMeta)
+}
+
+// WhyNotPersonal says why Connection c cannot be a personal connection of
+// User me, a member of groups mine (as ComputeUser reports them): a
+// personal connection may be used and have its details read only by
+// groups its creator belongs to, or by nobody, never by everyone. It
+// returns "" when c may be personal, else a sentence saying what to name
+// instead (usableBy is judged first).
+func WhyNotPersonal(c *iamv1alpha1.Connection, me string, mine []string) string {
+	for _, f := range []struct {
+		field    string
+		audience *iamv1alpha1.Audience
+	}{{"usableBy", c.Spec.UsableBy}, {"detailsReadableBy", c.Spec.DetailsReadableBy}} {
+		a := f.audience
+		if a == nil || a.Mode == "" || a.Mode == iamv1alpha1.AudienceNone {
+			continue
+		}
+		if a.Mode == iamv1alpha1.AudienceAll {
+			return fmt.Sprintf("a personal connection may be used and read only by groups you belong to, and spec.%s is All; name your groups (%s) instead.", f.field, strings.Join(mine, ", "))
+		}
+		for _, g := range a.Groups {
+			if !slices.Contains(mine, g) {
+				return fmt.Sprintf("a personal connection may be used and read only by groups you belong to, and spec.%s names Group %s, which %s is not in.", f.field, g, me)
+			}
+		}
 	}
 	return ""
 }

@@ -2,18 +2,24 @@
 // decides who may create a Share at all; these decide whether the person
 // making this request may make this change, by the sharing rules, the
 // grant rule and the seats, and say why not in a sentence. The rules
-// themselves are internal/access's (CheckShare, CheckGrant, the License's
-// seat use): nothing here re-implements them.
+// themselves are internal/access's (CheckShare, CheckGrant, WhyNoSeat,
+// SelfEditable, ForbiddenKubernetesGroup, WhyNotPersonal ...): nothing here
+// re-implements them. Each kind is judged in a file of its own (user.go,
+// group.go, ...; secret.go for Secrets, status.go for every kind's status);
+// this file holds what they share.
 package admission
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -120,7 +126,7 @@ func (a Admins) is(u authenticationv1.UserInfo) bool {
 func (v *Validator) Register(srv webhook.Server) {
 	for path, wh := range map[string]*webhook.Admission{
 		PathShare:          admission.WithValidator[*iamv1alpha1.Share](v.Scheme, judge[*iamv1alpha1.Share](v.share)),
-		PathResourceGrant:  admission.WithValidator[*iamv1alpha1.ResourceGrant](v.Scheme, judge[*iamv1alpha1.ResourceGrant](v.grant)),
+		PathResourceGrant:  admission.WithValidator[*iamv1alpha1.ResourceGrant](v.Scheme, judge[*iamv1alpha1.ResourceGrant](v.resourceGrant)),
 		PathUser:           admission.WithValidator[*iamv1alpha1.User](v.Scheme, judge[*iamv1alpha1.User](v.user)),
 		PathLicense:        admission.WithValidator[*iamv1alpha1.License](v.Scheme, judge[*iamv1alpha1.License](v.license)),
 		PathConnection:     admission.WithValidator[*iamv1alpha1.Connection](v.Scheme, judge[*iamv1alpha1.Connection](v.connection)),
@@ -273,4 +279,118 @@ func Setup(ctx context.Context, mgr ctrl.Manager, eng *engine.Engine, admins Adm
 	v := &Validator{Engine: eng, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Authorizer: c, Scheme: mgr.GetScheme(), Admins: admins, Audit: log}
 	v.Register(mgr.GetWebhookServer())
 	return nil
+}
+
+// The perimeter: who may write each kind at all, whatever RBAC allows
+// (SPEC "The perimeter"). Administrators are the configured identities
+// (--admin-groups, --admin-users), the operator, and active seated Users
+// holding admin; the License is the configured identities' alone.
+
+// systemCollectors are the identities of Kubernetes' namespace controller
+// and garbage collector: with --use-service-account-credentials their own
+// ServiceAccounts, else kube-controller-manager's user.
+var systemCollectors = []string{
+	"system:serviceaccount:kube-system:namespace-controller",
+	"system:serviceaccount:kube-system:generic-garbage-collector",
+	"system:kube-controller-manager",
+}
+
+// collector admits the namespace controller's and the garbage collector's
+// deletes, and their updates that only remove finalizers or owner
+// references, so that a namespace can be deleted and owned objects
+// collected whatever the other rules say.
+func collector(req admission.Request) (why string, ok bool) {
+	if !slices.Contains(systemCollectors, req.UserInfo.Username) {
+		return "", false
+	}
+	switch req.Operation {
+	case admissionv1.Delete:
+		return "the namespace controller or garbage collector deletes", true
+	case admissionv1.Update:
+		if onlyRemovesFinalizersOrOwners(req.OldObject.Raw, req.Object.Raw) {
+			return "the namespace controller or garbage collector removes a finalizer or owner reference", true
+		}
+	}
+	return "", false
+}
+
+// onlyRemovesFinalizersOrOwners reports whether after is before with some
+// finalizers or owner references removed and nothing else changed.
+func onlyRemovesFinalizersOrOwners(beforeRaw, afterRaw []byte) bool {
+	var before, after map[string]any
+	if json.Unmarshal(beforeRaw, &before) != nil || json.Unmarshal(afterRaw, &after) != nil {
+		return false
+	}
+	bm, _ := before["metadata"].(map[string]any)
+	am, _ := after["metadata"].(map[string]any)
+	if bm == nil || am == nil {
+		return false
+	}
+	for _, key := range []string{"finalizers", "ownerReferences"} {
+		b, _ := bm[key].([]any)
+		a, _ := am[key].([]any)
+		for _, x := range a {
+			if !slices.ContainsFunc(b, func(y any) bool { return reflect.DeepEqual(x, y) }) {
+				return false
+			}
+		}
+		delete(bm, key)
+		delete(am, key)
+	}
+	for _, key := range []string{"managedFields", "resourceVersion"} {
+		delete(bm, key)
+		delete(am, key)
+	}
+	return reflect.DeepEqual(before, after)
+}
+
+// administrator reports whether the request comes from an administrator:
+// a configured identity (or the operator), or the active, seated User of
+// the namespace it stands for holding admin.
+func (v *Validator) administrator(ctx context.Context, req admission.Request) (bool, error) {
+	if v.Admins.is(req.UserInfo) {
+		return true, nil
+	}
+	ix, err := v.index(ctx, req.Namespace)
+	if err != nil {
+		return false, err
+	}
+	me, ok := ix.UserForKubernetesName(req.UserInfo.Username)
+	return ok && ix.HoldsAdmin(me), nil
+}
+
+// adminOnly refuses the request unless it comes from an administrator
+// (and records a configured identity's change in the audit log); why says
+// why the change is an administrator's.
+func (v *Validator) adminOnly(ctx context.Context, req admission.Request, kind, why string) error {
+	ok, err := v.administrator(ctx, req)
+	if err != nil {
+		return unavailable(err)
+	}
+	if ok {
+		if v.Admins.is(req.UserInfo) {
+			v.exempt(ctx, req, kind)
+		}
+		return nil
+	}
+	return deny("%s cannot %s %s %s/%s: %s, so only administrators may (the groups of --admin-groups, or a User holding admin); ask one.",
+		who(req.UserInfo), verb(req.Operation), kind, req.Namespace, req.Name, why)
+}
+
+func who(u authenticationv1.UserInfo) string { return u.Username }
+
+func verb(op admissionv1.Operation) string {
+	switch op {
+	case admissionv1.Create:
+		return "create"
+	case admissionv1.Delete:
+		return "delete"
+	}
+	return "change"
+}
+
+// notAUser is the denial of a requester that is no Gatehouse User, with
+// the reason the Index gives (access.Index.WhyNotAUser).
+func notAUser(ix *access.Index, username, ns, what string) string {
+	return fmt.Sprintf("%s is not a Gatehouse User in namespace %s, so it cannot %s here: %s.", username, ns, what, ix.WhyNotAUser(username))
 }

@@ -275,3 +275,66 @@ func allowed(t *testing.T, err error) {
 		t.Fatalf("denied: %v", err)
 	}
 }
+
+// admin is an administrator identity (in an --admin-groups group) that is
+// not the operator.
+func admin(t *testing.T) person {
+	t.Helper()
+	return impersonate(t, "root@acme.example", "system:masters")
+}
+
+func sleep() { time.Sleep(50 * time.Millisecond) }
+
+// waitIndexed waits until the operator has reconciled a user (and so its
+// index holds it).
+func waitIndexed(t *testing.T, ns, name string) {
+	t.Helper()
+	for range 600 {
+		var u iamv1alpha1.User
+		if env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: name}, &u) == nil && u.Status.ObservedGeneration > 0 {
+			return
+		}
+		sleep()
+	}
+	t.Fatalf("user %s was not reconciled", name)
+}
+
+func waitShareIndexed(t *testing.T, ns, name string) {
+	t.Helper()
+	for range 600 {
+		var s iamv1alpha1.Share
+		if env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: name}, &s) == nil && s.Status.ObservedGeneration > 0 {
+			return
+		}
+		sleep()
+	}
+	t.Fatalf("share %s was not reconciled", name)
+}
+
+func waitGrant(t *testing.T, ns, name string) {
+	t.Helper()
+	for range 600 {
+		var g iamv1alpha1.ResourceGrant
+		if env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: name}, &g) == nil && g.Status.ObservedGeneration > 0 {
+			return
+		}
+		sleep()
+	}
+	t.Fatalf("grant %s was not reconciled", name)
+}
+
+// updateUser edits a User as a person, retrying on conflict with the
+// operator's status writes.
+func updateUser(t *testing.T, p person, ns, name string, edit func(*iamv1alpha1.User)) error {
+	t.Helper()
+	for {
+		var u iamv1alpha1.User
+		if err := env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: name}, &u); err != nil {
+			t.Fatal(err)
+		}
+		edit(&u)
+		if err := p.Update(bg(), &u); !apierrors.IsConflict(err) {
+			return err
+		}
+	}
+}

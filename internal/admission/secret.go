@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -62,126 +63,21 @@ func (v *Validator) checkSecretsReadable(ctx context.Context, req admission.Requ
 	return nil
 }
 
-// connectionSecrets are the Secrets a Connection names, by field.
-func connectionSecrets(c *iamv1alpha1.Connection) map[string]string {
-	out := map[string]string{}
-	if ref := c.Spec.Credentials.SecretRef; ref != nil && ref.Name != "" {
-		out["spec.credentials.secretRef"] = ref.Name
-	}
-	if o := c.Spec.Credentials.OAuth2; o != nil && o.ClientSecretRef.Name != "" {
-		out["spec.credentials.oauth2.clientSecretRef"] = o.ClientSecretRef.Name
-	}
-	return out
-}
+// The checks below look at other objects, which in a GitOps apply may
+// legitimately come later: they warn, and never reject. (Every Secret
+// reference is a name in the object's own namespace: the API has no field
+// that could name another.)
 
-// directorySecrets are the Secrets a Directory names, by field.
-func directorySecrets(d *iamv1alpha1.Directory) map[string]string {
-	out := map[string]string{}
-	if ref := d.Spec.BindPasswordSecretRef; ref != nil && ref.Name != "" {
-		out["spec.bindPasswordSecretRef"] = ref.Name
-	}
-	if t := d.Spec.TLS; t != nil && t.CASecretRef != nil && t.CASecretRef.Name != "" {
-		out["spec.tls.caSecretRef"] = t.CASecretRef.Name
-	}
-	return out
-}
-
-// connectionWriter judges who writes a Connection: administrators, or a
-// user holding createPersonalConnections for a personal connection (one
-// that only groups it belongs to may use and read, recorded as its own by
-// the created-by annotation; it may then change or delete only its own).
-func (v *Validator) connectionWriter(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Connection) error {
-	admin, err := v.administrator(ctx, req)
-	if err != nil {
-		return unavailable(err)
-	}
-	if admin {
-		if v.Admins.is(req.UserInfo) {
-			v.exempt(ctx, req, "Connection")
-		}
+// missingSecret reads only the Secret's metadata (PartialObjectMetadata),
+// never its data.
+func (v *Validator) missingSecret(ctx context.Context, ns, name, field string) []string {
+	if v.APIReader == nil || name == "" {
 		return nil
 	}
-	who := req.UserInfo.Username
-	refuse := func(format string, args ...any) error {
-		return denial(fmt.Sprintf("%s cannot %s Connection %s/%s: ", who, verb(req.Operation), req.Namespace, req.Name) + fmt.Sprintf(format, args...))
-	}
-	if before != nil && before.Annotations[iamv1alpha1.AnnotationCreatedBy] != who {
-		return refuse("only administrators and its creator change a Connection, and annotation %s says it is not yours; ask an administrator.", iamv1alpha1.AnnotationCreatedBy)
-	}
-	if after == nil {
-		return nil // deleting one's own
-	}
-	ix, err := v.index(ctx, req.Namespace)
-	if err != nil {
-		return unavailable(err)
-	}
-	me, ok := ix.UserForKubernetesName(who)
-	if !ok {
-		return denial(notAUser(ix, who, req.Namespace, "create connections"))
-	}
-	if !ix.HoldsGlobal(me, "createPersonalConnections") {
-		return refuse("creating connections needs administrator rights or the global permission createPersonalConnections, which %s does not hold; ask an administrator.", me)
-	}
-	if got := after.Annotations[iamv1alpha1.AnnotationCreatedBy]; got != who {
-		return refuse("a personal connection records its creator: set annotation %s: %q (it cannot change later).", iamv1alpha1.AnnotationCreatedBy, who)
-	}
-	var mine []string
-	if r := ix.ComputeUser(me); r != nil {
-		mine = r.Groups
-	}
-	for field, a := range map[string]*iamv1alpha1.Audience{"usableBy": after.Spec.UsableBy, "detailsReadableBy": after.Spec.DetailsReadableBy} {
-		if a == nil || a.Mode == "" || a.Mode == iamv1alpha1.AudienceNone {
-			continue
-		}
-		if a.Mode == iamv1alpha1.AudienceAll {
-			return refuse("a personal connection may be used and read only by groups you belong to, and spec.%s is All; name your groups (%s) instead.", field, strings.Join(mine, ", "))
-		}
-		for _, g := range a.Groups {
-			if !slices.Contains(mine, g) {
-				return refuse("a personal connection may be used and read only by groups you belong to, and spec.%s names Group %s, which %s is not in.", field, g, me)
-			}
-		}
-	}
-	return nil
-}
-
-// connection judges a Connection change: who writes it (connectionWriter),
-// that its requester may read the Secrets it names whenever what they are
-// used for changes, and warns about groups and Secrets that do not exist.
-func (v *Validator) connection(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Connection) (admission.Warnings, error) {
-	if err := v.connectionWriter(ctx, req, before, after); err != nil {
-		return nil, err
-	}
-	if after == nil {
-		return nil, nil
-	}
-	if before == nil || !equality.Semantic.DeepEqual(before.Spec, after.Spec) {
-		if err := v.checkSecretsReadable(ctx, req, "Connection", connectionSecrets(after)); err != nil {
-			return nil, err
-		}
-	}
-	return v.connectionWarnings(ctx, req.Namespace, after), nil
-}
-
-// directoryUse is what a Directory's Secrets are used for: a change to any
-// of it checks again that the requester may read them.
-func directoryUse(d *iamv1alpha1.Directory) any {
-	return []any{d.Spec.URL, d.Spec.StartTLS, d.Spec.TLS, d.Spec.BindDN, d.Spec.BindPasswordSecretRef, d.Spec.AllowPlaintextBind}
-}
-
-// directorySecretsRule judges a Directory's Secrets and bind: the requester
-// may read them, and a password bind over ldap:// without StartTLS is
-// refused unless the Directory allows it in so many words.
-func (v *Validator) directorySecretsRule(ctx context.Context, req admission.Request, before, after *iamv1alpha1.Directory) error {
-	if after == nil {
-		return nil
-	}
-	if after.Spec.BindPasswordSecretRef != nil && strings.HasPrefix(after.Spec.URL, "ldap://") && !after.Spec.StartTLS && !after.Spec.AllowPlaintextBind {
-		return deny("Directory %s/%s would bind with a password over ldap:// without StartTLS, which sends the password in clear text to anyone on the path; "+
-			"use ldaps:// or set spec.startTLS: true, or accept the risk with spec.allowPlaintextBind: true.", req.Namespace, req.Name)
-	}
-	if before == nil || !equality.Semantic.DeepEqual(directoryUse(before), directoryUse(after)) {
-		return v.checkSecretsReadable(ctx, req, "Directory", directorySecrets(after))
+	s := &metav1.PartialObjectMetadata{}
+	s.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := v.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s); apierrors.IsNotFound(err) {
+		return []string{fmt.Sprintf("%s: Secret %s does not exist (yet) in namespace %s; the object is not Ready until it does", field, name, ns)}
 	}
 	return nil
 }
@@ -193,8 +89,11 @@ func (v *Validator) directorySecretsRule(ctx context.Context, req admission.Requ
 //
 // +kubebuilder:webhook:path=/validate-secret-marker,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update,versions=v1,name=secrets.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
-// secretMarker judges the marker label of a Secret. A raw handler, to keep
-// its rule exact: unlike the others it admits no collector's update first.
+// secretMarker judges the marker label of a Secret. It refuses, for
+// everyone, administrators included, a marked Secret of a type Gatehouse
+// never uses as a credential, and a new or changed marker set by someone
+// who may not read the Secret. A raw handler, to keep its rule exact:
+// unlike the others it admits no collector's update first.
 func (v *Validator) secretMarker(ctx context.Context, req admission.Request) admission.Response {
 	after, before, err := decode(v, req, func() *corev1.Secret { return &corev1.Secret{} })
 	if err != nil {
@@ -234,7 +133,10 @@ func (v *Validator) secretMarker(ctx context.Context, req admission.Request) adm
 //
 // +kubebuilder:webhook:path=/validate-user-credential,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update;delete,versions=v1,name=usercredentials.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
-// userCredential judges a per-user credential Secret.
+// userCredential judges a per-user credential Secret. It refuses, for
+// everyone, one of a type Gatehouse never uses as a credential; and, for
+// everyone but administrators, any write to a Secret labelled as another
+// User's, before or after.
 func (v *Validator) userCredential(ctx context.Context, req admission.Request, before, after *corev1.Secret) (admission.Warnings, error) {
 	if after != nil && after.Labels[iamv1alpha1.LabelUser] != "" && !credentials.TypeAllowed(after.Type) {
 		return nil, deny("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; store a per-user credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",
