@@ -58,8 +58,8 @@ func TestStatusAppliesGolden(t *testing.T) {
 		{goldenUsers, &iamv1alpha1.User{ObjectMeta: meta("alice")}, &iamv1alpha1.UserStatus{
 			ObservedGeneration: 4, Groups: []string{"analysts"}, Seat: iamv1alpha1.SeatGranted,
 			GlobalPermissions: []iamv1alpha1.GlobalPermission{iamv1alpha1.GlobalAdmin},
-			Resources: []iamv1alpha1.ResourceAccess{{Type: "project", Name: "p1", Role: "Reader", Permissions: []iamv1alpha1.Permission{"read"}}},
-			ResourceCount: 1, Conditions: []metav1.Condition{ready}}},
+			Resources:         []iamv1alpha1.ResourceAccess{{Type: "project", Name: "p1", Role: "Reader", Permissions: []iamv1alpha1.Permission{"read"}}},
+			ResourceCount:     1, Conditions: []metav1.Condition{ready}}},
 		{goldenCredentials, &iamv1alpha1.User{ObjectMeta: meta("bob")}, &iamv1alpha1.UserStatus{
 			Credentials: []iamv1alpha1.CredentialStatus{{Connection: "warehouse", Ready: false, Reason: "Missing"}, {Connection: "lake", Ready: true}}}},
 	} {
