@@ -23,7 +23,7 @@ var (
 
 // grantStatus is the status the ResourceGrant controller applies.
 func grantStatus(generation int64, users int32, conds ...metav1.Condition) any {
-	return &Report{ObservedGeneration: generation, Users: users, Conditions: conds}
+	return &iamv1alpha1.ResourceGrantStatus{ObservedGeneration: generation, Users: users, Conditions: conds}
 }
 
 // The status applies as the API server receives them (path with the status
