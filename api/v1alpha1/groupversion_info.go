@@ -7,6 +7,7 @@
 // the platform's services can import it cheaply.
 //
 // +kubebuilder:object:generate=true
+// +kubebuilder:ac:generate=true
 // +groupName=iam.gatehouse.dev
 package v1alpha1
 
@@ -19,6 +20,10 @@ import (
 var (
 	// GroupVersion is the group and version of the Gatehouse API.
 	GroupVersion = schema.GroupVersion{Group: "iam.gatehouse.dev", Version: "v1alpha1"}
+
+	// SchemeGroupVersion is GroupVersion under the name the generated
+	// apply configurations (applyconfiguration.ForKind) use.
+	SchemeGroupVersion = GroupVersion
 
 	// SchemeBuilder registers the Gatehouse kinds with a runtime.Scheme.
 	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)

@@ -11,11 +11,13 @@ import (
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	iamv1alpha1ac "github.com/gatehouse-dev/gatehouse/api/v1alpha1/applyconfiguration/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/provision"
 )
 
 // ownershipReader reads a User's managed fields with an uncached client (the
@@ -64,47 +66,30 @@ func ownershipOf(entries []metav1.ManagedFieldsEntry) ownership {
 }
 
 // applyConfig is the server-side apply configuration of a User with exactly
-// the fields the directory owns: the label, login, source, directory,
-// displayName, email and directoryGroups; profile when the directory gives
-// it; active only to deactivate. An administrator's profile override, local
-// groups, organization, authMethod, kubernetesUsername and active are never
-// in it, so they are never overwritten.
-func applyConfig(dir *iamv1alpha1.Directory, o op) *unstructured.Unstructured {
-	spec := map[string]any{
-		"login":     o.Want.Login,
-		"source":    string(iamv1alpha1.UserSourceLDAP),
-		"directory": dir.Name,
+// the fields the directory owns (provision.Apply): the label, login,
+// source, directory, displayName, email and directoryGroups; profile when
+// the directory gives it; active only to deactivate. An administrator's
+// profile override, local groups, organization, authMethod,
+// kubernetesUsername and active are never in it, so they are never
+// overwritten. An update carries the UID the plan read: it fails rather
+// than write into a new object of the same name created since the read.
+func applyConfig(dir *iamv1alpha1.Directory, o op) *iamv1alpha1ac.UserApplyConfiguration {
+	u := provision.User{
+		Namespace: dir.Namespace, Name: o.Name,
+		Source: iamv1alpha1.UserSourceLDAP, Directory: dir.Name,
+		Login: o.Want.Login, DisplayName: o.Want.DisplayName, Email: o.Want.Email,
+		DirectoryGroups: o.Want.Groups,
 	}
-	if o.Want.DisplayName != "" {
-		spec["displayName"] = o.Want.DisplayName
+	if o.Current != nil {
+		u.UID = o.Current.UID
 	}
-	if o.Want.Email != "" {
-		spec["email"] = o.Want.Email
-	}
-	if len(o.Want.Groups) > 0 {
-		groups := make([]any, len(o.Want.Groups))
-		for i, g := range o.Want.Groups {
-			groups[i] = g
-		}
-		spec["directoryGroups"] = groups
-	}
-	if o.SetProfile && o.Want.Profile != "" {
-		spec["profile"] = o.Want.Profile
+	if o.SetProfile {
+		u.Profile = o.Want.Profile
 	}
 	if o.Deactivate {
-		spec["active"] = false
+		u.Active = ptr.To(false)
 	}
-	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
-	u.SetGroupVersionKind(iamv1alpha1.GroupVersion.WithKind("User"))
-	u.SetName(o.Name)
-	u.SetNamespace(dir.Namespace)
-	u.SetLabels(map[string]string{iamv1alpha1.LabelDirectory: dir.Name})
-	if o.Current != nil {
-		// The apply fails rather than write into a new object of the same
-		// name created since the read.
-		u.SetUID(o.Current.UID)
-	}
-	return u
+	return provision.Apply(u)
 }
 
 // writer makes a plan's writes, a few at a time.
@@ -222,7 +207,7 @@ func (w *writer) one(ctx context.Context, o op, kind string) error {
 		return nil
 	}
 	u := applyConfig(w.dir, o)
-	if err := w.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
+	if err := w.client.Apply(ctx, u,
 		client.FieldOwner(iamv1alpha1.FieldManagerDirectory), client.ForceOwnership); err != nil {
 		return fmt.Errorf("cannot %s User %s: %w", kind, o.Name, err)
 	}

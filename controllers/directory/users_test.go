@@ -44,11 +44,11 @@ func (c *poolClient) write(name string) error {
 }
 
 func (c *poolClient) Apply(_ context.Context, obj runtime.ApplyConfiguration, _ ...client.ApplyOption) error {
-	u, ok := obj.(interface{ GetName() string }) // an unstructured apply configuration
-	if !ok || u.GetName() == "" {
+	u, ok := obj.(interface{ GetName() *string }) // a typed apply configuration
+	if !ok || u.GetName() == nil || *u.GetName() == "" {
 		return errors.New("apply configuration without a name")
 	}
-	return c.write(u.GetName())
+	return c.write(*u.GetName())
 }
 
 func (c *poolClient) Delete(_ context.Context, obj client.Object, _ ...client.DeleteOption) error {

@@ -6,7 +6,6 @@ package resourcegrant
 import (
 	"context"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,19 +37,17 @@ type Reconciler struct {
 
 // Reconcile reads the grant's report from the engine and applies it.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	rec := report.Reconciler[iamv1alpha1.ResourceGrant, *iamv1alpha1.ResourceGrant]{
+	rec := report.Reconciler[iamv1alpha1.ResourceGrant, *iamv1alpha1.ResourceGrant, iamv1alpha1.ResourceGrantStatus]{
 		Client: r.Client, Engine: r.Engine, Recorder: r.Recorder, Kind: kind,
 	}
 	return rec.Reconcile(ctx, req)
 }
 
-var kind = report.Kind[iamv1alpha1.ResourceGrant, *iamv1alpha1.ResourceGrant]{
+var kind = report.Kind[iamv1alpha1.ResourceGrant, *iamv1alpha1.ResourceGrant, iamv1alpha1.ResourceGrantStatus]{
 	Writer: writer,
 	Report: (*access.Index).GrantReport,
-	Written: func(g *iamv1alpha1.ResourceGrant) status.Report {
-		return status.Report{ObservedGeneration: g.Status.ObservedGeneration, Users: g.Status.Users, Conditions: g.Status.Conditions}
-	},
-	WithConditions: func(g *iamv1alpha1.ResourceGrant, conds []metav1.Condition) any {
-		return &status.Report{ObservedGeneration: g.Status.ObservedGeneration, Users: g.Status.Users, Conditions: conds}
+	Status: func(g *iamv1alpha1.ResourceGrant) *iamv1alpha1.ResourceGrantStatus { return &g.Status },
+	Part: func(st *iamv1alpha1.ResourceGrantStatus) report.Part {
+		return report.Part{ObservedGeneration: &st.ObservedGeneration, Users: &st.Users, Conditions: &st.Conditions}
 	},
 }

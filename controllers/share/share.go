@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,18 +45,14 @@ type Reconciler struct {
 // Reconcile reads the share's report from the engine and applies it with
 // the notification record, then notifies the new User grantees.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	rec := report.Reconciler[iamv1alpha1.Share, *iamv1alpha1.Share]{
+	rec := report.Reconciler[iamv1alpha1.Share, *iamv1alpha1.Share, iamv1alpha1.ShareStatus]{
 		Client: r.Client, Engine: r.Engine, Recorder: r.Recorder,
-		Kind: report.Kind[iamv1alpha1.Share, *iamv1alpha1.Share]{
+		Kind: report.Kind[iamv1alpha1.Share, *iamv1alpha1.Share, iamv1alpha1.ShareStatus]{
 			Writer: writer,
 			Report: (*access.Index).ShareReport,
-			Written: func(s *iamv1alpha1.Share) status.Report {
-				return status.Report{ObservedGeneration: s.Status.ObservedGeneration, Users: s.Status.Users, Conditions: s.Status.Conditions}
-			},
-			WithConditions: func(s *iamv1alpha1.Share, conds []metav1.Condition) any {
-				st := s.Status.DeepCopy()
-				st.Conditions = conds
-				return st
+			Status: func(s *iamv1alpha1.Share) *iamv1alpha1.ShareStatus { return &s.Status },
+			Part: func(st *iamv1alpha1.ShareStatus) report.Part {
+				return report.Part{ObservedGeneration: &st.ObservedGeneration, Users: &st.Users, Conditions: &st.Conditions}
 			},
 			Extend: r.notifications,
 			Gone:   r.notified.forget,
@@ -69,7 +64,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // notifications adds the notification record to the report status want:
 // the User grantees told before or now; the new ones are told by an Event
 // after the write that records them.
-func (r *Reconciler) notifications(ctx context.Context, s *iamv1alpha1.Share, want status.Report, repaired []string) report.Extension {
+func (r *Reconciler) notifications(ctx context.Context, s *iamv1alpha1.Share, want iamv1alpha1.ShareStatus, repaired []string) report.Extension {
 	told, known := r.notified.told(s, repaired)
 	users := map[string]*iamv1alpha1.User{}
 	exists := func(name string) bool {
@@ -82,10 +77,8 @@ func (r *Reconciler) notifications(ctx context.Context, s *iamv1alpha1.Share, wa
 	}
 	// A Share being deleted tells no one.
 	notify, record := newGrantees(&s.Spec, told, known && s.DeletionTimestamp == nil, exists)
-	st := &iamv1alpha1.ShareStatus{
-		ObservedGeneration: want.ObservedGeneration, Users: want.Users, Conditions: want.Conditions,
-		NotifiedUsers: record, NotifiedGeneration: s.Generation,
-	}
+	st := &want
+	st.NotifiedUsers, st.NotifiedGeneration = record, s.Generation
 	return report.Extension{
 		Status:  st,
 		Changed: len(notify) > 0 || s.Status.NotifiedGeneration != s.Generation || !slices.Equal(s.Status.NotifiedUsers, record),

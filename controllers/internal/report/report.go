@@ -25,26 +25,35 @@ type Object[T any] interface {
 	client.Object
 }
 
-// Kind is what the reconciler needs to know of one kind.
-type Kind[T any, P Object[T]] struct {
+// Kind is what the reconciler needs to know of one kind, whose status
+// struct is S.
+type Kind[T any, P Object[T], S any] struct {
 	// Writer writes the kind's status (made at package level with
 	// status.NewWriter, which registers its field manager).
 	Writer *status.Writer
 	// Report is the engine's report of the object name of ix (nil until
 	// the engine holds it).
 	Report func(ix *access.Index, name string) *access.ObjectReport
-	// Written is the report part of obj's written status.
-	Written func(obj P) status.Report
-	// WithConditions is obj's written status (every field the field
-	// manager owns) with conds as its conditions: what the deferred write
-	// of a failed reconcile applies.
-	WithConditions func(obj P, conds []metav1.Condition) any
+	// Status is the address of obj's status.
+	Status func(obj P) *S
+	// Part is the report part of the status st.
+	Part func(st *S) Part
 	// Extend, when not nil, adds the kind's own part to want, the status
 	// from the report, once foreign fields were repaired (repaired names
 	// them).
-	Extend func(ctx context.Context, obj P, want status.Report, repaired []string) Extension
+	Extend func(ctx context.Context, obj P, want S, repaired []string) Extension
 	// Gone, when not nil, is called when the object no longer exists.
 	Gone func(key types.NamespacedName)
+}
+
+// Part points at the fields of a status that its engine report sets.
+type Part struct {
+	// ObservedGeneration is status.observedGeneration.
+	ObservedGeneration *int64
+	// Users is status.users.
+	Users *int32
+	// Conditions is status.conditions.
+	Conditions *[]metav1.Condition
 }
 
 // Extension is a kind's own part of a status write.
@@ -58,17 +67,17 @@ type Extension struct {
 }
 
 // Reconciler writes the status of one kind from its engine report.
-type Reconciler[T any, P Object[T]] struct {
+type Reconciler[T any, P Object[T], S any] struct {
 	Client   client.Client
 	Engine   *engine.Engine
 	Recorder events.EventRecorder
-	Kind     Kind[T, P]
+	Kind     Kind[T, P, S]
 }
 
 // Reconcile reads the object's report from the engine and applies the
 // status when it differs from what is written. An error reaches the Ready
 // condition (the writer's deferred End) before it is returned.
-func (r *Reconciler[T, P]) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+func (r *Reconciler[T, P, S]) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	k := r.Kind
 	obj := P(new(T))
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
@@ -85,16 +94,23 @@ func (r *Reconciler[T, P]) Reconcile(ctx context.Context, req ctrl.Request) (_ c
 	if rep == nil {
 		return ctrl.Result{}, nil
 	}
-	written := k.Written(obj)
+	written := *k.Status(obj)
 	x, err := k.Writer.Begin(ctx, r.Client, r.Recorder, obj, func(err error) any {
-		return k.WithConditions(obj, status.Failed(written.Conditions, obj.GetGeneration(), err))
+		failed := *k.Status(obj) // as it is when the reconcile fails
+		*k.Part(&failed).Conditions = status.Failed(*k.Part(&written).Conditions, obj.GetGeneration(), err)
+		return &failed
 	})
 	defer x.End(ctx, &err)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	want := status.FromReport(obj.GetGeneration(), written.Conditions, rep)
-	unchanged := status.Unchanged(written, want, func(r *status.Report) *[]metav1.Condition { return &r.Conditions })
+	// want is the written status with the report's part: the kind's own
+	// part stays as written until Extend sets it.
+	want := written
+	part := k.Part(&want)
+	*part.ObservedGeneration = obj.GetGeneration()
+	*part.Users, *part.Conditions = status.FromReport(obj.GetGeneration(), *k.Part(&written).Conditions, rep)
+	unchanged := status.Unchanged(written, want, func(st *S) *[]metav1.Condition { return k.Part(st).Conditions })
 	ext := Extension{Status: &want}
 	if k.Extend != nil {
 		ext = k.Extend(ctx, obj, want, x.Repaired())

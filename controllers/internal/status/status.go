@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/gatehouse-dev/gatehouse/api/v1alpha1/applyconfiguration"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
@@ -63,11 +64,31 @@ func (w *Writer) apply(ctx context.Context, c client.Client, obj client.Object, 
 	// The UID makes the apply fail rather than write into a new object of
 	// the same name created since the read.
 	u.SetUID(obj.GetUID())
-	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(w.manager), client.ForceOwnership); err != nil {
+	ac, err := typed(u)
+	if err != nil {
+		return fmt.Errorf("cannot write the status of %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
+	}
+	if err := c.Status().Apply(ctx, ac, client.FieldOwner(w.manager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("cannot write the status of %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
 	}
 	writes.WithLabelValues(gvk.Kind).Inc()
 	return nil
+}
+
+// typed is the generated apply configuration of u's kind
+// (api/v1alpha1/applyconfiguration) holding u: the status struct's JSON
+// (its omitempty fields left out) in the apply configuration's typed
+// fields. A field the apply configuration does not know is an error,
+// never dropped.
+func typed(u *unstructured.Unstructured) (runtime.ApplyConfiguration, error) {
+	ac, ok := applyconfiguration.ForKind(u.GroupVersionKind()).(runtime.ApplyConfiguration)
+	if !ok {
+		return nil, fmt.Errorf("no apply configuration of %s", u.GroupVersionKind())
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, ac, true); err != nil {
+		return nil, fmt.Errorf("the status does not fit the %s apply configuration: %w", u.GetKind(), err)
+	}
+	return ac, nil
 }
 
 // Conditions returns the desired conditions with the transition times of
@@ -120,20 +141,12 @@ func Condition(typ string, ok bool, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: typ, Status: s, Reason: reason, Message: message}
 }
 
-// Report is the status of a Share or ResourceGrant: both kinds' status
-// structs have exactly these fields and JSON names, so Apply writes a Report
-// as either.
-type Report struct {
-	ObservedGeneration int64              `json:"observedGeneration,omitempty"`
-	Users              int32              `json:"users,omitempty"`
-	Conditions         []metav1.Condition `json:"conditions,omitempty"`
-}
-
-// FromReport is the status of a Share or ResourceGrant of generation from
-// its engine report, transition times kept from the written conditions
-// cur. Ready is True with the users reached, or False with the first
-// problem's reason and every problem's sentence.
-func FromReport(generation int64, cur []metav1.Condition, rep *access.ObjectReport) Report {
+// FromReport is what the engine report rep of an object of generation
+// says of its status (a Share's or a ResourceGrant's): the users reached,
+// and the conditions, with transition times kept from the written
+// conditions cur. Ready is True with the users reached, or False with the
+// first problem's reason and every problem's sentence.
+func FromReport(generation int64, cur []metav1.Condition, rep *access.ObjectReport) (int32, []metav1.Condition) {
 	ready := Condition("Ready", true, "Reconciled", fmt.Sprintf("Reaches %s.", words.Count(rep.Users, "active user", "active users")))
 	if len(rep.Problems) > 0 {
 		msgs := make([]string, len(rep.Problems))
@@ -142,5 +155,5 @@ func FromReport(generation int64, cur []metav1.Condition, rep *access.ObjectRepo
 		}
 		ready = Condition("Ready", false, rep.Problems[0].Reason, strings.Join(msgs, " "))
 	}
-	return Report{ObservedGeneration: generation, Users: rep.Users, Conditions: Conditions(cur, generation, ready)}
+	return rep.Users, Conditions(cur, generation, ready)
 }
