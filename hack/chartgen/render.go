@@ -4,11 +4,18 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 )
 
-// render returns the generated chart files, by their path under the chart's
-// templates/, from the config/ files in fsys.
+// render returns the generated files, by their path under the repository's
+// root, from the config/ files in fsys and config/webhook's scoping.
 func render(fsys fs.FS) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	srcs, err := fs.Glob(fsys, crdDir+"/*.yaml")
@@ -24,7 +31,7 @@ func render(fsys fs.FS) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		files["crds/"+path.Base(src)] = out
+		files[templates+"/crds/"+path.Base(src)] = out
 	}
 	for _, f := range []struct {
 		src, dest string
@@ -42,8 +49,13 @@ func render(fsys fs.FS) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		files[f.dest] = out
+		files[templates+"/"+f.dest] = out
 	}
+	patch, err := webhookconfig.KustomizePatch()
+	if err != nil {
+		return nil, err
+	}
+	files[webhookconfig.PatchFile] = patch
 	return files, nil
 }
 
@@ -177,99 +189,81 @@ func rulesOf(src string, lines []string, kind string) (string, error) {
 	return strings.TrimRight(rules.String(), "\n") + "\n", nil
 }
 
-// Names of the webhooks that the chart scopes further than config/webhook's
-// manifests.
+// Placeholders that chartgen gives the configuration before encoding it,
+// replaced by the chart's template expressions after.
 const (
-	shareHook         = "shares.iam.gatehouse.dev"
-	resourceGrantHook = "resourcegrants.iam.gatehouse.dev"
-	secretMarkerHook  = "secrets.iam.gatehouse.dev"
-	userCredHook      = "usercredentials.iam.gatehouse.dev"
+	servicePlaceholder    = "GATEHOUSE_CHART_SERVICE_NAME"
+	namespacePlaceholder  = "GATEHOUSE_CHART_NAMESPACE"
+	groupPlaceholder      = "GATEHOUSE_CHART_BREAK_GLASS_GROUP"
+	expressionPlaceholder = "GATEHOUSE_CHART_EXPRESSION_%03d"
+	namespaceSelector     = "\n  namespaceSelector: {}\n"
 )
 
-// webhooks defines everything under the configuration's `webhooks:` as a
-// named template, each webhook calling the release's Service in the release
-// namespace, scoped to the watched namespaces if any; the Share and
-// ResourceGrant webhooks exempt the break-glass group (as config/webhook's
-// BreakGlassWebhooks and matchconditions.yaml do), the Secret marker and
-// per-user credential webhooks see only the Secrets they judge.
+// webhooks defines the configuration's webhooks as a named template: it
+// decodes controller-gen's configuration, scopes it with config/webhook's
+// Apply (the one definition kustomize and the tests apply too), with the
+// break-glass group the chart's breakGlass.group, and encodes it, each
+// webhook calling the release's Service in the release namespace and
+// scoped to the watched namespaces if any.
 func webhooks(src string, b []byte) ([]byte, error) {
-	lines := escapedLines(b)
-	var named bool
-	var hooks int
-	for _, line := range lines {
-		named = named || line == "  name: validating-webhook-configuration"
-		if line == "  clientConfig:" {
-			hooks++
-		}
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	if err := yaml.UnmarshalStrict(b, cfg); err != nil {
+		return nil, fmt.Errorf("%s does not parse as a ValidatingWebhookConfiguration: %w", src, err)
 	}
-	if !named {
+	if cfg.Name != "validating-webhook-configuration" {
 		return nil, fmt.Errorf("%s does not name validating-webhook-configuration; %s", src, errUpdate)
 	}
-	var body strings.Builder
-	var on bool
-	var glass, marker, perCred, svc, ns int
-	for _, line := range lines {
-		if line == "webhooks:" {
-			on = true
-			continue
+	for i := range cfg.Webhooks {
+		w := &cfg.Webhooks[i]
+		svc := w.ClientConfig.Service
+		if svc == nil || svc.Name != "webhook-service" || svc.Namespace != "system" || w.NamespaceSelector != nil {
+			return nil, fmt.Errorf("%s: webhook %s does not call service system/webhook-service for every namespace; %s", src, w.Name, errUpdate)
 		}
-		if !on {
-			continue
-		}
-		switch {
-		case line == "      name: webhook-service":
-			body.WriteString("      name: {{ include \"gatehouse.webhookServiceName\" . }}\n")
-			svc++
-			continue
-		case line == "      namespace: system":
-			body.WriteString("      namespace: {{ .Release.Namespace }}\n")
-			ns++
-			continue
-		case !strings.HasPrefix(line, "  name: "):
-			body.WriteString(line + "\n")
-			continue
-		}
-		body.WriteString(line + "\n")
-		body.WriteString("  {{- with include \"gatehouse.webhookNamespaceSelector\" . }}{{ . | nindent 2 }}{{ end }}\n")
-		switch strings.Fields(line)[1] {
-		case shareHook, resourceGrantHook:
-			body.WriteString("  matchConditions:\n")
-			body.WriteString("  - name: not-break-glass\n")
-			body.WriteString("    expression: {{ printf \"!('%s' in request.userInfo.groups)\" .Values.breakGlass.group | quote }}\n")
-			glass++
-		case secretMarkerHook:
-			body.WriteString(objectSelector("iam.gatehouse.dev/credential-for"))
-			marker++
-		case userCredHook:
-			body.WriteString(objectSelector("iam.gatehouse.dev/user"))
-			perCred++
+		svc.Name, svc.Namespace = servicePlaceholder, namespacePlaceholder
+		w.NamespaceSelector = &metav1.LabelSelector{}
+	}
+	if err := webhookconfig.Apply(cfg.Webhooks, groupPlaceholder); err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	templated := map[string]string{
+		servicePlaceholder:   `{{ include "gatehouse.webhookServiceName" . }}`,
+		namespacePlaceholder: "{{ .Release.Namespace }}",
+	}
+	for i := range cfg.Webhooks {
+		w := &cfg.Webhooks[i]
+		for j, c := range w.MatchConditions {
+			if strings.Contains(c.Expression, groupPlaceholder) {
+				ph := fmt.Sprintf(expressionPlaceholder, len(templated))
+				templated[ph] = groupExpression(c.Expression)
+				w.MatchConditions[j].Expression = ph
+			}
 		}
 	}
-	switch {
-	case glass != 2:
-		return nil, fmt.Errorf("%s: found %d of the 2 break-glass webhooks; %s", src, glass, errUpdate)
-	case marker != 1:
-		return nil, fmt.Errorf("%s: found no Secret marker webhook; %s", src, errUpdate)
-	case perCred != 1:
-		return nil, fmt.Errorf("%s: found no per-user credential webhook; %s", src, errUpdate)
-	case svc != hooks || ns != hooks:
-		return nil, fmt.Errorf("%s: %d webhooks but %d service names and %d namespaces replaced; %s", src, hooks, svc, ns, errUpdate)
+	out, err := yaml.Marshal(cfg.Webhooks)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode the webhooks of %s: %w", src, err)
+	}
+	body := strings.ReplaceAll(string(out), "{{", `{{ "{{" }}`)
+	body = strings.ReplaceAll(body, namespaceSelector,
+		"\n  {{- with include \"gatehouse.webhookNamespaceSelector\" . }}{{ . | nindent 2 }}{{ end }}\n")
+	for ph, expr := range templated {
+		body = strings.ReplaceAll(body, ph, expr)
 	}
 	var w strings.Builder
-	w.WriteString(header(src))
+	w.WriteString(header(src + " and config/webhook/scoping.go"))
 	w.WriteString("{{/* The webhooks of the ValidatingWebhookConfiguration (templates/webhook.yaml). */}}\n")
 	w.WriteString("{{- define \"gatehouse.webhooks\" }}\n")
-	w.WriteString(strings.TrimRight(body.String(), "\n") + "\n")
+	w.WriteString(body)
 	w.WriteString("{{- end }}\n")
 	return []byte(w.String()), nil
 }
 
-// objectSelector selects the objects that carry the label key.
-func objectSelector(key string) string {
-	return "  objectSelector:\n" +
-		"    matchExpressions:\n" +
-		"    - key: " + key + "\n" +
-		"      operator: Exists\n"
+// groupExpression is the template of a CEL expression that names the
+// break-glass group (as groupPlaceholder): the expression with the chart's
+// breakGlass.group, quoted as a YAML string.
+func groupExpression(expr string) string {
+	format := strings.ReplaceAll(strings.ReplaceAll(expr, "%", "%%"), groupPlaceholder, "%s")
+	return "{{ printf " + strconv.Quote(format) + " .Values.breakGlass.group | quote }}"
 }
 
 // userRoles wraps the ClusterRoles for people, as config/rbac ships them,

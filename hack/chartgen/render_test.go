@@ -8,11 +8,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
 // TestRepositoryChart renders the repository's config/ and compares the
-// result with the committed chart: the golden files are the chart itself
-// (make verify checks the same by regenerating).
+// result with the committed chart and kustomize patch: the golden files are
+// the files themselves (make verify checks the same by regenerating).
 func TestRepositoryChart(t *testing.T) {
 	root := os.DirFS("../..")
 	files, err := render(root)
@@ -24,12 +26,12 @@ func TestRepositoryChart(t *testing.T) {
 		t.Fatalf("no committed CRD templates (%v)", err)
 	}
 	for _, name := range committed {
-		if _, ok := files["crds/"+path.Base(name)]; !ok {
+		if _, ok := files[templates+"/crds/"+path.Base(name)]; !ok {
 			t.Errorf("%s is committed but not generated from %s", name, crdDir)
 		}
 	}
 	for name, got := range files {
-		want, err := fs.ReadFile(root, templates+"/"+name)
+		want, err := fs.ReadFile(root, name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -94,9 +96,12 @@ func TestRefusals(t *testing.T) {
 		"CRD without annotations": {crd, "metadata:\n  name: x\n", "has no metadata.annotations"},
 		"two ClusterRoles": {rbac, "kind: ClusterRole\nrules:\n- a\n---\nkind: ClusterRole\nrules:\n- b\n---\nkind: Role\nrules:\n- c\n",
 			"has 2 ClusterRoles"},
-		"no Role":             {rbac, "kind: ClusterRole\nrules:\n- a\n", "has 0 Roles"},
-		"unnamed webhooks":    {webhooks, "metadata:\n  name: other\nwebhooks:\n", "does not name validating-webhook-configuration"},
-		"no break-glass hook": {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhooks:\n", "found 0 of the 2 break-glass"},
+		"no Role":          {rbac, "kind: ClusterRole\nrules:\n- a\n", "has 0 Roles"},
+		"unnamed webhooks": {webhooks, "metadata:\n  name: other\nwebhooks:\n", "does not name validating-webhook-configuration"},
+		"no scoped hook":   {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhooks:\n", "scopes webhooks that internal/admission does not declare"},
+		"another Service": {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhooks:\n- name: a\n  clientConfig:\n    url: https://x\n",
+			"webhook a does not call service system/webhook-service"},
+		"not a configuration": {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhook:\n", "does not parse as a ValidatingWebhookConfiguration"},
 		"two labelled roles":  {userRoles, "metadata:\n  labels:\n---\nmetadata:\n  labels:\n", "has 2 labelled roles, want 3"},
 	}
 	for name, tc := range tests {
@@ -159,7 +164,7 @@ func TestRBAC(t *testing.T) {
 }
 
 // hook is one webhook as controller-gen writes it.
-func hook(name string) []string {
+func hook(name, path string) []string {
 	return []string{
 		"- admissionReviewVersions:",
 		"  - v1",
@@ -167,10 +172,30 @@ func hook(name string) []string {
 		"    service:",
 		"      name: webhook-service",
 		"      namespace: system",
-		"      path: /validate",
+		"      path: " + path,
 		"  failurePolicy: Fail",
 		"  name: " + name,
+		"  sideEffects: None",
 	}
+}
+
+// chartHook is hook as the chart's template, scoped by the lines of scope.
+func chartHook(name, path string, conditions, selector []string) []string {
+	out := []string{
+		"- admissionReviewVersions:",
+		"  - v1",
+		"  clientConfig:",
+		"    service:",
+		`      name: {{ include "gatehouse.webhookServiceName" . }}`,
+		"      namespace: {{ .Release.Namespace }}",
+		"      path: " + path,
+		"  failurePolicy: Fail",
+	}
+	out = append(out, conditions...)
+	out = append(out, "  name: "+name,
+		`  {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}`)
+	out = append(out, selector...)
+	return append(out, "  sideEffects: None")
 }
 
 func TestWebhooks(t *testing.T) {
@@ -182,48 +207,45 @@ func TestWebhooks(t *testing.T) {
 		"  name: validating-webhook-configuration",
 		"webhooks:",
 	}
-	names := []string{"shares.iam.gatehouse.dev", "resourcegrants.iam.gatehouse.dev", "secrets.iam.gatehouse.dev",
-		"usercredentials.iam.gatehouse.dev", "users.iam.gatehouse.dev"}
-	for _, n := range names {
-		src = append(src, hook(n)...)
-	}
+	src = append(src, hook("resourcegrants.iam.gatehouse.dev", "/validate-resourcegrant")...)
+	src = append(src, hook("secrets.iam.gatehouse.dev", "/validate-secret-marker")...)
+	src = append(src, hook("shares.iam.gatehouse.dev", "/validate-share")...)
+	src = append(src, hook("usercredentials.iam.gatehouse.dev", "/validate-user-credential")...)
+	src = append(src, hook("users.iam.gatehouse.dev", "/validate-{{ user }}")...)
 	got, err := webhooks("config/webhook/manifests.yaml", []byte(strings.Join(src, "\n")+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Each webhook's name is followed by the namespace selector and its
-	// own scoping, and calls the release's Service.
-	wantAfter := map[string][]string{
-		"shares.iam.gatehouse.dev":          {"  matchConditions:", "  - name: not-break-glass"},
-		"resourcegrants.iam.gatehouse.dev":  {"  matchConditions:", "  - name: not-break-glass"},
-		"secrets.iam.gatehouse.dev":         {"  objectSelector:", "    matchExpressions:", "    - key: iam.gatehouse.dev/credential-for"},
-		"usercredentials.iam.gatehouse.dev": {"  objectSelector:", "    matchExpressions:", "    - key: iam.gatehouse.dev/user"},
-		"users.iam.gatehouse.dev":           {"- admissionReviewVersions:"},
+	// The chart's break-glass group, and the Secret webhooks' selectors
+	// with the label keys of api/v1alpha1.
+	glass := []string{
+		"  matchConditions:",
+		`  - expression: {{ printf "!('%s' in request.userInfo.groups)" .Values.breakGlass.group | quote }}`,
+		"    name: not-break-glass",
 	}
-	lines := strings.Split(string(got), "\n")
-	for i, line := range lines {
-		name, ok := strings.CutPrefix(line, "  name: ")
-		if !ok {
-			continue
-		}
-		want := append([]string{`  {{- with include "gatehouse.webhookNamespaceSelector" . }}{{ . | nindent 2 }}{{ end }}`}, wantAfter[name]...)
-		if name == "users.iam.gatehouse.dev" {
-			want = append(want[:1], "{{- end }}")
-		}
-		if diff := cmp.Diff(want, lines[i+1:min(len(lines), i+1+len(want))]); diff != "" {
-			t.Errorf("after webhook %s (-want +got):\n%s", name, diff)
-		}
-		delete(wantAfter, name)
+	exists := func(key string) []string {
+		return []string{"  objectSelector:", "    matchExpressions:", "    - key: " + key, "      operator: Exists"}
 	}
-	if len(wantAfter) != 0 {
-		t.Errorf("webhooks missing from the output: %v", wantAfter)
+	want := []string{
+		"{{- /* Generated by hack/chartgen from config/webhook/manifests.yaml and config/webhook/scoping.go; do not edit. */}}",
+		"{{/* The webhooks of the ValidatingWebhookConfiguration (templates/webhook.yaml). */}}",
+		`{{- define "gatehouse.webhooks" }}`,
 	}
-	for _, s := range []string{"webhook-service", "namespace: system", "kind: ValidatingWebhookConfiguration"} {
-		if strings.Contains(string(got), s) {
-			t.Errorf("the output still holds %q", s)
-		}
+	want = append(want, chartHook("resourcegrants.iam.gatehouse.dev", "/validate-resourcegrant", glass, nil)...)
+	want = append(want, chartHook("secrets.iam.gatehouse.dev", "/validate-secret-marker", nil, exists(iamv1alpha1.LabelCredentialFor))...)
+	want = append(want, chartHook("shares.iam.gatehouse.dev", "/validate-share", glass, nil)...)
+	want = append(want, chartHook("usercredentials.iam.gatehouse.dev", "/validate-user-credential", nil, exists(iamv1alpha1.LabelUser))...)
+	want = append(want, chartHook("users.iam.gatehouse.dev", `/validate-{{ "{{" }} user }}`, nil, nil)...)
+	want = append(want, "{{- end }}", "")
+	if diff := cmp.Diff(want, strings.Split(string(got), "\n")); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if n := strings.Count(string(got), `name: {{ include "gatehouse.webhookServiceName" . }}`); n != len(names) {
-		t.Errorf("%d webhooks call the release's Service, want %d", n, len(names))
+}
+
+func TestGroupExpression(t *testing.T) {
+	got := groupExpression(`100% "` + groupPlaceholder + `" in groups`)
+	want := `{{ printf "100%% \"%s\" in groups" .Values.breakGlass.group | quote }}`
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }

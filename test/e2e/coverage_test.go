@@ -10,6 +10,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 )
 
@@ -127,8 +128,12 @@ func TestWebhookCoverage(t *testing.T) {
 		}
 	}
 	// The Secret webhooks judge only Gatehouse's Secrets, in all three.
-	selectors := map[string]*metav1.LabelSelector{webhookconfig.SecretMarkerWebhook: webhookconfig.SecretMarkerSelector,
-		webhookconfig.UserCredentialWebhook: webhookconfig.UserCredentialSelector}
+	selectors := map[string]*metav1.LabelSelector{
+		"secrets.iam.gatehouse.dev": {MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: iamv1alpha1.LabelCredentialFor, Operator: metav1.LabelSelectorOpExists}}},
+		"usercredentials.iam.gatehouse.dev": {MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: iamv1alpha1.LabelUser, Operator: metav1.LabelSelectorOpExists}}},
+	}
 	for name, cfg := range map[string]*admissionregistrationv1.ValidatingWebhookConfiguration{"embedded": embedded, "kustomize": &fromKustomize, "helm": &fromHelm} {
 		found := 0
 		for _, w := range cfg.Webhooks {
