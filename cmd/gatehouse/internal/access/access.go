@@ -1,42 +1,24 @@
-package main
+// Package access is `gatehouse access`: every user's effective access, and
+// `gatehouse access diff`: who gains or loses what between two sets of
+// manifests.
+package access
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
-
-// manifestFlags are the flags of the commands that read a namespace: from
-// manifests (-f), or else from the cluster.
-type manifestFlags struct {
-	files      []string
-	namespace  string
-	kubeconfig string
-	context    string
-	// stdin is the command's standard input, read for -f -.
-	stdin func() io.Reader
-}
-
-// filenameUsage is the help of -f and of diff's --before and --after.
-const filenameUsage = "manifest file, directory (recursive; one holding a kustomization is built with kustomize, as kubectl apply -k does) or - for standard input; repeatable"
-
-func (m *manifestFlags) register(cmd *cobra.Command) {
-	m.stdin = cmd.InOrStdin
-	cmd.Flags().StringArrayVarP(&m.files, "filename", "f", nil, filenameUsage+". Without -f, the namespace is read from the cluster")
-	cmd.Flags().StringVarP(&m.namespace, "namespace", "n", "", `the namespace: of manifests without one (default "default"; required when they hold several), or in the cluster (default: the kubeconfig context's)`)
-	cmd.Flags().StringVar(&m.kubeconfig, "kubeconfig", "", "the kubeconfig of the cluster to read (default: KUBECONFIG, ~/.kube/config)")
-	cmd.Flags().StringVar(&m.context, "context", "", "the kubeconfig context to use")
-}
 
 // accessOutput is the JSON and YAML shape of `gatehouse access`.
 type accessOutput struct {
@@ -49,8 +31,9 @@ type accessUser struct {
 	Status iamv1alpha1.UserStatus `json:"status"`
 }
 
-func newAccessCommand() *cobra.Command {
-	var mf manifestFlags
+// NewCommand returns the `gatehouse access` command.
+func NewCommand() *cobra.Command {
+	var mf input.ManifestFlags
 	var login, resource, output string
 	cmd := &cobra.Command{
 		Use:   "access [-f FILE|DIR|-]... [-n NS] [--user LOGIN] [--resource TYPE/NAME] [-o table|json|yaml]",
@@ -70,24 +53,24 @@ one to build. -f - reads standard input, e.g.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" && output != "yaml" {
-				return usageError(fmt.Errorf("unknown output format %q: use table, json or yaml", output))
+				return cli.UsageError(fmt.Errorf("unknown output format %q: use table, json or yaml", output))
 			}
 			var ref *iamv1alpha1.ResourceRef
 			if resource != "" {
-				r, err := parseRef(resource)
+				r, err := input.ParseRef(resource)
 				if err != nil {
 					return err
 				}
 				ref = &r
 			}
-			l, err := mf.load()
+			l, err := mf.Load()
 			if err != nil {
 				return err
 			}
-			res := access.Compute(l.snap)
-			users := usersByLogin(res)
+			res := access.Compute(l.Snap)
+			users := input.UsersByLogin(res)
 			if login != "" {
-				u, err := findUser(res, login)
+				u, err := input.FindUser(res, login)
 				if err != nil {
 					return err
 				}
@@ -123,30 +106,18 @@ one to build. -f - reads standard input, e.g.
 				}
 				buf.Write(b)
 			default:
-				writeAccessTable(&buf, users, out, l.namespace)
+				writeAccessTable(&buf, users, out, l.Namespace)
 			}
 			_, err = cmd.OutOrStdout().Write(buf.Bytes())
 			return err
 		},
 	}
-	mf.register(cmd)
+	mf.Register(cmd)
 	cmd.Flags().StringVar(&login, "user", "", "show only the user with this login")
 	cmd.Flags().StringVar(&resource, "resource", "", "show only this resource (TYPE/NAME) and the users who reach it")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	cmd.AddCommand(newAccessDiffCommand())
 	return cmd
-}
-
-// joinOr joins names with ", ", or returns "-" for none.
-func joinOr[T ~string](xs []T) string {
-	if len(xs) == 0 {
-		return "-"
-	}
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = string(x)
-	}
-	return strings.Join(s, ",")
 }
 
 // writeAccessTable prints a summary line per user, then each user's
@@ -160,7 +131,7 @@ func writeAccessTable(w io.Writer, users []*access.UserResult, out accessOutput,
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "USER\tPROFILE\tSEAT\tGROUPS\tRESOURCES\tGLOBAL PERMISSIONS")
 	for _, u := range out.Users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.Login, orDash(profile[u.Name]), u.Status.Seat, joinOr(u.Status.Groups), len(u.Status.Resources), joinOr(u.Status.GlobalPermissions))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.Login, cli.OrDash(profile[u.Name]), u.Status.Seat, cli.JoinOr(u.Status.Groups), len(u.Status.Resources), cli.JoinOr(u.Status.GlobalPermissions))
 	}
 	_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	for _, u := range out.Users {
@@ -171,19 +142,12 @@ func writeAccessTable(w io.Writer, users []*access.UserResult, out accessOutput,
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  TYPE/NAME\tROLE\tPERMISSIONS")
 		for _, r := range u.Status.Resources {
-			role := orDash(string(r.Role))
+			role := cli.OrDash(string(r.Role))
 			if r.CappedBy != nil && r.CappedBy.RoleBefore != "" {
 				role += " (capped from " + string(r.CappedBy.RoleBefore) + ")"
 			}
-			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\n", r.Type, r.Name, role, joinOr(r.Permissions))
+			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\n", r.Type, r.Name, role, cli.JoinOr(r.Permissions))
 		}
 		_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -1,4 +1,6 @@
-package main
+// Package whocan is `gatehouse who-can`: the users holding a permission on a
+// resource, and how.
+package whocan
 
 import (
 	"bytes"
@@ -10,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
@@ -26,8 +30,9 @@ type whoCanRow struct {
 	Known      *bool                         `json:"credentialKnown,omitempty"`
 }
 
-func newWhoCanCommand() *cobra.Command {
-	var mf manifestFlags
+// NewCommand returns the `gatehouse who-can` command.
+func NewCommand() *cobra.Command {
+	var mf input.ManifestFlags
 	var output string
 	cmd := &cobra.Command{
 		Use:   "who-can PERMISSION TYPE/NAME [-f FILE|DIR|-]... [-n NS]",
@@ -35,21 +40,21 @@ func newWhoCanCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "table" && output != "json" {
-				return usageError(fmt.Errorf("unknown output format %q: use table or json", output))
+				return cli.UsageError(fmt.Errorf("unknown output format %q: use table or json", output))
 			}
-			ref, err := parseRef(args[1])
+			ref, err := input.ParseRef(args[1])
 			if err != nil {
 				return err
 			}
 			perm := iamv1alpha1.Permission(args[0])
 			if _, err := access.ParsePermissions(ref.Type, []iamv1alpha1.Permission{perm}); err != nil {
-				return usageError(err)
+				return cli.UsageError(err)
 			}
-			l, err := mf.load()
+			l, err := mf.Load()
 			if err != nil {
 				return err
 			}
-			rows, blocked := whoCan(l, access.Compute(l.snap), perm, ref)
+			rows, blocked := whoCan(l, access.Compute(l.Snap), perm, ref)
 			var buf bytes.Buffer
 			if output == "json" {
 				enc := json.NewEncoder(&buf)
@@ -68,7 +73,7 @@ func newWhoCanCommand() *cobra.Command {
 			return err
 		},
 	}
-	mf.register(cmd)
+	mf.Register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
@@ -77,17 +82,17 @@ func newWhoCanCommand() *cobra.Command {
 // Connection, holding it is not enough: a user also needs a valid
 // credential of its own, so the users usableBy admits who have none are
 // returned apart (blocked, never nil then).
-func whoCan(l *loaded, res *access.Result, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef) (rows, blocked []whoCanRow) {
+func whoCan(l *input.Loaded, res *access.Result, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef) (rows, blocked []whoCanRow) {
 	rows = []whoCanRow{}
 	var conn *iamv1alpha1.Connection
 	if ref.Type == iamv1alpha1.ResourceConnection && perm == "use" {
-		if c := l.connection(ref.Name); c != nil && c.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser {
+		if c := l.Connection(ref.Name); c != nil && c.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser {
 			conn, blocked = c, []whoCanRow{}
 		}
 	}
-	for _, u := range usersByLogin(res) {
+	for _, u := range input.UsersByLogin(res) {
 		ra := u.Find(ref)
-		if ra == nil || !hasPermission(ra.Permissions, perm) {
+		if ra == nil || !HasPermission(ra.Permissions, perm) {
 			continue
 		}
 		row := whoCanRow{Login: u.Login, Name: u.Name, Role: ra.Role, Via: ra.Via}
@@ -95,7 +100,7 @@ func whoCan(l *loaded, res *access.Result, perm iamv1alpha1.Permission, ref iamv
 			rows = append(rows, row)
 			continue
 		}
-		st, known := l.credentialOf(conn, u.Name)
+		st, known := l.CredentialOf(conn, u.Name)
 		row.Credential, row.Known = &st, &known
 		if known && st.Ready {
 			rows = append(rows, row)
@@ -115,7 +120,7 @@ func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1
 		tw := tabwriter.NewWriter(buf, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "USER\tROLE\tVIA")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, orDash(string(r.Role)), describeVias(r.Via, r.Login))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, cli.OrDash(string(r.Role)), describeVias(r.Via, r.Login))
 		}
 		_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	}
@@ -144,12 +149,13 @@ func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1
 func describeVias(vias []iamv1alpha1.AccessVia, login string) string {
 	out := make([]string, len(vias))
 	for i, v := range vias {
-		out[i] = describeVia(v, login)
+		out[i] = DescribeVia(v, login)
 	}
 	return strings.Join(out, "; ")
 }
 
-func hasPermission(perms []iamv1alpha1.Permission, p iamv1alpha1.Permission) bool {
+// HasPermission says whether perms holds p.
+func HasPermission(perms []iamv1alpha1.Permission, p iamv1alpha1.Permission) bool {
 	for _, q := range perms {
 		if q == p {
 			return true
@@ -173,17 +179,30 @@ func through(subject, login string) string {
 	return subject
 }
 
-// describeVia puts one contribution in words.
-func describeVia(v iamv1alpha1.AccessVia, login string) string {
+// DescribeVia puts one contribution in words.
+func DescribeVia(v iamv1alpha1.AccessVia, login string) string {
 	switch v.Kind {
 	case iamv1alpha1.ViaShare:
 		return fmt.Sprintf("Share %s gives %s to %s", v.Name, v.Role, through(v.Subject, login))
 	case iamv1alpha1.ViaResourceGrant:
-		return fmt.Sprintf("ResourceGrant %s gives %s to %s", v.Name, joinList(v.Permissions), through(v.Subject, login))
+		return fmt.Sprintf("ResourceGrant %s gives %s to %s", v.Name, cli.JoinList(v.Permissions), through(v.Subject, login))
 	case iamv1alpha1.ViaConnection:
-		return fmt.Sprintf("Connection %s's usableBy admits %s to %s it", v.Name, through(v.Subject, login), joinList(v.Permissions))
+		return fmt.Sprintf("Connection %s's usableBy admits %s to %s it", v.Name, through(v.Subject, login), cli.JoinList(v.Permissions))
 	case iamv1alpha1.ViaAdmin:
 		return fmt.Sprintf("admin through group %s gives Owner", v.Name)
 	}
 	return fmt.Sprintf("%s %s", v.Kind, v.Name)
+}
+
+// describeCredential puts a credential's state in a few words for a table.
+func describeCredential(st iamv1alpha1.CredentialStatus, known bool) string {
+	switch {
+	case !known:
+		return "not yet checked by the operator"
+	case st.Ready:
+		return "own credential ready"
+	case st.Reason == iamv1alpha1.CredentialMissing:
+		return "no credential"
+	}
+	return "credential invalid"
 }

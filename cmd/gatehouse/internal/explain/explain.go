@@ -1,4 +1,6 @@
-package main
+// Package explain is `gatehouse explain`: in words, why a user holds what it
+// holds on a resource.
+package explain
 
 import (
 	"bytes"
@@ -8,26 +10,30 @@ import (
 	"github.com/spf13/cobra"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/whocan"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
-func newExplainCommand() *cobra.Command {
-	var mf manifestFlags
+// NewCommand returns the `gatehouse explain` command.
+func NewCommand() *cobra.Command {
+	var mf input.ManifestFlags
 	cmd := &cobra.Command{
 		Use:   "explain LOGIN TYPE/NAME [-f FILE|DIR|-]... [-n NS]",
 		Short: "Explain, in words, why a user holds what it holds on a resource",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := parseRef(args[1])
+			ref, err := input.ParseRef(args[1])
 			if err != nil {
 				return err
 			}
-			l, err := mf.load()
+			l, err := mf.Load()
 			if err != nil {
 				return err
 			}
-			u, err := findUser(access.Compute(l.snap), args[0])
+			u, err := input.FindUser(access.Compute(l.Snap), args[0])
 			if err != nil {
 				return err
 			}
@@ -37,12 +43,12 @@ func newExplainCommand() *cobra.Command {
 			return err
 		},
 	}
-	mf.register(cmd)
+	mf.Register(cmd)
 	return cmd
 }
 
 // explain writes every contribution to a user's access and every cap on it.
-func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, l *loaded) {
+func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, l *input.Loaded) {
 	login := u.Login
 	if len(u.Groups) > 0 {
 		fmt.Fprintf(buf, "%s is in %s %s.\n", login, words.Plural(len(u.Groups), "group", "groups"), words.List(u.Groups))
@@ -68,10 +74,10 @@ func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRe
 	} else {
 		role = fmt.Sprintf("has no role on %s (no Share reaches %s, only %s) and holds", ref, login, words.List(roleless(ra.Via)))
 	}
-	fmt.Fprintf(buf, "%s %s %s.\n", login, role, joinList(ra.Permissions))
+	fmt.Fprintf(buf, "%s %s %s.\n", login, role, cli.JoinList(ra.Permissions))
 	fmt.Fprintln(buf, "Because:")
 	for _, v := range ra.Via {
-		fmt.Fprintf(buf, "  - %s.\n", describeVia(v, login))
+		fmt.Fprintf(buf, "  - %s.\n", whocan.DescribeVia(v, login))
 	}
 	if ra.Role != "" && len(ra.Via) > 1 {
 		fmt.Fprintln(buf, "Shares combine: the most permissive role wins, and permissions add up.")
@@ -82,7 +88,7 @@ func explain(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRe
 			fmt.Fprintf(buf, ": the role was %s and is now %s", c.RoleBefore, ra.Role)
 		}
 		if len(c.Removed) > 0 {
-			fmt.Fprintf(buf, "; it removed %s", joinList(c.Removed))
+			fmt.Fprintf(buf, "; it removed %s", cli.JoinList(c.Removed))
 		}
 		fmt.Fprintln(buf, ". Sharing never overrides the profile.")
 	}
@@ -114,17 +120,17 @@ func roleless(vias []iamv1alpha1.AccessVia) []string {
 
 // explainConnection says what usableBy and, for a PerUser Connection, the
 // user's own credential mean for using it.
-func explainConnection(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, ra *iamv1alpha1.ResourceAccess, l *loaded) {
+func explainConnection(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.ResourceRef, ra *iamv1alpha1.ResourceAccess, l *input.Loaded) {
 	login := u.Login
-	conn := l.connection(ref.Name)
+	conn := l.Connection(ref.Name)
 	switch {
-	case conn == nil && !hasPermission(ra.Permissions, "use"):
+	case conn == nil && !whocan.HasPermission(ra.Permissions, "use"):
 		fmt.Fprintf(buf, "No Connection %s exists in the %s, so nobody but administrators can use it.\n", ref.Name, source(l))
 	case conn == nil:
-	case !hasPermission(ra.Permissions, "use"):
+	case !whocan.HasPermission(ra.Permissions, "use"):
 		fmt.Fprintf(buf, "Connection %s's usableBy does not admit %s, so %s cannot use it whatever a Share or grant says.\n", ref.Name, login, login)
 	case conn.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser:
-		st, known := l.credentialOf(conn, u.Name)
+		st, known := l.CredentialOf(conn, u.Name)
 		switch {
 		case !known:
 			fmt.Fprintf(buf, "Connection %s takes each user's own credential (mode PerUser), and the operator has not yet said whether %s has one (User %s's status.credentials).\n", ref.Name, login, u.Name)
@@ -137,17 +143,9 @@ func explainConnection(buf *bytes.Buffer, u *access.UserResult, ref iamv1alpha1.
 }
 
 // source names where the namespace was read from.
-func source(l *loaded) string {
-	if l.fromCluster {
+func source(l *input.Loaded) string {
+	if l.FromCluster {
 		return "cluster"
 	}
 	return "manifests"
-}
-
-// joinList joins names as "a, b and c", or "nothing".
-func joinList[T ~string](xs []T) string {
-	if len(xs) == 0 {
-		return "nothing"
-	}
-	return words.List(xs)
 }
