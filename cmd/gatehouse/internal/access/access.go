@@ -68,7 +68,7 @@ one to build. -f - reads standard input, e.g.
 				return err
 			}
 			res := access.Compute(l.Snap)
-			users := input.UsersByLogin(res)
+			users := access.UsersByLogin(res)
 			if login != "" {
 				u, err := input.FindUser(res, login)
 				if err != nil {

@@ -5,8 +5,6 @@ package cli
 
 import (
 	"strings"
-
-	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
 // ExitError carries an exit code out of a command; its message has already
@@ -43,12 +41,4 @@ func OrDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// JoinList joins names as "a, b and c", or "nothing".
-func JoinList[T ~string](xs []T) string {
-	if len(xs) == 0 {
-		return "nothing"
-	}
-	return words.List(xs)
 }

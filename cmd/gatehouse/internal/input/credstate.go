@@ -40,16 +40,6 @@ func perUserSecrets(docs []manifest.Document, ns string) (map[credentials.UserKe
 	return out, nil
 }
 
-// Connection returns the Connection named name, nil if there is none.
-func (l *Loaded) Connection(name string) *iamv1alpha1.Connection {
-	for i := range l.Snap.Connections {
-		if c := &l.Snap.Connections[i]; c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
 // CredentialOf says what is known of a user's own credential for the
 // PerUser connection conn, which admits the user: from manifests, what the
 // operator would find in the Secrets they hold (credentials.UserState, the
@@ -75,4 +65,13 @@ func (l *Loaded) CredentialOf(conn *iamv1alpha1.Connection, user string) (st iam
 		}
 	}
 	return iamv1alpha1.CredentialStatus{Connection: conn.Name}, false
+}
+
+// Source names where the namespace was read from: "manifests" or
+// "cluster".
+func (l *Loaded) Source() string {
+	if l.FromCluster {
+		return "cluster"
+	}
+	return "manifests"
 }

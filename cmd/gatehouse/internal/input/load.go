@@ -298,28 +298,8 @@ func ParseRef(s string) (iamv1alpha1.ResourceRef, error) {
 
 // FindUser returns the result of the user with a login (or object name).
 func FindUser(res *access.Result, login string) (*access.UserResult, error) {
-	for _, n := range res.UserNames() {
-		if u := res.Users[n]; u.Login == login {
-			return u, nil
-		}
-	}
-	if u := res.Users[login]; u != nil {
+	if u := access.UserByLogin(res, login); u != nil {
 		return u, nil
 	}
 	return nil, cli.UsageError(fmt.Errorf("no User with login %q in the manifests", login))
-}
-
-// UsersByLogin returns the users sorted by login.
-func UsersByLogin(res *access.Result) []*access.UserResult {
-	out := make([]*access.UserResult, 0, len(res.Users))
-	for _, u := range res.Users {
-		out = append(out, u)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Login != out[j].Login {
-			return out[i].Login < out[j].Login
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
 }

@@ -18,18 +18,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
-// whoCanRow is one user who holds the permission, as -o json prints it.
-type whoCanRow struct {
-	Login string                  `json:"login"`
-	Name  string                  `json:"name"`
-	Role  iamv1alpha1.Role        `json:"role,omitempty"`
-	Via   []iamv1alpha1.AccessVia `json:"via"`
-	// Credential is the user's own credential, for `use` of a PerUser
-	// Connection; Known is false when the operator has not checked it yet.
-	Credential *iamv1alpha1.CredentialStatus `json:"credential,omitempty"`
-	Known      *bool                         `json:"credentialKnown,omitempty"`
-}
-
 // NewCommand returns the `gatehouse who-can` command.
 func NewCommand() *cobra.Command {
 	var mf input.ManifestFlags
@@ -54,7 +42,7 @@ func NewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows, blocked := whoCan(l, access.Compute(l.Snap), perm, ref)
+			rows, blocked := access.WhoCan(&l.Snap, access.Compute(l.Snap), perm, ref, l.CredentialOf)
 			var buf bytes.Buffer
 			if output == "json" {
 				enc := json.NewEncoder(&buf)
@@ -78,42 +66,9 @@ func NewCommand() *cobra.Command {
 	return cmd
 }
 
-// whoCan returns the users holding perm on ref. For `use` of a PerUser
-// Connection, holding it is not enough: a user also needs a valid
-// credential of its own, so the users usableBy admits who have none are
-// returned apart (blocked, never nil then).
-func whoCan(l *input.Loaded, res *access.Result, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef) (rows, blocked []whoCanRow) {
-	rows = []whoCanRow{}
-	var conn *iamv1alpha1.Connection
-	if ref.Type == iamv1alpha1.ResourceConnection && perm == "use" {
-		if c := l.Connection(ref.Name); c != nil && c.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser {
-			conn, blocked = c, []whoCanRow{}
-		}
-	}
-	for _, u := range input.UsersByLogin(res) {
-		ra := u.Find(ref)
-		if ra == nil || !HasPermission(ra.Permissions, perm) {
-			continue
-		}
-		row := whoCanRow{Login: u.Login, Name: u.Name, Role: ra.Role, Via: ra.Via}
-		if conn == nil {
-			rows = append(rows, row)
-			continue
-		}
-		st, known := l.CredentialOf(conn, u.Name)
-		row.Credential, row.Known = &st, &known
-		if known && st.Ready {
-			rows = append(rows, row)
-		} else {
-			blocked = append(blocked, row)
-		}
-	}
-	return rows, blocked
-}
-
 // writeWhoCan writes who-can's table: the users who can, then those a
 // PerUser Connection admits who lack a valid credential of their own.
-func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef, rows, blocked []whoCanRow) {
+func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef, rows, blocked []access.Holder) {
 	if len(rows) == 0 {
 		fmt.Fprintf(buf, "Nobody can %s on %s.\n", perm, ref)
 	} else {
@@ -149,49 +104,9 @@ func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1
 func describeVias(vias []iamv1alpha1.AccessVia, login string) string {
 	out := make([]string, len(vias))
 	for i, v := range vias {
-		out[i] = DescribeVia(v, login)
+		out[i] = access.DescribeVia(v, login)
 	}
 	return strings.Join(out, "; ")
-}
-
-// HasPermission says whether perms holds p.
-func HasPermission(perms []iamv1alpha1.Permission, p iamv1alpha1.Permission) bool {
-	for _, q := range perms {
-		if q == p {
-			return true
-		}
-	}
-	return false
-}
-
-// through says how a contribution reaches a user, from its subject.
-func through(subject, login string) string {
-	switch {
-	case subject == "user":
-		return login + " directly"
-	case subject == "":
-		return "every user"
-	case strings.HasPrefix(subject, "group/"):
-		return "group " + strings.TrimPrefix(subject, "group/")
-	case strings.HasPrefix(subject, "organization/"):
-		return "organization " + strings.TrimPrefix(subject, "organization/")
-	}
-	return subject
-}
-
-// DescribeVia puts one contribution in words.
-func DescribeVia(v iamv1alpha1.AccessVia, login string) string {
-	switch v.Kind {
-	case iamv1alpha1.ViaShare:
-		return fmt.Sprintf("Share %s gives %s to %s", v.Name, v.Role, through(v.Subject, login))
-	case iamv1alpha1.ViaResourceGrant:
-		return fmt.Sprintf("ResourceGrant %s gives %s to %s", v.Name, cli.JoinList(v.Permissions), through(v.Subject, login))
-	case iamv1alpha1.ViaConnection:
-		return fmt.Sprintf("Connection %s's usableBy admits %s to %s it", v.Name, through(v.Subject, login), cli.JoinList(v.Permissions))
-	case iamv1alpha1.ViaAdmin:
-		return fmt.Sprintf("admin through group %s gives Owner", v.Name)
-	}
-	return fmt.Sprintf("%s %s", v.Kind, v.Name)
 }
 
 // describeCredential puts a credential's state in a few words for a table.
