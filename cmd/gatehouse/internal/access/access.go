@@ -25,6 +25,7 @@ type accessOutput struct {
 	Users []accessUser `json:"users"`
 }
 
+// accessUser is one user of accessOutput.
 type accessUser struct {
 	Login  string                 `json:"login"`
 	Name   string                 `json:"name"`
@@ -33,8 +34,7 @@ type accessUser struct {
 
 // NewCommand returns the `gatehouse access` command.
 func NewCommand() *cobra.Command {
-	var mf input.ManifestFlags
-	var login, resource, output string
+	var o options
 	cmd := &cobra.Command{
 		Use:   "access [-f FILE|DIR|-]... [-n NS] [--user LOGIN] [--resource TYPE/NAME] [-o table|json|yaml]",
 		Short: "Show every user's effective access, computed from manifests",
@@ -52,72 +52,95 @@ one to build. -f - reads standard input, e.g.
   helm template my-release chart/ | gatehouse access -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" && output != "yaml" {
-				return cli.UsageError(fmt.Errorf("unknown output format %q: use table, json or yaml", output))
-			}
-			var ref *iamv1alpha1.ResourceRef
-			if resource != "" {
-				r, err := input.ParseRef(resource)
-				if err != nil {
-					return err
-				}
-				ref = &r
-			}
-			l, err := mf.Load()
-			if err != nil {
-				return err
-			}
-			res := access.Compute(l.Snap)
-			users := access.UsersByLogin(res)
-			if login != "" {
-				u, err := input.FindUser(res, login)
-				if err != nil {
-					return err
-				}
-				users = []*access.UserResult{u}
-			}
-			out := accessOutput{Users: []accessUser{}}
-			for _, u := range users {
-				st := u.Status()
-				st.Resources, st.ResourcesTruncated = u.Resources, false // the CLI gives the full answer
-				if ref != nil {
-					st.Resources = nil
-					if ra := u.Find(*ref); ra != nil {
-						st.Resources = []iamv1alpha1.ResourceAccess{*ra}
-					} else if login == "" {
-						continue
-					}
-					st.ResourceCount = int32(len(st.Resources))
-				}
-				out.Users = append(out.Users, accessUser{Login: u.Login, Name: u.Name, Status: st})
-			}
-			var buf bytes.Buffer
-			switch output {
-			case "json":
-				enc := json.NewEncoder(&buf)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(out); err != nil {
-					return fmt.Errorf("cannot encode JSON: %w", err)
-				}
-			case "yaml":
-				b, err := yaml.Marshal(out)
-				if err != nil {
-					return fmt.Errorf("cannot encode YAML: %w", err)
-				}
-				buf.Write(b)
-			default:
-				writeAccessTable(&buf, users, out, l.Namespace)
-			}
-			_, err = cmd.OutOrStdout().Write(buf.Bytes())
-			return err
+			return o.run(cmd.OutOrStdout())
 		},
 	}
-	mf.Register(cmd)
-	cmd.Flags().StringVar(&login, "user", "", "show only the user with this login")
-	cmd.Flags().StringVar(&resource, "resource", "", "show only this resource (TYPE/NAME) and the users who reach it")
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	o.mf.Register(cmd)
+	cmd.Flags().StringVar(&o.login, "user", "", "show only the user with this login")
+	cmd.Flags().StringVar(&o.resource, "resource", "", "show only this resource (TYPE/NAME) and the users who reach it")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
 	cmd.AddCommand(newAccessDiffCommand())
 	return cmd
+}
+
+// options are the flags of `gatehouse access`.
+type options struct {
+	mf                      input.ManifestFlags
+	login, resource, output string
+}
+
+// run reads the namespace, computes everyone's access and writes the users
+// and resources the flags select to w in the chosen format.
+func (o *options) run(w io.Writer) error {
+	if o.output != "table" && o.output != "json" && o.output != "yaml" {
+		return cli.UsageError(fmt.Errorf("unknown output format %q: use table, json or yaml", o.output))
+	}
+	var ref *iamv1alpha1.ResourceRef
+	if o.resource != "" {
+		r, err := input.ParseRef(o.resource)
+		if err != nil {
+			return err
+		}
+		ref = &r
+	}
+	l, err := o.mf.Load()
+	if err != nil {
+		return err
+	}
+	users, out, err := selectUsers(access.Compute(l.Snap), o.login, ref)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	switch o.output {
+	case "json":
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return fmt.Errorf("cannot encode JSON: %w", err)
+		}
+	case "yaml":
+		b, err := yaml.Marshal(out)
+		if err != nil {
+			return fmt.Errorf("cannot encode YAML: %w", err)
+		}
+		buf.Write(b)
+	default:
+		writeAccessTable(&buf, users, out, l.Namespace)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// selectUsers returns the users of res sorted by login, or only the one
+// with login when given, and their output: each user's status with every
+// resource, or only ref when given (then without the users who do not
+// reach it, unless one login was asked for).
+func selectUsers(res *access.Result, login string, ref *iamv1alpha1.ResourceRef) ([]*access.UserResult, accessOutput, error) {
+	users := access.UsersByLogin(res)
+	if login != "" {
+		u, err := input.FindUser(res, login)
+		if err != nil {
+			return nil, accessOutput{}, err
+		}
+		users = []*access.UserResult{u}
+	}
+	out := accessOutput{Users: []accessUser{}}
+	for _, u := range users {
+		st := u.Status()
+		st.Resources, st.ResourcesTruncated = u.Resources, false // the CLI gives the full answer
+		if ref != nil {
+			st.Resources = nil
+			if ra := u.Find(*ref); ra != nil {
+				st.Resources = []iamv1alpha1.ResourceAccess{*ra}
+			} else if login == "" {
+				continue
+			}
+			st.ResourceCount = int32(len(st.Resources))
+		}
+		out.Users = append(out.Users, accessUser{Login: u.Login, Name: u.Name, Status: st})
+	}
+	return users, out, nil
 }
 
 // writeAccessTable prints a summary line per user, then each user's
