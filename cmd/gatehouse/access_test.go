@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -18,8 +21,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // runCLI runs the gatehouse command in-process.
 func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
-	t.Cleanup(func() { now = time.Now })
+	input.Now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
+	t.Cleanup(func() { input.Now = time.Now })
 	cmd := newRootCommand()
 	var out, errOut bytes.Buffer
 	cmd.SetOut(&out)
@@ -131,8 +134,8 @@ func TestBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; stdout:\n%s", out)
 			}
-			var ee *exitError
-			if !errors.As(err, &ee) || ee.code != 2 {
+			var ee *cli.ExitError
+			if !errors.As(err, &ee) || ee.Code != 2 {
 				t.Errorf("error %q is not a usage error (exit code 2)", err)
 			}
 			for _, w := range tc.wantErr {
@@ -177,8 +180,8 @@ func TestSamples(t *testing.T) {
 // rule, with its fix, and exits 1.
 func TestCheck(t *testing.T) {
 	got, err := runCLI(t, "check", "-f", "testdata/unsafe")
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != 1 {
+	var ee *cli.ExitError
+	if !errors.As(err, &ee) || ee.Code != 1 {
 		t.Fatalf("gatehouse check on unsafe objects: %v, want exit code 1", err)
 	}
 	for _, want := range []string{

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 )
 
 // gitops is the layout of issue 15: a base world and a prod overlay that
@@ -21,8 +24,8 @@ const gitops = "testdata/gitops"
 // standard input.
 func runCLIIn(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
-	now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
-	t.Cleanup(func() { now = time.Now })
+	input.Now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
+	t.Cleanup(func() { input.Now = time.Now })
 	cmd := newRootCommand()
 	var out, errOut bytes.Buffer
 	cmd.SetIn(strings.NewReader(stdin))
@@ -37,11 +40,11 @@ func runCLIIn(t *testing.T, stdin string, args ...string) (string, error) {
 // exactly the message want and nothing went to stdout.
 func wantUsageError(t *testing.T, out string, err error, want string) {
 	t.Helper()
-	var ee *exitError
+	var ee *cli.ExitError
 	switch {
 	case err == nil:
 		t.Errorf("no error; stdout:\n%s", out)
-	case !errors.As(err, &ee) || ee.code != 2:
+	case !errors.As(err, &ee) || ee.Code != 2:
 		t.Errorf("error %q is not a usage error (exit code 2)", err)
 	case err.Error() != want:
 		t.Errorf("error:\n%s\nwant:\n%s", err, want)
@@ -247,8 +250,8 @@ func TestAccessDiffBeforeRevErrors(t *testing.T) {
 	t.Run("not in a git repository", func(t *testing.T) {
 		t.Chdir(outside)
 		out, err := runCLI(t, "access", "diff", "--before-rev", "HEAD", "--after", "users.yaml")
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != 2 || out != "" {
+		var ee *cli.ExitError
+		if !errors.As(err, &ee) || ee.Code != 2 || out != "" {
 			t.Fatalf("gatehouse access diff outside a repository = %q, %v; want a usage error", out, err)
 		}
 		for _, want := range []string{"users.yaml is not in a git work tree (", "): --before-rev reads the --after paths from their git repository; give the before side with --before instead"} {

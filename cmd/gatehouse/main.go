@@ -12,20 +12,15 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/check"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/dev"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/explain"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/whocan"
 )
-
-// exitError carries an exit code out of a command; its message has already
-// been written or is written by main.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageError marks bad input (exit code 2).
-func usageError(err error) error { return &exitError{code: 2, err: err} }
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
@@ -35,12 +30,12 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(
-		newDevCommand(),
-		newAccessCommand(),
-		newWhoCanCommand(),
-		newExplainCommand(),
-		newCheckCommand(),
-		newCredentialsCommand(),
+		dev.NewCommand(),
+		access.NewCommand(),
+		whocan.NewCommand(),
+		explain.NewCommand(),
+		check.NewCommand(),
+		credentials.NewCommand(),
 	)
 	return root
 }
@@ -54,9 +49,9 @@ func main() {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "gatehouse:", err)
-	var ee *exitError
+	var ee *cli.ExitError
 	if errors.As(err, &ee) {
-		os.Exit(ee.code)
+		os.Exit(ee.Code)
 	}
 	os.Exit(1)
 }

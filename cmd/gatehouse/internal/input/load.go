@@ -1,4 +1,8 @@
-package main
+// Package input is the one way the commands of gatehouse read their input:
+// one namespace read from manifests (files, directories, kustomizations,
+// standard input, a git revision) or from a cluster, into an
+// access.Snapshot, and the arguments that name a resource.
+package input
 
 import (
 	"errors"
@@ -14,6 +18,7 @@ import (
 	sigsjson "sigs.k8s.io/json"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
 	"github.com/gatehouse-dev/gatehouse/config/crd"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/crdvalidate"
@@ -21,14 +26,14 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 )
 
-// now is the clock the offline commands judge licence expiry by; tests set
+// Now is the clock the offline commands judge licence expiry by; tests set
 // it.
-var now = time.Now
+var Now = time.Now
 
-// loaded is one namespace read from manifests or from a cluster.
-type loaded struct {
-	namespace string
-	snap      access.Snapshot
+// Loaded is one namespace read from manifests or from a cluster.
+type Loaded struct {
+	Namespace string
+	Snap      access.Snapshot
 	// credentials are the per-user credential Secrets of the namespace
 	// found in the manifests, by the connection and user they name (never
 	// read from a cluster: there the Users' status.credentials say what the
@@ -36,36 +41,36 @@ type loaded struct {
 	credentials map[credentials.UserKey][]*corev1.Secret
 	// users indexes snap.Users by name, made on first use.
 	users map[string]*iamv1alpha1.User
-	// fromCluster is set when the namespace was read from a cluster.
-	fromCluster bool
+	// FromCluster is set when the namespace was read from a cluster.
+	FromCluster bool
 	// asStored reads manifests as the API server reads stored objects
-	// (see asStored).
+	// (see AsStored).
 	asStored bool
 }
 
 // gatehouseKinds are the kinds of iam.gatehouse.dev the CLI reads.
 var gatehouseKinds = []string{"Connection", "Directory", "Group", "License", "ResourceGrant", "Share", "User"}
 
-// loadManifests reads the Gatehouse objects of one namespace from files,
+// LoadManifests reads the Gatehouse objects of one namespace from files,
 // directories and stdin (for "-") as manifest.Read does: as `kubectl apply
 // -f` would read them, or `kubectl apply -k` for a kustomization directory.
-// Then as loadDocuments.
-func loadManifests(stdin io.Reader, paths []string, ns string, opts ...loadOption) (*loaded, error) {
+// Then as LoadDocuments.
+func LoadManifests(stdin io.Reader, paths []string, ns string, opts ...LoadOption) (*Loaded, error) {
 	if len(paths) == 0 {
-		return nil, usageError(errors.New("no manifests: give files or directories with -f"))
+		return nil, cli.UsageError(errors.New("no manifests: give files or directories with -f"))
 	}
 	docs, err := manifest.Read(stdin, paths...)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, cli.UsageError(err)
 	}
-	return loadDocuments(docs, ns, opts...)
+	return LoadDocuments(docs, ns, opts...)
 }
 
-// loadDocuments reads the Gatehouse objects of one namespace from docs,
+// LoadDocuments reads the Gatehouse objects of one namespace from docs,
 // decoding strictly and validating roles and permissions against the
 // catalogue. Every error names the file and the object, and is a usage
 // error (exit code 2).
-func loadDocuments(docs []manifest.Document, ns string, opts ...loadOption) (_ *loaded, err error) {
+func LoadDocuments(docs []manifest.Document, ns string, opts ...LoadOption) (_ *Loaded, err error) {
 	type entry struct {
 		doc manifest.Document
 		ns  string
@@ -78,10 +83,10 @@ func loadDocuments(docs []manifest.Document, ns string, opts ...loadOption) (_ *
 			continue // Secrets, Namespaces, Kustomizations and others are not ours
 		}
 		if gvk.Version != iamv1alpha1.GroupVersion.Version {
-			return nil, usageError(fmt.Errorf("%s: unknown version %s of %s: gatehouse reads %s", d.Source(), gvk.Version, gvk.Group, iamv1alpha1.GroupVersion))
+			return nil, cli.UsageError(fmt.Errorf("%s: unknown version %s of %s: gatehouse reads %s", d.Source(), gvk.Version, gvk.Group, iamv1alpha1.GroupVersion))
 		}
 		if i := sort.SearchStrings(gatehouseKinds, gvk.Kind); i == len(gatehouseKinds) || gatehouseKinds[i] != gvk.Kind {
-			return nil, usageError(fmt.Errorf("%s: unknown kind %s in %s: valid are %s", d.Source(), gvk.Kind, iamv1alpha1.GroupVersion, strings.Join(gatehouseKinds, ", ")))
+			return nil, cli.UsageError(fmt.Errorf("%s: unknown kind %s in %s: valid are %s", d.Source(), gvk.Kind, iamv1alpha1.GroupVersion, strings.Join(gatehouseKinds, ", ")))
 		}
 		objNS := d.Object.GetNamespace()
 		if objNS == "" {
@@ -108,16 +113,16 @@ func loadDocuments(docs []manifest.Document, ns string, opts ...loadOption) (_ *
 				list = append(list, n)
 			}
 			sort.Strings(list)
-			return nil, usageError(fmt.Errorf("the manifests hold several namespaces (%s): choose one with -n", strings.Join(list, ", ")))
+			return nil, cli.UsageError(fmt.Errorf("the manifests hold several namespaces (%s): choose one with -n", strings.Join(list, ", ")))
 		}
 	}
 
-	l := &loaded{namespace: target, snap: access.Snapshot{Now: now()}}
+	l := &Loaded{Namespace: target, Snap: access.Snapshot{Now: Now()}}
 	for _, o := range opts {
 		o(l)
 	}
 	if l.credentials, err = perUserSecrets(docs, target); err != nil {
-		return nil, usageError(err)
+		return nil, cli.UsageError(err)
 	}
 	seen := map[string]string{}
 	for _, e := range ours {
@@ -127,24 +132,24 @@ func loadDocuments(docs []manifest.Document, ns string, opts ...loadOption) (_ *
 		d := e.doc
 		key := d.Object.GetKind() + "/" + d.Object.GetName()
 		if prev, dup := seen[key]; dup {
-			return nil, usageError(fmt.Errorf("%s: %s is defined twice, also in %s", d.Source(), key, prev))
+			return nil, cli.UsageError(fmt.Errorf("%s: %s is defined twice, also in %s", d.Source(), key, prev))
 		}
 		seen[key] = d.Source()
 		if err := l.add(d); err != nil {
-			return nil, usageError(fmt.Errorf("%s: %w", d.Source(), err))
+			return nil, cli.UsageError(fmt.Errorf("%s: %w", d.Source(), err))
 		}
 	}
 	return l, nil
 }
 
-// loadOption changes how loadDocuments reads objects.
-type loadOption func(*loaded)
+// LoadOption changes how LoadDocuments reads objects.
+type LoadOption func(*Loaded)
 
-// asStored reads objects as the API server reads the ones it has stored:
+// AsStored reads objects as the API server reads the ones it has stored:
 // defaulted, not judged as a create. For check, whose objects may predate
 // the rules (CEL rules ratchet: an update that leaves such a field alone is
 // admitted).
-func asStored(l *loaded) { l.asStored = true }
+func AsStored(l *Loaded) { l.asStored = true }
 
 // crdValidator judges objects as the API server does with the Gatehouse
 // CRDs installed; built on first use.
@@ -206,8 +211,8 @@ func decodeStrict(obj *unstructured.Unstructured, into any) error {
 // defaulted object into the snapshot, and checks against the catalogue what
 // the CRDs cannot express (which permissions and roles a resource type has)
 // and, should the CRDs and the catalogue ever disagree, their enums.
-func (l *loaded) add(d manifest.Document) error {
-	obj, err := admit(d, l.namespace, l.asStored)
+func (l *Loaded) add(d manifest.Document) error {
+	obj, err := admit(d, l.Namespace, l.asStored)
 	if err != nil {
 		return err
 	}
@@ -217,8 +222,8 @@ func (l *loaded) add(d manifest.Document) error {
 		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
-		if l.snap.License != nil {
-			return fmt.Errorf("a second License (%s): a namespace has one License", l.snap.License.Name)
+		if l.Snap.License != nil {
+			return fmt.Errorf("a second License (%s): a namespace has one License", l.Snap.License.Name)
 		}
 		for _, p := range o.Spec.Profiles {
 			if p.MaxRole != "" && !access.RoleAtLeast(p.MaxRole, iamv1alpha1.RoleConsumer) {
@@ -228,13 +233,13 @@ func (l *loaded) add(d manifest.Document) error {
 				return fmt.Errorf("profile %s: %w", p.Name, err)
 			}
 		}
-		l.snap.License = &o
+		l.Snap.License = &o
 	case "User":
 		var o iamv1alpha1.User
 		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
-		l.snap.Users = append(l.snap.Users, o)
+		l.Snap.Users = append(l.Snap.Users, o)
 	case "Group":
 		var o iamv1alpha1.Group
 		if err := decodeStrict(obj, &o); err != nil {
@@ -243,13 +248,13 @@ func (l *loaded) add(d manifest.Document) error {
 		if _, err := access.ParseGlobal(o.Spec.GlobalPermissions); err != nil {
 			return err
 		}
-		l.snap.Groups = append(l.snap.Groups, o)
+		l.Snap.Groups = append(l.Snap.Groups, o)
 	case "Connection":
 		var o iamv1alpha1.Connection
 		if err := decodeStrict(obj, &o); err != nil {
 			return err
 		}
-		l.snap.Connections = append(l.snap.Connections, o)
+		l.Snap.Connections = append(l.Snap.Connections, o)
 	case "ResourceGrant":
 		var o iamv1alpha1.ResourceGrant
 		if err := decodeStrict(obj, &o); err != nil {
@@ -258,7 +263,7 @@ func (l *loaded) add(d manifest.Document) error {
 		if _, err := access.ParsePermissions(o.Spec.Resource.Type, o.Spec.Permissions); err != nil {
 			return err
 		}
-		l.snap.ResourceGrants = append(l.snap.ResourceGrants, o)
+		l.Snap.ResourceGrants = append(l.Snap.ResourceGrants, o)
 	case "Share":
 		var o iamv1alpha1.Share
 		if err := decodeStrict(obj, &o); err != nil {
@@ -269,7 +274,7 @@ func (l *loaded) add(d manifest.Document) error {
 				return fmt.Errorf("grantee %s %s: %w", g.Kind, g.Name, err)
 			}
 		}
-		l.snap.Shares = append(l.snap.Shares, o)
+		l.Snap.Shares = append(l.Snap.Shares, o)
 	case "Directory":
 		var o iamv1alpha1.Directory
 		return decodeStrict(obj, &o) // checked, not needed to compute access
@@ -277,44 +282,24 @@ func (l *loaded) add(d manifest.Document) error {
 	return nil
 }
 
-// parseRef parses TYPE/NAME.
-func parseRef(s string) (iamv1alpha1.ResourceRef, error) {
+// ParseRef parses TYPE/NAME.
+func ParseRef(s string) (iamv1alpha1.ResourceRef, error) {
 	t, n, ok := strings.Cut(s, "/")
 	if !ok || n == "" {
-		return iamv1alpha1.ResourceRef{}, usageError(fmt.Errorf("%q is not TYPE/NAME, e.g. dataset/sales", s))
+		return iamv1alpha1.ResourceRef{}, cli.UsageError(fmt.Errorf("%q is not TYPE/NAME, e.g. dataset/sales", s))
 	}
 	ref := iamv1alpha1.ResourceRef{Type: iamv1alpha1.ResourceType(t), Name: n}
 	if !access.ValidType(ref.Type) {
 		_, err := access.PermissionsOf(ref.Type)
-		return ref, usageError(err)
+		return ref, cli.UsageError(err)
 	}
 	return ref, nil
 }
 
-// findUser returns the result of the user with a login (or object name).
-func findUser(res *access.Result, login string) (*access.UserResult, error) {
-	for _, n := range res.UserNames() {
-		if u := res.Users[n]; u.Login == login {
-			return u, nil
-		}
-	}
-	if u := res.Users[login]; u != nil {
+// FindUser returns the result of the user with a login (or object name).
+func FindUser(res *access.Result, login string) (*access.UserResult, error) {
+	if u := access.UserByLogin(res, login); u != nil {
 		return u, nil
 	}
-	return nil, usageError(fmt.Errorf("no User with login %q in the manifests", login))
-}
-
-// usersByLogin returns the users sorted by login.
-func usersByLogin(res *access.Result) []*access.UserResult {
-	out := make([]*access.UserResult, 0, len(res.Users))
-	for _, u := range res.Users {
-		out = append(out, u)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Login != out[j].Login {
-			return out[i].Login < out[j].Login
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
+	return nil, cli.UsageError(fmt.Errorf("no User with login %q in the manifests", login))
 }

@@ -1,4 +1,6 @@
-package main
+// Package credentials is `gatehouse credentials`: a person's own per-user
+// connection credentials (set, list).
+package credentials
 
 import (
 	"bufio"
@@ -20,6 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 )
 
@@ -48,7 +52,7 @@ type me struct {
 // whoami connects and finds the User the caller's Kubernetes identity
 // stands for.
 func (f *clusterFlags) whoami(ctx context.Context) (*me, error) {
-	c, ns, err := clusterClient(f.kubeconfig, f.context, f.namespace, &clientcmdapi.AuthInfo{Impersonate: f.as, ImpersonateGroups: f.asGroups})
+	c, ns, err := input.ClusterClient(f.kubeconfig, f.context, f.namespace, &clientcmdapi.AuthInfo{Impersonate: f.as, ImpersonateGroups: f.asGroups})
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +89,8 @@ var credentialKeys = map[iamv1alpha1.CredentialType][]string{
 // secretKeys are the keys read without echo.
 var secretKeys = map[string]bool{"password": true, "secretAccessKey": true, "refreshToken": true, "privateKey": true, "passphrase": true}
 
-func newCredentialsCommand() *cobra.Command {
+// NewCommand returns the `gatehouse credentials` command.
+func NewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "credentials",
 		Short: "Your own per-user connection credentials: store one, list yours",
@@ -119,7 +124,7 @@ a file's trailing line break is part of its value (the operator reports it).`,
 				return fmt.Errorf("cannot read Connection %s/%s: %w", m.ns, args[0], err)
 			}
 			if conn.Spec.Credentials.Mode != iamv1alpha1.CredentialModePerUser {
-				return usageError(fmt.Errorf("connection %s/%s uses one global credential (mode %s), not one per user; nothing to store", m.ns, conn.Name, conn.Spec.Credentials.Mode))
+				return cli.UsageError(fmt.Errorf("connection %s/%s uses one global credential (mode %s), not one per user; nothing to store", m.ns, conn.Name, conn.Spec.Credentials.Mode))
 			}
 			typ := credentials.EffectiveType(conn.Spec.Credentials)
 			data, err := readValues(cmd, files, credentialKeys[typ])
@@ -130,7 +135,7 @@ a file's trailing line break is part of its value (the operator reports it).`,
 				Labels: map[string]string{iamv1alpha1.LabelConnection: conn.Name, iamv1alpha1.LabelUser: m.user}},
 				Type: corev1.SecretTypeOpaque, Data: data}
 			if res := credentials.Validate(typ, s); !res.Ready {
-				return usageError(fmt.Errorf("%s", strings.Replace(res.Message, "Secret "+m.ns+"/", "the credential ", 1)))
+				return cli.UsageError(fmt.Errorf("%s", strings.Replace(res.Message, "Secret "+m.ns+"/", "the credential ", 1)))
 			}
 			if err := m.c.Create(ctx, s); err != nil {
 				return fmt.Errorf("cannot store your credential: %w", err)
@@ -152,11 +157,11 @@ func readValues(cmd *cobra.Command, files []string, keys []string) (map[string][
 	for _, kv := range files {
 		k, path, ok := strings.Cut(kv, "=")
 		if !ok || k == "" || path == "" {
-			return nil, usageError(fmt.Errorf("--from-file %q: use KEY=PATH", kv))
+			return nil, cli.UsageError(fmt.Errorf("--from-file %q: use KEY=PATH", kv))
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, usageError(fmt.Errorf("--from-file %s: %w", k, err))
+			return nil, cli.UsageError(fmt.Errorf("--from-file %s: %w", k, err))
 		}
 		data[k] = b
 	}
@@ -165,7 +170,7 @@ func readValues(cmd *cobra.Command, files []string, keys []string) (map[string][
 	}
 	in, ok := cmd.InOrStdin().(*os.File)
 	if !ok || !term.IsTerminal(int(in.Fd())) {
-		return nil, usageError(errors.New("not at a terminal: give the values with --from-file KEY=PATH (never as arguments, which land in shell history)"))
+		return nil, cli.UsageError(errors.New("not at a terminal: give the values with --from-file KEY=PATH (never as arguments, which land in shell history)"))
 	}
 	out := cmd.ErrOrStderr()
 	lines := bufio.NewReader(in)

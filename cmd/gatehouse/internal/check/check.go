@@ -1,4 +1,6 @@
-package main
+// Package check is `gatehouse check`: the objects of a namespace that break
+// the perimeter's rules.
+package check
 
 import (
 	"errors"
@@ -7,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
@@ -14,8 +18,9 @@ import (
 // errFindings makes `gatehouse check` exit 1 when it reports anything.
 var errFindings = errors.New("objects break the perimeter's rules (listed above)")
 
-func newCheckCommand() *cobra.Command {
-	var mf manifestFlags
+// NewCommand returns the `gatehouse check` command.
+func NewCommand() *cobra.Command {
+	var mf input.ManifestFlags
 	var adminGroups []string
 	var breakGlass string
 	cmd := &cobra.Command{
@@ -30,20 +35,14 @@ always admitted. It exits 1 when it finds any, 0 when there are none.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The objects check looks for predate the rules that would
 			// refuse their creation: read them as stored, not as created.
-			var l *loaded
-			var err error
-			if len(mf.files) > 0 {
-				l, err = loadManifests(mf.stdin(), mf.files, mf.namespace, asStored)
-			} else {
-				l, err = mf.load()
-			}
+			l, err := mf.Load(input.AsStored)
 			if err != nil {
 				return err
 			}
-			findings := access.CheckPerimeter(l.snap, append(adminGroups, breakGlass))
+			findings := access.CheckPerimeter(l.Snap, append(adminGroups, breakGlass))
 			out := cmd.OutOrStdout()
 			if len(findings) == 0 {
-				_, err := fmt.Fprintf(out, "Namespace %s keeps every rule of the perimeter.\n", l.namespace)
+				_, err := fmt.Fprintf(out, "Namespace %s keeps every rule of the perimeter.\n", l.Namespace)
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -54,10 +53,10 @@ always admitted. It exits 1 when it finds any, 0 when there are none.`,
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			return &exitError{code: 1, err: errFindings}
+			return &cli.ExitError{Code: 1, Err: errFindings}
 		},
 	}
-	mf.register(cmd)
+	mf.Register(cmd)
 	cmd.Flags().StringSliceVar(&adminGroups, "admin-groups", []string{"system:masters"}, "the operator's --admin-groups (no Group may map onto one)")
 	cmd.Flags().StringVar(&breakGlass, "break-glass-group", webhookconfig.DefaultBreakGlassGroup, "the operator's --break-glass-group")
 	return cmd

@@ -1,4 +1,4 @@
-package main
+package access
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 )
@@ -38,34 +40,34 @@ a GitOps change before it is merged:
 			if err := checkDiffSides(before, after, beforeRev); err != nil {
 				return err
 			}
-			la, err := loadManifests(cmd.InOrStdin(), after, namespace)
+			la, err := input.LoadManifests(cmd.InOrStdin(), after, namespace)
 			if err != nil {
 				return err
 			}
-			var lb *loaded
+			var lb *input.Loaded
 			if beforeRev != "" {
-				docs, err := readAtRevision(beforeRev, after)
+				docs, err := input.ReadAtRevision(beforeRev, after)
 				if err != nil {
 					return err
 				}
-				lb, err = loadDocuments(docs, namespace)
+				lb, err = input.LoadDocuments(docs, namespace)
 				if err != nil {
 					return err
 				}
-			} else if lb, err = loadManifests(cmd.InOrStdin(), before, namespace); err != nil {
+			} else if lb, err = input.LoadManifests(cmd.InOrStdin(), before, namespace); err != nil {
 				return err
 			}
 			var buf bytes.Buffer
-			if n := writeDiff(&buf, access.Compute(lb.snap), access.Compute(la.snap)); n == 0 {
+			if n := writeDiff(&buf, access.Compute(lb.Snap), access.Compute(la.Snap)); n == 0 {
 				fmt.Fprintln(&buf, "No user gains or loses anything.")
 			}
 			_, err = cmd.OutOrStdout().Write(buf.Bytes())
 			return err
 		},
 	}
-	cmd.Flags().StringArrayVar(&before, "before", nil, "manifests before the change: "+filenameUsage)
+	cmd.Flags().StringArrayVar(&before, "before", nil, "manifests before the change: "+input.FilenameUsage)
 	cmd.Flags().StringVar(&beforeRev, "before-rev", "", "git revision (commit, branch, tag) at which to read the --after paths for the before side, instead of --before")
-	cmd.Flags().StringArrayVar(&after, "after", nil, "manifests after the change: "+filenameUsage)
+	cmd.Flags().StringArrayVar(&after, "after", nil, "manifests after the change: "+input.FilenameUsage)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the objects without one")
 	return cmd
 }
@@ -75,15 +77,15 @@ a GitOps change before it is merged:
 func checkDiffSides(before, after []string, beforeRev string) error {
 	switch {
 	case len(after) == 0:
-		return usageError(errors.New("give the manifests after the change with --after, and the before side with --before or --before-rev"))
+		return cli.UsageError(errors.New("give the manifests after the change with --after, and the before side with --before or --before-rev"))
 	case beforeRev != "" && len(before) > 0:
-		return usageError(errors.New("give the before side with --before or with --before-rev, not both"))
+		return cli.UsageError(errors.New("give the before side with --before or with --before-rev, not both"))
 	case beforeRev == "" && len(before) == 0:
-		return usageError(errors.New("give the manifests before the change with --before, or a git revision to read the --after paths at with --before-rev"))
+		return cli.UsageError(errors.New("give the manifests before the change with --before, or a git revision to read the --after paths at with --before-rev"))
 	case beforeRev != "" && slices.Contains(after, manifest.Stdin):
-		return usageError(errors.New("--before-rev reads the --after paths at a git revision, and standard input (-) has none: give --after files or directories of a git repository, or the before side with --before"))
+		return cli.UsageError(errors.New("--before-rev reads the --after paths at a git revision, and standard input (-) has none: give --after files or directories of a git repository, or the before side with --before"))
 	case slices.Contains(before, manifest.Stdin) && slices.Contains(after, manifest.Stdin):
-		return usageError(errors.New("standard input (-) can be read only once: give it to --before or to --after, not both"))
+		return cli.UsageError(errors.New("standard input (-) can be read only once: give it to --before or to --after, not both"))
 	}
 	return nil
 }
@@ -135,7 +137,7 @@ func diffUser(b, a *access.UserResult) []string {
 		a = &access.UserResult{}
 	}
 	if b.Seat != a.Seat {
-		out = append(out, fmt.Sprintf("seat: %s -> %s", orDash(string(b.Seat)), orDash(string(a.Seat))))
+		out = append(out, fmt.Sprintf("seat: %s -> %s", cli.OrDash(string(b.Seat)), cli.OrDash(string(a.Seat))))
 	}
 	if g := setDiff(b.GlobalPermissions, a.GlobalPermissions); g != "" {
 		out = append(out, "global: "+g)
@@ -166,13 +168,13 @@ func diffUser(b, a *access.UserResult) []string {
 		rb, ra := b.Find(ref), a.Find(ref)
 		switch {
 		case rb == nil:
-			out = append(out, fmt.Sprintf("%s: + %s %s", ref, roleOrGrants(ra.Role), joinOr(ra.Permissions)))
+			out = append(out, fmt.Sprintf("%s: + %s %s", ref, roleOrGrants(ra.Role), cli.JoinOr(ra.Permissions)))
 		case ra == nil:
-			out = append(out, fmt.Sprintf("%s: - all access (was %s %s)", ref, roleOrGrants(rb.Role), joinOr(rb.Permissions)))
+			out = append(out, fmt.Sprintf("%s: - all access (was %s %s)", ref, roleOrGrants(rb.Role), cli.JoinOr(rb.Permissions)))
 		default:
 			var parts []string
 			if rb.Role != ra.Role {
-				parts = append(parts, fmt.Sprintf("role %s -> %s", orDash(string(rb.Role)), orDash(string(ra.Role))))
+				parts = append(parts, fmt.Sprintf("role %s -> %s", cli.OrDash(string(rb.Role)), cli.OrDash(string(ra.Role))))
 			}
 			if d := setDiff(rb.Permissions, ra.Permissions); d != "" {
 				parts = append(parts, d)

@@ -1,4 +1,4 @@
-package main
+package input
 
 import (
 	"fmt"
@@ -40,31 +40,21 @@ func perUserSecrets(docs []manifest.Document, ns string) (map[credentials.UserKe
 	return out, nil
 }
 
-// connection returns the Connection named name, nil if there is none.
-func (l *loaded) connection(name string) *iamv1alpha1.Connection {
-	for i := range l.snap.Connections {
-		if c := &l.snap.Connections[i]; c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
-// credentialOf says what is known of a user's own credential for the
+// CredentialOf says what is known of a user's own credential for the
 // PerUser connection conn, which admits the user: from manifests, what the
 // operator would find in the Secrets they hold (credentials.UserState, the
 // rule the controllers apply); from a cluster, what the operator wrote in
 // the User's status.credentials. known is false when the User's status says
 // nothing of conn yet (the operator has not reconciled it).
-func (l *loaded) credentialOf(conn *iamv1alpha1.Connection, user string) (st iamv1alpha1.CredentialStatus, known bool) {
-	if !l.fromCluster {
+func (l *Loaded) CredentialOf(conn *iamv1alpha1.Connection, user string) (st iamv1alpha1.CredentialStatus, known bool) {
+	if !l.FromCluster {
 		st, _ = credentials.UserState(conn, user, l.credentials[credentials.UserKey{Connection: conn.Name, User: user}], true)
 		return st, true
 	}
 	if l.users == nil {
-		l.users = make(map[string]*iamv1alpha1.User, len(l.snap.Users))
-		for i := range l.snap.Users {
-			l.users[l.snap.Users[i].Name] = &l.snap.Users[i]
+		l.users = make(map[string]*iamv1alpha1.User, len(l.Snap.Users))
+		for i := range l.Snap.Users {
+			l.users[l.Snap.Users[i].Name] = &l.Snap.Users[i]
 		}
 	}
 	if u := l.users[user]; u != nil {
@@ -77,15 +67,11 @@ func (l *loaded) credentialOf(conn *iamv1alpha1.Connection, user string) (st iam
 	return iamv1alpha1.CredentialStatus{Connection: conn.Name}, false
 }
 
-// describeCredential puts a credential's state in a few words for a table.
-func describeCredential(st iamv1alpha1.CredentialStatus, known bool) string {
-	switch {
-	case !known:
-		return "not yet checked by the operator"
-	case st.Ready:
-		return "own credential ready"
-	case st.Reason == iamv1alpha1.CredentialMissing:
-		return "no credential"
+// Source names where the namespace was read from: "manifests" or
+// "cluster".
+func (l *Loaded) Source() string {
+	if l.FromCluster {
+		return "cluster"
 	}
-	return "credential invalid"
+	return "manifests"
 }

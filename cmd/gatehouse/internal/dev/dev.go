@@ -1,4 +1,5 @@
-package main
+// Package dev is `gatehouse dev`: Gatehouse against a local control plane.
+package dev
 
 import (
 	"os"
@@ -10,7 +11,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/devenv"
 )
 
-func newDevCommand() *cobra.Command {
+// NewCommand returns the `gatehouse dev` command.
+func NewCommand() *cobra.Command {
 	opts := devenv.Options{}
 	var local, quiet, verbose bool
 	cmd := &cobra.Command{

@@ -1,4 +1,4 @@
-package main
+package input
 
 import (
 	"context"
@@ -10,25 +10,26 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
 
-// load reads the namespace from the manifests given with -f (standard input
+// Load reads the namespace from the manifests given with -f (standard input
 // for -), or else from the cluster the kubeconfig names (KUBECONFIG,
 // --kubeconfig, --context), as kubectl would.
-func (m *manifestFlags) load() (*loaded, error) {
+func (m *ManifestFlags) Load(opts ...LoadOption) (*Loaded, error) {
 	if len(m.files) > 0 {
-		return loadManifests(m.stdin(), m.files, m.namespace)
+		return LoadManifests(m.stdin(), m.files, m.namespace, opts...)
 	}
 	return loadCluster(m.kubeconfig, m.context, m.namespace)
 }
 
-// clusterClient is a client of the cluster the kubeconfig names (as
+// ClusterClient is a client of the cluster the kubeconfig names (as
 // kubectl finds it: KUBECONFIG, --kubeconfig, --context), with the
-// impersonation of overrides when given, and the namespace: ns, else the
+// impersonation of overrides when given, and the Namespace: ns, else the
 // context's, else "default".
-func clusterClient(kubeconfig, kubeContext, ns string, impersonate *clientcmdapi.AuthInfo) (client.Client, string, error) {
+func ClusterClient(kubeconfig, kubeContext, ns string, impersonate *clientcmdapi.AuthInfo) (client.Client, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
@@ -41,9 +42,9 @@ func clusterClient(kubeconfig, kubeContext, ns string, impersonate *clientcmdapi
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, "", usageError(errors.New("no manifests and no cluster: give files or directories with -f, or point KUBECONFIG (or --kubeconfig) at a cluster"))
+			return nil, "", cli.UsageError(errors.New("no manifests and no cluster: give files or directories with -f, or point KUBECONFIG (or --kubeconfig) at a cluster"))
 		}
-		return nil, "", usageError(fmt.Errorf("cannot load the kubeconfig: %w", err))
+		return nil, "", cli.UsageError(fmt.Errorf("cannot load the kubeconfig: %w", err))
 	}
 	if ns == "" {
 		if ns, _, err = cc.Namespace(); err != nil || ns == "" {
@@ -60,16 +61,16 @@ func clusterClient(kubeconfig, kubeContext, ns string, impersonate *clientcmdapi
 
 // loadCluster lists the Gatehouse objects of one namespace from the API
 // server. The namespace defaults to the kubeconfig context's.
-func loadCluster(kubeconfig, kubeContext, ns string) (*loaded, error) {
-	c, ns, err := clusterClient(kubeconfig, kubeContext, ns, nil)
+func loadCluster(kubeconfig, kubeContext, ns string) (*Loaded, error) {
+	c, ns, err := ClusterClient(kubeconfig, kubeContext, ns, nil)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	snap, err := engine.ReadSnapshot(ctx, c, ns, now())
+	snap, err := engine.ReadSnapshot(ctx, c, ns, Now())
 	if err != nil {
 		return nil, err
 	}
-	return &loaded{namespace: ns, snap: snap, fromCluster: true}, nil
+	return &Loaded{Namespace: ns, Snap: snap, FromCluster: true}, nil
 }

@@ -1,4 +1,4 @@
-package main
+package input
 
 import (
 	"archive/tar"
@@ -13,16 +13,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
 )
 
-// readAtRevision reads paths as they are at git revision rev of the git
+// ReadAtRevision reads paths as they are at git revision rev of the git
 // repository that holds them. Each repository is exported whole at rev (git
 // archive) into a temporary directory, so that kustomize bases outside the
 // paths resolve, and each path is read at its place in the export. The
 // documents are named as git names their files, REV:PATH (what `git show
 // REV:PATH` prints). Every error is a usage error (exit code 2).
-func readAtRevision(rev string, paths []string) ([]manifest.Document, error) {
+func ReadAtRevision(rev string, paths []string) ([]manifest.Document, error) {
 	tmp, err := os.MkdirTemp("", "gatehouse-rev-")
 	if err != nil {
 		return nil, fmt.Errorf("cannot create a directory for revision %s: %w", rev, err)
@@ -36,23 +37,23 @@ func readAtRevision(rev string, paths []string) ([]manifest.Document, error) {
 	for _, p := range paths {
 		top, rel, err := gitLocate(p)
 		if err != nil {
-			return nil, usageError(err)
+			return nil, cli.UsageError(err)
 		}
 		dir, ok := exports[top]
 		if !ok {
 			dir = filepath.Join(tmp, strconv.Itoa(len(exports)))
 			if err := gitExport(top, rev, dir); err != nil {
-				return nil, usageError(err)
+				return nil, cli.UsageError(err)
 			}
 			exports[top] = dir
 		}
 		at := filepath.Join(dir, rel)
 		if _, err := os.Lstat(at); errors.Is(err, fs.ErrNotExist) {
-			return nil, usageError(fmt.Errorf("%s did not exist at revision %s of the git repository %s: compare with a revision that has it, or give the before side with --before", p, rev, top))
+			return nil, cli.UsageError(fmt.Errorf("%s did not exist at revision %s of the git repository %s: compare with a revision that has it, or give the before side with --before", p, rev, top))
 		}
 		d, err := manifest.Read(nil, at)
 		if err != nil {
-			return nil, usageError(errors.New(revisionName(err.Error(), dir, rev)))
+			return nil, cli.UsageError(errors.New(revisionName(err.Error(), dir, rev)))
 		}
 		for i := range d {
 			d[i].File = revisionName(d[i].File, dir, rev)
