@@ -24,7 +24,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -317,29 +316,33 @@ func PlaintextBind(spec *iamv1alpha1.DirectorySpec) bool {
 const plaintextMessage = "A password bind over ldap:// without StartTLS would send the bind password in clear text to anyone on the path, so nothing was sent; " +
 	"use ldaps:// or set spec.startTLS, or accept the risk with spec.allowPlaintextBind: true."
 
-// secretValue reads one key of a Secret of the Directory's namespace, once
-// its owner marked it for this Directory (credentials.CheckMarked). The
+// secretValue reads one key of a Secret of the Directory's namespace
+// (credentials.Resolve: once its owner marked it for this Directory). The
 // failure names the Secret and the key, never the value.
 func (r *Reconciler) secretValue(ctx context.Context, dir *iamv1alpha1.Directory, ref *iamv1alpha1.SecretKeySelector, field string) ([]byte, string, *failure) {
 	ns := dir.Namespace
-	var sec corev1.Secret
-	if err := r.APIReader.Get(credentials.Quiet(ctx), client.ObjectKey{Namespace: ns, Name: ref.Name}, &sec); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", &failure{reason: iamv1alpha1.ReasonSecretNotFound, message: fmt.Sprintf(
-				"Secret %s (spec.%s) does not exist in namespace %s; create it with the key %q.", ref.Name, field, ns, ref.Key)}
-		}
+	sec, res, err := credentials.Resolve(ctx, r.APIReader, credentials.Ref{
+		Namespace: ns, Name: ref.Name, Field: "spec." + field + ".name",
+		Kind: credentials.ForDirectory, Object: dir.Name,
+		NotFound: credentials.Result{Reason: iamv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf(
+			"Secret %s (spec.%s) does not exist in namespace %s; create it with the key %q.", ref.Name, field, ns, ref.Key)},
+	})
+	var readErr *credentials.ReadError
+	switch {
+	case errors.As(err, &readErr):
 		return nil, "", &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf(
-			"cannot read Secret %s (spec.%s): %v", ref.Name, field, err)}
+			"cannot read Secret %s (spec.%s): %v", ref.Name, field, readErr.Err)}
+	case err != nil:
+		return nil, "", &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: err.Error()}
+	case sec == nil:
+		return nil, "", &failure{reason: res.Reason, message: res.Message}
 	}
-	if res := credentials.CheckMarked(&sec, credentials.ForDirectory, dir.Name); !res.Ready {
-		return nil, sec.ResourceVersion, &failure{reason: res.Reason, message: res.Message}
-	}
-	v, ok := sec.Data[ref.Key]
-	if !ok || len(v) == 0 {
+	v, ok := credentials.Value(sec, ref.Key)
+	if !ok {
 		return nil, sec.ResourceVersion, &failure{reason: iamv1alpha1.ReasonMissingKey, message: fmt.Sprintf(
 			"Secret %s (spec.%s) has no non-empty key %q; add it, or set spec.%s.key to the key that holds the value.", ref.Name, field, ref.Key, field)}
 	}
-	return v, sec.ResourceVersion, nil
+	return []byte(v), sec.ResourceVersion, nil
 }
 
 // dueRetry is why a sync after a failed one is due.
