@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -58,8 +59,8 @@ const secretIndex = "spec.secretNames"
 type Options struct {
 	// Dialer connects to the directory servers; nil means ldap.DefaultDialer.
 	Dialer ldap.Dialer
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the controller's time (the real clock when nil).
+	Clock clock.PassiveClock
 	// BackoffBase and BackoffMax bound the exponential back-off after a
 	// failed sync (DefaultBackoffBase, DefaultBackoffMax when 0).
 	BackoffBase, BackoffMax time.Duration
@@ -229,7 +230,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 
 	out := r.sync(ctx, s)
-	out.duration = r.Now().Sub(s.start)
+	out.duration = r.Clock.Since(s.start)
 	if err := r.writeStatus(ctx, s, out); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -272,7 +273,7 @@ func (r *Reconciler) backoff(failures int) time.Duration {
 // newScope reads what a reconcile needs from the cache: the Secrets and the
 // namespace's Users.
 func (r *Reconciler) newScope(ctx context.Context, dir *iamv1alpha1.Directory) (*scope, error) {
-	s := &scope{dir: dir, key: client.ObjectKeyFromObject(dir), start: r.Now(), pending: map[string]bool{}}
+	s := &scope{dir: dir, key: client.ObjectKeyFromObject(dir), start: r.Clock.Now(), pending: map[string]bool{}}
 	var versions []string
 	if ref := dir.Spec.BindPasswordSecretRef; ref != nil {
 		v, rv, f := r.secretValue(ctx, dir, ref, "bindPasswordSecretRef")

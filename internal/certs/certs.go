@@ -37,6 +37,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -70,14 +71,14 @@ type Rotator struct {
 	// its end it is renewed (default 30 days); CheckEvery is how often
 	// (default one hour).
 	Validity, RenewBefore, CheckEvery time.Duration
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
-	Log logr.Logger
+	// Clock is the rotator's time (the real clock when nil).
+	Clock clock.PassiveClock
+	Log   logr.Logger
 }
 
 func (r *Rotator) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
+	if r.Clock != nil {
+		return r.Clock.Now()
 	}
 	return time.Now()
 }
