@@ -195,22 +195,17 @@ func readSecrets(ctx context.Context, secrets client.Reader, s *scope) error {
 	conn := s.conn
 	cred := conn.Spec.Credentials
 	typ := credentials.EffectiveType(cred)
-	// read returns the Secret when it exists and is marked for conn, and
-	// records the result otherwise.
+	// read returns the Secret when it exists and is marked for conn
+	// (credentials.Resolve), and records the result otherwise.
 	read := func(field, name string, notFound credentials.Result) (*corev1.Secret, error) {
-		if bad := checkSecretName(field, name, conn.Namespace); bad != nil {
-			s.results = append(s.results, *bad)
-			return nil, nil
-		}
-		secret, err := getSecret(ctx, secrets, conn.Namespace, name)
+		secret, res, err := credentials.Resolve(ctx, secrets, credentials.Ref{
+			Namespace: conn.Namespace, Name: name, Field: field,
+			Kind: credentials.ForConnection, Object: conn.Name, NotFound: notFound,
+		})
 		switch {
 		case err != nil:
 			return nil, err
 		case secret == nil:
-			s.results = append(s.results, notFound)
-			return nil, nil
-		}
-		if res := credentials.CheckMarked(secret, credentials.ForConnection, conn.Name); !res.Ready {
 			s.results = append(s.results, res)
 			return nil, nil
 		}
@@ -245,18 +240,6 @@ func readSecrets(ctx context.Context, secrets client.Reader, s *scope) error {
 	}
 	slices.Sort(s.detailSecrets)
 	return nil
-}
-
-// getSecret reads a Secret live; nil when it does not exist.
-func getSecret(ctx context.Context, secrets client.Reader, namespace, name string) (*corev1.Secret, error) {
-	var secret corev1.Secret
-	if err := secrets.Get(credentials.Quiet(ctx), client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("cannot read Secret %s/%s: %w", namespace, name, err)
-	}
-	return &secret, nil
 }
 
 // readUserSecrets reads the Connection's per-user credential Secrets from

@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
@@ -43,19 +42,6 @@ func countCredentials(conn *iamv1alpha1.Connection, users []access.ConnectionUse
 		}
 	}
 	return c
-}
-
-// checkSecretName rejects a Secret reference that cannot name a Secret of
-// the Connection's own namespace, before anything is read: Secret
-// references carry a name only, and "other-namespace/name" or a path is not
-// a name.
-func checkSecretName(field, name, namespace string) *credentials.Result {
-	if len(validation.IsDNS1123Subdomain(name)) == 0 {
-		return nil
-	}
-	return &credentials.Result{Reason: iamv1alpha1.ReasonInvalidSpec, Message: fmt.Sprintf(
-		"%s %q is not the name of a Secret (lower-case letters, digits, '-' and '.'). Secrets are read in the Connection's own namespace %s only: a reference cannot name another namespace.",
-		field, name, namespace)}
 }
 
 // credentialsCondition is CredentialsValid from the verdicts on the

@@ -24,11 +24,11 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -59,8 +59,8 @@ const secretIndex = "spec.secretNames"
 type Options struct {
 	// Dialer connects to the directory servers; nil means ldap.DefaultDialer.
 	Dialer ldap.Dialer
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the controller's time (the real clock when nil).
+	Clock clock.PassiveClock
 	// BackoffBase and BackoffMax bound the exponential back-off after a
 	// failed sync (DefaultBackoffBase, DefaultBackoffMax when 0).
 	BackoffBase, BackoffMax time.Duration
@@ -230,7 +230,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 
 	out := r.sync(ctx, s)
-	out.duration = r.Now().Sub(s.start)
+	out.duration = r.Clock.Since(s.start)
 	if err := r.writeStatus(ctx, s, out); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -273,7 +273,7 @@ func (r *Reconciler) backoff(failures int) time.Duration {
 // newScope reads what a reconcile needs from the cache: the Secrets and the
 // namespace's Users.
 func (r *Reconciler) newScope(ctx context.Context, dir *iamv1alpha1.Directory) (*scope, error) {
-	s := &scope{dir: dir, key: client.ObjectKeyFromObject(dir), start: r.Now(), pending: map[string]bool{}}
+	s := &scope{dir: dir, key: client.ObjectKeyFromObject(dir), start: r.Clock.Now(), pending: map[string]bool{}}
 	var versions []string
 	if ref := dir.Spec.BindPasswordSecretRef; ref != nil {
 		v, rv, f := r.secretValue(ctx, dir, ref, "bindPasswordSecretRef")
@@ -317,29 +317,33 @@ func PlaintextBind(spec *iamv1alpha1.DirectorySpec) bool {
 const plaintextMessage = "A password bind over ldap:// without StartTLS would send the bind password in clear text to anyone on the path, so nothing was sent; " +
 	"use ldaps:// or set spec.startTLS, or accept the risk with spec.allowPlaintextBind: true."
 
-// secretValue reads one key of a Secret of the Directory's namespace, once
-// its owner marked it for this Directory (credentials.CheckMarked). The
+// secretValue reads one key of a Secret of the Directory's namespace
+// (credentials.Resolve: once its owner marked it for this Directory). The
 // failure names the Secret and the key, never the value.
 func (r *Reconciler) secretValue(ctx context.Context, dir *iamv1alpha1.Directory, ref *iamv1alpha1.SecretKeySelector, field string) ([]byte, string, *failure) {
 	ns := dir.Namespace
-	var sec corev1.Secret
-	if err := r.APIReader.Get(credentials.Quiet(ctx), client.ObjectKey{Namespace: ns, Name: ref.Name}, &sec); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", &failure{reason: iamv1alpha1.ReasonSecretNotFound, message: fmt.Sprintf(
-				"Secret %s (spec.%s) does not exist in namespace %s; create it with the key %q.", ref.Name, field, ns, ref.Key)}
-		}
+	sec, res, err := credentials.Resolve(ctx, r.APIReader, credentials.Ref{
+		Namespace: ns, Name: ref.Name, Field: "spec." + field + ".name",
+		Kind: credentials.ForDirectory, Object: dir.Name,
+		NotFound: credentials.Result{Reason: iamv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf(
+			"Secret %s (spec.%s) does not exist in namespace %s; create it with the key %q.", ref.Name, field, ns, ref.Key)},
+	})
+	var readErr *credentials.ReadError
+	switch {
+	case errors.As(err, &readErr):
 		return nil, "", &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf(
-			"cannot read Secret %s (spec.%s): %v", ref.Name, field, err)}
+			"cannot read Secret %s (spec.%s): %v", ref.Name, field, readErr.Err)}
+	case err != nil:
+		return nil, "", &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: err.Error()}
+	case sec == nil:
+		return nil, "", &failure{reason: res.Reason, message: res.Message}
 	}
-	if res := credentials.CheckMarked(&sec, credentials.ForDirectory, dir.Name); !res.Ready {
-		return nil, sec.ResourceVersion, &failure{reason: res.Reason, message: res.Message}
-	}
-	v, ok := sec.Data[ref.Key]
-	if !ok || len(v) == 0 {
+	v, ok := credentials.Value(sec, ref.Key)
+	if !ok {
 		return nil, sec.ResourceVersion, &failure{reason: iamv1alpha1.ReasonMissingKey, message: fmt.Sprintf(
 			"Secret %s (spec.%s) has no non-empty key %q; add it, or set spec.%s.key to the key that holds the value.", ref.Name, field, ref.Key, field)}
 	}
-	return v, sec.ResourceVersion, nil
+	return []byte(v), sec.ResourceVersion, nil
 }
 
 // dueRetry is why a sync after a failed one is due.

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -38,8 +39,8 @@ type Reconciler struct {
 	Client   client.Client
 	Engine   *engine.Engine
 	Recorder events.EventRecorder
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
+	// Clock is the controller's time (the real clock when nil).
+	Clock clock.PassiveClock
 }
 
 // Reconcile reads the seat use from the engine and applies it.
@@ -54,9 +55,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if ix == nil {
 		return ctrl.Result{}, nil
 	}
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
+	var clk clock.PassiveClock = clock.RealClock{}
+	if r.Clock != nil {
+		clk = r.Clock
 	}
 	x, err := writer.Begin(ctx, r.Client, r.Recorder, &l, func(err error) any {
 		failed := l.Status.DeepCopy()
@@ -78,7 +79,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		conds = append(conds, status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonDuplicateLicense,
 			fmt.Sprintf("License %s is the one in force in this namespace (the oldest); a namespace has one License. Delete this one or merge its profiles into %s.",
 				inForce.Name, inForce.Name)))
-	case l.Spec.ExpiresAt != nil && !now().Before(l.Spec.ExpiresAt.Time):
+	case l.Spec.ExpiresAt != nil && !clk.Now().Before(l.Spec.ExpiresAt.Time):
 		want.Profiles = ix.Profiles()
 		conds = append(conds, status.Condition(iamv1alpha1.ConditionReady, false, iamv1alpha1.ReasonLicenseExpired,
 			fmt.Sprintf("The License expired at %s and no user holds a seat; move spec.expiresAt into the future to renew it.",

@@ -19,11 +19,8 @@ package certs
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -37,6 +34,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -70,14 +68,14 @@ type Rotator struct {
 	// its end it is renewed (default 30 days); CheckEvery is how often
 	// (default one hour).
 	Validity, RenewBefore, CheckEvery time.Duration
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
-	Log logr.Logger
+	// Clock is the rotator's time (the real clock when nil).
+	Clock clock.PassiveClock
+	Log   logr.Logger
 }
 
 func (r *Rotator) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
+	if r.Clock != nil {
+		return r.Clock.Now()
 	}
 	return time.Now()
 }
@@ -180,54 +178,27 @@ func (r *Rotator) needsRenewal(data map[string][]byte) string {
 // generate makes a CA and a serving certificate signed by it.
 func (r *Rotator) generate() (map[string][]byte, error) {
 	now := r.now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := NewCA("gatehouse-webhook-ca", now.Add(-time.Hour), now.Add(r.Validity+r.RenewBefore))
 	if err != nil {
-		return nil, fmt.Errorf("cannot generate the CA key: %w", err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: serial(), Subject: pkix.Name{CommonName: "gatehouse-webhook-ca"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(r.Validity + r.RenewBefore),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("cannot sign the CA: %w", err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read back the CA: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("cannot generate the serving key: %w", err)
+		return nil, err
 	}
 	cn := "gatehouse-webhook"
 	if len(r.DNSNames) > 0 {
 		cn = r.DNSNames[0]
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(), Subject: pkix.Name{CommonName: cn}, DNSNames: r.DNSNames,
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(r.Validity),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("cannot sign the serving certificate: %w", err)
-	}
-	caKeyDER, err := x509.MarshalECPrivateKey(caKey)
+	leaf, err := ca.Issue(Leaf{CommonName: cn, DNSNames: r.DNSNames, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(r.Validity)})
 	if err != nil {
 		return nil, err
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	caKey, err := ca.ECKeyPEM()
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{
-		KeyCACert: pemBlock("CERTIFICATE", caDER),
-		KeyCAKey:  pemBlock("EC PRIVATE KEY", caKeyDER),
-		KeyCert:   pemBlock("CERTIFICATE", der),
-		KeyKey:    pemBlock("EC PRIVATE KEY", keyDER),
-	}, nil
+	key, err := leaf.ECKeyPEM()
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{KeyCACert: ca.CertPEM(), KeyCAKey: caKey, KeyCert: leaf.CertPEM(), KeyKey: key}, nil
 }
 
 // writeFiles writes tls.crt and tls.key where the webhook server reads

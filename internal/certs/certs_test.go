@@ -13,6 +13,8 @@ import (
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gatehouse-dev/gatehouse/config/webhook"
@@ -24,9 +26,9 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
 
-func rotator(ns, dir string, now func() time.Time) *certs.Rotator {
+func rotator(ns, dir string, clk clock.PassiveClock) *certs.Rotator {
 	return &certs.Rotator{Client: env.Client, Secret: client.ObjectKey{Namespace: ns, Name: "gatehouse-webhook-tls"}, Dir: dir,
-		DNSNames: []string{"gatehouse-webhook." + ns + ".svc"}, WebhookConfiguration: webhook.Name, Now: now, Log: logr.Discard()}
+		DNSNames: []string{"gatehouse-webhook." + ns + ".svc"}, WebhookConfiguration: webhook.Name, Clock: clk, Log: logr.Discard()}
 }
 
 func TestRotator(t *testing.T) {
@@ -100,7 +102,7 @@ func TestRotator(t *testing.T) {
 
 	// 340 days later it is within 30 days of its end: renewed, files and
 	// caBundle follow.
-	later := func() time.Time { return time.Now().Add(340 * 24 * time.Hour) }
+	later := clocktesting.NewFakePassiveClock(time.Now().Add(340 * 24 * time.Hour))
 	if err := rotator(ns, dirs[0], later).Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

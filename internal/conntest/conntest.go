@@ -241,7 +241,7 @@ func InputFrom(spec *iamv1alpha1.ConnectionSpec, cred credentials.Basic) (Input,
 		return Input{}, &SpecError{Reason: ReasonInvalidSpec, Message: fmt.Sprintf(format, args...)}
 	}
 	p := spec.Parameters
-	in := Input{Type: spec.Type, Host: p[ParamHost], Database: p[ParamDatabase], Username: cred.Username, Password: cred.Password}
+	in := Input{Type: spec.Type, Host: p[ParamHost], Database: p[ParamDatabase], Username: cred.Username, Password: string(cred.Password)}
 	if in.Host == "" {
 		return invalid("parameter %s is missing; set spec.parameters.%s to the %s server's host name", ParamHost, ParamHost, spec.Type)
 	}

@@ -236,7 +236,7 @@ func TestTestConnection(t *testing.T) {
 		Parameters:  map[string]string{ParamHost: s.Host, ParamPort: "0", ParamDatabase: s.Database},
 		Credentials: iamv1alpha1.ConnectionCredentials{Mode: iamv1alpha1.CredentialModeGlobal, SecretRef: &iamv1alpha1.LocalSecretReference{Name: "warehouse"}},
 	}
-	cred := credentials.Basic{Username: s.User, Password: s.Password}
+	cred := credentials.Basic{Username: s.User, Password: credentials.Secret(s.Password)}
 
 	got, err := TestConnection(context.Background(), spec, cred)
 	if err != nil || got.Reason != ReasonInvalidSpec {

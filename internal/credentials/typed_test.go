@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -39,7 +40,7 @@ func TestKeyPairFrom(t *testing.T) {
 		},
 		"private key": {
 			data: map[string]string{"privateKey": pemKey, "username": "ALICE"},
-			want: KeyPair{PrivateKey: pemKey, Username: "ALICE"},
+			want: KeyPair{PrivateKey: Secret(pemKey), Username: "ALICE"},
 		},
 	}
 	for name, tc := range tests {
@@ -113,17 +114,9 @@ var printers = map[string]func(v any) string{
 	"nested %+v": func(v any) string { return fmt.Sprintf("%+v", struct{ C any }{v}) },
 	"nested %#v": func(v any) string { return fmt.Sprintf("%#v", struct{ C any }{v}) },
 	"pointer %v": func(v any) string {
-		switch c := v.(type) {
-		case Basic:
-			return fmt.Sprintf("%v", &c)
-		case KeyPair:
-			return fmt.Sprintf("%v", &c)
-		case OAuth2:
-			return fmt.Sprintf("%v", &c)
-		case OAuth2Client:
-			return fmt.Sprintf("%v", &c)
-		}
-		return ""
+		p := reflect.New(reflect.TypeOf(v))
+		p.Elem().Set(reflect.ValueOf(v))
+		return fmt.Sprintf("%v", p.Interface())
 	},
 	"slice %v": func(v any) string { return fmt.Sprintf("%v", []any{v}) },
 	"json": func(v any) string {
@@ -178,13 +171,14 @@ func TestRedaction(t *testing.T) {
 func TestRedactedForms(t *testing.T) {
 	b := Basic{Username: "alice", Password: "pw"}
 	tests := map[string]struct{ got, want string }{
-		"String":         {b.String(), "Basic{username: alice, password: <redacted>}"},
+		"%+v":            {fmt.Sprintf("%+v", b), "{Username:alice Password:<redacted>}"},
 		"GoString":       {fmt.Sprintf("%#v", b), `credentials.Basic{Username:"alice", Password:<redacted>}`},
-		"empty password": {Basic{Username: "alice"}.String(), "Basic{username: alice, password: <empty>}"},
-		"KeyPair": {KeyPair{AccessKeyID: "a", SecretAccessKey: "b"}.String(),
-			"KeyPair{accessKeyId: <redacted>, secretAccessKey: <redacted>, privateKey: <empty>, passphrase: <empty>, username: }"},
+		"empty password": {fmt.Sprintf("%+v", Basic{Username: "alice"}), "{Username:alice Password:<empty>}"},
+		"KeyPair": {fmt.Sprintf("%+v", KeyPair{AccessKeyID: "a", SecretAccessKey: "b"}),
+			"{AccessKeyID:<redacted> SecretAccessKey:<redacted> PrivateKey:<empty> Passphrase:<empty> Username:}"},
 		"OAuth2Client": {fmt.Sprint(OAuth2Client{TokenURL: "https://idp/t", ClientID: "gh", ClientSecret: "s", Scopes: []string{"a", "b"}}),
-			"OAuth2Client{tokenURL: https://idp/t, clientID: gh, clientSecret: <redacted>, scopes: [a b]}"},
+			"{https://idp/t gh <redacted> [a b]}"},
+		"json": {func() string { j, _ := json.Marshal(b); return string(j) }(), `{"Username":"alice","Password":"\u003credacted\u003e"}`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -1,13 +1,18 @@
 // Package credentials validates and reads the credential Secrets of
-// Connections: the global Secret of a Connection with mode Global, the Secret
-// each user brings for a Connection with mode PerUser, and the client secret
-// of an OAuth2 connection.
+// Connections and Directories: the global Secret of a Connection with mode
+// Global, the Secret each user brings for a Connection with mode PerUser,
+// the client secret of an OAuth2 connection, a Directory's bind password
+// and CA bundle.
 //
-// It is pure: it looks only at the Secret objects it is given and never reads
-// from a cluster. No function of this package puts a credential value into a
-// message, an error or the fmt/log/JSON form of a value: messages name the
-// Secret and the key and say what to do, and the typed credentials (Basic,
-// KeyPair, OAuth2, OAuth2Client) print their secret fields as <redacted>.
+// It reads a referenced Secret in one place: Resolve reads it live and
+// quietly, checking its name first and its marker (CheckMarked) after; the
+// typed readers (BasicFrom, ..., Value) take their values from what it
+// returns. Everything else looks only at the Secret objects it is given.
+// No function of this package puts a credential value into a message, an
+// error or the fmt/log/JSON form of a value: messages name the Secret and
+// the key and say what to do, and the typed credentials (Basic, KeyPair,
+// OAuth2, OAuth2Client) hold their secret fields as Secret, which prints as
+// <redacted>.
 //
 // The keys a Secret must hold, by credential type:
 //

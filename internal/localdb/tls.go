@@ -1,19 +1,14 @@
 package localdb
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/certs"
 )
 
 // serverTLS is a CA and a server certificate it signed for 127.0.0.1, ::1
@@ -35,56 +30,24 @@ func certificates() (serverTLS, error) {
 	return tlsFiles, tlsErr
 }
 
+// makeCertificates makes the CA and the server certificate (internal/certs,
+// the module's one certificate generator).
 func makeCertificates() (serverTLS, error) {
 	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := certs.NewCA("gatehouse localdb CA", now.Add(-time.Hour), now.Add(24*time.Hour))
 	if err != nil {
-		return serverTLS{}, fmt.Errorf("cannot generate the CA key: %w", err)
+		return serverTLS{}, fmt.Errorf("cannot make the localdb CA: %w", err)
 	}
-	ca := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "gatehouse localdb CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	leaf, err := ca.Issue(certs.Leaf{CommonName: "localhost", DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)})
 	if err != nil {
-		return serverTLS{}, fmt.Errorf("cannot sign the CA certificate: %w", err)
+		return serverTLS{}, fmt.Errorf("cannot make the localdb server certificate: %w", err)
 	}
-	ca, err = x509.ParseCertificate(caDER)
+	key, err := leaf.KeyPEM()
 	if err != nil {
-		return serverTLS{}, fmt.Errorf("cannot parse the CA certificate: %w", err)
+		return serverTLS{}, fmt.Errorf("cannot make the localdb server certificate: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return serverTLS{}, fmt.Errorf("cannot generate the server key: %w", err)
-	}
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return serverTLS{}, fmt.Errorf("cannot sign the server certificate: %w", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return serverTLS{}, fmt.Errorf("cannot encode the server key: %w", err)
-	}
-	return serverTLS{
-		caCert: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		cert:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
-		key:    pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-	}, nil
+	return serverTLS{caCert: ca.CertPEM(), cert: leaf.CertPEM(), key: key}, nil
 }
 
 // write puts ca.crt, server.crt and server.key into dir and returns their

@@ -1,16 +1,11 @@
 package ldaptest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/certs"
 )
 
 // ServerName is the DNS name, besides localhost and 127.0.0.1, that the
@@ -18,38 +13,22 @@ import (
 // 127.0.0.1 and sets it as the server name exercises the override.
 const ServerName = "ldap.gatehouse.test"
 
-// CA is a certificate authority made for one test.
+// CA is a certificate authority made for one test, valid for a day: the
+// test servers' side of internal/certs, the module's one certificate
+// generator.
 type CA struct {
 	// CertPEM is the CA certificate in PEM form: the bundle a client trusts.
 	CertPEM []byte
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
+	ca      *certs.Issued
 }
 
 // NewCA makes a self-signed CA valid for a day.
 func NewCA(name string) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := certs.NewCA(name, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 	if err != nil {
-		return nil, fmt.Errorf("generating the CA key: %w", err)
+		return nil, fmt.Errorf("cannot make test CA %s: %w", name, err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: name, Organization: []string{"Gatehouse tests"}},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("signing the CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the CA certificate: %w", err)
-	}
-	return &CA{CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), cert: cert, key: key}, nil
+	return &CA{CertPEM: ca.CertPEM(), ca: ca}, nil
 }
 
 // Issue makes a server certificate for 127.0.0.1, localhost and ServerName
@@ -61,36 +40,14 @@ func (ca *CA) Issue() (certPEM, keyPEM []byte, err error) {
 // IssueFor makes a server certificate for the addresses ips, localhost and
 // ServerName and returns it and its key in PEM form.
 func (ca *CA) IssueFor(ips ...net.IP) (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf, err := ca.ca.Issue(certs.Leaf{CommonName: ServerName, DNSNames: []string{"localhost", ServerName}, IPAddresses: ips,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)})
 	if err != nil {
-		return nil, nil, fmt.Errorf("generating the server key: %w", err)
+		return nil, nil, fmt.Errorf("cannot issue a test server certificate: %w", err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: ServerName},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost", ServerName},
-		IPAddresses:  ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	keyPEM, err = leaf.KeyPEM()
 	if err != nil {
-		return nil, nil, fmt.Errorf("signing the server certificate: %w", err)
+		return nil, nil, fmt.Errorf("cannot issue a test server certificate: %w", err)
 	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encoding the server key: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return big.NewInt(time.Now().UnixNano())
-	}
-	return n
+	return leaf.CertPEM(), keyPEM, nil
 }
