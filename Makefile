@@ -49,7 +49,7 @@ test-e2e: controlplane deps helm ## Only the end-to-end suite: the built binarie
 
 .PHONY: test-unit
 test-unit: ## Only the tests that need no control plane.
-	go test $(GO_TEST_FLAGS) ./internal/access/... ./internal/audit/... ./internal/manifest/... ./internal/credentials/...
+	go test $(GO_TEST_FLAGS) ./internal/access/... ./internal/audit/... ./internal/manifest/... ./internal/outbound/...
 
 .PHONY: bench
 bench: ## Go benchmarks of the pure packages (figures in BENCHMARKS.md).
@@ -80,7 +80,7 @@ generate: $(CONTROLLER_GEN) ## Regenerate deepcopy, apply configurations, CRDs a
 	$(CONTROLLER_GEN) applyconfiguration:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=gatehouse-manager paths=./... output:rbac:artifacts:config=config/rbac
-	$(CONTROLLER_GEN) webhook paths=./internal/admission/... output:webhook:artifacts:config=config/webhook
+	$(CONTROLLER_GEN) webhook paths=./internal/webhook/admission/... output:webhook:artifacts:config=config/webhook
 	go run ./hack/chartgen
 
 .PHONY: verify

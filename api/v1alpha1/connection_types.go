@@ -226,9 +226,9 @@ type ConnectionList struct {
 }
 
 // Conditions and reasons of the Connection controller. Reachable also takes
-// the reasons of internal/conntest (HostNotFound, ConnectionRefused,
+// the reasons of internal/probe (HostNotFound, ConnectionRefused,
 // Timeout, TLSFailed, AuthenticationFailed, DatabaseNotFound, AccessDenied)
-// and CredentialsValid those of internal/credentials (Valid, SecretNotFound,
+// and CredentialsValid those of internal/outbound (Valid, SecretNotFound,
 // MissingKey, InvalidKey, InvalidSpec).
 const (
 	// ConditionSecretAccess (Connection) is True when the Roles and

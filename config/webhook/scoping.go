@@ -13,7 +13,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
-// scoping is what the kubebuilder markers of internal/admission cannot say
+// scoping is what the kubebuilder markers of internal/webhook/admission cannot say
 // about a webhook: the requests it is not called for (matchConditions) and
 // the objects it sees (objectSelector). It is the one definition of the
 // three installs: Load applies it for the tests and the local control
@@ -115,7 +115,7 @@ func Apply(webhooks []admissionregistrationv1.ValidatingWebhook, breakGlassGroup
 		w.ObjectSelector = ObjectSelector(w.Name)
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("config/webhook/scoping.go scopes webhooks that internal/admission does not declare: %s",
+		return fmt.Errorf("config/webhook/scoping.go scopes webhooks that internal/webhook/admission does not declare: %s",
 			strings.Join(slices.Sorted(maps.Keys(missing)), ", "))
 	}
 	return nil

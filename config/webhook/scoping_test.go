@@ -71,7 +71,7 @@ func TestApplyRefusals(t *testing.T) {
 		wantErr string
 	}{
 		"a scoped webhook is missing": {func() []admissionregistrationv1.ValidatingWebhook { return all()[1:] }, DefaultBreakGlassGroup,
-			"scopes webhooks that internal/admission does not declare: " + Scoped()[0]},
+			"scopes webhooks that internal/webhook/admission does not declare: " + Scoped()[0]},
 		"markers already scope one": {func() []admissionregistrationv1.ValidatingWebhook {
 			h := all()
 			h[0].ObjectSelector = &metav1.LabelSelector{}

@@ -1,5 +1,5 @@
 // Package webhook embeds the ValidatingWebhookConfiguration that
-// controller-gen generates from the markers of internal/admission, so that
+// controller-gen generates from the markers of internal/webhook/admission, so that
 // the tests and the local control plane install exactly what the
 // kustomize and Helm installs do; scoping.go is the one definition of how
 // far each webhook reaches (break-glass exemption, Secret selectors), which

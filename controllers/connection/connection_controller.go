@@ -20,9 +20,9 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/conntest"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
+	"github.com/gatehouse-dev/gatehouse/internal/probe"
 )
 
 // FieldManager owns the fields of Connection.status this package writes,
@@ -68,7 +68,7 @@ type scope struct {
 	// global is the global credential Secret, when read and valid.
 	global *corev1.Secret
 	// results are the verdicts on the Connection's own Secrets.
-	results []credentials.Result
+	results []outbound.Result
 	// detailSecrets are the names of the Connection's own Secrets.
 	detailSecrets []string
 	// userSecrets are the per-user credential Secrets of a PerUser
@@ -120,7 +120,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	// yet is bound once the User's own change reaches the Index).
 	in := audience(ix, &conn, s)
 	var c counts
-	if credentials.IsPerUser(&conn) {
+	if outbound.IsPerUser(&conn) {
 		c = countCredentials(&conn, in.users, s.userSecrets)
 	}
 	creds := credentialsCondition(&conn, s.results, c)
@@ -167,7 +167,7 @@ func audience(ix *access.Index, conn *iamv1alpha1.Connection, s *scope) accessIn
 	if d := conn.Spec.DetailsReadableBy; d != nil && d.Mode == iamv1alpha1.AudienceGroups {
 		in.unknownGroups = ix.UnknownGroups(d.Groups)
 	}
-	if credentials.IsPerUser(conn) {
+	if outbound.IsPerUser(conn) {
 		in.users = ix.ConnectionUsers(conn.Name, slices.Sorted(maps.Keys(s.userSecrets)))
 	}
 	return in
@@ -190,17 +190,17 @@ func detailReaders(ix *access.Index, conn string) map[string]string {
 // name is checked before anything is read, and read in the Connection's
 // own namespace only. A Secret is used (validated, tested with, projected
 // into RBAC) only when its owner marked it for this Connection
-// (credentials.CheckMarked); otherwise its result says what to run.
+// (outbound.CheckMarked); otherwise its result says what to run.
 func readSecrets(ctx context.Context, secrets client.Reader, s *scope) error {
 	conn := s.conn
 	cred := conn.Spec.Credentials
-	typ := credentials.EffectiveType(cred)
+	typ := outbound.EffectiveType(cred)
 	// read returns the Secret when it exists and is marked for conn
-	// (credentials.Resolve), and records the result otherwise.
-	read := func(field, name string, notFound credentials.Result) (*corev1.Secret, error) {
-		secret, res, err := credentials.Resolve(ctx, secrets, credentials.Ref{
+	// (outbound.Resolve), and records the result otherwise.
+	read := func(field, name string, notFound outbound.Result) (*corev1.Secret, error) {
+		secret, res, err := outbound.Resolve(ctx, secrets, outbound.Ref{
 			Namespace: conn.Namespace, Name: name, Field: field,
-			Kind: credentials.ForConnection, Object: conn.Name, NotFound: notFound,
+			Kind: outbound.ForConnection, Object: conn.Name, NotFound: notFound,
 		})
 		switch {
 		case err != nil:
@@ -216,12 +216,12 @@ func readSecrets(ctx context.Context, secrets client.Reader, s *scope) error {
 	}
 	if cred.Mode == iamv1alpha1.CredentialModeGlobal && cred.SecretRef != nil {
 		name := cred.SecretRef.Name
-		secret, err := read("spec.credentials.secretRef.name", name, credentials.SecretNotFound(typ, conn.Namespace, name))
+		secret, err := read("spec.credentials.secretRef.name", name, outbound.SecretNotFound(typ, conn.Namespace, name))
 		if err != nil {
 			return err
 		}
 		if secret != nil {
-			res := credentials.Validate(typ, secret)
+			res := outbound.Validate(typ, secret)
 			if res.Ready {
 				s.global = secret
 			}
@@ -230,12 +230,12 @@ func readSecrets(ctx context.Context, secrets client.Reader, s *scope) error {
 	}
 	if o := cred.OAuth2; o != nil {
 		sel := o.ClientSecretRef
-		secret, err := read("spec.credentials.oauth2.clientSecretRef.name", sel.Name, credentials.ClientSecretNotFound(conn.Namespace, sel))
+		secret, err := read("spec.credentials.oauth2.clientSecretRef.name", sel.Name, outbound.ClientSecretNotFound(conn.Namespace, sel))
 		if err != nil {
 			return err
 		}
 		if secret != nil {
-			s.results = append(s.results, credentials.ValidateClientSecret(sel, secret))
+			s.results = append(s.results, outbound.ValidateClientSecret(sel, secret))
 		}
 	}
 	slices.Sort(s.detailSecrets)
@@ -247,15 +247,15 @@ func readSecrets(ctx context.Context, secrets client.Reader, s *scope) error {
 // engine's Index says (audience).
 func (r *Reconciler) readUserSecrets(ctx context.Context, s *scope) error {
 	s.userSecrets = map[string][]*corev1.Secret{}
-	if !credentials.IsPerUser(s.conn) {
+	if !outbound.IsPerUser(s.conn) {
 		return nil
 	}
-	secrets, err := credentials.ListUserSecrets(ctx, r.Client, s.conn.Namespace, client.MatchingLabels{iamv1alpha1.LabelConnection: s.conn.Name})
+	secrets, err := outbound.ListUserSecrets(ctx, r.Client, s.conn.Namespace, client.MatchingLabels{iamv1alpha1.LabelConnection: s.conn.Name})
 	if err != nil {
 		return err
 	}
 	for _, sec := range secrets {
-		k, _ := credentials.ParseUserKey(sec.Labels)
+		k, _ := outbound.ParseUserKey(sec.Labels)
 		s.userSecrets[k.User] = append(s.userSecrets[k.User], sec)
 	}
 	return nil
@@ -296,17 +296,17 @@ func (r *Reconciler) reachability(ctx context.Context, s *scope, credsValid bool
 // untestable is the Reachable condition of a connection that cannot be
 // tested (its spec or credentials), with false; true when it can be.
 func untestable(conn *iamv1alpha1.Connection, s *scope, credsValid bool) (metav1.Condition, bool) {
-	if err := conntest.Testable(&conn.Spec); err != nil {
-		var se *conntest.SpecError
+	if err := probe.Testable(&conn.Spec); err != nil {
+		var se *probe.SpecError
 		if errors.As(err, &se) {
 			return reachableCondition(se.Result()), false
 		}
-		return reachableCondition(conntest.Result{Reason: conntest.ReasonNotTestable, Message: err.Error()}), false
+		return reachableCondition(probe.Result{Reason: probe.ReasonNotTestable, Message: err.Error()}), false
 	}
 	if !credsValid || s.global == nil {
 		return notTested(), false
 	}
-	if _, err := credentials.BasicFrom(s.global); err != nil {
+	if _, err := outbound.BasicFrom(s.global); err != nil {
 		return notTested(), false
 	}
 	return metav1.Condition{}, true

@@ -10,8 +10,8 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/conntest"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
+	"github.com/gatehouse-dev/gatehouse/internal/probe"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -28,7 +28,7 @@ type counts struct{ configured, missing, invalid int32 }
 func countCredentials(conn *iamv1alpha1.Connection, users []access.ConnectionUser, secrets map[string][]*corev1.Secret) counts {
 	var c counts
 	for _, u := range users {
-		st, ok := credentials.UserState(conn, u.Name, secrets[u.Name], u.MayUse)
+		st, ok := outbound.UserState(conn, u.Name, secrets[u.Name], u.MayUse)
 		if !ok {
 			continue
 		}
@@ -47,7 +47,7 @@ func countCredentials(conn *iamv1alpha1.Connection, users []access.ConnectionUse
 // credentialsCondition is CredentialsValid from the verdicts on the
 // connection's Secrets (the global credential, the OAuth2 client secret;
 // nil where the spec has none) and, for PerUser, the counts.
-func credentialsCondition(conn *iamv1alpha1.Connection, results []credentials.Result, c counts) metav1.Condition {
+func credentialsCondition(conn *iamv1alpha1.Connection, results []outbound.Result, c counts) metav1.Condition {
 	var ok []string
 	for _, r := range results {
 		if !r.Ready {
@@ -55,17 +55,17 @@ func credentialsCondition(conn *iamv1alpha1.Connection, results []credentials.Re
 		}
 		ok = append(ok, words.FullStop(r.Message))
 	}
-	if credentials.IsPerUser(conn) {
+	if outbound.IsPerUser(conn) {
 		ok = append(ok, fmt.Sprintf("Each user brings its own credential (mode PerUser): %d configured, %d missing, %d invalid; see status.credentials of the Users.",
 			c.configured, c.missing, c.invalid))
 	}
-	return status.Condition(iamv1alpha1.ConditionCredentialsValid, true, credentials.ReasonValid, strings.Join(ok, " "))
+	return status.Condition(iamv1alpha1.ConditionCredentialsValid, true, outbound.ReasonValid, strings.Join(ok, " "))
 }
 
 // reachableCondition is Reachable from a test result.
-func reachableCondition(r conntest.Result) metav1.Condition {
+func reachableCondition(r probe.Result) metav1.Condition {
 	c := status.Condition(iamv1alpha1.ConditionReachable, r.Reachable, r.Reason, words.FullStop(r.Message))
-	if r.Reason == conntest.ReasonNotTestable {
+	if r.Reason == probe.ReasonNotTestable {
 		c.Status = metav1.ConditionUnknown
 	}
 	return c

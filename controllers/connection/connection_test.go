@@ -29,8 +29,8 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
-	"github.com/gatehouse-dev/gatehouse/internal/conntest"
 	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/probe"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
@@ -57,7 +57,7 @@ func TestGlobal(t *testing.T) {
 			t.Errorf("CredentialsValid = %+v", cond)
 		}
 		// Snowflake cannot be tested by the operator.
-		waitCondition(t, ns, "valid", iamv1alpha1.ConditionReachable, unk, conntest.ReasonNotTestable)
+		waitCondition(t, ns, "valid", iamv1alpha1.ConditionReachable, unk, probe.ReasonNotTestable)
 	})
 	t.Run("missing key names the key, then the fix is seen", func(t *testing.T) {
 		c := waitCondition(t, ns, "missing-key", iamv1alpha1.ConditionCredentialsValid, fls, iamv1alpha1.ReasonMissingKey)
@@ -132,7 +132,7 @@ func TestPerUser(t *testing.T) {
 		})
 	}
 	counts(1, 1, 1)
-	c := waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionReachable, unk, conntest.ReasonNotTestable)
+	c := waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionReachable, unk, probe.ReasonNotTestable)
 	if msg := meta.FindStatusCondition(c.Status.Conditions, iamv1alpha1.ConditionReachable).Message; !strings.Contains(msg, "per-user") {
 		t.Errorf("Reachable message %q does not say why", msg)
 	}
@@ -392,18 +392,18 @@ func TestReachable(t *testing.T) {
 				globalConn(ns, "wrong-password", tc.typ, "bad", params(db.Port)),
 				globalConn(ns, "closed", tc.typ, "good-closed", params(closedPort(t))),
 			)
-			c := waitCondition(t, ns, "ok", iamv1alpha1.ConditionReachable, tru, conntest.ReasonReachable)
+			c := waitCondition(t, ns, "ok", iamv1alpha1.ConditionReachable, tru, probe.ReasonReachable)
 			if c.Status.LastTestTime == nil {
 				t.Error("lastTestTime is not set")
 			}
-			waitCondition(t, ns, "wrong-password", iamv1alpha1.ConditionReachable, fls, conntest.ReasonAuthenticationFailed)
-			waitCondition(t, ns, "closed", iamv1alpha1.ConditionReachable, fls, conntest.ReasonConnectionRefused)
+			waitCondition(t, ns, "wrong-password", iamv1alpha1.ConditionReachable, fls, probe.ReasonAuthenticationFailed)
+			waitCondition(t, ns, "closed", iamv1alpha1.ConditionReachable, fls, probe.ReasonConnectionRefused)
 			waitEvent(t, ns, "Connection", "wrong-password", "Unreachable", "AuthenticationFailed")
 			// Fixing the password re-tests at once.
 			update(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bad"}}, func(s *corev1.Secret) {
 				s.Data["password"] = []byte(db.Password)
 			})
-			waitCondition(t, ns, "wrong-password", iamv1alpha1.ConditionReachable, tru, conntest.ReasonReachable)
+			waitCondition(t, ns, "wrong-password", iamv1alpha1.ConditionReachable, tru, probe.ReasonReachable)
 		})
 	}
 }
@@ -500,8 +500,8 @@ func TestNoCredentialLeak(t *testing.T) {
 	oauth.Spec.DetailsReadableBy = groups("readers")
 	create(t, oauth)
 
-	waitCondition(t, ns, "ok", iamv1alpha1.ConditionReachable, tru, conntest.ReasonReachable)
-	waitCondition(t, ns, "wrong", iamv1alpha1.ConditionReachable, fls, conntest.ReasonAuthenticationFailed)
+	waitCondition(t, ns, "ok", iamv1alpha1.ConditionReachable, tru, probe.ReasonReachable)
+	waitCondition(t, ns, "wrong", iamv1alpha1.ConditionReachable, fls, probe.ReasonAuthenticationFailed)
 	waitCondition(t, ns, "oauth", iamv1alpha1.ConditionCredentialsValid, fls, "InvalidKey")
 	waitCredentials(t, ns, "bob",
 		iamv1alpha1.CredentialStatus{Connection: "oauth", Reason: iamv1alpha1.CredentialMissing},

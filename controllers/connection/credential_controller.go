@@ -17,7 +17,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -57,8 +57,8 @@ func (r *CredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if secret.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
 	}
-	key, err := credentials.ParseUserKey(secret.Labels)
-	if errors.Is(err, credentials.ErrNotUserSecret) {
+	key, err := outbound.ParseUserKey(secret.Labels)
+	if errors.Is(err, outbound.ErrNotUserSecret) {
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
@@ -101,8 +101,8 @@ func (r *CredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 // new credential and never updates or deletes one — so an older Secret of
 // the same connection and user is deleted here, and reported on the User.
 // It returns whether secret itself was the older one.
-func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Secret, key credentials.UserKey, user *iamv1alpha1.User) (bool, error) {
-	same, err := credentials.ListUserSecrets(ctx, r.Client, secret.Namespace,
+func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Secret, key outbound.UserKey, user *iamv1alpha1.User) (bool, error) {
+	same, err := outbound.ListUserSecrets(ctx, r.Client, secret.Namespace,
 		client.MatchingLabels{iamv1alpha1.LabelConnection: key.Connection, iamv1alpha1.LabelUser: key.User})
 	if err != nil || len(same) < 2 {
 		return false, err
@@ -117,8 +117,8 @@ func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Sec
 		if old.Name == newest.Name {
 			continue
 		}
-		// Quiet: the response holds the Secret's data (credentials.Quiet).
-		err := r.Client.Delete(credentials.Quiet(ctx), old, client.Preconditions{UID: &old.UID, ResourceVersion: &old.ResourceVersion})
+		// Quiet: the response holds the Secret's data (outbound.Quiet).
+		err := r.Client.Delete(outbound.Quiet(ctx), old, client.Preconditions{UID: &old.UID, ResourceVersion: &old.ResourceVersion})
 		switch {
 		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
 			continue // gone, or changed: its own event brings it back
@@ -155,8 +155,8 @@ func (r *CredentialReconciler) own(ctx context.Context, secret *corev1.Secret, u
 	}
 	patch := client.MergeFromWithOptions(secret.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	secret.OwnerReferences = refs
-	// Quiet: the response holds the Secret's data (credentials.Quiet).
-	if err := r.Client.Patch(credentials.Quiet(ctx), secret, patch); err != nil {
+	// Quiet: the response holds the Secret's data (outbound.Quiet).
+	if err := r.Client.Patch(outbound.Quiet(ctx), secret, patch); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return nil // its update brings it back
 		}

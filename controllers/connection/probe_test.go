@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/probe"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
@@ -54,6 +54,6 @@ func TestHangingProbeDelaysNoProjection(t *testing.T) {
 	}
 	// The hanging tests end with their timeout, reported as Reachable.
 	for i := range hanging {
-		waitCondition(t, ns, fmt.Sprintf("slow-%d", i), iamv1alpha1.ConditionReachable, fls, conntest.ReasonTimeout)
+		waitCondition(t, ns, fmt.Sprintf("slow-%d", i), iamv1alpha1.ConditionReachable, fls, probe.ReasonTimeout)
 	}
 }

@@ -20,7 +20,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
 )
 
@@ -113,7 +113,7 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 		out = append(out, readerBindings(in.conn.Name, in.detailSecrets, in.readers)...)
 	}
 	perUser := 0
-	if credentials.IsPerUser(in.conn) {
+	if outbound.IsPerUser(in.conn) {
 		for _, u := range in.users {
 			if !u.Active || u.Deleting {
 				continue
@@ -132,7 +132,7 @@ func renderAccess(in accessInput) ([]secretAccess, metav1.Condition) {
 	if len(in.detailSecrets) > 0 {
 		msg = append(msg, fmt.Sprintf("%s %s %s readable by %s.", words.Plural(len(in.detailSecrets), "Secret", "Secrets"), words.List(in.detailSecrets), words.Plural(len(in.detailSecrets), "is", "are"), readers))
 	}
-	if credentials.IsPerUser(in.conn) {
+	if outbound.IsPerUser(in.conn) {
 		msg = append(msg, fmt.Sprintf("%s readable by %s only.", words.Count(perUser, "per-user credential Secret is", "per-user credential Secrets are each"), words.Plural(perUser, "its active user", "their active user")))
 	}
 	if len(msg) == 0 {

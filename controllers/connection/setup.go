@@ -25,13 +25,13 @@ import (
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/secretnames"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/wiring"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/probe"
 )
 
 // Options tune the Connection controllers; what every controller shares
 // (workers, namespaces, the engine) comes in wiring.Deps.
 type Options struct {
-	// TestTimeout bounds one connection test (conntest.DefaultTimeout when
+	// TestTimeout bounds one connection test (probe.DefaultTimeout when
 	// 0).
 	TestTimeout time.Duration
 	// TestInterval is how often a Connection is tested again while nothing
@@ -92,7 +92,7 @@ func (o Options) Setup(ctx context.Context, mgr ctrl.Manager, d wiring.Deps) err
 	if err != nil {
 		return fmt.Errorf("cannot create the cache of Secret names: %w", err)
 	}
-	tests := NewTests(conntest.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests)
+	tests := NewTests(probe.Tester{Timeout: o.TestTimeout}, o.TestInterval, 0, o.ConcurrentTests)
 	if err := setupConnection(mgr, d, names, tests); err != nil {
 		return err
 	}

@@ -15,8 +15,8 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
-	"github.com/gatehouse-dev/gatehouse/internal/conntest"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
+	"github.com/gatehouse-dev/gatehouse/internal/probe"
 )
 
 // TestReconciler runs the connection tests, in a controller of their own so
@@ -58,7 +58,7 @@ func (r *TestReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		// The Connection controller says why; nothing to test.
 		return ctrl.Result{}, nil
 	}
-	cred, err := credentials.BasicFrom(s.global)
+	cred, err := outbound.BasicFrom(s.global)
 	if err != nil {
 		return ctrl.Result{}, nil
 	}
@@ -75,7 +75,7 @@ func (r *TestReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	tester := r.Tests.Tester
 	if personal {
 		// Checked again at connect time, on the address connected to.
-		tester.Dial = conntest.GuardedDial(r.TestAllowedCIDRs)
+		tester.Dial = probe.GuardedDial(r.TestAllowedCIDRs)
 	}
 	before, _ := r.Tests.Last(req.NamespacedName)
 	rec, wait, err := r.Tests.Run(ctx, req.NamespacedName, inputs, func(ctx context.Context) (metav1.Condition, error) {
@@ -98,12 +98,12 @@ func (r *TestReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // verdict is the Reachable condition of a test result. A personal
 // connection's says only whether it answered: telling refused, closed and
 // wrong password apart for any host and port would be a port scanner.
-func verdict(personal bool, res conntest.Result) metav1.Condition {
+func verdict(personal bool, res probe.Result) metav1.Condition {
 	if !personal {
 		return reachableCondition(res)
 	}
 	if res.Reachable {
-		return status.Condition(iamv1alpha1.ConditionReachable, true, conntest.ReasonReachable, "The connection answered the test.")
+		return status.Condition(iamv1alpha1.ConditionReachable, true, probe.ReasonReachable, "The connection answered the test.")
 	}
 	return status.Condition(iamv1alpha1.ConditionReachable, false, iamv1alpha1.ReasonUnreachable,
 		"The connection test failed (a personal connection reports no more than that; an administrator can test it from a Connection of their own).")
@@ -129,7 +129,7 @@ func (r *TestReconciler) personalTarget(ctx context.Context, conn *iamv1alpha1.C
 	}
 	for _, a := range addrs {
 		a = a.Unmap()
-		if !conntest.AddressAllowed(a, r.TestAllowedCIDRs) {
+		if !probe.AddressAllowed(a, r.TestAllowedCIDRs) {
 			return notAllowed("resolves to " + a.String())
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/conntest"
+	"github.com/gatehouse-dev/gatehouse/internal/probe"
 )
 
 // Defaults of the connection tests.
@@ -48,7 +48,7 @@ type TestRecord struct {
 // Connection controller of each new record (Done).
 type Tests struct {
 	// Tester connects; its Timeout bounds each test.
-	Tester conntest.Tester
+	Tester probe.Tester
 	// Interval, Gap: see DefaultTestInterval and DefaultTestGap.
 	Interval, Gap time.Duration
 
@@ -61,7 +61,7 @@ type Tests struct {
 }
 
 // NewTests returns a Tests with the defaults where a value is 0.
-func NewTests(tester conntest.Tester, interval, gap time.Duration, concurrent int) *Tests {
+func NewTests(tester probe.Tester, interval, gap time.Duration, concurrent int) *Tests {
 	if interval <= 0 {
 		interval = DefaultTestInterval
 	}

@@ -38,9 +38,9 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
 	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // Defaults of Options and of a Directory spec without the CRD's defaults.
@@ -318,17 +318,17 @@ const plaintextMessage = "A password bind over ldap:// without StartTLS would se
 	"use ldaps:// or set spec.startTLS, or accept the risk with spec.allowPlaintextBind: true."
 
 // secretValue reads one key of a Secret of the Directory's namespace
-// (credentials.Resolve: once its owner marked it for this Directory). The
+// (outbound.Resolve: once its owner marked it for this Directory). The
 // failure names the Secret and the key, never the value.
 func (r *Reconciler) secretValue(ctx context.Context, dir *iamv1alpha1.Directory, ref *iamv1alpha1.SecretKeySelector, field string) ([]byte, string, *failure) {
 	ns := dir.Namespace
-	sec, res, err := credentials.Resolve(ctx, r.APIReader, credentials.Ref{
+	sec, res, err := outbound.Resolve(ctx, r.APIReader, outbound.Ref{
 		Namespace: ns, Name: ref.Name, Field: "spec." + field + ".name",
-		Kind: credentials.ForDirectory, Object: dir.Name,
-		NotFound: credentials.Result{Reason: iamv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf(
+		Kind: outbound.ForDirectory, Object: dir.Name,
+		NotFound: outbound.Result{Reason: iamv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf(
 			"Secret %s (spec.%s) does not exist in namespace %s; create it with the key %q.", ref.Name, field, ns, ref.Key)},
 	})
-	var readErr *credentials.ReadError
+	var readErr *outbound.ReadError
 	switch {
 	case errors.As(err, &readErr):
 		return nil, "", &failure{reason: iamv1alpha1.ReasonSyncFailed, retry: true, message: fmt.Sprintf(
@@ -338,7 +338,7 @@ func (r *Reconciler) secretValue(ctx context.Context, dir *iamv1alpha1.Directory
 	case sec == nil:
 		return nil, "", &failure{reason: res.Reason, message: res.Message}
 	}
-	v, ok := credentials.Value(sec, ref.Key)
+	v, ok := outbound.Value(sec, ref.Key)
 	if !ok {
 		return nil, sec.ResourceVersion, &failure{reason: iamv1alpha1.ReasonMissingKey, message: fmt.Sprintf(
 			"Secret %s (spec.%s) has no non-empty key %q; add it, or set spec.%s.key to the key that holds the value.", ref.Name, field, ref.Key, field)}

@@ -19,8 +19,8 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/internal/status"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // CredentialsFieldManager owns User.status.credentials. It keeps the name
@@ -91,7 +91,7 @@ func (r *CredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.Client.List(ctx, &conns, client.InNamespace(u.Namespace)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("cannot list the Connections of namespace %s: %w", u.Namespace, err)
 	}
-	secrets, err := credentials.ListUserSecrets(ctx, r.Client, u.Namespace, client.MatchingLabels{iamv1alpha1.LabelUser: u.Name})
+	secrets, err := outbound.ListUserSecrets(ctx, r.Client, u.Namespace, client.MatchingLabels{iamv1alpha1.LabelUser: u.Name})
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -103,7 +103,7 @@ func (r *CredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	var want []iamv1alpha1.CredentialStatus
 	for i := range conns.Items {
 		conn := &conns.Items[i]
-		if !credentials.IsPerUser(conn) {
+		if !outbound.IsPerUser(conn) {
 			continue
 		}
 		// Who may use conn is the engine's to say, once its Index holds
@@ -112,7 +112,7 @@ func (r *CredentialsReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if ix == nil || !ix.HasConnection(conn.Name) {
 			return ctrl.Result{RequeueAfter: time.Second}, nil // who may use it is not known yet
 		}
-		if st, ok := credentials.UserState(conn, u.Name, byConn[conn.Name], ix.MayUse(conn.Name, u.Name)); ok {
+		if st, ok := outbound.UserState(conn, u.Name, byConn[conn.Name], ix.MayUse(conn.Name, u.Name)); ok {
 			want = append(want, st)
 		}
 	}

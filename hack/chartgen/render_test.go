@@ -98,7 +98,7 @@ func TestRefusals(t *testing.T) {
 			"has 2 ClusterRoles"},
 		"no Role":          {rbac, "kind: ClusterRole\nrules:\n- a\n", "has 0 Roles"},
 		"unnamed webhooks": {webhooks, "metadata:\n  name: other\nwebhooks:\n", "does not name validating-webhook-configuration"},
-		"no scoped hook":   {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhooks:\n", "scopes webhooks that internal/admission does not declare"},
+		"no scoped hook":   {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhooks:\n", "scopes webhooks that internal/webhook/admission does not declare"},
 		"another Service": {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhooks:\n- name: a\n  clientConfig:\n    url: https://x\n",
 			"webhook a does not call service system/webhook-service"},
 		"not a configuration": {webhooks, "metadata:\n  name: validating-webhook-configuration\nwebhook:\n", "does not parse as a ValidatingWebhookConfiguration"},

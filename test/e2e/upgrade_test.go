@@ -53,7 +53,7 @@ spec: {kubernetesGroup: "system:authenticated"}
 	}
 
 	// Fixing them (the webhooks of a cluster would admit it; see
-	// internal/admission TestRuleBreakersMayBeFixed) clears the reports.
+	// internal/webhook/admission TestRuleBreakersMayBeFixed) clears the reports.
 	kubectl(t, s.kubeconfig, "-n", "demo", "delete", "pu/mallory", "pg/everyone")
 	kubectl(t, s.kubeconfig, "wait", "--for=condition=Ready", "--timeout=60s", "-n", "demo", "pu/bob")
 	if out, err := exec.Command(filepath.Join(binDir, "gatehouse"), "check", "-n", "demo", "--kubeconfig", s.kubeconfig).CombinedOutput(); err != nil {

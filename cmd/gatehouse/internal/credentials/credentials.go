@@ -24,7 +24,7 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
 	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // clusterFlags reach the cluster as kubectl would, with impersonation for
@@ -126,7 +126,7 @@ a file's trailing line break is part of its value (the operator reports it).`,
 			if conn.Spec.Credentials.Mode != iamv1alpha1.CredentialModePerUser {
 				return cli.UsageError(fmt.Errorf("connection %s/%s uses one global credential (mode %s), not one per user; nothing to store", m.ns, conn.Name, conn.Spec.Credentials.Mode))
 			}
-			typ := credentials.EffectiveType(conn.Spec.Credentials)
+			typ := outbound.EffectiveType(conn.Spec.Credentials)
 			data, err := readValues(cmd, files, credentialKeys[typ])
 			if err != nil {
 				return err
@@ -134,7 +134,7 @@ a file's trailing line break is part of its value (the operator reports it).`,
 			s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: m.ns, GenerateName: conn.Name + "-" + m.user + "-",
 				Labels: map[string]string{iamv1alpha1.LabelConnection: conn.Name, iamv1alpha1.LabelUser: m.user}},
 				Type: corev1.SecretTypeOpaque, Data: data}
-			if res := credentials.Validate(typ, s); !res.Ready {
+			if res := outbound.Validate(typ, s); !res.Ready {
 				return cli.UsageError(fmt.Errorf("%s", strings.Replace(res.Message, "Secret "+m.ns+"/", "the credential ", 1)))
 			}
 			if err := m.c.Create(ctx, s); err != nil {

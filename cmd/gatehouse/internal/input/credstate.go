@@ -7,8 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // perUserSecrets returns the per-user credential Secrets (labelled with
@@ -17,17 +17,17 @@ import (
 // without a namespace belongs to every namespace read, as `kubectl apply
 // -n` would place it. A Secret whose labels are incomplete names no one.
 // Their values are only ever checked for shape, never printed.
-func perUserSecrets(docs []manifest.Document, ns string) (map[credentials.UserKey][]*corev1.Secret, error) {
-	out := map[credentials.UserKey][]*corev1.Secret{}
+func perUserSecrets(docs []manifest.Document, ns string) (map[outbound.UserKey][]*corev1.Secret, error) {
+	out := map[outbound.UserKey][]*corev1.Secret{}
 	for _, d := range docs {
 		o := d.Object
-		if o.GetAPIVersion() != "v1" || o.GetKind() != "Secret" || !credentials.IsUserSecret(o.GetLabels()) {
+		if o.GetAPIVersion() != "v1" || o.GetKind() != "Secret" || !outbound.IsUserSecret(o.GetLabels()) {
 			continue
 		}
 		if n := o.GetNamespace(); n != "" && n != ns {
 			continue
 		}
-		k, err := credentials.ParseUserKey(o.GetLabels())
+		k, err := outbound.ParseUserKey(o.GetLabels())
 		if err != nil {
 			continue
 		}
@@ -42,13 +42,13 @@ func perUserSecrets(docs []manifest.Document, ns string) (map[credentials.UserKe
 
 // CredentialOf says what is known of a user's own credential for the
 // PerUser connection conn, which admits the user: from manifests, what the
-// operator would find in the Secrets they hold (credentials.UserState, the
+// operator would find in the Secrets they hold (outbound.UserState, the
 // rule the controllers apply); from a cluster, what the operator wrote in
 // the User's status.credentials. known is false when the User's status says
 // nothing of conn yet (the operator has not reconciled it).
 func (l *Loaded) CredentialOf(conn *iamv1alpha1.Connection, user string) (st iamv1alpha1.CredentialStatus, known bool) {
 	if !l.FromCluster {
-		st, _ = credentials.UserState(conn, user, l.credentials[credentials.UserKey{Connection: conn.Name, User: user}], true)
+		st, _ = outbound.UserState(conn, user, l.credentials[outbound.UserKey{Connection: conn.Name, User: user}], true)
 		return st, true
 	}
 	if l.users == nil {

@@ -22,8 +22,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/config/crd"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/crdvalidate"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/manifest"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // Now is the clock the offline commands judge licence expiry by; tests set
@@ -38,7 +38,7 @@ type Loaded struct {
 	// found in the manifests, by the connection and user they name (never
 	// read from a cluster: there the Users' status.credentials say what the
 	// operator found).
-	credentials map[credentials.UserKey][]*corev1.Secret
+	credentials map[outbound.UserKey][]*corev1.Secret
 	// users indexes snap.Users by name, made on first use.
 	users map[string]*iamv1alpha1.User
 	// FromCluster is set when the namespace was read from a cluster.

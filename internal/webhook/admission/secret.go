@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // The Secrets a Connection or Directory names: the requester must be able
@@ -106,7 +106,7 @@ func (v *Validator) secretMarker(ctx context.Context, req admission.Request) adm
 	if !marked {
 		return admission.Allowed("not marked")
 	}
-	if !credentials.TypeAllowed(after.Type) {
+	if !outbound.TypeAllowed(after.Type) {
 		return admission.Denied(fmt.Sprintf("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; remove label %s, or put the credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",
 			req.Namespace, req.Name, after.Type, iamv1alpha1.LabelCredentialFor))
 	}
@@ -138,7 +138,7 @@ func (v *Validator) secretMarker(ctx context.Context, req admission.Request) adm
 // everyone but administrators, any write to a Secret labelled as another
 // User's, before or after.
 func (v *Validator) userCredential(ctx context.Context, req admission.Request, before, after *corev1.Secret) (admission.Warnings, error) {
-	if after != nil && after.Labels[iamv1alpha1.LabelUser] != "" && !credentials.TypeAllowed(after.Type) {
+	if after != nil && after.Labels[iamv1alpha1.LabelUser] != "" && !outbound.TypeAllowed(after.Type) {
 		return nil, deny("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; store a per-user credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",
 			req.Namespace, req.Name, after.Type)
 	}

@@ -1,4 +1,4 @@
-package credentials
+package outbound
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-// Package credentials validates and reads the credential Secrets of
+// Package outbound validates and reads the credential Secrets of
 // Connections and Directories: the global Secret of a Connection with mode
 // Global, the Secret each user brings for a Connection with mode PerUser,
 // the client secret of an OAuth2 connection, a Directory's bind password
@@ -22,7 +22,7 @@
 //	         and optionally username (the account the key belongs to)
 //	OAuth2   refreshToken; the client secret is the key that the
 //	         Connection's spec.credentials.oauth2.clientSecretRef names
-package credentials
+package outbound
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package credentials
+package outbound
 
 import (
 	corev1 "k8s.io/api/core/v1"

@@ -1,4 +1,4 @@
-// Package conntest tests a data connection by connecting to it for real:
+// Package probe tests a data connection by connecting to it for real:
 // PostgreSQL with pgx, MySQL and MariaDB with go-sql-driver/mysql. It logs
 // in, pings and disconnects, within a short timeout, and says what happened
 // in a Result whose Reason tells the failures apart (HostNotFound,
@@ -12,7 +12,7 @@
 // Connection can be tested at all (PerUser connections and types other than
 // PostgreSQL and MySQL cannot). Test takes a plain Input for everything
 // else.
-package conntest
+package probe
 
 import (
 	"context"
@@ -27,7 +27,7 @@ import (
 	"time"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // DefaultTimeout bounds a test when the Tester gives no timeout: resolving,
@@ -176,7 +176,7 @@ func (in Input) String() string {
 
 // GoString is String: an Input never prints its password.
 func (in Input) GoString() string {
-	return "conntest.Input" + strings.TrimPrefix(in.String(), string(in.Type))
+	return "probe.Input" + strings.TrimPrefix(in.String(), string(in.Type))
 }
 
 // Format prints the input with the password redacted for every verb.
@@ -223,7 +223,7 @@ func Testable(spec *iamv1alpha1.ConnectionSpec) error {
 	if spec.Credentials.Mode != iamv1alpha1.CredentialModeGlobal {
 		return notTestable("the connection has per-user credentials: every user logs in as themselves, and the operator has no credential of its own to test it with")
 	}
-	if t := credentials.EffectiveType(spec.Credentials); t != iamv1alpha1.CredentialBasic {
+	if t := outbound.EffectiveType(spec.Credentials); t != iamv1alpha1.CredentialBasic {
 		return notTestable("the operator tests %s connections with Basic credentials (username and password), not %s", spec.Type, t)
 	}
 	return nil
@@ -233,7 +233,7 @@ func Testable(spec *iamv1alpha1.ConnectionSpec) error {
 // credential cred. The error is a *SpecError: NotTestable (see Testable) or
 // InvalidSpec when parameters host, port or sslMode are missing or
 // malformed.
-func InputFrom(spec *iamv1alpha1.ConnectionSpec, cred credentials.Basic) (Input, error) {
+func InputFrom(spec *iamv1alpha1.ConnectionSpec, cred outbound.Basic) (Input, error) {
 	if err := Testable(spec); err != nil {
 		return Input{}, err
 	}
@@ -308,7 +308,7 @@ func (t Tester) timeout() time.Duration {
 // A Connection that cannot be tested gets a Result with reason NotTestable
 // or InvalidSpec, without a connection attempt. The error is not nil only
 // when ctx ends before the test does (see Test).
-func (t Tester) TestConnection(ctx context.Context, spec *iamv1alpha1.ConnectionSpec, cred credentials.Basic) (Result, error) {
+func (t Tester) TestConnection(ctx context.Context, spec *iamv1alpha1.ConnectionSpec, cred outbound.Basic) (Result, error) {
 	in, err := InputFrom(spec, cred)
 	if err != nil {
 		if se, ok := err.(*SpecError); ok {
@@ -357,7 +357,7 @@ func (t Tester) Test(ctx context.Context, in Input) (Result, error) {
 }
 
 // TestConnection tests spec with cred using DefaultTimeout.
-func TestConnection(ctx context.Context, spec *iamv1alpha1.ConnectionSpec, cred credentials.Basic) (Result, error) {
+func TestConnection(ctx context.Context, spec *iamv1alpha1.ConnectionSpec, cred outbound.Basic) (Result, error) {
 	return Tester{}.TestConnection(ctx, spec, cred)
 }
 

@@ -5,7 +5,7 @@ package admission_test
 // afterwards nobody holds a permission that person could not itself have
 // granted, and nobody above the person's role lost access. The oracle is
 // internal/access.Compute of the world before and after, read back from the
-// API server; it knows nothing of how internal/admission decides.
+// API server; it knows nothing of how internal/webhook/admission decides.
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package conntest
+package probe
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package credentials
+package outbound
 
 import (
 	"bytes"
@@ -172,7 +172,7 @@ func TestRedactedForms(t *testing.T) {
 	b := Basic{Username: "alice", Password: "pw"}
 	tests := map[string]struct{ got, want string }{
 		"%+v":            {fmt.Sprintf("%+v", b), "{Username:alice Password:<redacted>}"},
-		"GoString":       {fmt.Sprintf("%#v", b), `credentials.Basic{Username:"alice", Password:<redacted>}`},
+		"GoString":       {fmt.Sprintf("%#v", b), `outbound.Basic{Username:"alice", Password:<redacted>}`},
 		"empty password": {fmt.Sprintf("%+v", Basic{Username: "alice"}), "{Username:alice Password:<empty>}"},
 		"KeyPair": {fmt.Sprintf("%+v", KeyPair{AccessKeyID: "a", SecretAccessKey: "b"}),
 			"{AccessKeyID:<redacted> SecretAccessKey:<redacted> PrivateKey:<empty> Passphrase:<empty> Username:}"},

@@ -1,4 +1,4 @@
-package conntest
+package probe
 
 import (
 	"crypto/x509"
@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 )
 
 // wrapped wraps err the way the drivers do, several layers deep.
@@ -23,7 +23,7 @@ func wrapped(err error) error {
 	return fmt.Errorf("failed to connect: %w", errors.Join(fmt.Errorf("127.0.0.1:5432: %w", err)))
 }
 
-// TestClassify covers the outcomes the real servers in conntest_test.go do
+// TestClassify covers the outcomes the real servers in probe_test.go do
 // not produce: other certificate problems, servers without or insisting on
 // TLS, unusual server errors, and server texts that quote the password.
 func TestClassify(t *testing.T) {
@@ -176,7 +176,7 @@ func TestClassify(t *testing.T) {
 
 func TestInputFrom(t *testing.T) {
 	global := iamv1alpha1.ConnectionCredentials{Mode: iamv1alpha1.CredentialModeGlobal, SecretRef: &iamv1alpha1.LocalSecretReference{Name: "warehouse"}}
-	cred := credentials.Basic{Username: "svc-dss", Password: "s3rvice-Acc0unt"}
+	cred := outbound.Basic{Username: "svc-dss", Password: "s3rvice-Acc0unt"}
 	tests := map[string]struct {
 		spec       iamv1alpha1.ConnectionSpec
 		want       Input

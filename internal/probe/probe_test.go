@@ -1,4 +1,4 @@
-package conntest
+package probe
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"time"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/credentials"
 	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
@@ -236,7 +236,7 @@ func TestTestConnection(t *testing.T) {
 		Parameters:  map[string]string{ParamHost: s.Host, ParamPort: "0", ParamDatabase: s.Database},
 		Credentials: iamv1alpha1.ConnectionCredentials{Mode: iamv1alpha1.CredentialModeGlobal, SecretRef: &iamv1alpha1.LocalSecretReference{Name: "warehouse"}},
 	}
-	cred := credentials.Basic{Username: s.User, Password: credentials.Secret(s.Password)}
+	cred := outbound.Basic{Username: s.User, Password: outbound.Secret(s.Password)}
 
 	got, err := TestConnection(context.Background(), spec, cred)
 	if err != nil || got.Reason != ReasonInvalidSpec {
