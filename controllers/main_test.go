@@ -22,13 +22,14 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/engine"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/operator"
 )
 
 var (
 	env      *testenv.Env
-	auditBuf builders.LogBuffer
+	auditBuf operator.LogBuffer
 	// op is the operator the tests run against, with every controller.
-	op = &builders.Operator{Options: controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf),
+	op = &operator.Operator{Options: controllers.Options{MaxConcurrentReconciles: 4, Audit: audit.NewLogger(&auditBuf),
 		AdminGroups: []string{adminGroup}}}
 )
 

@@ -24,7 +24,7 @@ for what in "${@:-all}"; do
 		want ldapadd ldap-utils
 		;;
 	samba)
-		# Samba's AD domain controller (internal/ldap/adtest): the server,
+		# Samba's AD domain controller (internal/testenv/adtest): the server,
 		# its provisioning data and directory modules, the VFS modules
 		# provisioning sets sysvol ACLs with, and ldbadd for the fixture.
 		want /usr/sbin/samba samba samba-ad-provision samba-dsdb-modules samba-vfs-modules

@@ -7,7 +7,7 @@ import (
 )
 
 // TestNoTestPackages fails when a shipped binary links a package meant for
-// tests: the test harnesses (internal/dbtest installs databases with apt),
+// tests: the test harnesses (internal/testenv/dbtest installs databases with apt),
 // any package of the module whose name ends in "test", or the standard
 // library's testing. No product package has a test name (the connection
 // probe is internal/probe), so the rule has no exception.
@@ -24,7 +24,7 @@ func TestNoTestPackages(t *testing.T) {
 			forbidden := pkg == "testing" ||
 				(strings.HasPrefix(pkg, module) && strings.HasSuffix(pkg, "test"))
 			if forbidden {
-				t.Errorf("%s links %s, a package for tests: move what it needs into a package of the product (as internal/localdb is for internal/dbtest)", bin, pkg)
+				t.Errorf("%s links %s, a package for tests: move what it needs into a package of the product (as internal/localdb is for internal/testenv/dbtest)", bin, pkg)
 			}
 		}
 	}

@@ -29,7 +29,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
-	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/dbtest"
 	"github.com/gatehouse-dev/gatehouse/internal/probe"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )

@@ -21,18 +21,19 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
-	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/dbtest"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/operator"
 )
 
 var (
 	env *testenv.Env
 	// logs captures every log line of the manager, at every verbosity.
-	logs builders.LogBuffer
+	logs operator.LogBuffer
 	// op runs the manager as cmd/manager does, with the Connection
 	// controllers and their cache restriction, logging everything into logs.
-	op = &builders.Operator{Logger: logger, ByObject: connection.CacheByObject(), Options: controllers.Options{
+	op = &operator.Operator{Logger: logger, ByObject: connection.CacheByObject(), Options: controllers.Options{
 		MaxConcurrentReconciles: 2, Connection: connection.Options{TestTimeout: 3 * time.Second}}}
 )
 
@@ -99,9 +100,11 @@ func groups(names ...string) *iamv1alpha1.Audience {
 	return &iamv1alpha1.Audience{Mode: iamv1alpha1.AudienceGroups, Groups: names}
 }
 
+// user is a User of the profile full whose requests carry name@example.com.
 func user(ns, name string, groups ...string) *iamv1alpha1.User {
-	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.UserSpec{Login: name, Groups: groups, KubernetesUsername: name + "@example.com", Profile: "full"}}
+	u := builders.User(ns, name, "full", groups...)
+	u.Spec.KubernetesUsername = name + "@example.com"
+	return u
 }
 
 func group(ns, name, kubernetesGroup string) *iamv1alpha1.Group {

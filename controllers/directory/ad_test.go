@@ -10,7 +10,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/adtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/adtest"
 )
 
 // A Directory of a real Samba AD domain with only schema ActiveDirectory and

@@ -23,17 +23,17 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/controllers/directory"
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
-	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/operator"
 )
 
 var (
 	env *testenv.Env
 	// logs is the manager's log, every level.
-	logs builders.LogBuffer
+	logs operator.LogBuffer
 	// op runs every controller and the Directory controller.
-	op = &builders.Operator{QPS: 1000, Burst: 2000, Logger: funcr.New(logs.Line, funcr.Options{Verbosity: 10}),
+	op = &operator.Operator{QPS: 1000, Burst: 2000, Logger: funcr.New(logs.Line, funcr.Options{Verbosity: 10}),
 		Options: controllers.Options{MaxConcurrentReconciles: 4, Directory: directory.Options{
 			BackoffBase: 200 * time.Millisecond, BackoffMax: 2 * time.Second, Writers: 8,
 		}}}

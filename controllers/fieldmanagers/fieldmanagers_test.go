@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/statusowner"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/operator"
 )
 
 // previousRelease are the status field managers of the release before the
@@ -142,7 +143,7 @@ func TestUpgrade(t *testing.T) {
 		cancel()
 		time.Sleep(200 * time.Millisecond) // the manager sees the end before the API server goes
 	}()
-	op := &builders.Operator{Options: controllers.Options{MaxConcurrentReconciles: 2}}
+	op := &operator.Operator{Options: controllers.Options{MaxConcurrentReconciles: 2}}
 	if err := op.Start(ctx, env); err != nil {
 		t.Fatalf("cannot start the operator: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
-	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/operator"
 )
 
 var (
@@ -14,7 +14,7 @@ var (
 	// op runs every controller, as cmd/manager does: the Share
 	// controller's notifications depend on the User and engine machinery
 	// around it.
-	op = &builders.Operator{Options: controllers.Options{MaxConcurrentReconciles: 2}}
+	op = &operator.Operator{Options: controllers.Options{MaxConcurrentReconciles: 2}}
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env, op.Start)) }

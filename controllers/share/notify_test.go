@@ -20,11 +20,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
-// user is a User of the profile full.
-func user(ns, name string, groups ...string) *iamv1alpha1.User {
-	return builders.User(ns, name, "full", groups...)
-}
-
 var to = builders.To
 
 // sharedEvents returns the Shared Events on one object of a kind.
@@ -140,7 +135,7 @@ func TestNoteReachesNewGrantees(t *testing.T) {
 	env.Create(t, &iamv1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns},
 		Spec: iamv1alpha1.LicenseSpec{Profiles: []iamv1alpha1.Profile{{Name: "full", Seats: 10}}}},
 		&iamv1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Name: "analysts", Namespace: ns}},
-		user(ns, "alice"), user(ns, "bob"), user(ns, "carol", "analysts"))
+		builders.User(ns, "alice", "full"), builders.User(ns, "bob", "full"), builders.User(ns, "carol", "full", "analysts"))
 	const note = "Quarterly numbers, \"final\"; ping me before\nsharing further"
 	env.Create(t, &iamv1alpha1.Share{ObjectMeta: metav1.ObjectMeta{Name: "sales", Namespace: ns},
 		Spec: iamv1alpha1.ShareSpec{Resource: iamv1alpha1.ResourceRef{Type: "dataset", Name: "sales"}, Note: note,
@@ -202,7 +197,7 @@ func TestNoteReachesNewGrantees(t *testing.T) {
 	}
 
 	// zoe's User appears: she is told then, once.
-	env.Create(t, user(ns, "zoe"))
+	env.Create(t, builders.User(ns, "zoe", "full"))
 	waitNotified(t, ns, "sales", "alice", "bob", "zoe")
 	if got := waitShared(t, ns, "zoe", 1); !strings.Contains(got[0], "gives you Consumer on dataset/sales") {
 		t.Errorf("zoe's Event says %q", got[0])

@@ -12,13 +12,16 @@ import (
 	"k8s.io/utils/ptr"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
 // Small builders for readable scenarios.
 
+// user is a User created at genEpoch, by value as a Snapshot holds it.
 func user(name, profile string, groups ...string) iamv1alpha1.User {
-	return iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(genEpoch)},
-		Spec: iamv1alpha1.UserSpec{Login: name, Profile: profile, Groups: groups}}
+	u := builders.User("", name, profile, groups...)
+	u.CreationTimestamp = metav1.NewTime(genEpoch)
+	return *u
 }
 
 func group(name string, global ...iamv1alpha1.GlobalPermission) iamv1alpha1.Group {

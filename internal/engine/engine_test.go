@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
 )
@@ -268,9 +269,12 @@ func (f *fixture) delete(obj client.Object, quiet bool) {
 
 // Builders.
 
+// user is a User created at epoch (its namespace is set where it is
+// stored).
 func user(name, profile string, groups ...string) *iamv1alpha1.User {
-	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(epoch)},
-		Spec: iamv1alpha1.UserSpec{Login: name, Profile: profile, Groups: groups}}
+	u := builders.User("", name, profile, groups...)
+	u.CreationTimestamp = metav1.NewTime(epoch)
+	return u
 }
 
 func group(name string, ldap ...string) *iamv1alpha1.Group {

@@ -8,7 +8,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/adtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/adtest"
 )
 
 // sambaTreeGroups is the size of BenchmarkNestedSamba's group tree.

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/adtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/adtest"
 )
 
 // The Active Directory tests run against a real Samba AD domain controller

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 )
 
 // BenchmarkReadSlapd reads a generated directory of 10,000 users and 1,000

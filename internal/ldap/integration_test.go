@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 )
 
 // nestingTree is a BigNestedTree of 121 groups (four levels below the root)

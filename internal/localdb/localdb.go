@@ -6,7 +6,7 @@
 // Start's error wraps ErrNotInstalled and says how to install them.
 //
 // `gatehouse dev` uses it for the samples' database; the tests use it through
-// internal/dbtest, which also installs the binaries and shares servers
+// internal/testenv/dbtest, which also installs the binaries and shares servers
 // between the tests of a package.
 package localdb
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/dbtest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/dbtest"
 	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )

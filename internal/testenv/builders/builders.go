@@ -1,7 +1,7 @@
-// Package builders holds what the controller tests of several packages
-// share: builders of Gatehouse objects, the operator they run against the
-// test control plane (Operator, a setup for testenv.Run) and a log sink
-// they read (LogBuffer). It is for tests only.
+// Package builders builds Gatehouse objects for tests: the unit tests of
+// the pure packages and the envtest suites alike (it imports the API types
+// only, so any package's tests may use it). The operator those suites run
+// is internal/testenv/operator. It is for tests only.
 package builders
 
 import (

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 	webhookconfig "github.com/gatehouse-dev/gatehouse/config/webhook"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
@@ -152,9 +153,11 @@ func impersonate(t *testing.T, username string, groups ...string) person {
 
 func bg() context.Context { return context.Background() }
 
+// user is a User of profile whose requests carry name@acme.example.
 func user(ns, name, profile string) *iamv1alpha1.User {
-	return &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: iamv1alpha1.UserSpec{Login: name, Profile: profile, KubernetesUsername: name + "@acme.example"}}
+	u := builders.User(ns, name, profile)
+	u.Spec.KubernetesUsername = name + "@acme.example"
+	return u
 }
 
 func to(kind iamv1alpha1.GranteeKind, name string, role iamv1alpha1.Role) iamv1alpha1.Grantee {

@@ -37,7 +37,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
-	"github.com/gatehouse-dev/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 )
 
 // Paths of the Debian Samba installation.

@@ -1,4 +1,9 @@
-package builders
+// Package operator runs Gatehouse's controllers (and, with them, the
+// permission engine) against a test package's control plane (Operator, a
+// setup for testenv.Run), and holds the log sink the tests read
+// (LogBuffer). It is for tests only; the object builders are in
+// internal/testenv/builders, which unit tests import too.
+package operator
 
 import (
 	"bytes"
@@ -26,7 +31,7 @@ import (
 // Operator runs a manager with every controller against the test control
 // plane, as cmd/manager does. Its Start is a setup for testenv.Run:
 //
-//	var op = &builders.Operator{Options: controllers.Options{MaxConcurrentReconciles: 2}}
+//	var op = &operator.Operator{Options: controllers.Options{MaxConcurrentReconciles: 2}}
 //
 //	func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env, op.Start)) }
 type Operator struct {
