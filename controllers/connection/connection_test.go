@@ -29,9 +29,9 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers/connection"
-	"github.com/gatehouse-dev/gatehouse/internal/testenv/dbtest"
 	"github.com/gatehouse-dev/gatehouse/internal/probe"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/dbtest"
 )
 
 var (

@@ -23,8 +23,8 @@ import (
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/controllers"
 	"github.com/gatehouse-dev/gatehouse/controllers/directory"
-	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv/operator"
 )
 

@@ -22,9 +22,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 	"github.com/gatehouse-dev/gatehouse/internal/scheme"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/builders"
 )
 
 // The engine's tests run on fake informers (controllertest.FakeInformer,

@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/internal/ldap"
-	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 	"github.com/gatehouse-dev/gatehouse/internal/ldapdn"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/ldaptest"
 )
 
 // The integration tests run against a real OpenLDAP slapd that each test

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
-	"github.com/gatehouse-dev/gatehouse/internal/testenv/dbtest"
 	"github.com/gatehouse-dev/gatehouse/internal/outbound"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv/dbtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m, dbtest.PostgreSQL, dbtest.MariaDB)) }
