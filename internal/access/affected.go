@@ -33,10 +33,13 @@ type Affected struct {
 	Shares, ResourceGrants []string
 	// Connections are those whose status or RBAC may change: a changed
 	// Connection itself; those whose usableBy or detailsReadableBy names a
-	// changed Group; when users are touched, those whose detailsReadableBy
-	// reaches one of them (All, or one of their groups), and every
+	// changed Group; and, when a Group, the License, the clock or a User's
+	// standing (StandingChanged) changes, those whose detailsReadableBy
+	// reaches a touched user (All, or one of their groups) and every
 	// Connection with per-user credentials (its counts and per-user
 	// bindings read every user's activity, seat and administrator rights).
+	// A Share or ResourceGrant changes what users hold, not what a
+	// Connection reads of them: it touches no Connection.
 	Connections []string
 	// Licenses is whether the namespace's Licenses may count differently:
 	// the License changed or expired, or a User took or freed a seat.

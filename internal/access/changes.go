@@ -77,3 +77,14 @@ func AdmissionChanged(o, n *iamv1alpha1.User) bool {
 func GroupMembersChanged(o, n *iamv1alpha1.Group) bool {
 	return o == nil || n == nil || !slices.Equal(o.Spec.LDAPGroups, n.Spec.LDAPGroups) || o.Status.Members != n.Status.Members
 }
+
+// StandingChanged reports whether a change of a User (nil: created or
+// deleted) can change what a Connection reads of it or of the users whose
+// seats it moves: whether it is active, its profile and place in the seat
+// order, its groups and directory groups (membership, administrator
+// rights) and its Kubernetes identity. A change of its display name,
+// e-mail or organization cannot.
+func StandingChanged(o, n *iamv1alpha1.User) bool {
+	return SeatCountChanged(o, n) || MembershipChanged(o, n) || !o.CreationTimestamp.Equal(&n.CreationTimestamp) ||
+		o.Spec.KubernetesIdentity() != n.Spec.KubernetesIdentity()
+}

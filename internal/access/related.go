@@ -17,15 +17,24 @@ import (
 func (ix *Index) related(a *Affected, before, after metav1.Object) {
 	r := relatedSet{groups: set[string]{}, shares: set[string]{}, grants: set[string]{}, conns: set[string]{}}
 	changedGroup := ""
+	// readers are the touched users whose standing a Connection reads
+	// (activity, seat, groups, identity, administrator rights): none for a
+	// Share, ResourceGrant or Connection, which change what users hold but
+	// not that.
+	var readers []string
 	switch cur := firstObject(before, after).(type) {
 	case *iamv1alpha1.User:
 		ou, _ := before.(*iamv1alpha1.User)
 		nu, _ := after.(*iamv1alpha1.User)
 		ix.userRelated(&r, a, ou, nu)
+		if StandingChanged(ou, nu) {
+			readers = a.Users
+		}
 	case *iamv1alpha1.Group:
 		changedGroup = cur.Name
 		r.groups[cur.Name] = struct{}{}
 		ix.groupNamers(&r, cur.Name)
+		readers = a.Users
 	case *iamv1alpha1.Share:
 		r.shares[cur.Name] = struct{}{}
 	case *iamv1alpha1.ResourceGrant:
@@ -34,10 +43,12 @@ func (ix *Index) related(a *Affected, before, after metav1.Object) {
 		r.conns[cur.Name] = struct{}{}
 	case *iamv1alpha1.License:
 		a.Licenses = true
+		readers = a.Users
 	case nil:
-		// The clock moved (SetNow): the users set say what it touches.
+		// The clock moved (SetNow): seats come and go.
+		readers = a.Users
 	}
-	ix.connectionsTouched(&r, a.Users, changedGroup, before, after)
+	ix.connectionsTouched(&r, readers, changedGroup, before, after)
 	a.Groups = namesOf(r.groups)
 	a.Shares = namesOf(r.shares)
 	a.ResourceGrants = namesOf(r.grants)
