@@ -41,7 +41,7 @@ func entryNames(l []*userEntry) []string {
 func (ix *Index) GroupNamers(group string) (shares, grants []string) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	r := relatedSet{shares: set[string]{}, grants: set[string]{}}
+	var r relatedSet
 	ix.groupNamers(&r, group)
 	return namesOf(r.shares), namesOf(r.grants)
 }

@@ -15,7 +15,7 @@ import (
 // the other kinds, which the change itself does not move, so it gives the
 // same answer before and after the change is applied. ix.mu is held.
 func (ix *Index) related(a *Affected, before, after metav1.Object) {
-	r := relatedSet{groups: set[string]{}, shares: set[string]{}, grants: set[string]{}, conns: set[string]{}}
+	var r relatedSet
 	changedGroup := ""
 	// readers are the touched users whose standing a Connection reads
 	// (activity, seat, groups, identity, administrator rights): none for a
@@ -32,15 +32,15 @@ func (ix *Index) related(a *Affected, before, after metav1.Object) {
 		}
 	case *iamv1alpha1.Group:
 		changedGroup = cur.Name
-		r.groups[cur.Name] = struct{}{}
+		r.groups.add(cur.Name)
 		ix.groupNamers(&r, cur.Name)
 		readers = a.Users
 	case *iamv1alpha1.Share:
-		r.shares[cur.Name] = struct{}{}
+		r.shares.add(cur.Name)
 	case *iamv1alpha1.ResourceGrant:
-		r.grants[cur.Name] = struct{}{}
+		r.grants.add(cur.Name)
 	case *iamv1alpha1.Connection:
-		r.conns[cur.Name] = struct{}{}
+		r.conns.add(cur.Name)
 	case *iamv1alpha1.License:
 		a.Licenses = true
 		readers = a.Users
@@ -56,9 +56,18 @@ func (ix *Index) related(a *Affected, before, after metav1.Object) {
 }
 
 // relatedSet gathers the names of the objects of each kind a change
-// touches.
+// touches; a set is made when its first name comes (most changes touch
+// one or two kinds).
 type relatedSet struct {
 	groups, shares, grants, conns set[string]
+}
+
+// add adds name to the set, making the set first.
+func (s *set[T]) add(name T) {
+	if *s == nil {
+		*s = set[T]{}
+	}
+	(*s)[name] = struct{}{}
 }
 
 func namesOf(s set[string]) []string {
@@ -88,17 +97,19 @@ func (ix *Index) userRelated(r *relatedSet, a *Affected, ou, nu *iamv1alpha1.Use
 	ix.addGroupsOf(groups, ou)
 	ix.addGroupsOf(groups, nu)
 	if MemberCountChanged(ou, nu) {
-		maps.Copy(r.groups, groups)
+		for g := range groups {
+			r.groups.add(g)
+		}
 	}
 	if !ReachChanged(ou, nu) {
 		return
 	}
 	name := firstName(ou, nu)
 	for _, s := range ix.sharesByUser[name] {
-		r.shares[s.name] = struct{}{}
+		r.shares.add(s.name)
 	}
 	for _, g := range ix.grantsByUser[name] {
-		r.grants[g.e.name] = struct{}{}
+		r.grants.add(g.e.name)
 	}
 	for g := range groups {
 		ix.groupNamers(r, g)
@@ -108,7 +119,7 @@ func (ix *Index) userRelated(r *relatedSet, a *Affected, ou, nu *iamv1alpha1.Use
 			continue
 		}
 		for _, s := range ix.sharesByOrg[u.Spec.Organization] {
-			r.shares[s.name] = struct{}{}
+			r.shares.add(s.name)
 		}
 	}
 }
@@ -141,10 +152,10 @@ func (ix *Index) addGroupsOf(out set[string], u *iamv1alpha1.User) {
 // groupNamers adds the Shares and ResourceGrants that name group.
 func (ix *Index) groupNamers(r *relatedSet, group string) {
 	for _, s := range ix.sharesByGroup[group] {
-		r.shares[s.name] = struct{}{}
+		r.shares.add(s.name)
 	}
 	for _, g := range ix.grantsByGroup[group] {
-		r.grants[g.e.name] = struct{}{}
+		r.grants.add(g.e.name)
 	}
 }
 
@@ -163,14 +174,14 @@ func (ix *Index) connectionsTouched(r *relatedSet, users []string, group string,
 		}
 		details := c.obj.Spec.DetailsReadableBy
 		if group != "" && (slices.Contains(c.groups, group) || (details != nil && slices.Contains(details.Groups, group))) {
-			r.conns[name] = struct{}{}
+			r.conns.add(name)
 			continue
 		}
 		if len(users) == 0 {
 			continue
 		}
 		if c.obj.Spec.Credentials.Mode == iamv1alpha1.CredentialModePerUser {
-			r.conns[name] = struct{}{}
+			r.conns.add(name)
 			continue
 		}
 		if details == nil {
@@ -178,14 +189,14 @@ func (ix *Index) connectionsTouched(r *relatedSet, users []string, group string,
 		}
 		switch details.Mode {
 		case iamv1alpha1.AudienceAll:
-			r.conns[name] = struct{}{}
+			r.conns.add(name)
 		case iamv1alpha1.AudienceGroups:
 			if userGroups == nil {
 				userGroups = ix.groupsOfUsers(users, before, after)
 			}
 			for _, g := range details.Groups {
 				if _, ok := userGroups[g]; ok {
-					r.conns[name] = struct{}{}
+					r.conns.add(name)
 					break
 				}
 			}
