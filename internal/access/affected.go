@@ -18,8 +18,8 @@ import (
 // of its own to find them. Each list is sorted, a superset of what changes
 // and no more than the change reaches.
 type Affected struct {
-	// Users are the users whose ComputeUser result may change (see
-	// AffectedUsers' rules below).
+	// Users are the users whose ComputeUser result may change (the rules
+	// are on Index.Affected).
 	Users []string
 	// Groups are the Groups whose member counts may change: a changed
 	// Group itself, and the Groups a User belongs to (by spec.groups or by
@@ -46,26 +46,13 @@ type Affected struct {
 	Licenses bool
 }
 
-// Empty reports whether the change touches nothing.
-func (a Affected) Empty() bool {
-	return len(a.Users)+len(a.Groups)+len(a.Shares)+len(a.ResourceGrants)+len(a.Connections) == 0 && !a.Licenses
-}
-
 // Affected returns what a change of one object touches (see Affected): the
 // Index with before (nil: the object did not exist) against the Index with
 // after (nil: it was deleted); before is normally what the Index holds now.
 // Upsert and Delete return the same answer for the change they apply.
-func (ix *Index) Affected(before, after metav1.Object) Affected {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.affected(before, after)
-}
-
-// AffectedUsers returns the users whose result may differ between the Index
-// with before (nil: the object did not exist) and with after (nil: it was
-// deleted), sorted: Affected(before, after).Users. The answer is a superset
-// of the users whose ComputeUser result changes, and no more than the change
-// touches:
+//
+// Its Users are a superset of the users whose ComputeUser result changes,
+// and no more than the change touches:
 //   - a Group: its members (local and directory-mapped) before and after;
 //   - a Share or ResourceGrant: the users its grantees or subjects reach
 //     before and after, and the administrators when the resource appears or
@@ -82,8 +69,10 @@ func (ix *Index) Affected(before, after metav1.Object) Affected {
 //   - a User: that user, the users claiming its Kubernetes identity before
 //     and after, and, when its seat order changes, the users of its
 //     profile(s) whose seat may change.
-func (ix *Index) AffectedUsers(before, after metav1.Object) []string {
-	return ix.Affected(before, after).Users
+func (ix *Index) Affected(before, after metav1.Object) Affected {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.affected(before, after)
 }
 
 // nilObject turns a typed nil pointer into a nil interface.
@@ -139,7 +128,7 @@ type affectedSet struct {
 }
 
 // object adds the users one version of the changed object touches (see
-// AffectedUsers); before and after are the two versions.
+// Index.Affected); before and after are the two versions.
 func (a affectedSet) object(obj, before, after metav1.Object) {
 	switch o := obj.(type) {
 	case *iamv1alpha1.Group:

@@ -17,7 +17,7 @@ import (
 // one user's access from what that user touches only, and tell which users a
 // change touches. Build it with NewIndex, keep it current with Upsert and
 // Delete (and SetNow, so that a License's expiry takes effect), read it with
-// ComputeUser, AffectedUsers, Profiles, ShareReport, GrantReport and
+// ComputeUser, Affected, Profiles, ShareReport, GrantReport and
 // GroupMembers; CheckShare and CheckGrant judge changes against it. It is
 // safe for concurrent use: reads share a read lock (each with a scratch of
 // its own, see scratch.go), so that webhooks and reconciles run in

@@ -26,7 +26,7 @@ func (ix *Index) related(a *Affected, before, after metav1.Object) {
 	case *iamv1alpha1.User:
 		ou, _ := before.(*iamv1alpha1.User)
 		nu, _ := after.(*iamv1alpha1.User)
-		ix.userRelated(&r, a, ou, nu)
+		ix.userRelated(&r, a, cur.Name, ou, nu)
 		if StandingChanged(ou, nu) {
 			readers = a.Users
 		}
@@ -86,12 +86,12 @@ func firstObject(before, after metav1.Object) metav1.Object {
 	return after
 }
 
-// userRelated adds what a User's change (ou → nu, either nil) touches
+// userRelated adds what the change of User name (ou → nu, either nil) touches
 // besides users: its License when it takes or frees a seat; its Groups'
 // member counts when its membership or activity changes; the Shares and
 // ResourceGrants naming it, one of its Groups or its organization when what
 // they reach changes.
-func (ix *Index) userRelated(r *relatedSet, a *Affected, ou, nu *iamv1alpha1.User) {
+func (ix *Index) userRelated(r *relatedSet, a *Affected, name string, ou, nu *iamv1alpha1.User) {
 	a.Licenses = SeatCountChanged(ou, nu)
 	groups := set[string]{}
 	ix.addGroupsOf(groups, ou)
@@ -104,7 +104,6 @@ func (ix *Index) userRelated(r *relatedSet, a *Affected, ou, nu *iamv1alpha1.Use
 	if !ReachChanged(ou, nu) {
 		return
 	}
-	name := firstName(ou, nu)
 	for _, s := range ix.sharesByUser[name] {
 		r.shares.add(s.name)
 	}
@@ -122,13 +121,6 @@ func (ix *Index) userRelated(r *relatedSet, a *Affected, ou, nu *iamv1alpha1.Use
 			r.shares.add(s.name)
 		}
 	}
-}
-
-func firstName(ou, nu *iamv1alpha1.User) string {
-	if ou != nil {
-		return ou.Name
-	}
-	return nu.Name
 }
 
 // addGroupsOf adds the Groups the Index holds that u belongs to: those its
@@ -224,9 +216,6 @@ func (ix *Index) groupsOfUsers(users []string, before, after metav1.Object) set[
 	}
 	for _, o := range []metav1.Object{before, after} {
 		if u, ok := o.(*iamv1alpha1.User); ok {
-			for _, g := range u.Spec.Groups {
-				out[g] = struct{}{}
-			}
 			ix.addGroupsOf(out, u)
 		}
 	}
