@@ -79,3 +79,52 @@ func everySeat(n int32) string {
 	}
 	return "all " + words.Count(n, "seat", "seats")
 }
+
+// SeatLoss is what a License change takes from one profile: the active
+// users that held one of the seats it loses.
+type SeatLoss struct {
+	// Profile is the profile's name.
+	Profile string
+	// Removed is whether the change removes the profile.
+	Removed bool
+	// Seats is the profile's new seat count (0 when removed).
+	Seats int32
+	// Active is the number of active users of the profile.
+	Active int
+	// Losing are the logins of the users losing their seats, in seat order
+	// (the oldest first).
+	Losing []string
+}
+
+// SeatsLost returns, for each profile of before whose seats after lowers or
+// removes, the users that would lose their seats (the seat order of
+// ComputeUser: creation, then name), leaving out profiles where nobody
+// does.
+func (ix *Index) SeatsLost(before, after *iamv1alpha1.License) []SeatLoss {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var out []SeatLoss
+	for _, old := range before.Spec.Profiles {
+		loss := SeatLoss{Profile: old.Name, Removed: true}
+		for _, p := range after.Spec.Profiles {
+			if p.Name == old.Name {
+				loss.Removed, loss.Seats = false, p.Seats
+			}
+		}
+		if !loss.Removed && loss.Seats >= old.Seats {
+			continue
+		}
+		var active []*userEntry
+		if l := ix.seatLists[old.Name]; l != nil {
+			active = l.users
+		}
+		loss.Active = len(active)
+		for i := int(loss.Seats); i < min(int(old.Seats), len(active)); i++ {
+			loss.Losing = append(loss.Losing, active[i].obj.Spec.Login)
+		}
+		if len(loss.Losing) > 0 {
+			out = append(out, loss)
+		}
+	}
+	return out
+}
