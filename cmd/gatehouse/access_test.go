@@ -157,7 +157,7 @@ func TestSamples(t *testing.T) {
 	if _, err := os.Stat(samples); err != nil {
 		t.Skipf("no samples: %v", err)
 	}
-	out, err := runCLI(t, "access", "-f", samples)
+	out, err := runCLI(t, "access", "--root", filepath.Join("..", ".."), "-f", samples)
 	if err != nil {
 		t.Fatalf("gatehouse access -f config/samples: %v", err)
 	}

@@ -87,7 +87,7 @@ func TestBuild(t *testing.T) {
 	}{
 		"resources": {
 			files: map[string]string{"kustomization.yaml": baseKustomization, "world.yaml": world, "ignored.yaml": userAlice},
-			want:  []built{{"User", "", "alice"}, {"User", "", "bob"}, {"Share", "", "sales"}},
+			want:  []built{{"Share", "", "sales"}, {"User", "", "alice"}, {"User", "", "bob"}},
 			roles: map[string]string{"alice": "Consumer", "bob": "Editor"},
 			share: "sales",
 		},
@@ -99,7 +99,7 @@ func TestBuild(t *testing.T) {
 				"overlays/prod/owner.yaml":        ownerPatch,
 			},
 			dir:   "overlays/prod",
-			want:  []built{{"User", "prod", "alice"}, {"User", "prod", "bob"}, {"Share", "prod", "sales"}},
+			want:  []built{{"Share", "prod", "sales"}, {"User", "prod", "alice"}, {"User", "prod", "bob"}},
 			roles: map[string]string{"alice": "Owner", "bob": "Editor"},
 			share: "sales",
 		},
@@ -117,7 +117,7 @@ patches:
 `,
 			},
 			dir:   "prod",
-			want:  []built{{"User", "", "alice"}, {"User", "", "bob"}, {"Share", "", "sales"}},
+			want:  []built{{"Share", "", "sales"}, {"User", "", "alice"}, {"User", "", "bob"}},
 			roles: map[string]string{"alice": "Consumer", "bob": "Owner"},
 			share: "sales",
 		},
@@ -127,14 +127,14 @@ patches:
 				"base/world.yaml":         world,
 				"kustomization.yaml":      "namePrefix: eu-\nnameSuffix: -eu\nresources: [base]\n",
 			},
-			want: []built{{"User", "", "eu-alice-eu"}, {"User", "", "eu-bob-eu"}, {"Share", "", "eu-sales-eu"}},
+			want: []built{{"Share", "", "eu-sales-eu"}, {"User", "", "eu-alice-eu"}, {"User", "", "eu-bob-eu"}},
 		},
 		"a configMapGenerator makes an object of another group": {
 			files: map[string]string{
 				"kustomization.yaml": "namespace: prod\nresources: [users.yaml]\nconfigMapGenerator:\n  - name: settings\n    literals: [mode=strict]\n    options: {disableNameSuffixHash: true}\n",
 				"users.yaml":         userAlice,
 			},
-			want: []built{{"User", "prod", "alice"}, {"ConfigMap", "prod", "settings"}},
+			want: []built{{"ConfigMap", "prod", "settings"}, {"User", "prod", "alice"}},
 		},
 	}
 	for name, tc := range tests {
@@ -170,7 +170,7 @@ func TestBuildSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := docs[2].Source(), root+" (kustomize build, Share prod/sales)"; got != want {
+	if got, want := docs[0].Source(), root+" (kustomize build, Share prod/sales)"; got != want {
 		t.Errorf("Source = %q, want %q", got, want)
 	}
 }
@@ -183,7 +183,7 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		"a resource that does not exist": {
 			files: map[string]string{"kustomization.yaml": "resources: [missing.yaml]\n"},
-			want:  []string{"kustomize cannot build the kustomization in DIR: ", "missing.yaml"},
+			want:  []string{`DIR/kustomization.yaml: "missing.yaml" is not a file or directory in the repository: kustomize would fetch it`},
 		},
 		"an unknown field": {
 			files: map[string]string{"kustomization.yaml": "resourcez: [world.yaml]\n", "world.yaml": world},
@@ -200,7 +200,7 @@ func TestBuildErrors(t *testing.T) {
 		"a base outside the kustomization's tree that is missing": {
 			files: map[string]string{"prod/kustomization.yaml": "resources: [../base]\n"},
 			dir:   "prod",
-			want:  []string{"kustomize cannot build the kustomization in DIR: ", "base"},
+			want:  []string{`DIR/kustomization.yaml: "../base" is not a file or directory in the repository`},
 		},
 	}
 	for name, tc := range tests {
@@ -254,9 +254,9 @@ func TestKustomizationTree(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			root := writeTree(t, tc.files)
-			docs, err := ReadPaths(root)
+			docs, err := Read(Options{Root: root, Recursive: true}, root)
 			if err == nil {
-				t.Fatalf("ReadPaths returned %d documents and no error", len(docs))
+				t.Fatalf("Read -R returned %d documents and no error", len(docs))
 			}
 			if want := strings.ReplaceAll(tc.want, "ROOT", root); err.Error() != want {
 				t.Errorf("error:\n%s\nwant:\n%s", err, want)
@@ -268,7 +268,7 @@ func TestKustomizationTree(t *testing.T) {
 func TestReadStdin(t *testing.T) {
 	dir := writeTree(t, map[string]string{"users.yaml": userAlice})
 	stdin := strings.NewReader("# Source: chart/templates/users.yaml\n---\n" + userBob + "---\n" + groupData)
-	docs, err := Read(stdin, filepath.Join(dir, "users.yaml"), Stdin)
+	docs, err := Read(Options{Root: dir, Stdin: stdin}, filepath.Join(dir, "users.yaml"), Stdin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,15 +287,15 @@ func TestReadStdin(t *testing.T) {
 
 	json := strings.NewReader(`{"apiVersion": "iam.gatehouse.dev/v1alpha1", "kind": "User", "metadata": {"name": "alice"}}` + "\n" +
 		`{"apiVersion": "iam.gatehouse.dev/v1alpha1", "kind": "User", "metadata": {"name": "bob"}}`)
-	if docs, err := Read(json, Stdin); err != nil || len(docs) != 2 || docs[1].Object.GetName() != "bob" {
+	if docs, err := Read(Options{Stdin: json}, Stdin); err != nil || len(docs) != 2 || docs[1].Object.GetName() != "bob" {
 		t.Errorf("Read(JSON stream on stdin) = %d documents, %v; want alice and bob", len(docs), err)
 	}
 
-	_, err = Read(strings.NewReader(userAlice), Stdin, Stdin)
+	_, err = Read(Options{Stdin: strings.NewReader(userAlice)}, Stdin, Stdin)
 	if want := "- (standard input) is given twice: it can be read only once"; err == nil || err.Error() != want {
 		t.Errorf("Read(-, -) error = %v, want %q", err, want)
 	}
-	_, err = Read(strings.NewReader("kind: User\n  name: :bad\n\tindent\n"), Stdin)
+	_, err = Read(Options{Stdin: strings.NewReader("kind: User\n  name: :bad\n\tindent\n")}, Stdin)
 	if want := "standard input (document 1) is not valid YAML"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Read(bad YAML on stdin) error = %v, want %q", err, want)
 	}

@@ -1,28 +1,34 @@
-// Package manifest reads Kubernetes manifests as kubectl would: files or
-// directories (recursively) as `kubectl apply -f` reads them, multi-document
-// YAML or JSON, standard input (`-f -`), and a directory holding a
-// kustomization as `kubectl apply -k` reads it: built with kustomize itself.
+// Package manifest reads Kubernetes manifests as kubectl would: files and
+// directories as `kubectl apply -f` (and -R) reads them, with kubectl's own
+// resource builder (lists unpacked), standard input (`-f -`), and a
+// directory holding a kustomization as `kubectl apply -k` reads it: built
+// with kustomize itself.
+//
+// What it reads is hostile: the manifests of a pull request, read in CI.
+// So nothing is read outside the input root (links and kustomize bases
+// included), nothing remote is fetched and no command runs (every
+// kustomization is vetted before kustomize runs, and kustomize runs
+// sealed), every file is measured before a YAML decoder expands it, and
+// limits bound the bytes, aliases, depth and objects; errors name the file
+// and document and never quote the content.
 package manifest
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/cli-runtime/pkg/resource"
 	"sigs.k8s.io/kustomize/api/konfig"
-	"sigs.k8s.io/kustomize/api/krusty"
 	kustypes "sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // Stdin is the path that stands for standard input, as in `kubectl apply -f -`.
@@ -39,6 +45,9 @@ type Document struct {
 	// Index is the object's position among the documents of File (among the
 	// objects of the build when Built), from 1.
 	Index int
+	// Item is the object's position, from 1, in the list of items of its
+	// document, which kubectl unpacks; 0 when the document is no list.
+	Item int
 	// Built reports that Object is one of the objects `kustomize build File`
 	// outputs, with the kustomization's resources, patches, name changes,
 	// namespace and generators applied.
@@ -54,10 +63,14 @@ func (d Document) Source() string {
 	if ns := d.Object.GetNamespace(); ns != "" {
 		name = ns + "/" + name
 	}
-	if d.Built {
-		return fmt.Sprintf("%s (kustomize build, %s %s)", d.File, d.Object.GetKind(), name)
+	item := ""
+	if d.Item > 0 {
+		item = fmt.Sprintf("item %d, ", d.Item)
 	}
-	return fmt.Sprintf("%s (document %d, %s %s)", d.File, d.Index, d.Object.GetKind(), name)
+	if d.Built {
+		return fmt.Sprintf("%s (kustomize build, %s%s %s)", d.File, item, d.Object.GetKind(), name)
+	}
+	return fmt.Sprintf("%s (document %d, %s%s %s)", d.File, d.Index, item, d.Object.GetKind(), name)
 }
 
 // IsKustomization reports whether a file name is one kustomize reads as a
@@ -72,74 +85,129 @@ func IsKustomization(name string) bool {
 	return false
 }
 
-// IsManifest reports whether a file name looks like a manifest. Kustomize's
-// own files are not manifests.
+// IsManifest reports whether kubectl reads a file of a directory as a
+// manifest: its extension is .json, .yaml or .yml, in that case
+// (cli-runtime's resource.FileExtensions). Kustomize's own files are not
+// manifests.
 func IsManifest(name string) bool {
 	if IsKustomization(name) {
 		return false
 	}
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
+	return slices.Contains(resource.FileExtensions, filepath.Ext(name))
 }
 
-// ReadPaths reads paths as Read does, with the process's standard input.
+// isManifestFold reports whether a file's extension is one kubectl reads
+// but for its case (.YAML), which kubectl skips.
+func isManifestFold(name string) bool {
+	ext := filepath.Ext(name)
+	return !IsManifest(name) && !IsKustomization(name) && slices.ContainsFunc(resource.FileExtensions, func(e string) bool { return strings.EqualFold(e, ext) })
+}
+
+// Options say where Read may look, and how much it may take in.
+type Options struct {
+	// Root is the input root: every file read, through any path, symbolic
+	// link or kustomization base, must lie inside it. Empty: the working
+	// directory.
+	Root string
+	// Recursive reads the subdirectories of directories too, as kubectl's
+	// -R does.
+	Recursive bool
+	// Stdin is read for "-".
+	Stdin io.Reader
+	// Limits bound what is read; zero values take DefaultLimits.
+	Limits Limits
+	// Warn, when set, is told what kubectl would not read that a reviewer
+	// may expect read: subdirectories without Recursive, files whose
+	// extension differs from kubectl's only in case.
+	Warn func(string)
+}
+
+// ReadPaths reads paths as Read does, with the process's standard input,
+// from anywhere on the machine: for manifests gatehouse trusts (its own
+// samples), never for a pull request's.
 func ReadPaths(paths ...string) ([]Document, error) {
-	return Read(os.Stdin, paths...)
+	return Read(Options{Root: string(filepath.Separator), Stdin: os.Stdin}, paths...)
 }
 
-// Read reads the objects of paths, in the order given:
-//   - Stdin ("-") reads stdin, at most once;
+// Read reads the objects of paths, in the order given, as `kubectl apply`
+// reads them:
+//   - Stdin ("-") reads opts.Stdin, at most once;
 //   - a file is read whatever its name, except a kustomization file, which is
 //     refused with the directory to give instead;
 //   - a directory holding a kustomization is built with kustomize, as
-//     `kustomize build` and `kubectl apply -k` build it;
-//   - any other directory is walked recursively in lexical order and its
-//     manifests (IsManifest) are read, as `kubectl apply -R -f` would; one
-//     that holds kustomizations below it is refused, naming the ones to
-//     build, since their files are bases, overlays and patches rather than
-//     objects.
+//     `kubectl apply -k` builds it;
+//   - any other directory has its files ending in .json, .yaml or .yml read
+//     in lexical order, as `kubectl apply -f` reads it; its subdirectories
+//     too with opts.Recursive (-R), which refuses a tree holding
+//     kustomizations below it, naming the ones to build;
+//   - a path that does not exist is a glob pattern, as kubectl reads it.
 //
-// Empty documents are skipped; a document without kind is an error that
-// names the file.
-func Read(stdin io.Reader, paths ...string) ([]Document, error) {
+// Every document is decoded as kubectl's resource builder decodes it, lists
+// unpacked (Parse). Nothing is read outside opts.Root, nothing remote is
+// fetched, no command runs, and opts.Limits bound the input.
+func Read(opts Options, paths ...string) ([]Document, error) {
+	r, err := openRoot(opts.Root, opts.Limits)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	rd := reader{root: r, opts: opts}
 	var docs []Document
-	stdinRead := false
 	for _, p := range paths {
-		var d []Document
-		var err error
-		if p == Stdin {
-			if stdinRead {
-				return nil, errors.New("- (standard input) is given twice: it can be read only once")
-			}
-			stdinRead = true
-			d, err = readStdin(stdin)
-		} else {
-			d, err = readPath(p)
-		}
+		d, err := rd.read(p)
 		if err != nil {
 			return nil, err
 		}
 		docs = append(docs, d...)
+		if len(docs) > r.limits.Objects {
+			return nil, fmt.Errorf("the manifests hold more than %d objects (--max-objects raises the limit)", r.limits.Objects)
+		}
 	}
 	return docs, nil
 }
 
-func readStdin(stdin io.Reader) ([]Document, error) {
-	if stdin == nil {
-		return nil, errors.New("- (standard input) cannot be read here: give files or directories")
-	}
-	data, err := io.ReadAll(stdin)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", StdinName, err)
-	}
-	return Parse(StdinName, data)
+// reader is one Read.
+type reader struct {
+	root      *root
+	opts      Options
+	stdinRead bool
 }
 
-func readPath(p string) ([]Document, error) {
-	info, err := os.Stat(p)
+func (rd *reader) warn(format string, args ...any) {
+	if rd.opts.Warn != nil {
+		rd.opts.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
+func (rd *reader) read(p string) ([]Document, error) {
+	if p == Stdin {
+		if rd.stdinRead {
+			return nil, errors.New("- (standard input) is given twice: it can be read only once")
+		}
+		rd.stdinRead = true
+		if rd.opts.Stdin == nil {
+			return nil, errors.New("- (standard input) cannot be read here: give files or directories")
+		}
+		data, err := rd.root.take(rd.opts.Stdin, StdinName)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkYAML(StdinName, data, rd.root.limits); err != nil {
+			return nil, err
+		}
+		return Parse(StdinName, data)
+	}
+	if u, err := url.Parse(p); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		return nil, fmt.Errorf("%s is a URL: gatehouse reads nothing remote (a reviewed change must not change after review): give the file", p)
+	}
+	real, err := rd.root.resolve(p)
+	if errors.Is(err, fs.ErrNotExist) && strings.ContainsAny(p, "*?[") {
+		return rd.glob(p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	info, err := os.Stat(real)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", p, err)
 	}
@@ -147,87 +215,87 @@ func readPath(p string) ([]Document, error) {
 		if IsKustomization(p) {
 			return nil, fmt.Errorf("%s is a kustomization, which is built rather than read: give its directory, -f %s", p, filepath.Dir(p))
 		}
-		return ReadFile(p)
-	}
-	k, err := hasKustomization(p)
-	if err != nil {
-		return nil, err
-	}
-	if k {
-		return Build(p)
-	}
-	return readTree(p)
-}
-
-// hasKustomization reports whether dir holds a kustomization file.
-func hasKustomization(dir string) (bool, error) {
-	for _, name := range konfig.RecognizedKustomizationFileNames() {
-		_, err := os.Stat(filepath.Join(dir, name))
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return false, fmt.Errorf("cannot read %s: %w", filepath.Join(dir, name), err)
-		}
-	}
-	return false, nil
-}
-
-// Build builds the kustomization in dir with kustomize, with the options
-// `kustomize build` and `kubectl apply -k` use by default (files only from
-// within the kustomization root or its bases, no plugins), from the files on
-// disk.
-func Build(dir string) ([]Document, error) {
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		return nil, fmt.Errorf("kustomize cannot build the kustomization in %s: %w", dir, err)
-	}
-	docs := make([]Document, 0, m.Size())
-	for i, r := range m.Resources() {
-		data, err := r.MarshalJSON()
+		data, err := rd.root.readFile(p, p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot encode object %d of the kustomize build of %s: %w", i+1, dir, err)
+			return nil, err
 		}
-		obj := &unstructured.Unstructured{}
-		if err := obj.UnmarshalJSON(data); err != nil {
-			return nil, fmt.Errorf("object %d of the kustomize build of %s is not a Kubernetes object: %w", i+1, dir, err)
+		return Parse(p, data)
+	}
+	if kustomizationFile(real) != "" {
+		return rd.root.build(p)
+	}
+	return rd.readDir(p)
+}
+
+// glob reads the files a pattern matches, as kubectl does when no file has
+// the pattern's name.
+func (rd *reader) glob(pattern string) ([]Document, error) {
+	matches, err := filepath.Glob(pattern)
+	if err != nil || len(matches) == 0 {
+		return nil, fmt.Errorf("cannot read %s: no such file or directory", pattern)
+	}
+	var docs []Document
+	for _, m := range matches {
+		d, err := rd.read(m)
+		if err != nil {
+			return nil, err
 		}
-		docs = append(docs, Document{File: dir, Index: i + 1, Built: true, Object: obj})
+		docs = append(docs, d...)
 	}
 	return docs, nil
 }
 
-// readTree reads the manifests under dir, which holds no kustomization
-// itself; it refuses a tree that holds kustomizations further down.
-func readTree(dir string) ([]Document, error) {
-	var files, kustomized []string
+// readDir reads the manifests of dir, which holds no kustomization itself,
+// as kubectl's builder walks it: lexical order, only the extensions it
+// reads, subdirectories only when recursive; a symbolic link is read as a
+// file (kubectl opens it), and must not leave the root.
+func (rd *reader) readDir(dir string) ([]Document, error) {
+	var files, kustomized, skipped []string
 	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		below := filepath.Dir(path) != filepath.Clean(dir) && path != dir
+		if e.IsDir() {
+			if path != dir && !below && !rd.opts.Recursive {
+				skipped = append(skipped, path)
+			}
+			return nil // walked for kustomizations, read only when recursive
+		}
 		switch {
-		case e.IsDir():
 		case IsKustomization(path):
 			kustomized = append(kustomized, filepath.Dir(path))
+		case below && !rd.opts.Recursive:
 		case IsManifest(path):
 			files = append(files, path)
+		case isManifestFold(path):
+			rd.warn("%s is not read: kubectl reads only files ending in .json, .yaml or .yml from a directory (the case matters)", path)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot walk %s: %w", dir, err)
 	}
-	if len(kustomized) > 0 {
+	if len(kustomized) > 0 && (rd.opts.Recursive || len(files) == 0) {
 		return nil, kustomizationTreeError(dir, kustomized)
 	}
-	sort.Strings(files)
+	if len(skipped) > 0 {
+		rd.warn("the subdirectories of %s are not read (%s): kubectl apply -f reads them only with -R, and so does gatehouse", dir, strings.Join(skipped, ", "))
+	}
 	var docs []Document
 	for _, f := range files {
-		d, err := ReadFile(f)
+		data, err := rd.root.readFile(f, f)
+		if err != nil {
+			return nil, err
+		}
+		d, err := Parse(f, data)
 		if err != nil {
 			return nil, err
 		}
 		docs = append(docs, d...)
+		if len(docs) > rd.root.limits.Objects {
+			return nil, fmt.Errorf("the manifests hold more than %d objects (--max-objects raises the limit)", rd.root.limits.Objects)
+		}
 	}
 	return docs, nil
 }
@@ -288,90 +356,4 @@ func uniqueSorted(xs []string) []string {
 		}
 	}
 	return out
-}
-
-// ReadFile reads the documents of one file.
-func ReadFile(path string) ([]Document, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	return Parse(path, data)
-}
-
-// Parse splits data into documents: a stream of JSON objects, or YAML
-// documents separated by "---" (each YAML or JSON); file names them in
-// errors.
-func Parse(file string, data []byte) ([]Document, error) {
-	if docs, ok, err := parseJSONStream(file, data); ok {
-		return docs, err
-	}
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var docs []Document
-	for i := 1; ; i++ {
-		raw, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s (document %d) is not valid YAML: %w", file, i, err)
-		}
-		if len(bytes.TrimSpace(raw)) == 0 {
-			continue
-		}
-		jsonData, err := utilyaml.ToJSON(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%s (document %d) is not valid YAML: %w", file, i, err)
-		}
-		d, err := parseObject(file, i, jsonData)
-		if err != nil {
-			return nil, err
-		}
-		if d != nil {
-			docs = append(docs, *d)
-		}
-	}
-}
-
-// parseJSONStream reads data as a stream of JSON values (`kubectl get -o
-// json` outputs concatenated, or one JSON file); ok is false when data is
-// not such a stream, which may still be YAML documents (JSON ones among
-// them) separated by "---".
-func parseJSONStream(file string, data []byte) (docs []Document, ok bool, err error) {
-	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
-		return nil, false, nil
-	}
-	var raws []json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, false, nil
-		}
-		raws = append(raws, raw)
-	}
-	for i, raw := range raws {
-		d, err := parseObject(file, i+1, raw)
-		if err != nil {
-			return nil, true, err
-		}
-		if d != nil {
-			docs = append(docs, *d)
-		}
-	}
-	return docs, true, nil
-}
-
-// parseObject decodes document index of file; a null document is nil.
-func parseObject(file string, index int, jsonData []byte) (*Document, error) {
-	if string(bytes.TrimSpace(jsonData)) == "null" {
-		return nil, nil
-	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(jsonData); err != nil {
-		return nil, fmt.Errorf("%s (document %d) is not a Kubernetes object: %w", file, index, err)
-	}
-	return &Document{File: file, Index: index, Object: obj}, nil
 }

@@ -60,7 +60,9 @@ func TestReadPaths(t *testing.T) {
 		files map[string]string
 		// paths to read, relative to the tree; empty reads the tree itself.
 		paths []string
-		want  []summary
+		// recursive reads subdirectories, as -R.
+		recursive bool
+		want      []summary
 	}{
 		"multi-document file": {
 			files: map[string]string{"users.yaml": userAlice + "---\n" + userBob + "---\n" + groupData},
@@ -90,11 +92,25 @@ func TestReadPaths(t *testing.T) {
 				"notes.txt":     "kind: User\n",
 				"sub/script.sh": "echo hi\n",
 			},
+			recursive: true,
 			want: []summary{
 				{"a.yml", 1, "User", "alice"},
 				{"b.yaml", 1, "User", "bob"},
 				{"sub/c.json", 1, "Group", "data-team"},
 			},
+		},
+		"a directory without -R: its own files, of kubectl's extensions, case and all": {
+			files: map[string]string{
+				"b.yaml":     userBob,
+				"a.YAML":     userAlice,
+				"sub/c.json": `{"apiVersion": "iam.gatehouse.dev/v1alpha1", "kind": "Group", "metadata": {"name": "data-team"}}`,
+			},
+			want: []summary{{"b.yaml", 1, "User", "bob"}},
+		},
+		"a List and an object carrying items are unpacked, as kubectl does": {
+			files: map[string]string{"list.yaml": "apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(strings.TrimSpace(userAlice), "\n", "\n  ") +
+				"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: decoy}\nitems:\n- " + strings.ReplaceAll(strings.TrimSpace(groupData), "\n", "\n  ") + "\n"},
+			want: []summary{{"list.yaml", 1, "User", "alice"}, {"list.yaml", 2, "Group", "data-team"}},
 		},
 		"a file named on the command line is read whatever its name": {
 			files: map[string]string{"users.txt": userBob, "group": groupData},
@@ -140,7 +156,7 @@ func TestReadPaths(t *testing.T) {
 					paths = append(paths, filepath.Join(dir, p))
 				}
 			}
-			docs, err := ReadPaths(paths...)
+			docs, err := Read(Options{Root: dir, Recursive: tc.recursive}, paths...)
 			if err != nil {
 				t.Fatalf("ReadPaths: %v", err)
 			}
@@ -173,7 +189,7 @@ func TestReadPathsErrors(t *testing.T) {
 		"a document without kind": {
 			files: map[string]string{"a.yaml": userAlice + "---\napiVersion: v1\nmetadata: {name: x}\n"},
 			file:  "a.yaml",
-			want:  []string{"FILE (document 2) is not a Kubernetes object", "Kind"},
+			want:  []string{"FILE (document 2) is not a Kubernetes object", "it has no kind"},
 		},
 		"a kustomization file named on the command line": {
 			files: map[string]string{"prod/kustomization.yaml": kustomize, "prod/users.yaml": userAlice},
@@ -229,7 +245,7 @@ func TestIsManifest(t *testing.T) {
 		"users.yaml":             true,
 		"users.yml":              true,
 		"users.json":             true,
-		"USERS.YAML":             true,
+		"USERS.YAML":             false, // kubectl skips it in a directory
 		"dir/kustomization.yaml": false,
 		"kustomization.yml":      false,
 		"Kustomization":          false,

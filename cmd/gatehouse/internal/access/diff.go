@@ -21,6 +21,7 @@ import (
 func newAccessDiffCommand() *cobra.Command {
 	var before, after []string
 	var beforeRev, namespace string
+	var bounds input.Bounds
 	cmd := &cobra.Command{
 		Use:   "diff (--before FILE|DIR|- | --before-rev REV) --after FILE|DIR|- [-n NS]",
 		Short: "Show who gains or loses what between two sets of manifests (e.g. a GitOps change)",
@@ -40,21 +41,25 @@ a GitOps change before it is merged:
 			if err := checkDiffSides(before, after, beforeRev); err != nil {
 				return err
 			}
-			la, err := input.LoadManifests(cmd.InOrStdin(), after, namespace)
+			warn := input.WarnWith(bounds.Warn)
+			docs, err := bounds.Read(after)
 			if err != nil {
 				return err
 			}
-			var lb *input.Loaded
+			la, err := input.LoadDocuments(docs, namespace, warn)
+			if err != nil {
+				return err
+			}
 			if beforeRev != "" {
-				docs, err := input.ReadAtRevision(beforeRev, after)
-				if err != nil {
-					return err
-				}
-				lb, err = input.LoadDocuments(docs, namespace)
-				if err != nil {
-					return err
-				}
-			} else if lb, err = input.LoadManifests(cmd.InOrStdin(), before, namespace); err != nil {
+				docs, err = input.ReadAtRevision(beforeRev, after, &bounds)
+			} else {
+				docs, err = bounds.Read(before)
+			}
+			if err != nil {
+				return err
+			}
+			lb, err := input.LoadDocuments(docs, namespace, warn)
+			if err != nil {
 				return err
 			}
 			var buf bytes.Buffer
@@ -69,6 +74,7 @@ a GitOps change before it is merged:
 	cmd.Flags().StringVar(&beforeRev, "before-rev", "", "git revision (commit, branch, tag) at which to read the --after paths for the before side, instead of --before")
 	cmd.Flags().StringArrayVar(&after, "after", nil, "manifests after the change: "+input.FilenameUsage)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the objects without one")
+	bounds.Register(cmd)
 	return cmd
 }
 

@@ -20,7 +20,11 @@ import (
 // --kubeconfig, --context), as kubectl would.
 func (m *ManifestFlags) Load(opts ...LoadOption) (*Loaded, error) {
 	if len(m.files) > 0 {
-		return LoadManifests(m.stdin(), m.files, m.namespace, opts...)
+		docs, err := m.Read(m.files)
+		if err != nil {
+			return nil, err
+		}
+		return LoadDocuments(docs, m.namespace, append(opts, WarnWith(m.Warn))...)
 	}
 	return loadCluster(m.kubeconfig, m.context, m.namespace)
 }

@@ -23,7 +23,7 @@ import (
 // paths resolve, and each path is read at its place in the export. The
 // documents are named as git names their files, REV:PATH (what `git show
 // REV:PATH` prints). Every error is a usage error (exit code 2).
-func ReadAtRevision(rev string, paths []string) ([]manifest.Document, error) {
+func ReadAtRevision(rev string, paths []string, b *Bounds) ([]manifest.Document, error) {
 	tmp, err := os.MkdirTemp("", "gatehouse-rev-")
 	if err != nil {
 		return nil, fmt.Errorf("cannot create a directory for revision %s: %w", rev, err)
@@ -51,7 +51,7 @@ func ReadAtRevision(rev string, paths []string) ([]manifest.Document, error) {
 		if _, err := os.Lstat(at); errors.Is(err, fs.ErrNotExist) {
 			return nil, cli.UsageError(fmt.Errorf("%s did not exist at revision %s of the git repository %s: compare with a revision that has it, or give the before side with --before", p, rev, top))
 		}
-		d, err := manifest.Read(nil, at)
+		d, err := manifest.Read(b.Options(dir), at)
 		if err != nil {
 			return nil, cli.UsageError(errors.New(revisionName(err.Error(), dir, rev)))
 		}

@@ -5,9 +5,7 @@
 package input
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -46,25 +44,12 @@ type Loaded struct {
 	// asStored reads manifests as the API server reads stored objects
 	// (see AsStored).
 	asStored bool
+	// warn is told what is left out (WarnWith).
+	warn func(string)
 }
 
 // gatehouseKinds are the kinds of iam.gatehouse.dev the CLI reads.
 var gatehouseKinds = []string{"Connection", "Directory", "Group", "License", "ResourceGrant", "Share", "User"}
-
-// LoadManifests reads the Gatehouse objects of one namespace from files,
-// directories and stdin (for "-") as manifest.Read does: as `kubectl apply
-// -f` would read them, or `kubectl apply -k` for a kustomization directory.
-// Then as LoadDocuments.
-func LoadManifests(stdin io.Reader, paths []string, ns string, opts ...LoadOption) (*Loaded, error) {
-	if len(paths) == 0 {
-		return nil, cli.UsageError(errors.New("no manifests: give files or directories with -f"))
-	}
-	docs, err := manifest.Read(stdin, paths...)
-	if err != nil {
-		return nil, cli.UsageError(err)
-	}
-	return LoadDocuments(docs, ns, opts...)
-}
 
 // LoadDocuments reads the Gatehouse objects of one namespace from docs,
 // decoding strictly and validating roles and permissions against the
@@ -125,8 +110,10 @@ func LoadDocuments(docs []manifest.Document, ns string, opts ...LoadOption) (_ *
 		return nil, cli.UsageError(err)
 	}
 	seen := map[string]string{}
+	elsewhere := map[string]int{}
 	for _, e := range ours {
 		if e.ns != target {
+			elsewhere[e.ns]++
 			continue
 		}
 		d := e.doc
@@ -139,11 +126,31 @@ func LoadDocuments(docs []manifest.Document, ns string, opts ...LoadOption) (_ *
 			return nil, cli.UsageError(fmt.Errorf("%s: %w", d.Source(), err))
 		}
 	}
+	if len(elsewhere) > 0 && l.warn != nil {
+		l.warn(otherNamespaces(target, elsewhere))
+	}
 	return l, nil
+}
+
+// otherNamespaces says which Gatehouse objects were left out, being of
+// other namespaces than the one read.
+func otherNamespaces(target string, counts map[string]int) string {
+	names := make([]string, 0, len(counts))
+	n := 0
+	for ns, c := range counts {
+		names = append(names, fmt.Sprintf("%s: %d", ns, c))
+		n += c
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("%d Gatehouse objects of other namespaces than %s are not read (%s): give -n to read one of them", n, target, strings.Join(names, ", "))
 }
 
 // LoadOption changes how LoadDocuments reads objects.
 type LoadOption func(*Loaded)
+
+// WarnWith tells warn what is left out, e.g. the objects of other
+// namespaces.
+func WarnWith(warn func(string)) LoadOption { return func(l *Loaded) { l.warn = warn } }
 
 // AsStored reads objects as the API server reads the ones it has stored:
 // defaulted, not judged as a create. For check, whose objects may predate
