@@ -169,22 +169,28 @@ func gitRepo(t *testing.T) string {
 }
 
 // TestAccessDiffBeforeRev: the GitOps review of a change, the overlay now
-// against the overlay one commit earlier, from wherever it is run.
+// against the overlay one commit earlier, in the checkout or, with --repo,
+// from wherever it is run.
 func TestAccessDiffBeforeRev(t *testing.T) {
 	repo := gitRepo(t)
 	const want = "carol\n  dataset/sales: - all access (was Consumer viewMetadata)\n"
 	tests := map[string]struct {
-		dir, after string
+		dir, repo, after string
 	}{
-		"at the top of the repository": {repo, "overlays/prod"},
-		"outside it":                   {filepath.Dir(repo), "repo/overlays/prod"},
-		"in a directory below the top": {filepath.Join(repo, "overlays"), "prod"},
-		"with an absolute path":        {t.TempDir(), filepath.Join(repo, "overlays", "prod")},
+		"at the top of the repository": {repo, "", "overlays/prod"},
+		"outside it, with --repo":      {filepath.Dir(repo), "repo", "repo/overlays/prod"},
+		"in a directory below the top": {filepath.Join(repo, "overlays"), "", "prod"},
+		"with an absolute path":        {repo, "", filepath.Join(repo, "overlays", "prod")},
+		"with absolute paths, outside": {t.TempDir(), repo, filepath.Join(repo, "overlays", "prod")},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Chdir(tc.dir)
-			got, err := runCLI(t, "access", "diff", "--before-rev", "HEAD~1", "--after", tc.after)
+			args := []string{"access", "diff", "--before-rev", "HEAD~1", "--after", tc.after}
+			if tc.repo != "" {
+				args = append(args, "--repo", tc.repo)
+			}
+			got, err := runCLI(t, args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,7 +260,7 @@ func TestAccessDiffBeforeRevErrors(t *testing.T) {
 		if !errors.As(err, &ee) || ee.Code != 2 || out != "" {
 			t.Fatalf("gatehouse access diff outside a repository = %q, %v; want a usage error", out, err)
 		}
-		for _, want := range []string{"users.yaml is not in a git work tree (", "): --before-rev reads the --after paths from their git repository; give the before side with --before instead"} {
+		for _, want := range []string{"cannot find the git repository of the working directory " + outside + " (", "): --before-rev reads the --after paths at a revision of the repository the working directory is in; run gatehouse in the checkout, name the checkout with --repo, or give the before side with --before"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not say %q", err, want)
 			}

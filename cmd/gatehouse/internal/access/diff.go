@@ -20,10 +20,10 @@ import (
 
 func newAccessDiffCommand() *cobra.Command {
 	var before, after []string
-	var beforeRev, namespace string
+	var beforeRev, repo, namespace string
 	var bounds input.Bounds
 	cmd := &cobra.Command{
-		Use:   "diff (--before FILE|DIR|- | --before-rev REV) --after FILE|DIR|- [-n NS]",
+		Use:   "diff (--before FILE|DIR|- | --before-rev REV [--repo DIR]) --after FILE|DIR|- [-n NS]",
 		Short: "Show who gains or loses what between two sets of manifests (e.g. a GitOps change)",
 		Long: `diff computes everyone's access from the --before manifests and from the
 --after ones, read as access -f reads them (a kustomization directory is built
@@ -31,15 +31,31 @@ with kustomize; - is standard input, for one side), and prints per user what
 changes.
 
 --before-rev REV takes the before side from git: the --after paths as they are
-at revision REV of the git repository that holds them (the whole repository is
-read at REV, so kustomize bases outside the paths are too), e.g. the review of
-a GitOps change before it is merged:
+at revision REV of the git repository of the working directory, or of the
+checkout --repo names (the whole repository is read at REV, so kustomize bases
+outside the paths are too), e.g. the review of a GitOps change before it is
+merged, run at the top of the checkout:
 
-  gatehouse access diff --before-rev origin/main --after overlays/prod`,
+  gatehouse access diff --before-rev origin/main --after overlays/prod
+
+The files of REV are read as git stores them: no filter, attribute or hook
+runs, and a git repository committed in the checkout is refused, not used.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkDiffSides(before, after, beforeRev); err != nil {
 				return err
+			}
+			if err := checkRevisionFlags(beforeRev, repo); err != nil {
+				return err
+			}
+			if beforeRev != "" {
+				// The after side is read in the checkout the before side
+				// is read from, unless --root says otherwise.
+				top, err := input.RepositoryTop(repo)
+				if err != nil {
+					return err
+				}
+				bounds.DefaultRoot(top)
 			}
 			warn := input.WarnWith(bounds.Warn)
 			docs, err := bounds.Read(after)
@@ -51,7 +67,7 @@ a GitOps change before it is merged:
 				return err
 			}
 			if beforeRev != "" {
-				docs, err = input.ReadAtRevision(beforeRev, after, &bounds)
+				docs, err = input.ReadAtRevision(input.Revision{Rev: beforeRev, Repo: repo, Bounds: &bounds}, after)
 			} else {
 				docs, err = bounds.Read(before)
 			}
@@ -72,6 +88,7 @@ a GitOps change before it is merged:
 	}
 	cmd.Flags().StringArrayVar(&before, "before", nil, "manifests before the change: "+input.FilenameUsage)
 	cmd.Flags().StringVar(&beforeRev, "before-rev", "", "git revision (commit, branch, tag) at which to read the --after paths for the before side, instead of --before")
+	cmd.Flags().StringVar(&repo, "repo", "", "a directory of the checkout of the git repository --before-rev reads, e.g. its top (default: the working directory's)")
 	cmd.Flags().StringArrayVar(&after, "after", nil, "manifests after the change: "+input.FilenameUsage)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the objects without one")
 	bounds.Register(cmd)
@@ -92,6 +109,14 @@ func checkDiffSides(before, after []string, beforeRev string) error {
 		return cli.UsageError(errors.New("--before-rev reads the --after paths at a git revision, and standard input (-) has none: give --after files or directories of a git repository, or the before side with --before"))
 	case slices.Contains(before, manifest.Stdin) && slices.Contains(after, manifest.Stdin):
 		return cli.UsageError(errors.New("standard input (-) can be read only once: give it to --before or to --after, not both"))
+	}
+	return nil
+}
+
+// checkRevisionFlags checks the flags that go with --before-rev.
+func checkRevisionFlags(beforeRev, repo string) error {
+	if repo != "" && beforeRev == "" {
+		return cli.UsageError(errors.New("--repo names the git repository of --before-rev: give --before-rev too, or leave out --repo"))
 	}
 	return nil
 }

@@ -109,6 +109,9 @@ func (b *Bounds) guard(cmd *cobra.Command) {
 		panic("input: Register before the command's RunE is set")
 	}
 	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if err := b.validate(); err != nil {
+			return err
+		}
 		out := &limitWriter{w: c.OutOrStdout(), left: b.maxOutput, limit: b.maxOutput}
 		c.SetOut(out)
 		done := make(chan error, 1)
@@ -124,6 +127,27 @@ func (b *Bounds) guard(cmd *cobra.Command) {
 		case <-timer.C:
 			return cli.UsageError(fmt.Errorf("gave up after %s (--timeout raises the limit)", b.timeout))
 		}
+	}
+}
+
+// validate refuses a limit that is not positive.
+func (b *Bounds) validate() error {
+	for flag, v := range map[string]int64{
+		"--max-input-bytes": b.limits.InputBytes, "--max-yaml-aliases": int64(b.limits.YAMLAliasNodes),
+		"--max-yaml-depth": int64(b.limits.YAMLDepth), "--max-objects": int64(b.limits.Objects),
+		"--timeout": int64(b.timeout), "--max-output-bytes": b.maxOutput,
+	} {
+		if v <= 0 {
+			return cli.UsageError(fmt.Errorf("%s must be positive: it bounds what a pull request may make gatehouse do (see %s --help for the default)", flag, b.cmd.CommandPath()))
+		}
+	}
+	return nil
+}
+
+// DefaultRoot makes dir the input root when --root is not given.
+func (b *Bounds) DefaultRoot(dir string) {
+	if b.root == "" {
+		b.root = dir
 	}
 }
 
