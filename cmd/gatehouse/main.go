@@ -6,7 +6,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"io"
 	"os"
 
 	"github.com/go-logr/logr"
@@ -44,14 +44,21 @@ func main() {
 	// The CLI reports through its own output; library logs (envtest's,
 	// client-go's) are not for its users.
 	ctrllog.SetLogger(logr.Discard())
-	err := newRootCommand().Execute()
-	if err == nil {
-		return
+	if err := newRootCommand().Execute(); err != nil {
+		os.Exit(report(os.Stderr, err))
 	}
-	fmt.Fprintln(os.Stderr, "gatehouse:", err)
+}
+
+// report writes err to w as one line, its message escaped as every string
+// the CLI prints (cli.Fprintf): the message quotes manifests, which a pull
+// request writes. A line break inside it, such as one in git's or
+// kustomize's own message, shows as \n. It returns the exit code err
+// carries.
+func report(w io.Writer, err error) int {
+	_, _ = cli.Fprintf(w, "gatehouse: %s\n", err) // nowhere to report a failure to write
 	var ee *cli.ExitError
 	if errors.As(err, &ee) {
-		os.Exit(ee.Code)
+		return ee.Code
 	}
-	os.Exit(1)
+	return 1
 }

@@ -3,7 +3,6 @@ package access
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/words"
@@ -38,7 +37,7 @@ const (
 )
 
 // Explanation is why a user holds what it holds on a resource: the answer
-// of Explain, put in words by Text.
+// of Explain, put in words by Lines.
 type Explanation struct {
 	// User is the user asked about.
 	User *UserResult
@@ -90,38 +89,48 @@ func Explain(snap *Snapshot, u *UserResult, ref iamv1alpha1.ResourceRef, cred Cr
 	return e
 }
 
-// Text puts the explanation in words, a sentence a line: the user's groups
-// and seat, every contribution to its access and every cap on it, and what
-// using a Connection takes. source names where the namespace was read
-// ("manifests", "cluster").
-func (e *Explanation) Text(source string) string {
-	var b strings.Builder
+// Lines puts the explanation in words, a sentence a line (without its line
+// end, which is the caller's to write): the user's groups and seat, every
+// contribution to its access and every cap on it, and what using a
+// Connection takes. source names where the namespace was read
+// ("manifests", "cluster"). The names in a line are the objects' own, not
+// escaped for a terminal; a line holds a line break only if a name does.
+func (e *Explanation) Lines(source string) []string {
+	var b lines
 	u, login, ref := e.User, e.User.Login, e.Resource
 	if len(u.Groups) > 0 {
-		fmt.Fprintf(&b, "%s is in %s %s.\n", login, words.Plural(len(u.Groups), "group", "groups"), words.List(u.Groups))
+		b.add("%s is in %s %s.", login, words.Plural(len(u.Groups), "group", "groups"), words.List(u.Groups))
 	}
 	if len(u.UnknownGroups) > 0 {
-		fmt.Fprintf(&b, "%s lists %s that %s not exist: %s.\n", login, words.Plural(len(u.UnknownGroups), "a group", "groups"),
+		b.add("%s lists %s that %s not exist: %s.", login, words.Plural(len(u.UnknownGroups), "a group", "groups"),
 			words.Plural(len(u.UnknownGroups), "does", "do"), words.List(u.UnknownGroups))
 	}
 	if u.Seat != iamv1alpha1.SeatGranted {
-		fmt.Fprintf(&b, "%s holds no seat (%s, %s): %s\nA user without a seat has no permissions at all, so %s can do nothing on %s.\n",
-			login, u.Seat, u.SeatReason, u.SeatMessage, login, ref)
-		return b.String()
+		b.add("%s holds no seat (%s, %s): %s", login, u.Seat, u.SeatReason, u.SeatMessage)
+		b.add("A user without a seat has no permissions at all, so %s can do nothing on %s.", login, ref)
+		return b
 	}
-	fmt.Fprintf(&b, "%s\n", u.SeatMessage)
+	b.add("%s", u.SeatMessage)
 	if e.Access == nil {
-		fmt.Fprintf(&b, "%s has no access to %s: no Share or ResourceGrant names %s, its groups or its organization, and no Connection admits it.\n", login, ref, login)
-		return b.String()
+		b.add("%s has no access to %s: no Share or ResourceGrant names %s, its groups or its organization, and no Connection admits it.", login, ref, login)
+		return b
 	}
 	e.writeAccess(&b)
 	e.writeUse(&b, source)
-	return b.String()
+	return b
+}
+
+// lines are the sentences of an explanation, a line each.
+type lines []string
+
+// add appends a line, formatted as fmt.Sprintf does.
+func (l *lines) add(format string, args ...any) {
+	*l = append(*l, fmt.Sprintf(format, args...))
 }
 
 // writeAccess writes the user's role and permissions on the resource, each
 // contribution, and the profile's cap.
-func (e *Explanation) writeAccess(b *strings.Builder) {
+func (e *Explanation) writeAccess(b *lines) {
 	login, ref, ra := e.User.Login, e.Resource, e.Access
 	var role string
 	if ra.Role != "" {
@@ -129,40 +138,40 @@ func (e *Explanation) writeAccess(b *strings.Builder) {
 	} else {
 		role = fmt.Sprintf("has no role on %s (no Share reaches %s, only %s) and holds", ref, login, words.List(roleless(ra.Via)))
 	}
-	fmt.Fprintf(b, "%s %s %s.\n", login, role, listOrNothing(ra.Permissions))
-	fmt.Fprintln(b, "Because:")
+	b.add("%s %s %s.", login, role, listOrNothing(ra.Permissions))
+	b.add("Because:")
 	for _, v := range ra.Via {
-		fmt.Fprintf(b, "  - %s.\n", DescribeVia(v, login))
+		b.add("  - %s.", DescribeVia(v, login))
 	}
 	if ra.Role != "" && len(ra.Via) > 1 {
-		fmt.Fprintln(b, "Shares combine: the most permissive role wins, and permissions add up.")
+		b.add("Shares combine: the most permissive role wins, and permissions add up.")
 	}
 	if c := ra.CappedBy; c != nil {
-		fmt.Fprintf(b, "The profile %s caps every role at %s", c.Profile, c.MaxRole)
+		line := fmt.Sprintf("The profile %s caps every role at %s", c.Profile, c.MaxRole)
 		if c.RoleBefore != "" {
-			fmt.Fprintf(b, ": the role was %s and is now %s", c.RoleBefore, ra.Role)
+			line += fmt.Sprintf(": the role was %s and is now %s", c.RoleBefore, ra.Role)
 		}
 		if len(c.Removed) > 0 {
-			fmt.Fprintf(b, "; it removed %s", listOrNothing(c.Removed))
+			line += fmt.Sprintf("; it removed %s", listOrNothing(c.Removed))
 		}
-		fmt.Fprintln(b, ". Sharing never overrides the profile.")
+		b.add("%s. Sharing never overrides the profile.", line)
 	}
 }
 
 // writeUse writes what using the Connection takes of the user.
-func (e *Explanation) writeUse(b *strings.Builder, source string) {
+func (e *Explanation) writeUse(b *lines, source string) {
 	login, name := e.User.Login, e.Resource.Name
 	switch e.Use {
 	case UseNoConnection:
-		fmt.Fprintf(b, "No Connection %s exists in the %s, so nobody but administrators can use it.\n", name, source)
+		b.add("No Connection %s exists in the %s, so nobody but administrators can use it.", name, source)
 	case UseNotAdmitted:
-		fmt.Fprintf(b, "Connection %s's usableBy does not admit %s, so %s cannot use it whatever a Share or grant says.\n", name, login, login)
+		b.add("Connection %s's usableBy does not admit %s, so %s cannot use it whatever a Share or grant says.", name, login, login)
 	case UseUnchecked:
-		fmt.Fprintf(b, "Connection %s takes each user's own credential (mode PerUser), and the operator has not yet said whether %s has one (User %s's status.credentials).\n", name, login, e.User.Name)
+		b.add("Connection %s takes each user's own credential (mode PerUser), and the operator has not yet said whether %s has one (User %s's status.credentials).", name, login, e.User.Name)
 	case UseReady:
-		fmt.Fprintf(b, "Connection %s takes each user's own credential (mode PerUser), and %s's is ready.\n", name, login)
+		b.add("Connection %s takes each user's own credential (mode PerUser), and %s's is ready.", name, login)
 	case UseInvalid:
-		fmt.Fprintf(b, "But Connection %s takes each user's own credential (mode PerUser), and %s has no valid one, so %s cannot use it yet: %s\n", name, login, login, e.Credential.Message)
+		b.add("But Connection %s takes each user's own credential (mode PerUser), and %s has no valid one, so %s cannot use it yet: %s", name, login, login, e.Credential.Message)
 	}
 }
 

@@ -115,11 +115,13 @@ func TestExplain(t *testing.T) {
 			if len(asked) != tc.wantAsked {
 				t.Errorf("credentials asked: %v, want %d", asked, tc.wantAsked)
 			}
-			text := e.Text("manifests")
-			if !strings.HasSuffix(text, "\n") {
-				t.Errorf("text does not end a line: %q", text)
+			lines, rest := e.Lines("manifests"), 0
+			text := strings.Join(lines, "\n")
+			for _, l := range lines {
+				if strings.Contains(l, "\n") {
+					t.Errorf("line %q holds a line end (the caller writes those)", l)
+				}
 			}
-			lines, rest := strings.Split(text, "\n"), 0
 			for _, want := range tc.wantText {
 				found := false
 				for rest < len(lines) && !found {
@@ -144,7 +146,7 @@ func TestExplain(t *testing.T) {
 func TestExplainSource(t *testing.T) {
 	snap := queryWorld()
 	e := Explain(&snap, Compute(snap).Users["a-bob"], refOf("connection/ghost"), nil)
-	if got, want := e.Text("cluster"), "No Connection ghost exists in the cluster,"; !strings.Contains(got, want) {
+	if got, want := strings.Join(e.Lines("cluster"), "\n"), "No Connection ghost exists in the cluster,"; !strings.Contains(got, want) {
 		t.Errorf("text does not say %q:\n%s", want, got)
 	}
 }

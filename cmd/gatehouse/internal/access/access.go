@@ -150,26 +150,26 @@ func writeAccessTable(w io.Writer, users []*access.UserResult, out accessOutput,
 	for _, u := range users {
 		profile[u.Name] = u.Profile
 	}
-	fmt.Fprintf(w, "Namespace %s: %s\n\n", ns, words.Count(len(out.Users), "user", "users"))
+	cli.Fprintf(w, "Namespace %s: %s\n\n", ns, words.Count(len(out.Users), "user", "users"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tPROFILE\tSEAT\tGROUPS\tRESOURCES\tGLOBAL PERMISSIONS")
+	cli.Fprintf(tw, "USER\tPROFILE\tSEAT\tGROUPS\tRESOURCES\tGLOBAL PERMISSIONS\n")
 	for _, u := range out.Users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.Login, cli.OrDash(profile[u.Name]), u.Status.Seat, cli.JoinOr(u.Status.Groups), len(u.Status.Resources), cli.JoinOr(u.Status.GlobalPermissions))
+		cli.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.Login, cli.OrDash(profile[u.Name]), u.Status.Seat, cli.JoinOr(u.Status.Groups), len(u.Status.Resources), cli.JoinOr(u.Status.GlobalPermissions))
 	}
 	_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	for _, u := range out.Users {
 		if len(u.Status.Resources) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s\n", u.Login)
+		cli.Fprintf(w, "\n%s\n", u.Login)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  TYPE/NAME\tROLE\tPERMISSIONS")
+		cli.Fprintf(tw, "  TYPE/NAME\tROLE\tPERMISSIONS\n")
 		for _, r := range u.Status.Resources {
 			role := cli.OrDash(string(r.Role))
 			if r.CappedBy != nil && r.CappedBy.RoleBefore != "" {
 				role += " (capped from " + string(r.CappedBy.RoleBefore) + ")"
 			}
-			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\n", r.Type, r.Name, role, cli.JoinOr(r.Permissions))
+			cli.Fprintf(tw, "  %s/%s\t%s\t%s\n", r.Type, r.Name, role, cli.JoinOr(r.Permissions))
 		}
 		_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	}

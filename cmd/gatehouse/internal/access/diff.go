@@ -80,7 +80,7 @@ runs, and a git repository committed in the checkout is refused, not used.`,
 			}
 			var buf bytes.Buffer
 			if n := writeDiff(&buf, access.Compute(lb.Snap), access.Compute(la.Snap)); n == 0 {
-				fmt.Fprintln(&buf, "No user gains or loses anything.")
+				cli.Fprintf(&buf, "No user gains or loses anything.\n")
 			}
 			_, err = cmd.OutOrStdout().Write(buf.Bytes())
 			return err
@@ -149,9 +149,9 @@ func writeDiff(w io.Writer, before, after *access.Result) int {
 		} else if u := before.Users[n]; u != nil {
 			login = u.Login
 		}
-		fmt.Fprintln(w, login)
+		cli.Fprintf(w, "%s\n", login)
 		for _, l := range lines {
-			fmt.Fprintf(w, "  %s\n", l)
+			cli.Fprintf(w, "  %s\n", l)
 		}
 	}
 	return changed

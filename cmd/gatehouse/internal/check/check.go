@@ -4,7 +4,6 @@ package check
 
 import (
 	"errors"
-	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -42,13 +41,13 @@ always admitted. It exits 1 when it finds any, 0 when there are none.`,
 			findings := access.CheckPerimeter(l.Snap, append(adminGroups, breakGlass))
 			out := cmd.OutOrStdout()
 			if len(findings) == 0 {
-				_, err := fmt.Fprintf(out, "Namespace %s keeps every rule of the perimeter.\n", l.Namespace)
+				_, err := cli.Fprintf(out, "Namespace %s keeps every rule of the perimeter.\n", l.Namespace)
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KIND\tNAME\tPROBLEM")
+			cli.Fprintf(tw, "KIND\tNAME\tPROBLEM\n")
 			for _, f := range findings {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Kind, f.Name, f.Problem)
+				cli.Fprintf(tw, "%s\t%s\t%s\n", f.Kind, f.Name, f.Problem)
 			}
 			if err := tw.Flush(); err != nil {
 				return err

@@ -1,6 +1,7 @@
 // Package cli holds what the commands of gatehouse share besides their
-// input (cmd/gatehouse/internal/input): exit codes, and how a table spells a
-// missing value or a list.
+// input (cmd/gatehouse/internal/input): exit codes, how a table spells a
+// missing value or a list, and how every string they print is escaped
+// (Escape, Fprintf).
 package cli
 
 import (

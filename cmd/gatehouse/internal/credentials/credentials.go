@@ -140,7 +140,7 @@ a file's trailing line break is part of its value (the operator reports it).`,
 			if err := m.c.Create(ctx, s); err != nil {
 				return fmt.Errorf("cannot store your credential: %w", err)
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Stored %s's credential for Connection %s in Secret %s/%s; it replaces any earlier one. kubectl gatehouse credentials list shows its state.\n",
+			_, err = cli.Fprintf(cmd.OutOrStdout(), "Stored %s's credential for Connection %s in Secret %s/%s; it replaces any earlier one. kubectl gatehouse credentials list shows its state.\n",
 				m.user, conn.Name, m.ns, s.Name)
 			return err
 		},
@@ -175,12 +175,12 @@ func readValues(cmd *cobra.Command, files []string, keys []string) (map[string][
 	out := cmd.ErrOrStderr()
 	lines := bufio.NewReader(in)
 	for _, k := range keys {
-		fmt.Fprintf(out, "%s: ", k)
+		cli.Fprintf(out, "%s: ", k)
 		var v []byte
 		var err error
 		if secretKeys[k] {
 			v, err = term.ReadPassword(int(in.Fd()))
-			fmt.Fprintln(out)
+			cli.Fprintf(out, "\n")
 		} else {
 			var line string
 			line, err = lines.ReadString('\n')
@@ -216,13 +216,13 @@ func newCredentialsListCommand() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if len(u.Status.Credentials) == 0 {
-				_, err := fmt.Fprintf(out, "No connection of namespace %s takes a per-user credential from %s.\n", m.ns, m.user)
+				_, err := cli.Fprintf(out, "No connection of namespace %s takes a per-user credential from %s.\n", m.ns, m.user)
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CONNECTION\tREADY\tREASON\tMESSAGE")
+			cli.Fprintf(tw, "CONNECTION\tREADY\tREASON\tMESSAGE\n")
 			for _, c := range u.Status.Credentials {
-				fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", c.Connection, c.Ready, c.Reason, c.Message)
+				cli.Fprintf(tw, "%s\t%v\t%s\t%s\n", c.Connection, c.Ready, c.Reason, c.Message)
 			}
 			return tw.Flush()
 		},

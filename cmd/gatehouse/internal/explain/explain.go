@@ -3,10 +3,11 @@
 package explain
 
 import (
-	"io"
+	"bytes"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
 	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
 )
@@ -31,8 +32,11 @@ func NewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e := access.Explain(&l.Snap, u, ref, l.CredentialOf)
-			_, err = io.WriteString(cmd.OutOrStdout(), e.Text(l.Source()))
+			var buf bytes.Buffer
+			for _, line := range access.Explain(&l.Snap, u, ref, l.CredentialOf).Lines(l.Source()) {
+				cli.Fprintf(&buf, "%s\n", line)
+			}
+			_, err = cmd.OutOrStdout().Write(buf.Bytes())
 			return err
 		},
 	}

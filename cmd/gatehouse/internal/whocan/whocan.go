@@ -70,12 +70,12 @@ func NewCommand() *cobra.Command {
 // PerUser Connection admits who lack a valid credential of their own.
 func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1.ResourceRef, rows, blocked []access.Holder) {
 	if len(rows) == 0 {
-		fmt.Fprintf(buf, "Nobody can %s on %s.\n", perm, ref)
+		cli.Fprintf(buf, "Nobody can %s on %s.\n", perm, ref)
 	} else {
 		tw := tabwriter.NewWriter(buf, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USER\tROLE\tVIA")
+		cli.Fprintf(tw, "USER\tROLE\tVIA\n")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, cli.OrDash(string(r.Role)), describeVias(r.Via, r.Login))
+			cli.Fprintf(tw, "%s\t%s\t%s\n", r.Login, cli.OrDash(string(r.Role)), describeVias(r.Via, r.Login))
 		}
 		_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 	}
@@ -86,16 +86,16 @@ func writeWhoCan(buf *bytes.Buffer, perm iamv1alpha1.Permission, ref iamv1alpha1
 	if len(rows) > 0 {
 		admitted = words.Count(len(blocked), "more user", "more users")
 	}
-	fmt.Fprintf(buf, "\nConnection %s takes each user's own credential (mode PerUser). Its usableBy admits %s, who cannot use it until %s a valid credential (kubectl gatehouse credentials set %s):\n",
+	cli.Fprintf(buf, "\nConnection %s takes each user's own credential (mode PerUser). Its usableBy admits %s, who cannot use it until %s a valid credential (kubectl gatehouse credentials set %s):\n",
 		ref.Name, admitted, words.Plural(len(blocked), "that user sets", "each sets"), ref.Name)
 	tw := tabwriter.NewWriter(buf, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tCREDENTIAL\tWHY")
+	cli.Fprintf(tw, "USER\tCREDENTIAL\tWHY\n")
 	for _, r := range blocked {
 		why := r.Credential.Message
 		if !*r.Known {
 			why = "The operator has not written this user's status.credentials yet."
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Login, describeCredential(*r.Credential, *r.Known), why)
+		cli.Fprintf(tw, "%s\t%s\t%s\n", r.Login, describeCredential(*r.Credential, *r.Known), why)
 	}
 	_ = tw.Flush() // into a bytes.Buffer, which cannot fail
 }
