@@ -180,6 +180,7 @@ spec:
 // errors, so that the property is not held by commands that never print it.
 func TestHostileStringsEscaped(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir) // the input root
 	docs := parseWorld(t, hostileWorld)
 	original, mutated := filepath.Join(dir, "original.yaml"), filepath.Join(dir, "mutated.yaml")
 	writeWorld(t, original, docs)

@@ -97,7 +97,7 @@ func (b *Bounds) Options(root string) manifest.Options {
 
 // Warn tells the person running the command something on standard error.
 func (b *Bounds) Warn(msg string) {
-	fmt.Fprintln(b.cmd.ErrOrStderr(), "Warning:", msg)
+	cli.Fprintf(b.cmd.ErrOrStderr(), "Warning: %s\n", msg)
 }
 
 // guard wraps cmd's RunE: it gives up after the timeout, and fails once the
