@@ -183,6 +183,11 @@ func TestNothingOutsideTheRoot(t *testing.T) {
 			links: map[string]string{"k/zz.json": "OUT/config.json"},
 			read:  "k",
 		},
+		"a kustomization below, linked outside": {
+			files: map[string]string{"d/users.yaml": userAlice},
+			links: map[string]string{"d/x/kustomization.yaml": "OUT/config.json"},
+			read:  "d",
+		},
 		"a base outside the root": {
 			files: map[string]string{"k/kustomization.yaml": "resources: [OUTREL/base]\n"},
 			read:  "k",

@@ -277,7 +277,7 @@ func (rd *reader) readDir(dir string) ([]Document, error) {
 		return nil, fmt.Errorf("cannot walk %s: %w", dir, err)
 	}
 	if len(kustomized) > 0 && (rd.opts.Recursive || len(files) == 0) {
-		return nil, kustomizationTreeError(dir, kustomized)
+		return nil, rd.kustomizationTreeError(dir, kustomized)
 	}
 	if len(skipped) > 0 {
 		rd.warn("the subdirectories of %s are not read (%s): kubectl apply -f reads them only with -R, and so does gatehouse", dir, strings.Join(skipped, ", "))
@@ -305,11 +305,15 @@ func (rd *reader) readDir(dir string) ([]Document, error) {
 // a base once per overlay, or not at all, and read patches as objects. It
 // names the entry points, the kustomizations no other one of the tree uses
 // as a resource or component.
-func kustomizationTreeError(dir string, dirs []string) error {
+func (rd *reader) kustomizationTreeError(dir string, dirs []string) error {
 	dirs = uniqueSorted(dirs)
 	used := map[string]bool{}
 	for _, d := range dirs {
-		for _, ref := range kustomizationRefs(d) {
+		refs, err := rd.kustomizationRefs(d)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
 			used[filepath.Clean(filepath.Join(d, ref))] = true
 		}
 	}
@@ -330,21 +334,25 @@ func kustomizationTreeError(dir string, dirs []string) error {
 
 // kustomizationRefs returns the resources and components the kustomization
 // in dir lists, as kustomize reads them (deprecated bases included); none
-// when it cannot be read, which its build would report.
-func kustomizationRefs(dir string) []string {
+// when it does not parse, which its build would report.
+func (rd *reader) kustomizationRefs(dir string) ([]string, error) {
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
+		p := filepath.Join(dir, name)
+		if _, err := os.Lstat(p); err != nil {
 			continue
+		}
+		data, err := rd.root.readFile(p, p) // in the root, within the limits
+		if err != nil {
+			return nil, err
 		}
 		var k kustypes.Kustomization
 		if err := k.Unmarshal(data); err != nil {
-			return nil
+			return nil, nil //nolint:nilerr // its build would report it
 		}
 		k.FixKustomization()
-		return append(k.Resources, k.Components...)
+		return append(k.Resources, k.Components...), nil
 	}
-	return nil
+	return nil, nil
 }
 
 func uniqueSorted(xs []string) []string {
