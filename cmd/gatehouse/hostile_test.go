@@ -91,7 +91,7 @@ func TestNoCommandNoNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close() //nolint:errcheck // test listener
+	defer l.Close()
 	var conns atomic.Int32
 	go func() {
 		for {

@@ -93,6 +93,7 @@ func (v *vetter) kustomization(real, name string) (int, error) {
 	if err := k.Unmarshal(data); err != nil {
 		return 0, nil //nolint:nilerr // kustomize refuses it with its own message
 	}
+	paths := loadedPaths(&k) // before FixKustomization moves fields kustomize still reads
 	k.FixKustomization()
 	at := filepath.Join(name, filepath.Base(file))
 	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 || k.HelmGlobals != nil {
@@ -111,7 +112,7 @@ func (v *vetter) kustomization(real, name string) (int, error) {
 			}
 		}
 	}
-	for _, p := range loadedPaths(&k) {
+	for _, p := range append(paths, loadedPaths(&k)...) {
 		if err := refuseRemote(at, p); err != nil {
 			return 0, err
 		}
@@ -196,11 +197,15 @@ func loadedPaths(k *kustypes.Kustomization) []string {
 	var ps []string
 	for _, p := range k.Patches {
 		ps = append(ps, p.Path)
+		if !strings.Contains(p.Patch, "\n") {
+			ps = append(ps, p.Patch) // one line: a path, as a patchesStrategicMerge entry may be
+		}
 	}
-	for _, p := range k.PatchesJson6902 {
+	// kustomize builds still read the deprecated patch fields themselves.
+	for _, p := range k.PatchesJson6902 { //nolint:staticcheck // see above
 		ps = append(ps, p.Path)
 	}
-	for _, p := range k.PatchesStrategicMerge {
+	for _, p := range k.PatchesStrategicMerge { //nolint:staticcheck // see above
 		if !strings.Contains(string(p), "\n") {
 			ps = append(ps, string(p))
 		}
