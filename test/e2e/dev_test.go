@@ -308,7 +308,9 @@ func TestOperatorWithKubectl(t *testing.T) {
 			t.Fatalf("kubectl gatehouse %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		live := string(out)
-		offline, err := exec.Command(filepath.Join(binDir, "gatehouse"), append(args, "-f", "../../config/samples")...).CombinedOutput()
+		offlineCmd := exec.Command(filepath.Join(binDir, "gatehouse"), append(args, "-f", "config/samples")...)
+		offlineCmd.Dir = filepath.Join("..", "..") // the input root: the checkout
+		offline, err := offlineCmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("gatehouse %s -f config/samples: %v\n%s", strings.Join(args, " "), err, offline)
 		}
