@@ -238,3 +238,13 @@ func TestBounded(t *testing.T) {
 		t.Errorf("error %v; want the time limit", err)
 	}
 }
+
+// TestUnknownFlagIsUsage: a command line the CLI does not understand is bad
+// input (exit code 2), as a job's author expects of every input error.
+func TestUnknownFlagIsUsage(t *testing.T) {
+	_, _, err := runCLI2(t, t.TempDir(), "access", "--no-such-flag")
+	var ee *cli.ExitError
+	if !errors.As(err, &ee) || ee.Code != 2 {
+		t.Errorf("error %v; want a usage error (exit code 2)", err)
+	}
+}

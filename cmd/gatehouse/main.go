@@ -29,6 +29,8 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// A bad flag is bad input, as every other: exit code 2.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.UsageError(err) })
 	root.AddCommand(
 		dev.NewCommand(),
 		access.NewCommand(),
