@@ -222,18 +222,20 @@ func TestBounded(t *testing.T) {
 		fmt.Fprintf(&world, "---\napiVersion: iam.gatehouse.dev/v1alpha1\nkind: Share\nmetadata: {name: s%d}\nspec:\n  resource: {type: dataset, name: d%d}\n  grantees: [{kind: Organization, name: acme, role: Consumer}]\n", i, i)
 	}
 	dir := tree(t, map[string]string{"world.yaml": world.String()})
-	out, _, err := runCLI2(t, dir, "access", "-f", "world.yaml", "--max-output-bytes", "4096")
 	var ee *cli.ExitError
-	if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), "the output exceeds 4096 bytes (--max-output-bytes raises the limit)") {
-		t.Errorf("error %v; want the output limit", err)
-	}
-	if len(out) > 4096 {
-		t.Errorf("%d bytes printed, over the limit", len(out))
+	for _, format := range []string{"table", "json", "yaml"} {
+		out, _, err := runCLI2(t, dir, "access", "-f", "world.yaml", "-o", format, "--max-output-bytes", "4096")
+		if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), "the output exceeds 4096 bytes (--max-output-bytes raises the limit)") {
+			t.Errorf("-o %s: error %v; want the output limit", format, err)
+		}
+		if len(out) > 4096 || (format != "table" && len(out) == 0) {
+			t.Errorf("-o %s: %d bytes printed; want what fits, streamed, within the limit", format, len(out))
+		}
 	}
 	if _, _, err := runCLI2(t, dir, "access", "-f", "world.yaml"); err != nil {
 		t.Errorf("within the default limit: %v", err)
 	}
-	_, _, err = runCLI2(t, dir, "access", "-f", "world.yaml", "--timeout", "1ns")
+	_, _, err := runCLI2(t, dir, "access", "-f", "world.yaml", "--timeout", "1ns")
 	if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), "gave up after 1ns (--timeout raises the limit)") {
 		t.Errorf("error %v; want the time limit", err)
 	}

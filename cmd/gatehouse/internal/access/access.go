@@ -91,25 +91,59 @@ func (o *options) run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
 	switch o.output {
-	case "json":
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return fmt.Errorf("cannot encode JSON: %w", err)
-		}
-	case "yaml":
-		b, err := yaml.Marshal(out)
-		if err != nil {
-			return fmt.Errorf("cannot encode YAML: %w", err)
-		}
-		buf.Write(b)
-	default:
-		writeAccessTable(&buf, users, out, l.Namespace)
+	case "json", "yaml":
+		return writeStream(w, o.output, out.Users)
 	}
+	var buf bytes.Buffer
+	writeAccessTable(&buf, users, out, l.Namespace)
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// writeStream writes users as accessOutput in JSON (indented) or YAML, one
+// user at a time, so that what a large world prints is never held whole in
+// memory, and a writer that refuses more (--max-output-bytes) stops it at
+// the first user past its limit. The bytes are those of encoding the whole
+// accessOutput at once.
+func writeStream(w io.Writer, format string, users []accessUser) error {
+	var head, sep, tail string
+	switch {
+	case format == "json" && len(users) == 0:
+		head = "{\n  \"users\": []\n}\n"
+	case format == "json":
+		head, sep, tail = "{\n  \"users\": [\n    ", ",\n    ", "\n  ]\n}\n"
+	case len(users) == 0:
+		head = "users: []\n"
+	default:
+		head = "users:\n"
+	}
+	if _, err := w.Write([]byte(head)); err != nil { // JSON and YAML: data, not escaped
+		return err
+	}
+	for i, u := range users {
+		var b []byte
+		var err error
+		if format == "json" {
+			b, err = json.MarshalIndent(u, "    ", "  ")
+		} else {
+			b, err = yaml.Marshal([]accessUser{u})
+		}
+		if err != nil {
+			return fmt.Errorf("cannot encode user %s: %w", u.Login, err)
+		}
+		if i > 0 {
+			b = append([]byte(sep), b...)
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	if len(users) > 0 {
+		_, err := w.Write([]byte(tail))
+		return err
+	}
+	return nil
 }
 
 // selectUsers returns the users of res sorted by login, or only the one
