@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -331,6 +332,16 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a FIFO is refused, not waited on", func(t *testing.T) {
+		root := t.TempDir()
+		if err := syscall.Mkfifo(filepath.Join(root, "pipe.yaml"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Read(Options{Root: root}, root)
+		if err == nil || !strings.Contains(err.Error(), "pipe.yaml: not a regular file") {
+			t.Errorf("error %v; want the FIFO refused", err)
+		}
+	})
 	t.Run("aliases within the limit are read", func(t *testing.T) {
 		root := t.TempDir()
 		writeInto(t, root, map[string]string{"a.yaml": aliasBomb(3)})

@@ -160,6 +160,10 @@ func (r *root) readFile(p, name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", name, err)
 	}
+	if info, err := r.fs.Stat(rel); err != nil || !info.Mode().IsRegular() {
+		// A FIFO would block (its open first), a device never end.
+		return nil, fmt.Errorf("cannot read %s: not a regular file", name)
+	}
 	f, err := r.fs.Open(rel)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", name, err)
