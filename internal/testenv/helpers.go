@@ -57,10 +57,12 @@ func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T
 	}
 }
 
-// updateBackoff is Update's: up to 21 tries, a few milliseconds apart
-// growing slowly, with jitter so that writers colliding on one object stop
-// colliding in lockstep.
-var updateBackoff = wait.Backoff{Steps: 21, Duration: 5 * time.Millisecond, Factor: 1.15, Jitter: 1.0}
+// updateBackoff is Update's: up to 28 tries over two to three seconds, a
+// few milliseconds apart growing slowly, with jitter so that writers
+// colliding on one object stop colliding in lockstep. 21 tries (about a
+// second) ran out once on a loaded machine, where six writers and the
+// controllers' status writes took turns on one License.
+var updateBackoff = wait.Backoff{Steps: 28, Duration: 5 * time.Millisecond, Factor: 1.15, Jitter: 1.0}
 
 // Eventually polls cond every 50 ms until it holds, and fails the test with
 // its last explanation after timeout.

@@ -65,11 +65,11 @@ func TestUpdateRetriesConflictsOnly(t *testing.T) {
 		"conflict, then error": {errs: []error{conflict, apierrors.NewBadRequest("no")}, wantCalls: 2, wantFatal: true},
 		"conflicts forever": {errs: func() []error {
 			var e []error
-			for range 30 {
+			for range updateBackoff.Steps + 5 {
 				e = append(e, conflict)
 			}
 			return e
-		}(), wantCalls: 21, wantFatal: true},
+		}(), wantCalls: updateBackoff.Steps, wantFatal: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
