@@ -128,6 +128,16 @@ func TestNothingRemote(t *testing.T) {
 			t.Errorf("error %v; want the entry refused as remote (kustomize would clone it)", err)
 		}
 	})
+	t.Run("an inline transformer on one line is no path", func(t *testing.T) {
+		dir := writeTree(t, map[string]string{
+			"kustomization.yaml": "resources: [users.yaml]\ntransformers:\n- '{apiVersion: builtin, kind: NamespaceTransformer, metadata: {name: ns, namespace: prod}}'\n",
+			"users.yaml":         userAlice,
+		})
+		docs, err := Read(Options{Root: dir}, dir)
+		if err != nil || len(docs) != 1 || docs[0].Object.GetNamespace() != "prod" {
+			t.Errorf("read %d objects, %v; want alice in prod", len(docs), err)
+		}
+	})
 	t.Run("a transformer config naming a URL", func(t *testing.T) {
 		dir := writeTree(t, map[string]string{
 			"kustomization.yaml": "resources: [users.yaml]\ntransformers: [patch.yaml]\n",

@@ -154,10 +154,11 @@ func (v *vetter) entry(dir, at, entry string) (int, error) {
 }
 
 // inline reports whether an entry of generators, transformers or
-// validators is an object written in place, as kustomize decides it.
+// validators is an object written in place (kustomize takes any entry that
+// decodes as objects), on several lines or in one flow mapping.
 func inline(entry string) bool {
 	var m map[string]any
-	return strings.Contains(entry, "\n") && kyaml.Unmarshal([]byte(entry), &m) == nil && len(m) > 0
+	return kyaml.Unmarshal([]byte(entry), &m) == nil && m["kind"] != nil
 }
 
 // documents counts the documents of a file, as an upper bound of the
