@@ -325,13 +325,24 @@ var gitOptions = []string{
 	"-c", "safe.bareRepository=explicit",
 	"-c", "core.fsmonitor=false",
 	"-c", "core.hooksPath=" + os.DevNull,
+	// No transport: a partial clone's missing blob fails rather than
+	// being fetched (with GIT_NO_LAZY_FETCH for git 2.44 and later).
+	"-c", "protocol.allow=never",
 	"--no-optional-locks",
+}
+
+// gitCommand is git with gitOptions, the machine's environment and no
+// lazy fetch or prompt.
+func gitCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command("git", append(append([]string{}, gitOptions...), args...)...)
+	cmd.Env = append(os.Environ(), "GIT_NO_LAZY_FETCH=1", "GIT_TERMINAL_PROMPT=0")
+	return cmd
 }
 
 // git runs git in dir ("" for the working directory) and returns its
 // standard output.
 func git(dir string, args ...string) (string, error) {
-	cmd := exec.Command("git", append(append([]string{}, gitOptions...), args...)...)
+	cmd := gitCommand(args...)
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -366,8 +377,7 @@ type gitProcess struct {
 // start starts git on r's git directory, its standard input and output
 // pipes.
 func (r *gitRepository) start(args ...string) (*gitProcess, error) {
-	argv := append(append([]string{}, gitOptions...), "--git-dir="+r.gitDir)
-	p := &gitProcess{name: args[0], cmd: exec.Command("git", append(argv, args...)...)}
+	p := &gitProcess{name: args[0], cmd: gitCommand(append([]string{"--git-dir=" + r.gitDir}, args...)...)}
 	p.cmd.Dir = r.top
 	p.cmd.Stderr = &p.stderr
 	stdin, err := p.cmd.StdinPipe()
