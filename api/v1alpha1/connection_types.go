@@ -240,6 +240,10 @@ const (
 	// ReasonProjected (SecretAccess): the Roles and RoleBindings are
 	// written.
 	ReasonProjected = "Projected"
+	// ReasonNameTaken (SecretAccess): a Role or RoleBinding the operator
+	// would write for the Connection exists and is not the Connection's;
+	// the operator writes nothing in its place.
+	ReasonNameTaken = "NameTaken"
 	// ReasonNoKubernetesGroup (SecretAccess): a Group of detailsReadableBy
 	// has no spec.kubernetesGroup, so the API server cannot tell its members.
 	ReasonNoKubernetesGroup = "NoKubernetesGroup"

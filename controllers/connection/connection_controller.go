@@ -49,9 +49,10 @@ type Reconciler struct {
 	// Secrets, the operator's Roles and RoleBindings) and writes. Users
 	// and Groups it does not read: the engine's Index answers for them.
 	Client client.Client
-	// Secrets reads the Secrets a Connection references by name, live from
-	// the API server (they are not cached).
-	Secrets client.Reader
+	// Live reads from the API server what is not cached: the Secrets a
+	// Connection references by name, and a Role or RoleBinding whose name
+	// the operator is about to take (NameTaken).
+	Live client.Reader
 	// Recorder records Events on Connections.
 	Recorder events.EventRecorder
 	// Tests holds the connection tests' verdicts (TestReconciler runs
@@ -103,7 +104,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, err
 	}
 	s := &scope{conn: &conn}
-	if err := readSecrets(ctx, r.Secrets, s); err != nil {
+	if err := readSecrets(ctx, r.Live, s); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.readUserSecrets(ctx, s); err != nil {
@@ -125,8 +126,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}
 	creds := credentialsCondition(&conn, s.results, c)
 	want, access := renderAccess(in)
-	if err := applyAccess(ctx, r.Client, &conn, want); err != nil {
+	taken, err := applyAccess(ctx, r.Client, r.Live, &conn, want)
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	var result ctrl.Result
+	if len(taken) > 0 {
+		// Nothing tells when a person's object goes: look again.
+		access, result = nameTaken(taken), ctrl.Result{RequeueAfter: time.Minute}
 	}
 	reach, testedAt := r.reachability(ctx, s, creds.Status == metav1.ConditionTrue)
 
@@ -141,10 +148,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	cur := conn.Status
 	wrote, err := x.Apply(ctx, &want2, status.Unchanged(cur, want2, connectionConditions))
 	if !wrote || err != nil {
-		return ctrl.Result{}, err
+		return result, err
 	}
 	r.recordReachability(&conn, cur.Conditions, reach)
-	return ctrl.Result{}, nil
+	return result, nil
 }
 
 func connectionConditions(s *iamv1alpha1.ConnectionStatus) *[]metav1.Condition { return &s.Conditions }

@@ -267,7 +267,7 @@ func TestRBACGlobal(t *testing.T) {
 		t.Errorf("eve may list Secrets: %v", err)
 	}
 	var role rbacv1.Role
-	if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-warehouse"}, &role); err != nil {
+	if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse:connection:warehouse"}, &role); err != nil {
 		t.Fatal(err)
 	}
 	want := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{"warehouse-creds"}}}
@@ -319,7 +319,7 @@ func TestRBACFromOldRelease(t *testing.T) {
 	create(t, conn)
 	waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionSecretAccess, tru, iamv1alpha1.ReasonProjected)
 	// The old state: the binding names the kubernetesGroup.
-	update(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gatehouse-connection-warehouse"}}, func(b *rbacv1.RoleBinding) {
+	update(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gatehouse:connection:warehouse"}}, func(b *rbacv1.RoleBinding) {
 		b.Subjects = []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "k8s-readers"}}
 	})
 	// Any reconcile (here: a new annotation of no consequence... a spec change) restores it.
@@ -328,7 +328,7 @@ func TestRBACFromOldRelease(t *testing.T) {
 	})
 	eventually(t, "the binding names eve, not the group", func() (bool, string) {
 		var b rbacv1.RoleBinding
-		if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-warehouse"}, &b); err != nil {
+		if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse:connection:warehouse"}, &b); err != nil {
 			return false, err.Error()
 		}
 		return len(b.Subjects) == 1 && b.Subjects[0].Kind == rbacv1.UserKind && b.Subjects[0].Name == "eve@example.com", mustJSON(b.Subjects)
@@ -594,9 +594,9 @@ func TestOperatorRBAC(t *testing.T) {
 		_ = env.Client.Delete(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns + "-manager"}})
 	})
 	op := as(t, operator)
-	r := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "gatehouse-connection-x", Namespace: ns},
+	r := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "gatehouse:connection:x", Namespace: ns},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{"x-creds"}}}}
-	b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "gatehouse-connection-x", Namespace: ns},
+	b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "gatehouse:connection:x", Namespace: ns},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.Name},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "k8s-readers"}}}
 	// By server-side apply, as the controller writes them.
@@ -660,7 +660,7 @@ func TestConfusedDeputy(t *testing.T) {
 			}
 			waitCondition(t, ns, "carols-scratch", iamv1alpha1.ConditionReachable, unk, iamv1alpha1.ReasonNotTested)
 			var role rbacv1.Role
-			err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-carols-scratch"}, &role)
+			err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse:connection:carols-scratch"}, &role)
 			if err == nil && strings.Contains(mustJSON(role.Rules), "warehouse-credentials") {
 				t.Errorf("a Role grants the unmarked Secret: %s", mustJSON(role.Rules))
 			}
@@ -801,4 +801,66 @@ func TestRBACMatchesEngine(t *testing.T) {
 		}
 		return true, ""
 	})
+}
+
+// TestNameTaken: issue 24's finding 4, and the upgrade. A Role and
+// RoleBinding someone created under a name the Connection's access would
+// take are not the operator's: it writes nothing in their place, says
+// NameTaken, and the person's objects stay as they were. The objects of
+// the old names that the Connection controls are deleted on upgrade, and
+// its access is written under the new names.
+func TestNameTaken(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	create(t, seatedLicense(ns, 5), group(ns, "readers", "k8s-readers"), seated(user(ns, "eve", "readers")),
+		markedFor("lake", secret(ns, "lake-creds", basic("svc", "pw-taken-41"), nil)),
+		markedFor("warehouse", secret(ns, "warehouse-creds", basic("svc", "pw-taken-42"), nil)))
+	theirs := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gatehouse:connection:lake"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}}}
+	theirBinding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gatehouse:connection:lake"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: theirs.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory@example.com"}}}
+	create(t, theirs, theirBinding)
+	conn := globalConn(ns, "lake", iamv1alpha1.ConnectionType("Snowflake"), "lake-creds", nil)
+	conn.Spec.DetailsReadableBy = groups("readers")
+	create(t, conn)
+	c := waitCondition(t, ns, "lake", iamv1alpha1.ConditionSecretAccess, fls, iamv1alpha1.ReasonNameTaken)
+	if cond := meta.FindStatusCondition(c.Status.Conditions, iamv1alpha1.ConditionSecretAccess); !strings.Contains(cond.Message, "Role gatehouse:connection:lake") {
+		t.Errorf("SecretAccess says %q; want the Role named", cond.Message)
+	}
+	var role rbacv1.Role
+	if err := env.Client.Get(ctx(t), client.ObjectKeyFromObject(theirs), &role); err != nil {
+		t.Fatal(err)
+	}
+	if mustJSON(role.Rules) != mustJSON(theirs.Rules) || len(role.OwnerReferences) != 0 {
+		t.Errorf("the person's Role was written: rules %s, owners %v", mustJSON(role.Rules), role.OwnerReferences)
+	}
+	var binding rbacv1.RoleBinding
+	if err := env.Client.Get(ctx(t), client.ObjectKeyFromObject(theirBinding), &binding); err != nil {
+		t.Fatal(err)
+	}
+	if mustJSON(binding.Subjects) != mustJSON(theirBinding.Subjects) || len(binding.OwnerReferences) != 0 {
+		t.Errorf("the person's RoleBinding was written: subjects %s, owners %v", mustJSON(binding.Subjects), binding.OwnerReferences)
+	}
+
+	// The upgrade: a Connection's access under the old name, as the last
+	// release wrote it, goes; the new name takes its place.
+	old := globalConn(ns, "warehouse", iamv1alpha1.ConnectionType("Snowflake"), "warehouse-creds", nil)
+	old.Spec.DetailsReadableBy = groups("readers")
+	create(t, old)
+	c = waitCondition(t, ns, "warehouse", iamv1alpha1.ConditionSecretAccess, tru, iamv1alpha1.ReasonProjected)
+	owner := []metav1.OwnerReference{*metav1.NewControllerRef(c, iamv1alpha1.GroupVersion.WithKind("Connection"))}
+	labels := map[string]string{connection.LabelManagedBy: connection.ManagedBy}
+	create(t, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gatehouse-connection-warehouse", OwnerReferences: owner, Labels: labels},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{"warehouse-creds"}}}})
+	update(t, &iamv1alpha1.Connection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "warehouse"}}, func(c *iamv1alpha1.Connection) {
+		c.Spec.Parameters = map[string]string{"account": "x"}
+	})
+	eventually(t, "the Role of the old name is deleted", func() (bool, string) {
+		err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-warehouse"}, &rbacv1.Role{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse:connection:warehouse"}, &rbacv1.Role{}); err != nil {
+		t.Errorf("the Role of the new name: %v", err)
+	}
 }

@@ -42,7 +42,7 @@ func TestHangingProbeDelaysNoProjection(t *testing.T) {
 	create(t, markedFor("fast", secret(ns, "fast", basic("svc", "pw-fast-1"), nil)), fast)
 	eventually(t, "the fast Connection's RoleBinding", func() (bool, string) {
 		var b rbacv1.RoleBinding
-		err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse-connection-fast"}, &b)
+		err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "gatehouse:connection:fast"}, &b)
 		return err == nil && len(b.Subjects) == 1, fmt.Sprintf("%v %v", err, b.Subjects)
 	})
 	took := time.Since(start)

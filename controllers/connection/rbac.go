@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -31,12 +32,16 @@ const (
 	ManagedBy      = "gatehouse"
 )
 
-// Name prefixes of the Roles and RoleBindings: one pair for the
-// Connection's details (its global credential and OAuth2 client secret),
-// and one pair per per-user credential Secret.
+// Name prefixes of the Roles and RoleBindings: one pair (or one per bucket
+// of readers) for the Connection's details (its global credential and
+// OAuth2 client secret), and one pair per per-user credential Secret. The
+// names hold ":", which no Connection or Secret name can: the objects of
+// one Connection or Secret cannot take the names of another's (a personal
+// Connection named lake-1-of-2 once took those of Connection lake's second
+// bucket). Names a person took first are NameTaken, never overwritten.
 const (
-	detailsPrefix    = "gatehouse-connection-"
-	credentialPrefix = "gatehouse-credential-"
+	detailsPrefix    = "gatehouse:connection:"
+	credentialPrefix = "gatehouse:credential:"
 )
 
 // secretAccess is one Role and its RoleBinding: get on exactly secrets, for
@@ -148,7 +153,8 @@ const readersPerBinding = 500
 // readerBindings spreads readers (Kubernetes identities by User name) over
 // the fewest power-of-two number of RoleBindings that keeps each under
 // readersPerBinding, each reader in the one its User name hashes to. One
-// binding keeps the name gatehouse-connection-<name>.
+// binding has the name gatehouse:connection:<name>, several
+// gatehouse:connection:<name>:<i>-of-<n>.
 func readerBindings(conn string, secrets []string, readers map[string]string) []secretAccess {
 	if len(readers) == 0 {
 		return nil
@@ -171,7 +177,7 @@ func readerBindings(conn string, secrets []string, readers map[string]string) []
 		}
 		name := objectName(detailsPrefix, conn)
 		if buckets > 1 {
-			name = objectName(detailsPrefix, fmt.Sprintf("%s-%d-of-%d", conn, b+1, buckets))
+			name = objectName(detailsPrefix, fmt.Sprintf("%s:%d-of-%d", conn, b+1, buckets))
 		}
 		out = append(out, secretAccess{name: name, secrets: secrets, subjects: sortSubjects(subs)})
 	}
@@ -221,20 +227,24 @@ func ownerRef(conn *iamv1alpha1.Connection) metav1.OwnerReference {
 }
 
 // applyAccess makes the Roles and RoleBindings controlled by conn exactly
-// want: it deletes the others, then applies (server-side, as FieldManager)
-// each one of want that the cache does not show as wanted. The bindings go
-// before their Roles when access is removed, and after them when it is
-// added. Labels someone else set on them are theirs and stay.
-func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connection, want []secretAccess) error {
+// want: it deletes the others (the ones of older names included), then
+// applies (server-side, as FieldManager) each one of want that the cache
+// does not show as wanted. A name of want that the cache does not show as
+// conn's is read live first: an object of that name that conn does not
+// control is someone else's, and nothing is written for it; its name is
+// returned among taken. The bindings go before their Roles when access is
+// removed, and after them when it is added. Labels someone else set on
+// them are theirs and stay.
+func applyAccess(ctx context.Context, c client.Client, live client.Reader, conn *iamv1alpha1.Connection, want []secretAccess) (taken []string, err error) {
 	in := client.InNamespace(conn.Namespace)
 	managed := client.MatchingLabels{LabelManagedBy: ManagedBy}
 	var roles rbacv1.RoleList
 	if err := c.List(ctx, &roles, in, managed); err != nil {
-		return fmt.Errorf("cannot list the Roles of namespace %s: %w", conn.Namespace, err)
+		return nil, fmt.Errorf("cannot list the Roles of namespace %s: %w", conn.Namespace, err)
 	}
 	var bindings rbacv1.RoleBindingList
 	if err := c.List(ctx, &bindings, in, managed); err != nil {
-		return fmt.Errorf("cannot list the RoleBindings of namespace %s: %w", conn.Namespace, err)
+		return nil, fmt.Errorf("cannot list the RoleBindings of namespace %s: %w", conn.Namespace, err)
 	}
 	wanted := map[string]bool{}
 	for _, a := range want {
@@ -248,7 +258,7 @@ func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connect
 		}
 		if !wanted[b.Name] {
 			if err := deleteObject(ctx, c, b, "RoleBinding"); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
@@ -262,7 +272,7 @@ func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connect
 		}
 		if !wanted[r.Name] {
 			if err := deleteObject(ctx, c, r, "Role"); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
@@ -272,10 +282,21 @@ func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connect
 	labels := ownedLabels(conn)
 	opts := []client.ApplyOption{client.FieldOwner(FieldManager), client.ForceOwnership}
 	for _, a := range want {
+		key := client.ObjectKey{Namespace: conn.Namespace, Name: a.name}
+		if curRoles[a.name] == nil || curBindings[a.name] == nil {
+			someone, err := takenBy(ctx, live, conn, key)
+			if err != nil {
+				return nil, err
+			}
+			if someone != "" {
+				taken = append(taken, someone)
+				continue
+			}
+		}
 		rules := roleRules(a)
 		if cur := curRoles[a.name]; cur == nil || !status.Equal(cur.Rules, rules) || !hasLabels(cur.Labels, labels) {
 			if err := c.Apply(ctx, roleApply(conn, a, owner, labels), opts...); err != nil {
-				return fmt.Errorf("cannot apply Role %s/%s: %w", conn.Namespace, a.name, err)
+				return nil, fmt.Errorf("cannot apply Role %s/%s: %w", conn.Namespace, a.name, err)
 			}
 		}
 		ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: a.name}
@@ -283,17 +304,45 @@ func applyAccess(ctx context.Context, c client.Client, conn *iamv1alpha1.Connect
 		if cur != nil && cur.RoleRef != ref {
 			// roleRef cannot change: the binding is replaced.
 			if err := deleteObject(ctx, c, cur, "RoleBinding"); err != nil {
-				return err
+				return nil, err
 			}
 			cur = nil
 		}
 		if cur == nil || !status.Equal(cur.Subjects, a.subjects) || !hasLabels(cur.Labels, labels) {
 			if err := c.Apply(ctx, bindingApply(conn, a, owner, labels), opts...); err != nil {
-				return fmt.Errorf("cannot apply RoleBinding %s/%s: %w", conn.Namespace, a.name, err)
+				return nil, fmt.Errorf("cannot apply RoleBinding %s/%s: %w", conn.Namespace, a.name, err)
 			}
 		}
 	}
-	return nil
+	return taken, nil
+}
+
+// takenBy reads the Role and the RoleBinding named key live, and names the
+// first that exists and that conn does not control ("Role x"), or "".
+func takenBy(ctx context.Context, live client.Reader, conn *iamv1alpha1.Connection, key client.ObjectKey) (string, error) {
+	for _, o := range []struct {
+		obj  client.Object
+		kind string
+	}{{&rbacv1.Role{}, "Role"}, {&rbacv1.RoleBinding{}, "RoleBinding"}} {
+		err := live.Get(ctx, key, o.obj)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("cannot read %s %s/%s: %w", o.kind, key.Namespace, key.Name, err)
+		}
+		if !metav1.IsControlledBy(o.obj, conn) {
+			return o.kind + " " + key.Name, nil
+		}
+	}
+	return "", nil
+}
+
+// nameTaken is the SecretAccess condition when names are taken.
+func nameTaken(taken []string) metav1.Condition {
+	return status.Condition(iamv1alpha1.ConditionSecretAccess, false, iamv1alpha1.ReasonNameTaken,
+		fmt.Sprintf("%s %s not this Connection's, so the operator wrote nothing in %s place: names under gatehouse: are the operator's; delete %s, and the Connection's access is written at the next reconcile.",
+			words.List(taken), words.Plural(len(taken), "exists and is", "exist and are"), words.Plural(len(taken), "its", "their"), words.Plural(len(taken), "it", "them")))
 }
 
 // deleteObject deletes obj (a Role or RoleBinding) as read; gone already is

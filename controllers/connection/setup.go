@@ -122,7 +122,7 @@ func setupConnection(mgr ctrl.Manager, d wiring.Deps, names cache.Cache, tests *
 	c := mgr.GetClient()
 	rec := &Reconciler{
 		Client:   c,
-		Secrets:  mgr.GetAPIReader(),
+		Live:     mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorder("gatehouse-connection"),
 		Tests:    tests,
 		Engine:   d.Engine,
