@@ -508,19 +508,41 @@ func (ix *Index) IdentityConflicts(name string) []string {
 
 // metaChange is what a change does to an object besides its spec.
 type metaChange struct {
-	finalizers, labels bool
+	finalizers, labels, owners bool
 }
 
 func metaChanged(before, after metav1.Object) metaChange {
 	var c metaChange
 	var bf []string
 	var bLabels, bAnn map[string]string
+	var bOwners []metav1.OwnerReference
 	if before != nil {
-		bf, bLabels, bAnn = before.GetFinalizers(), before.GetLabels(), before.GetAnnotations()
+		bf, bLabels, bAnn, bOwners = before.GetFinalizers(), before.GetLabels(), before.GetAnnotations(), before.GetOwnerReferences()
 	}
 	c.finalizers = !slices.Equal(sortedCopy(bf), sortedCopy(after.GetFinalizers()))
+	c.owners = !sameOwners(bOwners, after.GetOwnerReferences())
 	c.labels = !maps.Equal(bLabels, after.GetLabels()) || !maps.Equal(withoutLastApplied(bAnn), withoutLastApplied(after.GetAnnotations()))
 	return c
+}
+
+// sameOwners reports whether two lists hold the same owner references, in
+// any order.
+func sameOwners(a, b []metav1.OwnerReference) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range b {
+		if !slices.ContainsFunc(a, func(y metav1.OwnerReference) bool { return sameOwner(x, y) }) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameOwner(x, y metav1.OwnerReference) bool {
+	sameBool := func(p, q *bool) bool { return (p == nil) == (q == nil) && (p == nil || *p == *q) }
+	return x.APIVersion == y.APIVersion && x.Kind == y.Kind && x.Name == y.Name && x.UID == y.UID &&
+		sameBool(x.Controller, y.Controller) && sameBool(x.BlockOwnerDeletion, y.BlockOwnerDeletion)
 }
 
 func sortedCopy(s []string) []string {
@@ -544,7 +566,7 @@ func withoutLastApplied(m map[string]string) map[string]string {
 // finalizers, labels and annotations (kubectl's last-applied record aside).
 func SameMeta(a, b metav1.Object) bool {
 	c := metaChanged(a, b)
-	return !c.finalizers && !c.labels
+	return !c.finalizers && !c.labels && !c.owners
 }
 
 // CheckShareMeta judges what a change does to a Share besides its
@@ -608,6 +630,9 @@ func (ix *Index) checkMeta(kind string, ref iamv1alpha1.ResourceRef, before, aft
 	}
 	if c.finalizers {
 		return violation(2, "%s cannot change the finalizers of %s %s: a finalizer holds it in place, and so its access, so only administrators set or remove them.", req.User, kind, after.GetName())
+	}
+	if c.owners {
+		return violation(2, "%s cannot set or change the owner references of %s %s: the garbage collector deletes an object whose owners are gone, and its access with it (another could then take the resource), so only administrators set them.", req.User, kind, after.GetName())
 	}
 	if before == nil {
 		return nil

@@ -61,4 +61,8 @@ func TestGrantMetadata(t *testing.T) {
 	denied(t, edit(dan, func(g *iamv1alpha1.ResourceGrant) { g.Finalizers = []string{"example.com/pin"} }), "cannot change the finalizers of ResourceGrant churn")
 	denied(t, edit(dan, func(g *iamv1alpha1.ResourceGrant) { g.Labels = map[string]string{"x": "y"} }), "cannot change the labels or annotations of ResourceGrant churn")
 	allowed(t, edit(admin(t), func(g *iamv1alpha1.ResourceGrant) { g.Labels = map[string]string{"x": "y"} }))
+	// Issue 24, finding 1: an owner of the attacker's choosing, so that the
+	// garbage collector deletes the grant.
+	denied(t, edit(dan, ghostOwner), "dan cannot set or change the owner references of ResourceGrant churn")
+	denied(t, edit(as(t, "nobody@acme.example"), ghostOwner), "is not a Gatehouse User")
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
 
@@ -95,6 +97,17 @@ func TestShareCompleteness(t *testing.T) {
 	denied(t, change(t, carl, ns, "sales", func(s *iamv1alpha1.Share) { s.Labels = map[string]string{"argocd.argoproj.io/instance": "prune-me"} }),
 		"cannot change the labels or annotations of Share sales: that needs the right to delete it")
 
+	// Issue 24, finding 1: an owner reference of the attacker's choosing,
+	// by every requester class but the administrators: the garbage
+	// collector would delete the Share, and its first Share be anyone's.
+	for _, p := range []person{bob, carl, dan, as(t, "nobody@acme.example")} {
+		if err := change(t, p, ns, "sales", ghostOwner); err == nil || !(strings.Contains(err.Error(), "cannot set or change the owner references of Share sales") || strings.Contains(err.Error(), "is not a Gatehouse User")) {
+			t.Errorf("a ghost owner: %v; want a denial", err)
+		}
+	}
+	ghost := share(ns, "ghosted", "dataset/ghosted", to("User", "bob", "Owner"))
+	ghostOwner(ghost)
+	denied(t, bob.Create(bg(), ghost), "bob cannot set or change the owner references of Share ghosted")
 	// A first Share by a user who waits for a seat.
 	denied(t, pat.Create(bg(), share(ns, "pats", "dataset/pats", to("User", "pat", "Owner"))), "holds no seat")
 	// Look-alike names.
@@ -112,4 +125,10 @@ func TestShareCompleteness(t *testing.T) {
 	}
 	waitShareIndexed(t, ns, "legacy")
 	denied(t, change(t, bob, ns, "legacy", setGrantee(1, to("User", "eve", "Editor"))), "User eve is inactive")
+}
+
+// ghostOwner gives an object an owner that does not exist, which the
+// garbage collector takes as gone.
+func ghostOwner[T metav1.Object](o T) {
+	o.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "ghost", UID: "6f1d2b1c-0000-4000-8000-000000000002"}})
 }
