@@ -30,12 +30,18 @@ func ForbiddenKubernetesGroup(kg string, adminGroups []string) string {
 	return ""
 }
 
+// SelfEditablePaths are the paths of its own User a person may change (what
+// SelfEditable admits), as field names from the object's root: the apply
+// history of a self-edit may claim these and nothing else.
+var SelfEditablePaths = [][]string{{"spec", "displayName"}, {"spec", "email"}}
+
 // SelfEditable reports whether a change to a User touches only what its
-// own person may change: the display name and e-mail (and kubectl's record
-// of its last apply). Everything else of a User (groups, profile, activity,
-// organization, source, directory, authMethod, Kubernetes identity and
-// metadata) is administrators' to change: the User webhook admits such a
-// change from the person the User stands for, and nothing more.
+// own person may change: the display name and e-mail (and its apply
+// history, which the webhook judges by path: internal/history). Everything
+// else of a User (groups, profile, activity, organization, source,
+// directory, authMethod, Kubernetes identity and metadata) is
+// administrators' to change: the User webhook admits such a change from
+// the person the User stands for, and nothing more.
 func SelfEditable(before, after *iamv1alpha1.User) bool {
 	b, a := before.DeepCopy(), after.DeepCopy()
 	b.Spec.DisplayName, b.Spec.Email = a.Spec.DisplayName, a.Spec.Email

@@ -6,9 +6,11 @@ import (
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/history"
 )
 
 // user judges a User change. It refuses, for everyone, administrators
@@ -78,7 +80,15 @@ func (v *Validator) selfEdit(ctx context.Context, req admission.Request, before,
 		return false, unavailable(err)
 	}
 	if me, ok := ix.UserForKubernetesName(req.UserInfo.Username); ok && me == before.Name {
+		if r := ix.ComputeUser(me); r == nil || r.Seat != iamv1alpha1.SeatGranted {
+			return false, deny("%s is inactive or holds no seat, so it cannot change its own User %s/%s; ask an administrator.",
+				req.UserInfo.Username, req.Namespace, before.Name)
+		}
 		if access.SelfEditable(before, after) {
+			if why := history.Judge(before, after, selfPaths); why != "" {
+				return false, deny("%s cannot make this change of its own User %s/%s: %s; a person may claim in the apply history only spec.displayName and spec.email.",
+					req.UserInfo.Username, req.Namespace, before.Name, why)
+			}
 			return true, nil // one's own display name and e-mail
 		}
 		return false, deny("%s may change only spec.displayName and spec.email of its own User %s/%s; "+
@@ -88,6 +98,19 @@ func (v *Validator) selfEdit(ctx context.Context, req admission.Request, before,
 	return false, deny("%s cannot change User %s/%s: only administrators (the groups of --admin-groups, or a User holding admin) change other people's Users; ask one.",
 		req.UserInfo.Username, req.Namespace, before.Name)
 }
+
+// selfPaths are access.SelfEditablePaths as field paths.
+var selfPaths = func() []fieldpath.Path {
+	out := make([]fieldpath.Path, len(access.SelfEditablePaths))
+	for i, p := range access.SelfEditablePaths {
+		elems := make([]any, len(p))
+		for j, f := range p {
+			elems[j] = f
+		}
+		out[i] = fieldpath.MakePathOrDie(elems...)
+	}
+	return out
+}()
 
 // userIdentity judges the login and the Kubernetes identity of a User, for
 // everyone: two Users standing for one identity would let either act as

@@ -1,12 +1,14 @@
 package admission_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -178,4 +180,50 @@ func TestRuleBreakersMayBeFixed(t *testing.T) {
 	denied(t, updateUser(t, hr, ns, "mallory", func(u *iamv1alpha1.User) { u.Spec.KubernetesUsername = "alice@acme.example" }), "already User alice's")
 	allowed(t, updateUser(t, hr, ns, "mallory", func(u *iamv1alpha1.User) { u.Spec.Active = ptr.To(false) }))
 	allowed(t, hr.Delete(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mallory"}}))
+}
+
+// TestApplyHistory: issue 24, finding 2. A person may claim in its own
+// User's apply history only what it may change (display name, e-mail):
+// a forged entry of the administrators' manager, a server-side apply of a
+// field it cannot change (under any manager name), a reset, and a poisoned
+// last-applied record are refused, so that the next routine apply by an
+// administrator cannot change what the person could not. An inactive or
+// unseated person edits nothing of its own User.
+func TestApplyHistory(t *testing.T) {
+	ns := world(t)
+	carl := as(t, "carl@acme.example")
+	key := client.ObjectKey{Namespace: ns, Name: "carl"}
+	patch := func(p person, typ types.PatchType, body string, opts ...client.PatchOption) error {
+		return p.Patch(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}, client.RawPatch(typ, []byte(body)), opts...)
+	}
+	const own = "cannot make this change of its own User"
+	// A display name by server-side apply, under any manager name: admitted.
+	allowed(t, patch(carl, types.ApplyPatchType, `{"apiVersion":"iam.gatehouse.dev/v1alpha1","kind":"User","metadata":{"name":"carl"},"spec":{"displayName":"Carl"}}`,
+		client.FieldOwner("gitops")))
+	// The same apply that also claims spec.login (unchanged): refused.
+	denied(t, patch(carl, types.ApplyPatchType, `{"apiVersion":"iam.gatehouse.dev/v1alpha1","kind":"User","metadata":{"name":"carl"},"spec":{"displayName":"Carl C.","login":"carl"}}`,
+		client.FieldOwner("gitops")), own, "as .spec.login")
+	// A forged entry of the directory's manager owning spec.active.
+	var cur iamv1alpha1.User
+	if err := env.Client.Get(bg(), key, &cur); err != nil {
+		t.Fatal(err)
+	}
+	forged := append(slices.Clone(cur.ManagedFields), metav1.ManagedFieldsEntry{Manager: "gatehouse-directory", Operation: metav1.ManagedFieldsOperationApply,
+		APIVersion: "iam.gatehouse.dev/v1alpha1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:active":{},"f:profile":{}}}`)})
+	body, err := json.Marshal([]map[string]any{{"op": "replace", "path": "/metadata/managedFields", "value": forged}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied(t, patch(carl, types.JSONPatchType, string(body)), own, `manager "gatehouse-directory"`)
+	// A reset.
+	denied(t, patch(carl, types.MergePatchType, `{"metadata":{"managedFields":[{}]}}`), own)
+	// A poisoned last-applied record.
+	denied(t, patch(carl, types.MergePatchType, `{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"spec\":{\"active\":false,\"login\":\"carl\"}}"}}}`),
+		own, "kubectl.kubernetes.io/last-applied-configuration would record fields this requester cannot change (spec.active, spec.login)")
+	// An administrator may.
+	allowed(t, patch(as(t, "hr@acme.example"), types.MergePatchType, `{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"spec\":{\"login\":\"carl\"}}"}}}`))
+
+	// Finding 2's inactive person, and one waiting for a seat.
+	denied(t, updateUser(t, as(t, "eve@acme.example"), ns, "eve", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Eve" }), "is inactive or holds no seat")
+	denied(t, updateUser(t, as(t, "pat@acme.example"), ns, "pat", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Pat" }), "is inactive or holds no seat")
 }
