@@ -656,3 +656,56 @@ func lowerFirst(s string) string {
 	}
 	return strings.ToLower(s[:1]) + s[1:]
 }
+
+// ShareWritablePaths are the paths of Share s that requester req may change
+// (as field names from the object's root), for judging the apply history
+// a change leaves (internal/history): its grantees and note with the right
+// to change its grantees (SPEC rules 2 and 5), its labels and annotations
+// with the right to delete it; and its resource, which nobody can change
+// (the CRD), so that claiming it changes nothing. Never finalizers or
+// owners.
+func (ix *Index) ShareWritablePaths(s *iamv1alpha1.Share, req Requester) [][]string {
+	ti, err := info(s.Spec.Resource.Type)
+	if err != nil {
+		return nil
+	}
+	ix.mu.RLock()
+	res := ix.resources[resKey{typeByName[s.Spec.Resource.Type], s.Spec.Resource.Name}]
+	sc := ix.getScratch()
+	me := ix.requesterOn(sc, req.User, res)
+	ix.putScratch(sc)
+	ix.mu.RUnlock()
+	out := [][]string{{"spec", "resource"}}
+	if me.admin || ti.mayShare(shareChange, me) {
+		out = append(out, []string{"spec", "grantees"}, []string{"spec", "note"})
+	}
+	if CheckShare(ix, s, nil, req) == nil {
+		out = append(out, []string{"metadata", "labels"}, []string{"metadata", "annotations"})
+	}
+	return out
+}
+
+// GrantWritablePaths is ShareWritablePaths for ResourceGrant g: its
+// subjects and permissions with the right to change its permissions (admin,
+// Owner or the type's manage permission), its labels and annotations with
+// the right to delete it.
+func (ix *Index) GrantWritablePaths(g *iamv1alpha1.ResourceGrant, req Requester) [][]string {
+	ti, err := info(g.Spec.Resource.Type)
+	if err != nil {
+		return nil
+	}
+	ix.mu.RLock()
+	res := ix.resources[resKey{typeByName[g.Spec.Resource.Type], g.Spec.Resource.Name}]
+	sc := ix.getScratch()
+	me := ix.requesterOn(sc, req.User, res)
+	ix.putScratch(sc)
+	ix.mu.RUnlock()
+	out := [][]string{{"spec", "resource"}} // immutable, as for a Share
+	if me.admin || me.rank == rankOwner || me.preGate&ti.manage != 0 {
+		out = append(out, []string{"spec", "subjects"}, []string{"spec", "permissions"})
+	}
+	if CheckGrant(ix, g, nil, req) == nil {
+		out = append(out, []string{"metadata", "labels"}, []string{"metadata", "annotations"})
+	}
+	return out
+}

@@ -280,3 +280,39 @@ func keysOf(ms ...map[string]any) map[string]bool {
 	}
 	return out
 }
+
+// Paths makes field paths of lists of field names from the object's root
+// (access's way of naming what a requester may change).
+func Paths(names [][]string) []fieldpath.Path {
+	out := make([]fieldpath.Path, len(names))
+	for i, p := range names {
+		elems := make([]any, len(p))
+		for j, f := range p {
+			elems[j] = f
+		}
+		out[i] = fieldpath.MakePathOrDie(elems...)
+	}
+	return out
+}
+
+// Same reports whether two versions of an object carry the same apply
+// history: the same managedFields entries but for their times (which the
+// API server moves on a write that changes nothing else), and the same
+// last-applied record.
+func Same(before, after metav1.Object) bool {
+	if before.GetAnnotations()[LastApplied] != after.GetAnnotations()[LastApplied] {
+		return false
+	}
+	b, a := before.GetManagedFields(), after.GetManagedFields()
+	if len(b) != len(a) {
+		return false
+	}
+	for i := range b {
+		x, y := b[i], a[i]
+		if x.Manager != y.Manager || x.Operation != y.Operation || x.APIVersion != y.APIVersion || x.Subresource != y.Subresource ||
+			x.FieldsType != y.FieldsType || !bytes.Equal(x.FieldsV1.GetRawBytes(), y.FieldsV1.GetRawBytes()) {
+			return false
+		}
+	}
+	return true
+}

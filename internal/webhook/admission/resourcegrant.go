@@ -8,6 +8,7 @@ import (
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
+	"github.com/gatehouse-dev/gatehouse/internal/history"
 )
 
 // resourceGrant judges a ResourceGrant change. For everyone but the
@@ -15,12 +16,14 @@ import (
 // refuses a requester that is no Gatehouse User, granting a permission one
 // does not hold, and changing grants without admin or editPermissions on
 // the resource (access.CheckGrant), and changing labels, annotations and
-// finalizers as access.CheckGrantMeta says. A change that leaves the grant
-// as it was passes for everyone.
+// finalizers and owner references as access.CheckGrantMeta says, and an
+// apply history claiming a path it may not change (internal/history,
+// access.Index.GrantWritablePaths). A change that leaves the grant and its
+// history as they were passes for everyone.
 func (v *Validator) resourceGrant(ctx context.Context, req admission.Request, before, after *iamv1alpha1.ResourceGrant) (admission.Warnings, error) {
 	sameGrant := after != nil && before != nil && equality.Semantic.DeepEqual(after.Spec, before.Spec)
-	if sameGrant && access.SameMeta(before, after) {
-		return nil, nil // the grant does not change
+	if sameGrant && access.SameMeta(before, after) && history.Same(before, after) {
+		return nil, nil // the grant does not change, nor its apply history
 	}
 	if v.Admins.is(req.UserInfo) {
 		v.exempt(ctx, req, "ResourceGrant")
@@ -42,6 +45,11 @@ func (v *Validator) resourceGrant(ctx context.Context, req admission.Request, be
 	}
 	if viol := access.CheckGrantMeta(ix, before, after, r); viol != nil {
 		return nil, denial(viol.Message)
+	}
+	if before != nil && after != nil {
+		if why := history.Judge(before, after, history.Paths(ix.GrantWritablePaths(before, r))); why != "" {
+			return nil, deny("%s cannot make this change of ResourceGrant %s: %s.", me, after.Name, why)
+		}
 	}
 	return nil, nil
 }

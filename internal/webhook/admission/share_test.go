@@ -1,11 +1,15 @@
 package admission_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 )
@@ -132,4 +136,35 @@ func TestShareCompleteness(t *testing.T) {
 // garbage collector takes as gone.
 func ghostOwner[T metav1.Object](o T) {
 	o.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "ghost", UID: "6f1d2b1c-0000-4000-8000-000000000002"}})
+}
+
+// TestShareApplyHistory: issue 24's apply history on a Share. Someone
+// without the right to change its grantees cannot claim them in the apply
+// history (a forged entry, a poisoned last-applied record), which the next
+// routine apply would act on; its Owner applies the whole Share server-side
+// as usual.
+func TestShareApplyHistory(t *testing.T) {
+	ns := world(t)
+	bob, dan := as(t, "bob@acme.example"), as(t, "dan@acme.example")
+	patch := func(p person, typ types.PatchType, body string, opts ...client.PatchOption) error {
+		return p.Patch(bg(), &iamv1alpha1.Share{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sales"}}, client.RawPatch(typ, []byte(body)), opts...)
+	}
+	denied(t, patch(dan, types.MergePatchType, `{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"spec\":{\"grantees\":[{\"kind\":\"User\",\"name\":\"dan\",\"role\":\"Owner\"}]}}"}}}`),
+		"dan cannot make this change of Share sales", "would record fields this requester cannot change (spec.grantees)")
+	var cur iamv1alpha1.Share
+	if err := env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: "sales"}, &cur); err != nil {
+		t.Fatal(err)
+	}
+	forged := append(slices.Clone(cur.ManagedFields), metav1.ManagedFieldsEntry{Manager: "gitops", Operation: metav1.ManagedFieldsOperationApply,
+		APIVersion: "iam.gatehouse.dev/v1alpha1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:grantees":{}}}`)})
+	body, err := json.Marshal([]map[string]any{{"op": "replace", "path": "/metadata/managedFields", "value": forged}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied(t, patch(dan, types.JSONPatchType, string(body)), "dan cannot make this change of Share sales", `manager "gitops"`)
+	// The Owner's server-side apply of the whole Share, resource and all.
+	allowed(t, patch(bob, types.ApplyPatchType, `{"apiVersion":"iam.gatehouse.dev/v1alpha1","kind":"Share","metadata":{"name":"sales"},`+
+		`"spec":{"resource":{"type":"dataset","name":"sales"},"note":"Applied.","grantees":[{"kind":"User","name":"bob","role":"Owner"},`+
+		`{"kind":"User","name":"alice","role":"Editor","allowSharing":true},{"kind":"User","name":"carl","role":"Consumer","allowSharing":true},{"kind":"User","name":"dan","role":"Editor"}]}}`,
+		client.FieldOwner("bob-gitops"), client.ForceOwnership))
 }

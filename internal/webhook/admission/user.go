@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
 	"github.com/gatehouse-dev/gatehouse/internal/access"
@@ -100,17 +99,7 @@ func (v *Validator) selfEdit(ctx context.Context, req admission.Request, before,
 }
 
 // selfPaths are access.SelfEditablePaths as field paths.
-var selfPaths = func() []fieldpath.Path {
-	out := make([]fieldpath.Path, len(access.SelfEditablePaths))
-	for i, p := range access.SelfEditablePaths {
-		elems := make([]any, len(p))
-		for j, f := range p {
-			elems[j] = f
-		}
-		out[i] = fieldpath.MakePathOrDie(elems...)
-	}
-	return out
-}()
+var selfPaths = history.Paths(access.SelfEditablePaths)
 
 // userIdentity judges the login and the Kubernetes identity of a User, for
 // everyone: two Users standing for one identity would let either act as
