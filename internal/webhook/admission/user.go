@@ -2,9 +2,11 @@ package admission
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -24,6 +26,10 @@ import (
 // seats: they wait Pending.
 func (v *Validator) user(ctx context.Context, req admission.Request, before, after *iamv1alpha1.User) (admission.Warnings, error) {
 	if after == nil {
+		if orphans(req) && !v.Admins.is(req.UserInfo) {
+			return nil, deny("%s cannot delete User %s/%s leaving its dependents behind (propagationPolicy Orphan): its credential Secrets would outlive it, and a User created again under its name would take them; only the configured administrators (--admin-groups, --admin-users) may; delete it with the default propagation.",
+				req.UserInfo.Username, req.Namespace, req.Name)
+		}
 		return nil, v.adminOnly(ctx, req, "User", "deleting a User ends a person's access and frees its seat")
 	}
 	if err := v.userIdentity(ctx, req, before, after); err != nil {
@@ -96,6 +102,17 @@ func (v *Validator) selfEdit(ctx context.Context, req admission.Request, before,
 	}
 	return false, deny("%s cannot change User %s/%s: only administrators (the groups of --admin-groups, or a User holding admin) change other people's Users; ask one.",
 		req.UserInfo.Username, req.Namespace, before.Name)
+}
+
+// orphans reports whether a DELETE asks to leave the object's dependents
+// behind (propagationPolicy Orphan, or the deprecated orphanDependents).
+func orphans(req admission.Request) bool {
+	var opts metav1.DeleteOptions
+	if len(req.Options.Raw) == 0 || json.Unmarshal(req.Options.Raw, &opts) != nil {
+		return false
+	}
+	return (opts.PropagationPolicy != nil && *opts.PropagationPolicy == metav1.DeletePropagationOrphan) ||
+		(opts.OrphanDependents != nil && *opts.OrphanDependents) //nolint:staticcheck // the API server still honours it
 }
 
 // selfPaths are access.SelfEditablePaths as field paths.

@@ -227,3 +227,18 @@ func TestApplyHistory(t *testing.T) {
 	denied(t, updateUser(t, as(t, "eve@acme.example"), ns, "eve", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Eve" }), "is inactive or holds no seat")
 	denied(t, updateUser(t, as(t, "pat@acme.example"), ns, "pat", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Pat" }), "is inactive or holds no seat")
 }
+
+// TestOrphanDeleteAdministratorsOnly: deleting a User with its dependents
+// left behind (its credential Secrets, which a User re-created under its
+// name would take) is the configured administrators' alone; a tenant
+// administrator deletes with the default propagation.
+func TestOrphanDeleteAdministratorsOnly(t *testing.T) {
+	ns := world(t)
+	hr := as(t, "hr@acme.example") // a tenant administrator (admin through a Group)
+	del := func(p person, name string, opts ...client.DeleteOption) error {
+		return p.Delete(bg(), &iamv1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}, opts...)
+	}
+	denied(t, del(hr, "dan", client.PropagationPolicy(metav1.DeletePropagationOrphan)), "cannot delete User "+ns+"/dan leaving its dependents behind")
+	allowed(t, del(hr, "dan"))
+	allowed(t, del(admin(t), "carl", client.PropagationPolicy(metav1.DeletePropagationOrphan)))
+}
