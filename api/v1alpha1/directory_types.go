@@ -582,3 +582,16 @@ const (
 	// or writing Users; the message says why it started.
 	ReasonSyncInProgress = "InProgress"
 )
+
+// SecretNames are the Secrets a Directory reads: its bind password's and
+// its CA bundle's.
+func (s *DirectorySpec) SecretNames() []string {
+	var out []string
+	if ref := s.BindPasswordSecretRef; ref != nil {
+		out = append(out, ref.Name)
+	}
+	if s.TLS != nil && s.TLS.CASecretRef != nil && (len(out) == 0 || out[0] != s.TLS.CASecretRef.Name) {
+		out = append(out, s.TLS.CASecretRef.Name)
+	}
+	return out
+}

@@ -864,3 +864,24 @@ func TestNameTaken(t *testing.T) {
 		t.Errorf("the Role of the new name: %v", err)
 	}
 }
+
+// TestSupersedeSparesSecretsInUse: issue 24, finding 3. A per-user
+// credential Secret that a Connection or Directory names, or that is marked
+// for one, is never deleted as superseded: an Event says why it stays.
+func TestSupersedeSparesSecretsInUse(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	bind := userSecret(ns, "corp-bind", "lake", "alice", basic("alice", "bind-pw-3"))
+	marked := markedFor("warehouse", userSecret(ns, "lake-alice-marked", "lake", "alice", basic("alice", "marked-pw-4")))
+	create(t, group(ns, "readers", "k8s-readers"), user(ns, "alice", "readers"), perUserConn(ns, "lake", groups("readers")), bind, marked,
+		globalConn(ns, "warehouse", iamv1alpha1.ConnectionType("Snowflake"), "corp-bind", nil))
+	time.Sleep(1100 * time.Millisecond) // creation times have a second's resolution
+	create(t, userSecret(ns, "lake-alice-new", "lake", "alice", basic("alice", "new-pw-5")))
+	waitEvent(t, ns, "Secret", "corp-bind", connection.EventInUse, "Connection warehouse names it")
+	waitEvent(t, ns, "Secret", "lake-alice-marked", connection.EventInUse, "it is marked for connection.warehouse")
+	for _, name := range []string{"corp-bind", "lake-alice-marked", "lake-alice-new"} {
+		if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: name}, &corev1.Secret{}); err != nil {
+			t.Errorf("Secret %s: %v", name, err)
+		}
+	}
+}

@@ -36,6 +36,9 @@ const (
 	// EventSuperseded (on the User): a newer credential Secret for the same
 	// connection replaced an older one, which the operator deleted.
 	EventSuperseded = "CredentialSuperseded"
+	// EventInUse: an older credential Secret is marked for, or named by, a
+	// Connection or Directory, so superseding it does not delete it.
+	EventInUse = "CredentialInUse"
 )
 
 // CredentialReconciler makes each per-user credential Secret owned by its
@@ -117,6 +120,13 @@ func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Sec
 		if old.Name == newest.Name {
 			continue
 		}
+		if why, err := r.inUse(ctx, old); err != nil || why != "" {
+			if err != nil {
+				return false, err
+			}
+			r.warn(old, EventInUse, fmt.Sprintf("A newer credential of User %s for Connection %s is in Secret %s, but this one is not deleted: %s.", key.User, key.Connection, newest.Name, why))
+			continue
+		}
 		// Quiet: the response holds the Secret's data (outbound.Quiet).
 		err := r.Client.Delete(outbound.Quiet(ctx), old, client.Preconditions{UID: &old.UID, ResourceVersion: &old.ResourceVersion})
 		switch {
@@ -129,6 +139,35 @@ func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Sec
 			"The credential for Connection %s in Secret %s replaces the one in Secret %s, which was deleted.", key.Connection, newest.Name, old.Name)
 	}
 	return newest.Name != secret.Name, nil
+}
+
+// inUse says why a Secret is not only a per-user credential, so that
+// superseding it must not delete it: it is marked for a Connection or
+// Directory, or one of them names it ("" when neither).
+func (r *CredentialReconciler) inUse(ctx context.Context, s *corev1.Secret) (string, error) {
+	if m := s.Labels[iamv1alpha1.LabelCredentialFor]; m != "" {
+		return fmt.Sprintf("it is marked for %s (label %s)", m, iamv1alpha1.LabelCredentialFor), nil
+	}
+	in := client.InNamespace(s.Namespace)
+	var conns iamv1alpha1.ConnectionList
+	if err := r.Client.List(ctx, &conns, in); err != nil {
+		return "", fmt.Errorf("cannot list the Connections of namespace %s: %w", s.Namespace, err)
+	}
+	for i := range conns.Items {
+		if slices.Contains(secretRefs(&conns.Items[i]), s.Name) {
+			return "Connection " + conns.Items[i].Name + " names it", nil
+		}
+	}
+	var dirs iamv1alpha1.DirectoryList
+	if err := r.Client.List(ctx, &dirs, in); err != nil {
+		return "", fmt.Errorf("cannot list the Directories of namespace %s: %w", s.Namespace, err)
+	}
+	for i := range dirs.Items {
+		if slices.Contains(dirs.Items[i].Spec.SecretNames(), s.Name) {
+			return "Directory " + dirs.Items[i].Name + " names it", nil
+		}
+	}
+	return "", nil
 }
 
 // own makes user the controller of secret, dropping owner references to

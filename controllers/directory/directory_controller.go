@@ -109,18 +109,6 @@ type memo struct {
 	failures int
 }
 
-// secretNames are the Secrets a Directory reads.
-func secretNames(spec *iamv1alpha1.DirectorySpec) []string {
-	var out []string
-	if ref := spec.BindPasswordSecretRef; ref != nil {
-		out = append(out, ref.Name)
-	}
-	if spec.TLS != nil && spec.TLS.CASecretRef != nil && (len(out) == 0 || out[0] != spec.TLS.CASecretRef.Name) {
-		out = append(out, spec.TLS.CASecretRef.Name)
-	}
-	return out
-}
-
 // directoriesOfSecret enqueues the Directories that read a Secret.
 func (r *Reconciler) directoriesOfSecret(ctx context.Context, o client.Object) []reconcile.Request {
 	var list iamv1alpha1.DirectoryList

@@ -42,7 +42,7 @@ func (o Options) Setup(ctx context.Context, mgr ctrl.Manager, d wiring.Deps) err
 		o.Writers = DefaultWriters
 	}
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &iamv1alpha1.Directory{}, secretIndex, func(o client.Object) []string {
-		return secretNames(&o.(*iamv1alpha1.Directory).Spec)
+		return o.(*iamv1alpha1.Directory).Spec.SecretNames()
 	}); err != nil {
 		return fmt.Errorf("cannot index Directories by Secret: %w", err)
 	}

@@ -134,13 +134,22 @@ func (v *Validator) secretMarker(ctx context.Context, req admission.Request) adm
 // +kubebuilder:webhook:path=/validate-user-credential,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=secrets,verbs=create;update;delete,versions=v1,name=usercredentials.iam.gatehouse.dev,admissionReviewVersions=v1,timeoutSeconds=10
 
 // userCredential judges a per-user credential Secret. It refuses, for
-// everyone, one of a type Gatehouse never uses as a credential; and, for
-// everyone but administrators, any write to a Secret labelled as another
-// User's, before or after.
+// everyone, one of a type Gatehouse never uses as a credential, and a
+// change of its per-user labels (set at creation only: issue 24, finding
+// 3); and, for everyone but administrators, any write to a Secret labelled
+// as another User's, before or after.
 func (v *Validator) userCredential(ctx context.Context, req admission.Request, before, after *corev1.Secret) (admission.Warnings, error) {
 	if after != nil && after.Labels[iamv1alpha1.LabelUser] != "" && !outbound.TypeAllowed(after.Type) {
 		return nil, deny("Secret %s/%s is of type %s, which Gatehouse never uses as a credential; store a per-user credential in an Opaque, kubernetes.io/basic-auth or kubernetes.io/ssh-auth Secret.",
 			req.Namespace, req.Name, after.Type)
+	}
+	if before != nil && after != nil {
+		for _, l := range []string{iamv1alpha1.LabelUser, iamv1alpha1.LabelConnection} {
+			if before.Labels[l] != after.Labels[l] {
+				return nil, deny("%s cannot relabel Secret %s/%s: labels %s and %s are set when a per-user credential is created and never after, by anyone (labelling a Secret one cannot read would hand it to a user, and a newer credential would then replace it); create a new Secret instead: kubectl gatehouse credentials set.",
+					req.UserInfo.Username, req.Namespace, req.Name, iamv1alpha1.LabelUser, iamv1alpha1.LabelConnection)
+			}
+		}
 	}
 	admin, err := v.administrator(ctx, req)
 	if err != nil {

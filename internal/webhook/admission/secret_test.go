@@ -12,6 +12,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iamv1alpha1 "github.com/gatehouse-dev/gatehouse/api/v1alpha1"
@@ -87,8 +88,20 @@ func TestUserCredentials(t *testing.T) {
 			}
 		}
 	}
-	denied(t, relabel(carl, "alice"), "it is User alice's credential")
-	denied(t, relabel(dan, "dan"), "it is User carl's credential")
+	// Per-user labels are set at creation only, by anyone (issue 24,
+	// finding 3): relabelling, to another user or to oneself, is refused,
+	// an administrator's included.
+	const relabelled = "are set when a per-user credential is created and never after"
+	denied(t, relabel(carl, "alice"), relabelled)
+	denied(t, relabel(dan, "dan"), relabelled)
+	denied(t, relabel(as(t, "hr@acme.example"), "alice"), relabelled)
+	// Labelling a Secret one cannot read (here the administrator's) as
+	// one's own credential.
+	if err := env.Client.Create(bg(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bind"}, StringData: map[string]string{"password": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	denied(t, dan.Patch(bg(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bind"}}, client.RawPatch(types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"iam.gatehouse.dev/connection":"lake","iam.gatehouse.dev/user":"dan"}}}`))), relabelled)
 	denied(t, dan.Delete(bg(), cred("lake-carl", "carl")), "cannot delete Secret")
 	token := cred("lake-token", "carl")
 	token.Type = corev1.SecretTypeServiceAccountToken
