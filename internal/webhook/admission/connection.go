@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -54,6 +55,13 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 	if got := after.Annotations[iamv1alpha1.AnnotationCreatedBy]; got != who {
 		return refuse("a personal connection records its creator: set annotation %s: %q (it cannot change later).", iamv1alpha1.AnnotationCreatedBy, who)
 	}
+	var prev metav1.Object
+	if before != nil {
+		prev = before
+	}
+	if !sameOwnersAndFinalizers(prev, after) {
+		return refuse("owner references and finalizers are administrators' to set (an owner's deletion, or a finalizer, decides when the connection and its access go).")
+	}
 	var mine []string
 	if r := ix.ComputeUser(me); r != nil {
 		mine = r.Groups
@@ -62,6 +70,19 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 		return refuse("%s", why)
 	}
 	return nil
+}
+
+// sameOwnersAndFinalizers reports whether after has the owner references
+// and finalizers of before (none when before is nil: a create).
+func sameOwnersAndFinalizers(before, after metav1.Object) bool {
+	var owners []metav1.OwnerReference
+	var finalizers []string
+	if before != nil {
+		owners, finalizers = before.GetOwnerReferences(), before.GetFinalizers()
+	}
+	sameOwners := len(owners) == len(after.GetOwnerReferences()) &&
+		(len(owners) == 0 || equality.Semantic.DeepEqual(owners, after.GetOwnerReferences()))
+	return sameOwners && slices.Equal(finalizers, after.GetFinalizers())
 }
 
 // connection judges a Connection change. It refuses a change by anyone

@@ -110,6 +110,14 @@ func TestPersonalConnections(t *testing.T) {
 	forged.Annotations[iamv1alpha1.AnnotationCreatedBy] = "bob@acme.example"
 	denied(t, carl.Create(bg(), forged), "a personal connection records its creator")
 
+	// Owner references and finalizers are administrators' (issue 24).
+	ghosted := personal("ghosted", "builders")
+	ghostOwner(ghosted)
+	denied(t, carl.Create(bg(), ghosted), "owner references and finalizers are administrators' to set")
+	pinned := personal("pinned", "builders")
+	pinned.Finalizers = []string{"example.com/pin"}
+	denied(t, carl.Create(bg(), pinned), "owner references and finalizers are administrators' to set")
+
 	// Another user may not change or delete carl's; carl may.
 	denied(t, as(t, "dan@acme.example").Delete(bg(), personal("mine")), "says it is not yours")
 	allowed(t, carl.Delete(bg(), personal("mine")))
