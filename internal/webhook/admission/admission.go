@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -314,8 +315,22 @@ func collector(req admission.Request) (why string, ok bool) {
 	return "", false
 }
 
+// withoutBlock is an owner reference without blockOwnerDeletion, which the
+// garbage collector turns off before it deletes a dependent (anything else
+// is returned as it is).
+func withoutBlock(ref any) any {
+	m, ok := ref.(map[string]any)
+	if !ok {
+		return ref
+	}
+	c := maps.Clone(m)
+	delete(c, "blockOwnerDeletion")
+	return c
+}
+
 // onlyRemovesFinalizersOrOwners reports whether after is before with some
-// finalizers or owner references removed and nothing else changed.
+// finalizers or owner references removed, or the blockOwnerDeletion of an
+// owner reference turned off or on, and nothing else changed.
 func onlyRemovesFinalizersOrOwners(beforeRaw, afterRaw []byte) bool {
 	var before, after map[string]any
 	if json.Unmarshal(beforeRaw, &before) != nil || json.Unmarshal(afterRaw, &after) != nil {
@@ -330,7 +345,7 @@ func onlyRemovesFinalizersOrOwners(beforeRaw, afterRaw []byte) bool {
 		b, _ := bm[key].([]any)
 		a, _ := am[key].([]any)
 		for _, x := range a {
-			if !slices.ContainsFunc(b, func(y any) bool { return reflect.DeepEqual(x, y) }) {
+			if !slices.ContainsFunc(b, func(y any) bool { return reflect.DeepEqual(withoutBlock(x), withoutBlock(y)) }) {
 				return false
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -94,5 +95,33 @@ func TestJudgeResponses(t *testing.T) {
 				t.Errorf("response (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestCollectorKeepsWhatItNeeds: the garbage collector's and namespace
+// controller's updates that only remove finalizers or owner references, or
+// turn an owner reference's blockOwnerDeletion off, pass every rule;
+// anything more does not.
+func TestCollectorKeepsWhatItNeeds(t *testing.T) {
+	owner := `{"apiVersion":"v1","kind":"ConfigMap","name":"o","uid":"u1","controller":true,"blockOwnerDeletion":true}`
+	unblocked := `{"apiVersion":"v1","kind":"ConfigMap","name":"o","uid":"u1","controller":true,"blockOwnerDeletion":false}`
+	obj := func(owners, finalizers, note string) []byte {
+		return []byte(`{"metadata":{"name":"s","ownerReferences":[` + owners + `],"finalizers":[` + finalizers + `]},"spec":{"note":"` + note + `"}}`)
+	}
+	for name, tc := range map[string]struct {
+		before, after []byte
+		want          bool
+	}{
+		"a finalizer removed":        {obj(owner, `"a","b"`, ""), obj(owner, `"a"`, ""), true},
+		"an owner reference removed": {obj(owner, "", ""), obj("", "", ""), true},
+		"blockOwnerDeletion off":     {obj(owner, "", ""), obj(unblocked, "", ""), true},
+		"an owner reference added":   {obj("", "", ""), obj(owner, "", ""), false},
+		"another owner, same name":   {obj(owner, "", ""), obj(strings.Replace(owner, "u1", "u2", 1), "", ""), false},
+		"the spec changed besides":   {obj(owner, `"a"`, ""), obj(owner, "", "x"), false},
+		"a finalizer added":          {obj(owner, "", ""), obj(owner, `"a"`, ""), false},
+	} {
+		if got := onlyRemovesFinalizersOrOwners(tc.before, tc.after); got != tc.want {
+			t.Errorf("%s: %t, want %t", name, got, tc.want)
+		}
 	}
 }
