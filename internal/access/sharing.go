@@ -657,6 +657,21 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
+// requesterOnRef is what User user holds on the resource ref names, and
+// its type; ok is false for an unknown type.
+func (ix *Index) requesterOnRef(ref iamv1alpha1.ResourceRef, user string) (*typeInfo, requesterAccess, bool) {
+	ti, err := info(ref.Type)
+	if err != nil {
+		return nil, requesterAccess{}, false
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	res := ix.resources[resKey{typeByName[ref.Type], ref.Name}]
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	return ti, ix.requesterOn(sc, user, res), true
+}
+
 // ShareWritablePaths are the paths of Share s that requester req may change
 // (as field names from the object's root), for judging the apply history
 // a change leaves (internal/history): its grantees and note with the right
@@ -665,16 +680,10 @@ func lowerFirst(s string) string {
 // (the CRD), so that claiming it changes nothing. Never finalizers or
 // owners.
 func (ix *Index) ShareWritablePaths(s *iamv1alpha1.Share, req Requester) [][]string {
-	ti, err := info(s.Spec.Resource.Type)
-	if err != nil {
+	ti, me, ok := ix.requesterOnRef(s.Spec.Resource, req.User)
+	if !ok {
 		return nil
 	}
-	ix.mu.RLock()
-	res := ix.resources[resKey{typeByName[s.Spec.Resource.Type], s.Spec.Resource.Name}]
-	sc := ix.getScratch()
-	me := ix.requesterOn(sc, req.User, res)
-	ix.putScratch(sc)
-	ix.mu.RUnlock()
 	out := [][]string{{"spec", "resource"}}
 	if me.admin || ti.mayShare(shareChange, me) {
 		out = append(out, []string{"spec", "grantees"}, []string{"spec", "note"})
@@ -690,16 +699,10 @@ func (ix *Index) ShareWritablePaths(s *iamv1alpha1.Share, req Requester) [][]str
 // Owner or the type's manage permission), its labels and annotations with
 // the right to delete it.
 func (ix *Index) GrantWritablePaths(g *iamv1alpha1.ResourceGrant, req Requester) [][]string {
-	ti, err := info(g.Spec.Resource.Type)
-	if err != nil {
+	ti, me, ok := ix.requesterOnRef(g.Spec.Resource, req.User)
+	if !ok {
 		return nil
 	}
-	ix.mu.RLock()
-	res := ix.resources[resKey{typeByName[g.Spec.Resource.Type], g.Spec.Resource.Name}]
-	sc := ix.getScratch()
-	me := ix.requesterOn(sc, req.User, res)
-	ix.putScratch(sc)
-	ix.mu.RUnlock()
 	out := [][]string{{"spec", "resource"}} // immutable, as for a Share
 	if me.admin || me.rank == rankOwner || me.preGate&ti.manage != 0 {
 		out = append(out, []string{"spec", "subjects"}, []string{"spec", "permissions"})
