@@ -873,8 +873,12 @@ func TestSupersedeSparesSecretsInUse(t *testing.T) {
 	ns := env.Namespace(t)
 	bind := userSecret(ns, "corp-bind", "lake", "alice", basic("alice", "bind-pw-3"))
 	marked := markedFor("warehouse", userSecret(ns, "lake-alice-marked", "lake", "alice", basic("alice", "marked-pw-4")))
-	create(t, group(ns, "readers", "k8s-readers"), user(ns, "alice", "readers"), perUserConn(ns, "lake", groups("readers")), bind, marked,
+	// The Connection that names corp-bind exists before the Secrets (the
+	// operator reads it live; one created after a Secret was superseded
+	// comes too late).
+	create(t, group(ns, "readers", "k8s-readers"), user(ns, "alice", "readers"), perUserConn(ns, "lake", groups("readers")),
 		globalConn(ns, "warehouse", iamv1alpha1.ConnectionType("Snowflake"), "corp-bind", nil))
+	create(t, bind, marked)
 	time.Sleep(1100 * time.Millisecond) // creation times have a second's resolution
 	create(t, userSecret(ns, "lake-alice-new", "lake", "alice", basic("alice", "new-pw-5")))
 	waitEvent(t, ns, "Secret", "corp-bind", connection.EventInUse, "Connection warehouse names it")

@@ -47,7 +47,11 @@ const (
 // leaves alone).
 type CredentialReconciler struct {
 	// Client reads from the cache, which holds only labelled Secrets.
-	Client   client.Client
+	Client client.Client
+	// Live reads the Connections and Directories that may name a Secret
+	// about to be superseded, from the API server: a cache a moment behind
+	// would let a Secret named a moment ago go.
+	Live     client.Reader
 	Recorder events.EventRecorder
 }
 
@@ -150,7 +154,7 @@ func (r *CredentialReconciler) inUse(ctx context.Context, s *corev1.Secret) (str
 	}
 	in := client.InNamespace(s.Namespace)
 	var conns iamv1alpha1.ConnectionList
-	if err := r.Client.List(ctx, &conns, in); err != nil {
+	if err := r.Live.List(ctx, &conns, in); err != nil {
 		return "", fmt.Errorf("cannot list the Connections of namespace %s: %w", s.Namespace, err)
 	}
 	for i := range conns.Items {
@@ -159,7 +163,7 @@ func (r *CredentialReconciler) inUse(ctx context.Context, s *corev1.Secret) (str
 		}
 	}
 	var dirs iamv1alpha1.DirectoryList
-	if err := r.Client.List(ctx, &dirs, in); err != nil {
+	if err := r.Live.List(ctx, &dirs, in); err != nil {
 		return "", fmt.Errorf("cannot list the Directories of namespace %s: %w", s.Namespace, err)
 	}
 	for i := range dirs.Items {

@@ -178,7 +178,7 @@ func setupCredential(mgr ctrl.Manager, d wiring.Deps) error {
 		Watches(&iamv1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 			return secretsLabelled(ctx, c, obj.GetNamespace(), iamv1alpha1.LabelUser, obj.GetName())
 		}), builder.WithPredicates(createOrDelete())).
-		Complete(&CredentialReconciler{Client: c, Recorder: mgr.GetEventRecorder("gatehouse-connection")})
+		Complete(&CredentialReconciler{Client: c, Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("gatehouse-connection")})
 	if err != nil {
 		return fmt.Errorf("cannot create the connection-credential controller: %w", err)
 	}
