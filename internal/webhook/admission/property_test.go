@@ -225,8 +225,10 @@ func violations(req requester, before, after access.Snapshot) []string {
 
 // collected is the world as the garbage collector leaves it: the test's
 // owner references are all to owners that do not exist (ghosts), so every
-// Share and ResourceGrant carrying one is gone, with the access it gave.
+// Share, ResourceGrant and User carrying one is gone, with the access it
+// gave or held.
 func collected(snap access.Snapshot) access.Snapshot {
+	snap.Users = slices.DeleteFunc(slices.Clone(snap.Users), func(u iamv1alpha1.User) bool { return len(u.OwnerReferences) > 0 })
 	snap.Shares = slices.DeleteFunc(slices.Clone(snap.Shares), func(s iamv1alpha1.Share) bool { return len(s.OwnerReferences) > 0 })
 	snap.ResourceGrants = slices.DeleteFunc(slices.Clone(snap.ResourceGrants), func(g iamv1alpha1.ResourceGrant) bool { return len(g.OwnerReferences) > 0 })
 	return snap
@@ -254,7 +256,26 @@ func randomChange(r *rand.Rand, ns string, snap access.Snapshot) randomEdit {
 		s := snap.Shares[r.IntN(len(snap.Shares))].DeepCopy()
 		return randomEdit{what: what + " Share " + s.Name, do: func(c client.Client) error { return updateAs(c, s, fn) }}
 	}
-	switch r.IntN(17) {
+	switch r.IntN(19) {
+	case 17:
+		u := snap.Users[r.IntN(len(snap.Users))].DeepCopy()
+		return randomEdit{what: "give a ghost owner to User " + u.Name, do: func(c client.Client) error { return updateAs(c, u, ghostOwner[*iamv1alpha1.User]) }}
+	case 18:
+		u := snap.Users[r.IntN(len(snap.Users))]
+		manager := []string{"gitops", "gatehouse-directory"}[r.IntN(2)]
+		return randomEdit{what: "forge the apply history of User " + u.Name + " (manager " + manager + ")", do: func(c client.Client) error {
+			var cur iamv1alpha1.User
+			if err := env.Client.Get(bg(), client.ObjectKeyFromObject(&u), &cur); err != nil {
+				return err
+			}
+			forged := append(slices.Clone(cur.ManagedFields), metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationApply,
+				APIVersion: "iam.gatehouse.dev/v1alpha1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:active":{},"f:groups":{}}}`)})
+			body, err := json.Marshal([]map[string]any{{"op": "replace", "path": "/metadata/managedFields", "value": forged}})
+			if err != nil {
+				return err
+			}
+			return c.Patch(bg(), cur.DeepCopy(), client.RawPatch(types.JSONPatchType, body))
+		}}
 	case 13:
 		return editShare("give a ghost owner to", ghostOwner[*iamv1alpha1.Share])
 	case 14:
@@ -440,7 +461,7 @@ func TestAdmissionProperty(t *testing.T) {
 				t.Errorf("world %d trial %d: %s may %s", w, i, req.identity, ch.what)
 			}
 			after := settle(t, ns)
-			if v := violations(req, snap, collected(after)); len(v) > 0 {
+			if v := violations(req, collected(snap), collected(after)); len(v) > 0 {
 				t.Errorf("world %d trial %d: %s may %s, after which %s", w, i, req.identity, ch.what, strings.Join(v, "; "))
 			}
 			snap = after
