@@ -210,6 +210,20 @@ func TestOtherNamespacesSaid(t *testing.T) {
 	if want := "1 Gatehouse objects of other namespaces than default are not read (other: 1): give -n to read one of them"; !strings.Contains(errOut, want) {
 		t.Errorf("standard error %q does not say %q", errOut, want)
 	}
+	// A namespace of which the manifests hold nothing is a mistake, not a
+	// clean check.
+	namespaced := strings.Replace(hostileUser, "{name: alice}", "{name: alice, namespace: staging}", 1) + "---\n" +
+		strings.Replace(hostileUser, "{name: alice}", "{name: bob, namespace: other}", 1)
+	if err := os.WriteFile(filepath.Join(dir, "n.yaml"), []byte(namespaced), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{{"check", "-f", "n.yaml", "-n", "prod"}, {"access", "-f", "n.yaml", "-n", "prod"}} {
+		out, _, err := runCLI2(t, dir, cmd...)
+		var ee *cli.ExitError
+		if !errors.As(err, &ee) || ee.Code != 2 || out != "" || !strings.Contains(err.Error(), "the manifests hold no Gatehouse object of namespace prod; 2 Gatehouse objects of other namespaces") {
+			t.Errorf("gatehouse %s = %q, %v; want a usage error naming the namespaces", strings.Join(cmd, " "), out, err)
+		}
+	}
 }
 
 // TestBounded: finding 6. Output and time are bounded, each with the flag

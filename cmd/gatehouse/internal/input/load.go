@@ -126,6 +126,11 @@ func LoadDocuments(docs []manifest.Document, ns string, opts ...LoadOption) (_ *
 			return nil, cli.UsageError(fmt.Errorf("%s: %w", d.Source(), err))
 		}
 	}
+	if len(elsewhere) > 0 && len(seen) == 0 {
+		// Nothing of the namespace asked for: a check of it would pass on
+		// nothing, and a table say "0 users", for a mistyped -n.
+		return nil, cli.UsageError(fmt.Errorf("the manifests hold no Gatehouse object of namespace %s; %s", target, otherNamespaces(target, elsewhere)))
+	}
 	if len(elsewhere) > 0 && l.warn != nil {
 		l.warn(otherNamespaces(target, elsewhere))
 	}
