@@ -21,6 +21,10 @@ func (v *Validator) group(ctx context.Context, req admission.Request, before, af
 	if err := v.adminOnly(ctx, req, "Group", "a Group gives its members global permissions and access"); err != nil {
 		return nil, err
 	}
+	if before != nil && after != nil && before.Spec.KubernetesGroup != after.Spec.KubernetesGroup && !v.Admins.is(req.UserInfo) {
+		return nil, deny("%s cannot change spec.kubernetesGroup of Group %s/%s: the API-server group its members' Roles are bound to is the configured administrators' (--admin-groups, --admin-users) to change; ask one.",
+			req.UserInfo.Username, req.Namespace, req.Name)
+	}
 	if after != nil {
 		kg := after.Spec.KubernetesGroup
 		if why := v.Admins.ForbiddenKubernetesGroup(kg); why != "" {

@@ -46,6 +46,10 @@ func (v *Validator) user(ctx context.Context, req admission.Request, before, aft
 		v.exempt(ctx, req, "User")
 		return nil, nil
 	}
+	if before != nil && before.Spec.KubernetesIdentity() != after.Spec.KubernetesIdentity() {
+		return nil, deny("%s cannot change the Kubernetes identity of User %s/%s (from %q to %q): a User's identity is what its per-user credentials and Roles are bound to, so only the configured administrators (--admin-groups, --admin-users) change it; ask one.",
+			req.UserInfo.Username, req.Namespace, req.Name, before.Spec.KubernetesIdentity(), after.Spec.KubernetesIdentity())
+	}
 	if !access.ClaimsSeat(before, after) {
 		return nil, nil
 	}

@@ -242,3 +242,22 @@ func TestOrphanDeleteAdministratorsOnly(t *testing.T) {
 	allowed(t, del(hr, "dan"))
 	allowed(t, del(admin(t), "carl", client.PropagationPolicy(metav1.DeletePropagationOrphan)))
 }
+
+// TestIdentityChangeConfiguredAdminsOnly: issue 24, finding 5. A tenant
+// administrator cannot move a User onto an identity it controls (and so
+// read that user's per-user credentials), nor a Group onto another
+// API-server group; the configured administrators may.
+func TestIdentityChangeConfiguredAdminsOnly(t *testing.T) {
+	ns := world(t)
+	hr := as(t, "hr@acme.example") // admin through a Group
+	denied(t, updateUser(t, hr, ns, "carl", func(u *iamv1alpha1.User) { u.Spec.KubernetesUsername = "hr-alt@acme.example" }),
+		"cannot change the Kubernetes identity of User "+ns+"/carl")
+	allowed(t, updateUser(t, hr, ns, "carl", func(u *iamv1alpha1.User) { u.Spec.DisplayName = "Carl" }))
+	allowed(t, updateUser(t, admin(t), ns, "carl", func(u *iamv1alpha1.User) { u.Spec.KubernetesUsername = "carl.c@acme.example" }))
+	var g iamv1alpha1.Group
+	if err := env.Client.Get(bg(), client.ObjectKey{Namespace: ns, Name: "data"}, &g); err != nil {
+		t.Fatal(err)
+	}
+	g.Spec.KubernetesGroup = "hr-friends"
+	denied(t, hr.Update(bg(), &g), "cannot change spec.kubernetesGroup of Group "+ns+"/data")
+}
