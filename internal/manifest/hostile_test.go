@@ -3,86 +3,35 @@ package manifest
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 // The tests of this file read manifests as an attacker who opens a pull
 // request writes them: they must not run a command, reach the network, read
 // a file outside the input root, or exhaust the machine.
 
-// trap records what reading must never do: run git (a git on PATH that
-// records its arguments and fails) or connect anywhere (a listener on the
-// loopback).
-type trap struct {
-	gitLog string
-	conns  atomic.Int32
-	addr   string
-}
-
-func newTrap(t *testing.T) *trap {
-	t.Helper()
-	tr := &trap{}
-	bin := t.TempDir()
-	tr.gitLog = filepath.Join(bin, "git.log")
-	script := "#!/bin/sh\necho \"$@\" >> " + tr.gitLog + "\nexit 1\n"
-	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	tr.addr = l.Addr().String()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			tr.conns.Add(1)
-			_ = c.Close()
-		}
-	}()
-	return tr
-}
-
-// check fails the test if git ran or anything connected.
-func (tr *trap) check(t *testing.T) {
-	t.Helper()
-	if log, err := os.ReadFile(tr.gitLog); err == nil {
-		t.Errorf("git ran: %s", log)
-	}
-	time.Sleep(10 * time.Millisecond) // let a connection in flight be accepted
-	if n := tr.conns.Load(); n > 0 {
-		t.Errorf("%d connections reached the listener", n)
-	}
-}
-
 // TestNothingRemote: every remote form kustomize would fetch or clone, in
 // every field that names a path, is refused naming the kustomization and
 // the entry; git never runs and nothing connects. A transformer's config
 // that names a URL (which no vetting reads) is refused by the sealed build.
 func TestNothingRemote(t *testing.T) {
-	tr := newTrap(t)
-	url := "http://" + tr.addr + "/x.yaml"
+	tr := testenv.NewTrap(t)
+	url := "http://" + tr.Addr + "/x.yaml"
 	forms := []string{
 		"file:///x?ref=--upload-pack=touch%20/tmp/pwned",
-		"git::https://" + tr.addr + "/org/repo//base?ref=main",
+		"git::https://" + tr.Addr + "/org/repo//base?ref=main",
 		"gh:org/repo//base",
 		"github.com/org/repo//base?ref=v1",
 		"github.com/org/repo",
-		"ssh://git@" + tr.addr + "/org/repo.git",
+		"ssh://git@" + tr.Addr + "/org/repo.git",
 		"git@github.com:org/repo.git",
-		"https://" + tr.addr + "/org/repo.git//base",
+		"https://" + tr.Addr + "/org/repo.git//base",
 		url,
 	}
 	fields := map[string]string{
@@ -149,8 +98,8 @@ func TestNothingRemote(t *testing.T) {
 			t.Errorf("error %v; want the sealed build's refusal", err)
 		}
 	})
-	tr.check(t)
-	if p := os.Getenv("PATH"); !strings.Contains(p, filepath.Dir(tr.gitLog)) {
+	tr.Check(t)
+	if p := os.Getenv("PATH"); !strings.Contains(p, tr.BinDir()) {
 		t.Errorf("PATH is not restored after the builds: %q", p)
 	}
 }
