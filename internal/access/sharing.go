@@ -569,6 +569,14 @@ func SameMeta(a, b metav1.Object) bool {
 	return !c.finalizers && !c.labels && !c.owners
 }
 
+// SameOwnersAndFinalizers reports whether after has the owner references
+// and finalizers of before (none when before is nil, a create), in any
+// order: what decides when an object, and its access, goes.
+func SameOwnersAndFinalizers(before, after metav1.Object) bool {
+	c := metaChanged(before, after)
+	return !c.owners && !c.finalizers
+}
+
 // CheckShareMeta judges what a change does to a Share besides its
 // grantees (before nil: create; after nil: delete, which CheckShare
 // judges): a new note needs the right to change the grantees; labels and

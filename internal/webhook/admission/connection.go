@@ -59,7 +59,7 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 	if before != nil {
 		prev = before
 	}
-	if !sameOwnersAndFinalizers(prev, after) {
+	if !access.SameOwnersAndFinalizers(prev, after) {
 		return refuse("owner references and finalizers are administrators' to set (an owner's deletion, or a finalizer, decides when the connection and its access go).")
 	}
 	var mine []string
@@ -70,19 +70,6 @@ func (v *Validator) connectionWriter(ctx context.Context, req admission.Request,
 		return refuse("%s", why)
 	}
 	return nil
-}
-
-// sameOwnersAndFinalizers reports whether after has the owner references
-// and finalizers of before (none when before is nil: a create).
-func sameOwnersAndFinalizers(before, after metav1.Object) bool {
-	var owners []metav1.OwnerReference
-	var finalizers []string
-	if before != nil {
-		owners, finalizers = before.GetOwnerReferences(), before.GetFinalizers()
-	}
-	sameOwners := len(owners) == len(after.GetOwnerReferences()) &&
-		(len(owners) == 0 || equality.Semantic.DeepEqual(owners, after.GetOwnerReferences()))
-	return sameOwners && slices.Equal(finalizers, after.GetFinalizers())
 }
 
 // connection judges a Connection change. It refuses a change by anyone
