@@ -120,14 +120,15 @@ func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Sec
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+	named, err := r.namedSecrets(ctx, secret.Namespace)
+	if err != nil {
+		return false, err
+	}
 	for _, old := range same {
 		if old.Name == newest.Name {
 			continue
 		}
-		if why, err := r.inUse(ctx, old); err != nil || why != "" {
-			if err != nil {
-				return false, err
-			}
+		if why := inUse(old, named); why != "" {
 			r.warn(old, EventInUse, fmt.Sprintf("A newer credential of User %s for Connection %s is in Secret %s, but this one is not deleted: %s.", key.User, key.Connection, newest.Name, why))
 			continue
 		}
@@ -147,31 +148,47 @@ func (r *CredentialReconciler) supersede(ctx context.Context, secret *corev1.Sec
 
 // inUse says why a Secret is not only a per-user credential, so that
 // superseding it must not delete it: it is marked for a Connection or
-// Directory, or one of them names it ("" when neither).
-func (r *CredentialReconciler) inUse(ctx context.Context, s *corev1.Secret) (string, error) {
+// Directory, or one of them names it (named: namedSecrets); "" when
+// neither.
+func inUse(s *corev1.Secret, named map[string]string) string {
 	if m := s.Labels[iamv1alpha1.LabelCredentialFor]; m != "" {
-		return fmt.Sprintf("it is marked for %s (label %s)", m, iamv1alpha1.LabelCredentialFor), nil
+		return fmt.Sprintf("it is marked for %s (label %s)", m, iamv1alpha1.LabelCredentialFor)
 	}
-	in := client.InNamespace(s.Namespace)
+	if by := named[s.Name]; by != "" {
+		return by + " names it"
+	}
+	return ""
+}
+
+// namedSecrets are the Secrets the Connections and Directories of
+// namespace ns name, by Secret name, each with the first object that names
+// it ("Connection x"), read live: a cache a moment behind would let a
+// Secret named a moment ago go.
+func (r *CredentialReconciler) namedSecrets(ctx context.Context, ns string) (map[string]string, error) {
+	in := client.InNamespace(ns)
 	var conns iamv1alpha1.ConnectionList
 	if err := r.Live.List(ctx, &conns, in); err != nil {
-		return "", fmt.Errorf("cannot list the Connections of namespace %s: %w", s.Namespace, err)
-	}
-	for i := range conns.Items {
-		if slices.Contains(secretRefs(&conns.Items[i]), s.Name) {
-			return "Connection " + conns.Items[i].Name + " names it", nil
-		}
+		return nil, fmt.Errorf("cannot list the Connections of namespace %s: %w", ns, err)
 	}
 	var dirs iamv1alpha1.DirectoryList
 	if err := r.Live.List(ctx, &dirs, in); err != nil {
-		return "", fmt.Errorf("cannot list the Directories of namespace %s: %w", s.Namespace, err)
+		return nil, fmt.Errorf("cannot list the Directories of namespace %s: %w", ns, err)
 	}
-	for i := range dirs.Items {
-		if slices.Contains(dirs.Items[i].Spec.SecretNames(), s.Name) {
-			return "Directory " + dirs.Items[i].Name + " names it", nil
+	named := map[string]string{}
+	add := func(by string, names []string) {
+		for _, n := range names {
+			if named[n] == "" {
+				named[n] = by
+			}
 		}
 	}
-	return "", nil
+	for i := range conns.Items {
+		add("Connection "+conns.Items[i].Name, secretRefs(&conns.Items[i]))
+	}
+	for i := range dirs.Items {
+		add("Directory "+dirs.Items[i].Name, dirs.Items[i].Spec.SecretNames())
+	}
+	return named, nil
 }
 
 // own makes user the controller of secret, dropping owner references to
