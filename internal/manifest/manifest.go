@@ -159,8 +159,8 @@ func Read(opts Options, paths ...string) ([]Document, error) {
 			return nil, err
 		}
 		docs = append(docs, d...)
-		if len(docs) > r.limits.Objects {
-			return nil, fmt.Errorf("the manifests hold more than %d objects (--max-objects raises the limit)", r.limits.Objects)
+		if err := r.countObjects(len(docs)); err != nil {
+			return nil, err
 		}
 	}
 	return docs, nil
@@ -293,8 +293,8 @@ func (rd *reader) readDir(dir string) ([]Document, error) {
 			return nil, err
 		}
 		docs = append(docs, d...)
-		if len(docs) > rd.root.limits.Objects {
-			return nil, fmt.Errorf("the manifests hold more than %d objects (--max-objects raises the limit)", rd.root.limits.Objects)
+		if err := rd.root.countObjects(len(docs)); err != nil {
+			return nil, err
 		}
 	}
 	return docs, nil

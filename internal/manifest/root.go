@@ -180,6 +180,14 @@ func (r *root) readFile(p, name string) ([]byte, error) {
 	return data, nil
 }
 
+// countObjects refuses n objects read when they are over the limit.
+func (r *root) countObjects(n int) error {
+	if n > r.limits.Objects {
+		return fmt.Errorf("the manifests hold more than %d objects (--max-objects raises the limit)", r.limits.Objects)
+	}
+	return nil
+}
+
 // take reads rd whole within what is left of the byte budget.
 func (r *root) take(rd io.Reader, name string) ([]byte, error) {
 	left := r.limits.InputBytes - r.read

@@ -132,13 +132,16 @@ func (b *Bounds) guard(cmd *cobra.Command) {
 
 // validate refuses a limit that is not positive.
 func (b *Bounds) validate() error {
-	for flag, v := range map[string]int64{
-		"--max-input-bytes": b.limits.InputBytes, "--max-yaml-aliases": int64(b.limits.YAMLAliasNodes),
-		"--max-yaml-depth": int64(b.limits.YAMLDepth), "--max-objects": int64(b.limits.Objects),
-		"--timeout": int64(b.timeout), "--max-output-bytes": b.maxOutput,
+	for _, l := range []struct {
+		flag string
+		v    int64
+	}{
+		{"--max-input-bytes", b.limits.InputBytes}, {"--max-yaml-aliases", int64(b.limits.YAMLAliasNodes)},
+		{"--max-yaml-depth", int64(b.limits.YAMLDepth)}, {"--max-objects", int64(b.limits.Objects)},
+		{"--timeout", int64(b.timeout)}, {"--max-output-bytes", b.maxOutput},
 	} {
-		if v <= 0 {
-			return cli.UsageError(fmt.Errorf("%s must be positive: it bounds what a pull request may make gatehouse do (see %s --help for the default)", flag, b.cmd.CommandPath()))
+		if l.v <= 0 {
+			return cli.UsageError(fmt.Errorf("%s must be positive: it bounds what a pull request may make gatehouse do (see %s --help for the default)", l.flag, b.cmd.CommandPath()))
 		}
 	}
 	return nil
