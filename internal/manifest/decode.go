@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/cli-runtime/pkg/resource"
 )
@@ -49,8 +50,11 @@ func decodeDocument(file string, index int, raw []byte) ([]Document, error) {
 	var head struct {
 		APIVersion any `json:"apiVersion"`
 		Kind       any `json:"kind"`
+		// Items present (even null) makes a list of the document, as
+		// kubectl's unstructured decoder detects one.
+		Items json.RawMessage `json:"items"`
 	}
-	if err := json.Unmarshal(raw, &head); err != nil {
+	if err := utiljson.Unmarshal(raw, &head); err != nil {
 		return nil, fmt.Errorf("%s (document %d) is not a Kubernetes object: it is not a mapping", file, index)
 	}
 	if s, ok := head.Kind.(string); !ok || s == "" {
@@ -65,11 +69,7 @@ func decodeDocument(file string, index int, raw []byte) ([]Document, error) {
 		// The builder's messages quote the object; this one does not.
 		return nil, fmt.Errorf("%s (document %d) is not a Kubernetes object that kubectl reads: an item of its list has no kind or apiVersion, or is not a mapping", file, index)
 	}
-	obj, _, err := unstructured.UnstructuredJSONScheme.Decode(raw, nil, nil)
-	_, listed := obj.(*unstructured.UnstructuredList)
-	if err != nil {
-		return nil, fmt.Errorf("%s (document %d) is not a Kubernetes object that kubectl reads", file, index)
-	}
+	listed := head.Items != nil
 	docs := make([]Document, 0, len(infos))
 	for k, info := range infos {
 		u, ok := info.Object.(*unstructured.Unstructured)
