@@ -26,9 +26,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
@@ -47,13 +49,18 @@ var bookkeeping = []fieldpath.Path{
 // under them) may leave; else a sentence naming the first path it may
 // not claim. before and after are the object's two versions.
 func Judge(before, after metav1.Object, allowed []fieldpath.Path) string {
-	bc, err := content(before)
-	if err != nil {
-		return fmt.Sprintf("the object before the change cannot be read: %v", err)
-	}
-	ac, err := content(after)
-	if err != nil {
-		return fmt.Sprintf("the object cannot be read: %v", err)
+	// The values are read only when a path leaves an entry.
+	contents := sync.OnceValues(func() ([2]map[string]any, error) {
+		b, err := content(before)
+		if err != nil {
+			return [2]map[string]any{}, err
+		}
+		a, err := content(after)
+		return [2]map[string]any{b, a}, err
+	})
+	unchanged := func(p fieldpath.Path) bool {
+		c, err := contents()
+		return err != nil || sameValue(c[0], c[1], p) // unreadable: judged unchanged, so refused
 	}
 	may := func(p fieldpath.Path) bool {
 		return under(p, allowed) || under(p, bookkeeping) || prefixOf(p, allowed) || prefixOf(p, bookkeeping)
@@ -66,7 +73,8 @@ func Judge(before, after metav1.Object, allowed []fieldpath.Path) string {
 	if err != nil {
 		return fmt.Sprintf("managedFields cannot be read: %v", err)
 	}
-	for key, set := range now {
+	for _, key := range slices.Sorted(maps.Keys(now)) {
+		set := now[key]
 		gained := set
 		if prev, ok := old[key]; ok {
 			gained = set.Difference(prev)
@@ -75,12 +83,13 @@ func Judge(before, after metav1.Object, allowed []fieldpath.Path) string {
 			return fmt.Sprintf("managedFields would record %s as %s, which this requester cannot change: the next apply by that manager would then change it", key, p)
 		}
 	}
-	for key, set := range old {
+	for _, key := range slices.Sorted(maps.Keys(old)) {
+		set := old[key]
 		lost := set
 		if cur, ok := now[key]; ok {
 			lost = set.Difference(cur)
 		}
-		if p, bad := first(lost, func(p fieldpath.Path) bool { return !may(p) && sameValue(bc, ac, p) }); bad {
+		if p, bad := first(lost, func(p fieldpath.Path) bool { return !may(p) && unchanged(p) }); bad {
 			return fmt.Sprintf("managedFields would no longer record %s as %s, which this requester cannot change: the next apply by that manager would then leave it alone", key, p)
 		}
 	}
