@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,15 +22,27 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // runCLI runs the gatehouse command in-process.
 func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	out, _, err := execute(t, nil, args...)
+	return out, err
+}
+
+// execute runs the gatehouse command in-process, on the tests' day, with
+// stdin as its standard input when not nil, and returns what it printed on
+// standard output and standard error.
+func execute(t *testing.T, stdin io.Reader, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	input.Now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
 	t.Cleanup(func() { input.Now = time.Now })
 	cmd := newRootCommand()
 	var out, errOut bytes.Buffer
+	if stdin != nil {
+		cmd.SetIn(stdin)
+	}
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
 	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	err = cmd.Execute()
+	return out.String(), errOut.String(), err
 }
 
 func TestGolden(t *testing.T) {

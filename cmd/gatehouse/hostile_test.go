@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
-	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
@@ -23,16 +20,7 @@ import (
 func runCLI2(t *testing.T, dir string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	t.Chdir(dir)
-	input.Now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
-	t.Cleanup(func() { input.Now = time.Now })
-	cmd := newRootCommand()
-	var out, errOut bytes.Buffer
-	cmd.SetIn(strings.NewReader(""))
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
-	err = cmd.Execute()
-	return out.String(), errOut.String(), err
+	return execute(t, strings.NewReader(""), args...)
 }
 
 // tree writes files into a new directory and returns it.

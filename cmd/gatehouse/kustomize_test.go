@@ -8,12 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/cli"
-	"github.com/gatehouse-dev/gatehouse/cmd/gatehouse/internal/input"
 )
 
 // gitops is the layout of issue 15: a base world and a prod overlay that
@@ -24,16 +22,8 @@ const gitops = "testdata/gitops"
 // standard input.
 func runCLIIn(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
-	input.Now = func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
-	t.Cleanup(func() { input.Now = time.Now })
-	cmd := newRootCommand()
-	var out, errOut bytes.Buffer
-	cmd.SetIn(strings.NewReader(stdin))
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	out, _, err := execute(t, strings.NewReader(stdin), args...)
+	return out, err
 }
 
 // wantUsageError fails unless err is a usage error (exit code 2) with
